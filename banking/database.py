@@ -1,0 +1,30 @@
+"""Engine wiring that differs by backend: SQLite's write lock, pool hygiene after fork."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def configure_engine(engine: Engine) -> None:
+    """Make SQLite take its write lock at BEGIN, so concurrent writers queue instead of failing.
+
+    pysqlite's own transaction handling defers the lock to the first write, which turns
+    a read-then-write (check funds, then debit) into a race; BEGIN IMMEDIATE closes it.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

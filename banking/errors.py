@@ -1,0 +1,69 @@
+"""Friendly error pages in the site's style; no stack trace ever reaches a response."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from banking.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Bad request", "We couldn't understand that request."),
+    403: ("Not allowed", "You don't have permission to see this page."),
+    404: ("Page not found", "We couldn't find that page."),
+    405: ("Method not allowed", "That action isn't available here."),
+    413: ("Too large", "What you sent is too large."),
+    429: ("Too many requests", "You've tried that too often. Please wait a moment and try again."),
+    500: ("Something went wrong", "Something went wrong on our side. Nothing was changed."),
+    503: (
+        "Temporarily unavailable",
+        "The bank is briefly unavailable. Nothing was changed; please try again shortly.",
+    ),
+}
+
+
+def render_error(status: int, message: str | None = None):
+    title, default = MESSAGES.get(status, MESSAGES[500])
+    if request.accept_mimetypes.best == "application/json" or request.path in ("/readyz",):
+        return {"error": title, "status": status}, status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message or default
+    ), status
+
+
+def _safe_rollback() -> None:
+    """Roll back the request's session; if the database is gone, there is nothing to undo."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001
+        log.warning("rollback failed")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError):
+        return render_error(400, "Your form expired or was sent from elsewhere. Please try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code and error.code >= 500:
+            _safe_rollback()
+        return render_error(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        _safe_rollback()
+        log.error("database unavailable", extra={"error_type": type(error.orig).__name__})
+        return render_error(ServiceUnavailable.code)
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):
+        _safe_rollback()
+        log.error("unhandled error", extra={"error_type": type(error).__name__})
+        return render_error(InternalServerError.code)

@@ -1,0 +1,195 @@
+"""JSON logging: one object per line on stdout (and a rotating file), every line redacted.
+
+The file handler is concurrent-log-handler's, because the stdlib RotatingFileHandler
+corrupts or loses lines when several gunicorn workers rotate the same file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, g, has_request_context, request
+from flask_login import current_user
+from pythonjsonlogger.json import JsonFormatter
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SENSITIVE_KEYS = re.compile(
+    r"(password|passwd|secret|token|csrf|cookie|session|authorization|otp|code_hash|api_key)",
+    re.IGNORECASE,
+)
+REDACTED = "[REDACTED]"
+_STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp every record with the current request id ('-' outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class RedactionFilter(logging.Filter):
+    """Scrub secrets from messages and extra fields before any handler sees them.
+
+    Known secret values (SECRET_KEY, the database password, ...) are registered at
+    start-up and replaced wherever they appear; extra fields whose *name* looks
+    sensitive are replaced whole; `password=...`-style pairs in text are masked.
+    """
+
+    PAIR = re.compile(
+        r"(?i)\b(password|passwd|secret|token|csrf_token|session|cookie)\b(\s*[=:]\s*)([^\s&,;]+)"
+    )
+    URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add_secret(self, value: str | None) -> None:
+        if value and len(value) >= 4:
+            self.secrets.add(value)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        text = self.URL_PASSWORD.sub(r"\1" + REDACTED + r"\3", text)
+        return self.PAIR.sub(r"\1\2" + REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = self.scrub(message)
+        record.args = ()
+        if record.exc_info and record.exc_info[1] is not None:
+            # Exception text can carry SQL parameters; keep only the type in logs.
+            record.exc_text = None
+            exc_type = record.exc_info[0].__name__ if record.exc_info[0] else "Exception"
+            record.exc_info = None
+            record.error_type = exc_type
+        for key, value in list(record.__dict__.items()):
+            if key in _STD_ATTRS or key == "request_id":
+                continue
+            if SENSITIVE_KEYS.search(key):
+                record.__dict__[key] = REDACTED
+            elif isinstance(value, str):
+                record.__dict__[key] = self.scrub(value)
+        return True
+
+
+class BankingJsonFormatter(JsonFormatter):
+    """Fields every line carries: timestamp (UTC ISO 8601), level, logger, message, request_id."""
+
+    def add_fields(self, log_record: dict, record: logging.LogRecord, message_dict: dict) -> None:
+        super().add_fields(log_record, record, message_dict)
+        log_record["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat(
+            timespec="milliseconds"
+        )
+        log_record["level"] = record.levelname
+        log_record["logger"] = record.name
+        log_record.setdefault("request_id", getattr(record, "request_id", "-"))
+        log_record.pop("levelname", None)
+        log_record.pop("name", None)
+
+
+redaction_filter = RedactionFilter()
+
+
+def build_handlers(app: Flask) -> list[logging.Handler]:
+    formatter = BankingJsonFormatter("%(message)s")
+    stdout = logging.StreamHandler(sys.stdout)
+    handlers: list[logging.Handler] = [stdout]
+    if app.config.get("LOG_FILE"):
+        from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+        handlers.append(
+            ConcurrentRotatingFileHandler(
+                app.config["LOG_FILE"],
+                maxBytes=app.config["LOG_MAX_BYTES"],
+                backupCount=app.config["LOG_BACKUP_COUNT"],
+                encoding="utf-8",
+            )
+        )
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(RequestIdFilter())
+        handler.addFilter(redaction_filter)
+    return handlers
+
+
+def configure_logging(app: Flask) -> None:
+    """Route the app's and the stack's loggers to JSON handlers, replacing earlier ones."""
+    for value in (
+        app.config.get("SECRET_KEY"),
+        _database_password(app.config.get("SQLALCHEMY_DATABASE_URI")),
+        app.config.get("MAIL_PASSWORD"),
+    ):
+        redaction_filter.add_secret(value)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_banking", False):
+            root.removeHandler(handler)
+            handler.close()
+    for handler in build_handlers(app):
+        handler._banking = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    app.logger.handlers.clear()
+    app.logger.propagate = True
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    register_request_logging(app)
+
+
+def _database_password(url: str | None) -> str | None:
+    if not url:
+        return None
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except Exception:  # noqa: BLE001 - a malformed URL simply has no password to hide
+        return None
+
+
+access_log = logging.getLogger("banking.access")
+
+
+def register_request_logging(app: Flask) -> None:
+    """Accept or mint an X-Request-ID, echo it, and write one access line per request."""
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else str(uuid.uuid4())
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response):
+        request_id = g.get("request_id") or str(uuid.uuid4())
+        response.headers["X-Request-ID"] = request_id
+        started = g.get("request_started")
+        duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+        user_id = None
+        try:
+            if current_user and current_user.is_authenticated:
+                user_id = current_user.id
+        except Exception:  # noqa: BLE001 - logging must never fail a request
+            user_id = None
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else None,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": user_id,
+                "remote_addr": request.remote_addr,
+            },
+        )
+        return response

@@ -1,0 +1,31 @@
+"""The database models; import them from here so Alembic sees every table."""
+
+from banking.models.account import Account, AccountKind, AccountStatus, Payee
+from banking.models.audit import AuditEvent
+from banking.models.ledger import (
+    Entry,
+    Hold,
+    JournalTransaction,
+    TransactionKind,
+    TransactionStatus,
+)
+from banking.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
+from banking.models.user import RecoveryCode, User
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "AccountStatus",
+    "AuditEvent",
+    "Entry",
+    "Frequency",
+    "Hold",
+    "JournalTransaction",
+    "Payee",
+    "RecoveryCode",
+    "ScheduleStatus",
+    "ScheduledTransfer",
+    "TransactionKind",
+    "TransactionStatus",
+    "User",
+]

@@ -1,0 +1,69 @@
+"""Money at the edges: parsing what people type and formatting what they read.
+
+Inside the app an amount is always an `int` of minor units (cents). `Decimal`
+appears only here, between a form field and that integer.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency
+
+SUPPORTED_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "CHF")
+MINOR_UNITS = 100  # every supported currency has two decimal places
+# Ten billion in major units: far beyond any real customer amount, far inside BigInteger.
+MAX_AMOUNT_MINOR = 10_000_000_000 * MINOR_UNITS
+_PLAIN_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,2})?$")
+
+
+class InvalidAmount(ValueError):
+    """An amount a person typed that is not a positive, plain, two-decimal number."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_amount(text: str | None, *, max_minor: int = MAX_AMOUNT_MINOR) -> int:
+    """Turn "1,234.50" into 123450; refuse anything a careful teller would refuse."""
+    raw = (text or "").strip().replace(",", "")
+    if not raw:
+        raise InvalidAmount("Enter an amount.")
+    if raw.startswith(("-", "+")):
+        raise InvalidAmount("Enter the amount without a sign.")
+    if not raw.isascii() or not _PLAIN_AMOUNT.match(raw):
+        if re.match(r"^\d+\.\d{3,}$", raw):
+            raise InvalidAmount("Amounts can have at most two decimal places.")
+        raise InvalidAmount("Enter a number like 25 or 25.50.")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern already guards this
+        raise InvalidAmount("Enter a number like 25 or 25.50.") from exc
+    minor = int(value * MINOR_UNITS)
+    if minor <= 0:
+        raise InvalidAmount("The amount must be more than zero.")
+    if minor > max_minor:
+        raise InvalidAmount(f"The amount can be at most {format_plain(max_minor)}.")
+    return minor
+
+
+def to_decimal(minor: int) -> Decimal:
+    return (Decimal(minor) / MINOR_UNITS).quantize(Decimal("0.01"))
+
+
+def format_plain(minor: int) -> str:
+    """ "1234.50" — for CSV files and form fields, no symbol, no grouping."""
+    return f"{to_decimal(minor):f}"
+
+
+def format_money(minor: int, currency: str = "USD", locale: str = "en_US") -> str:
+    """ "$1,234.50" in the reader's locale."""
+    return format_currency(to_decimal(minor), currency, locale=locale)
+
+
+def format_signed(minor: int, currency: str = "USD", locale: str = "en_US") -> str:
+    """ "+$5.00" / "−$5.00": history shows direction in text, not colour alone."""
+    sign = "+" if minor > 0 else "−" if minor < 0 else ""
+    return sign + format_money(abs(minor), currency, locale)

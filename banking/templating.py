@@ -1,0 +1,47 @@
+"""Jinja filters and globals: money and dates formatted for the configured locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date, format_datetime
+from flask import Flask, current_app
+
+from banking.models.base import as_utc
+from banking.money import format_money, format_plain, format_signed
+
+
+def _locale() -> str:
+    return current_app.config.get("BABEL_LOCALE", "en_US")
+
+
+def money(minor: int | None, currency: str = "USD") -> str:
+    return format_money(minor or 0, currency, _locale())
+
+
+def signed_money(minor: int | None, currency: str = "USD") -> str:
+    return format_signed(minor or 0, currency, _locale())
+
+
+def when(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(
+        as_utc(value),
+        fmt,
+        tzinfo=current_app.config.get("DISPLAY_TIMEZONE", "UTC"),
+        locale=_locale(),
+    )
+
+
+def day(value, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_date(value, fmt, locale=_locale())
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=money, signed_money=signed_money, plain_amount=format_plain, when=when, day=day
+    )
+    app.jinja_env.globals["app_env"] = app.config.get("ENV_NAME")

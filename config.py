@@ -1,0 +1,288 @@
+"""Every setting the app reads, per environment, from `.env` and the process environment.
+
+This is the only module that reads the environment: the rest of the code asks
+`current_app.config`. Values are read when a config class is *instantiated* (not at
+import), so tests can change the environment and build a fresh config.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from decouple import AutoConfig, Csv, UndefinedValueError
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_PLACEHOLDER = "dev-insecure-change-me"  # noqa: S105 - the value we refuse
+VALID_ENVS = ("development", "testing", "staging", "production")
+
+_decouple = AutoConfig(search_path=str(BASE_DIR))
+
+
+class ConfigError(RuntimeError):
+    """A configuration that must not be started (unsafe or incomplete)."""
+
+
+def env(name: str, default=None, cast=None):
+    """Read one setting; `os.environ` wins over `.env`, as python-decouple does."""
+    kwargs = {}
+    if default is not None or cast is None:
+        kwargs["default"] = default
+    if cast is not None:
+        kwargs["cast"] = cast
+    try:
+        return _decouple(name, **kwargs)
+    except UndefinedValueError:
+        return None
+
+
+def normalize_database_url(url: str | None) -> str | None:
+    """Send every PostgreSQL URL through psycopg 3 (SQLAlchemy's default is psycopg2)."""
+    if not url:
+        return url
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment; subclasses override what differs."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    REQUIRE_SERVICES = False  # staging/production: PostgreSQL + Redis are mandatory
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = env("SECRET_KEY", default=self.default_secret_key())
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            env("DATABASE_URL", default=self.default_database_url())
+        )
+        self.REDIS_URL = env("REDIS_URL", default="") or None
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options()
+
+        # Cache: Redis when a URL is configured, in-process otherwise.
+        self.CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="banking:")
+        self.CACHE_DEFAULT_TIMEOUT = env("CACHE_DEFAULT_TIMEOUT", default=300, cast=int)
+        if self.REDIS_URL:
+            self.CACHE_TYPE = "RedisCache"
+            self.CACHE_REDIS_URL = self.REDIS_URL
+            self.CACHE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        else:
+            self.CACHE_TYPE = self.default_cache_type()
+
+        # Rate limits: Redis in staging/production, memory elsewhere.
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", default=True, cast=bool)
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = "banking-rl"
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", default="20/minute")
+        self.SIGNUP_RATE_LIMIT = env("SIGNUP_RATE_LIMIT", default="10/hour")
+        self.RESET_RATE_LIMIT = env("RESET_RATE_LIMIT", default="5/15minutes")
+
+        # Identity
+        self.LOCKOUT_THRESHOLD = env("LOCKOUT_THRESHOLD", default=10, cast=int)
+        self.LOCKOUT_MINUTES = env("LOCKOUT_MINUTES", default=15, cast=int)
+        self.SESSION_IDLE_MINUTES = env("SESSION_IDLE_MINUTES", default=15, cast=int)
+        self.SESSION_ABSOLUTE_HOURS = env("SESSION_ABSOLUTE_HOURS", default=12, cast=int)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=self.SESSION_IDLE_MINUTES)
+        self.PASSWORD_RESET_MINUTES = env("PASSWORD_RESET_MINUTES", default=30, cast=int)
+        self.ADMIN_REQUIRES_2FA = env(
+            "ADMIN_REQUIRES_2FA", default=self.default_admin_requires_2fa(), cast=bool
+        )
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=14)
+
+        # Cookies
+        secure = self.secure_cookies()
+        self.SESSION_COOKIE_SECURE = secure
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = secure
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_NAME = "banking_session"
+
+        # Web
+        self.MAX_CONTENT_LENGTH = env("MAX_CONTENT_LENGTH", default=1024 * 1024, cast=int)
+        self.PROXY_FIX_COUNT = env("PROXY_FIX_COUNT", default=0, cast=int)
+        self.HSTS_ENABLED = self.ENV_NAME == "production"
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead
+
+        # Money
+        self.DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="USD")
+        self.BABEL_LOCALE = env("BABEL_LOCALE", default="en_US")
+        self.DISPLAY_TIMEZONE = env("DISPLAY_TIMEZONE", default="UTC")
+        self.TRANSFER_LIMIT_CENTS = env("TRANSFER_LIMIT_CENTS", default=1_000_000, cast=int)
+        self.DAILY_LIMIT_CENTS = env("DAILY_LIMIT_CENTS", default=2_500_000, cast=int)
+        self.REVIEW_THRESHOLD_CENTS = env("REVIEW_THRESHOLD_CENTS", default=500_000, cast=int)
+        self.HOLD_EXPIRY_DAYS = env("HOLD_EXPIRY_DAYS", default=7, cast=int)
+        self.SAVINGS_ANNUAL_RATE_BP = env("SAVINGS_ANNUAL_RATE_BP", default=150, cast=int)
+        self.LEDGER_MAX_RETRIES = env("LEDGER_MAX_RETRIES", default=8, cast=int)
+        self.DASHBOARD_CACHE_SECONDS = env("DASHBOARD_CACHE_SECONDS", default=60, cast=int)
+        self.ADMIN_STATS_CACHE_SECONDS = env("ADMIN_STATS_CACHE_SECONDS", default=30, cast=int)
+
+        # Logging
+        self.LOG_LEVEL = env("LOG_LEVEL", default="DEBUG" if self.DEBUG else "INFO")
+        self.LOG_FILE = env("LOG_FILE", default="") or None
+        self.LOG_MAX_BYTES = env("LOG_MAX_BYTES", default=10 * 1024 * 1024, cast=int)
+        self.LOG_BACKUP_COUNT = env("LOG_BACKUP_COUNT", default=5, cast=int)
+
+        # Email
+        self.MAIL_BACKEND = env("MAIL_BACKEND", default=self.default_mail_backend())
+        self.MAIL_SERVER = env("MAIL_SERVER", default="localhost")
+        self.MAIL_PORT = env("MAIL_PORT", default=587, cast=int)
+        self.MAIL_USERNAME = env("MAIL_USERNAME", default="")
+        self.MAIL_PASSWORD = env("MAIL_PASSWORD", default="")
+        self.MAIL_USE_TLS = env("MAIL_USE_TLS", default=True, cast=bool)
+        self.MAIL_SENDER = env("MAIL_SENDER", default="Banking <no-reply@example.com>")
+
+        self.ALLOWED_HOSTS = env("ALLOWED_HOSTS", default="", cast=Csv())
+
+    # Per-environment defaults -------------------------------------------------
+    def default_secret_key(self) -> str | None:
+        return DEV_SECRET_PLACEHOLDER
+
+    def default_database_url(self) -> str | None:
+        instance = BASE_DIR / "instance"
+        return f"sqlite:///{instance / 'banking.db'}"
+
+    def default_cache_type(self) -> str:
+        return "SimpleCache"
+
+    def default_mail_backend(self) -> str:
+        return "log"
+
+    def default_admin_requires_2fa(self) -> bool:
+        return False
+
+    def secure_cookies(self) -> bool:
+        return True
+
+    def engine_options(self) -> dict:
+        """Pool settings for server databases; SQLite gets a busy timeout instead."""
+        url = self.SQLALCHEMY_DATABASE_URI or ""
+        if url.startswith("sqlite"):
+            return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {
+            "pool_size": env("DB_POOL_SIZE", default=10, cast=int),
+            "max_overflow": env("DB_MAX_OVERFLOW", default=20, cast=int),
+            "pool_recycle": env("DB_POOL_RECYCLE", default=3600, cast=int),
+            "pool_timeout": env("DB_POOL_TIMEOUT", default=30, cast=int),
+            "pool_pre_ping": True,
+        }
+
+    def validate(self) -> None:
+        """Refuse to start a server-grade environment with unsafe or missing settings."""
+        if not self.REQUIRE_SERVICES:
+            return
+        key = self.SECRET_KEY or ""
+        if not key:
+            raise ConfigError(f"{self.ENV_NAME}: SECRET_KEY is not set")
+        if key == DEV_SECRET_PLACEHOLDER:
+            raise ConfigError(f"{self.ENV_NAME}: SECRET_KEY is the development placeholder")
+        if len(key) < 32:
+            raise ConfigError(f"{self.ENV_NAME}: SECRET_KEY must be at least 32 characters")
+        if not self.SQLALCHEMY_DATABASE_URI:
+            raise ConfigError(f"{self.ENV_NAME}: DATABASE_URL is not set")
+        if not self.REDIS_URL:
+            raise ConfigError(f"{self.ENV_NAME}: REDIS_URL is not set")
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Hook for environment-specific wiring (kept for subclasses)."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+
+    def secure_cookies(self) -> bool:
+        return False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            env("TEST_DATABASE_URL", default="") or "sqlite://"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options()
+        if self.SQLALCHEMY_DATABASE_URI == "sqlite://":
+            from sqlalchemy.pool import StaticPool
+
+            self.SQLALCHEMY_ENGINE_OPTIONS = {
+                "connect_args": {"check_same_thread": False},
+                "poolclass": StaticPool,
+            }
+        self.REDIS_URL = None
+        self.CACHE_TYPE = "SimpleCache"
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.WTF_CSRF_ENABLED = True
+        self.MAIL_BACKEND = "memory"
+        self.SERVER_NAME = None
+
+    def default_database_url(self) -> str | None:
+        return "sqlite://"
+
+    def secure_cookies(self) -> bool:
+        return False
+
+
+class StagingConfig(Config):
+    ENV_NAME = "staging"
+    REQUIRE_SERVICES = True
+
+    def default_secret_key(self) -> str | None:
+        return None
+
+    def default_database_url(self) -> str | None:
+        return None
+
+    def default_mail_backend(self) -> str:
+        return "smtp"
+
+    def default_admin_requires_2fa(self) -> bool:
+        return True
+
+
+class ProductionConfig(StagingConfig):
+    ENV_NAME = "production"
+
+
+config_by_name: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "staging": StagingConfig,
+    "production": ProductionConfig,
+}
+
+
+def current_env_name() -> str:
+    """The `APP_ENV` in force (default development)."""
+    return (env("APP_ENV", default="development") or "development").strip().lower()
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build and validate the config for `name` (or `APP_ENV`); raise ConfigError if unsafe."""
+    name = name or current_env_name()
+    if name not in config_by_name:
+        raise ConfigError(f"APP_ENV={name!r} is not valid; choose one of: {', '.join(VALID_ENVS)}")
+    config = config_by_name[name]()
+    config.validate()
+    return config
+
+
+def gunicorn_setting(name: str, default, cast=str):
+    """Read a gunicorn setting (used by gunicorn.conf.py so it never touches os.environ)."""
+    return env(name, default=default, cast=cast)
+
+
+def cpu_count() -> int:
+    return os.cpu_count() or 1
