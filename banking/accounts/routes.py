@@ -1,1 +1,8 @@
-"""Views of the blueprint."""
+"""Views of the accounts blueprint (placeholder until the banking core lands)."""
+
+from banking.accounts import bp
+
+
+@bp.get("/")
+def dashboard():  # noqa: ANN201
+    return "dashboard"

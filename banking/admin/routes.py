@@ -1,1 +1,8 @@
-"""Views of the blueprint."""
+"""Views of the admin blueprint (placeholder until the admin work lands)."""
+
+from banking.admin import bp
+
+
+@bp.get("/")
+def overview():  # noqa: ANN201
+    return "admin"
