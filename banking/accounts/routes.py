@@ -4,5 +4,5 @@ from banking.accounts import bp
 
 
 @bp.get("/")
-def dashboard():  # noqa: ANN201
+def dashboard():
     return "dashboard"

@@ -4,5 +4,5 @@ from banking.admin import bp
 
 
 @bp.get("/")
-def overview():  # noqa: ANN201
+def overview():
     return "admin"

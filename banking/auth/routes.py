@@ -6,20 +6,20 @@ from banking.auth import bp
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     return "sign in"
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup():  # noqa: ANN201
+def signup():
     return "sign up"
 
 
 @bp.route("/profile")
-def profile():  # noqa: ANN201
+def profile():
     return "profile"
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201
+def logout():
     return redirect(url_for("auth.login"))
