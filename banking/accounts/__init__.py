@@ -1,7 +1,9 @@
-"""The `accounts` blueprint."""
+"""The `accounts` blueprint: what a customer sees and does with their money."""
 
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from banking.accounts import routes  # noqa: E402,F401 - registers the views on bp
+# Each module registers its views on bp: dashboard/transfers/payees, history/export/
+# statements, and scheduled transfers.
+from banking.accounts import history, routes, schedules  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""History, CSV export and monthly statements views (registered on the accounts bp)."""

@@ -1,0 +1,1 @@
+"""Scheduled-transfer views (registered on the accounts bp)."""
