@@ -16,7 +16,8 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -49,6 +50,23 @@ SYSTEM_ACCOUNTS = {
     SUSPENSE: "Suspense",
 }
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+# The time `_execute` stamps on new journal rows. Only `frozen_clock` changes it, so the
+# demo seeder can post history in the past through the normal path (entries are append-only
+# and can't be backdated afterwards). Process-global: never use it in a web request.
+clock: Callable[[], datetime] = utcnow
+
+
+@contextmanager
+def frozen_clock(moment: datetime) -> Iterator[None]:
+    """Stamp every movement posted inside the block with `moment` (seeding and tests only)."""
+    global clock
+    saved = clock
+    clock = lambda: moment  # noqa: E731
+    try:
+        yield
+    finally:
+        clock = saved
 
 
 # Domain errors -----------------------------------------------------------------------
@@ -404,7 +422,7 @@ def _execute(
         destination = accounts.get(movement.destination_id)
         _check_accounts(movement, source, destination)
         hold = _check_limits_and_funds(session, movement, source)
-        now = utcnow()
+        now = clock()
         txn = JournalTransaction(
             kind=movement.kind,
             status=TransactionStatus.PENDING.value if hold else TransactionStatus.POSTED.value,
