@@ -28,3 +28,15 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def dispose_engines(app) -> None:
+    """Drop pooled connections inherited from a parent process (gunicorn --preload).
+
+    `close=False` leaves the parent's sockets alone; the child just starts a new pool.
+    """
+    from banking.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

@@ -101,6 +101,11 @@ class BankingJsonFormatter(JsonFormatter):
 redaction_filter = RedactionFilter()
 
 
+def get_redaction_filter() -> RedactionFilter:
+    """The process-wide filter (gunicorn's logconfig_dict shares it with the app's handlers)."""
+    return redaction_filter
+
+
 def build_handlers(app: Flask) -> list[logging.Handler]:
     formatter = BankingJsonFormatter("%(message)s")
     stdout = logging.StreamHandler(sys.stdout)

@@ -1,0 +1,103 @@
+"""gunicorn settings: sizing and timeouts from the environment, logs as JSON lines.
+
+Start with `gunicorn -c gunicorn.conf.py wsgi:app`. Every value is read through
+`config.gunicorn_setting`, so `.env` works here as it does for the app. Each worker has
+its own SQLAlchemy pool: keep workers × (DB_POOL_SIZE + DB_MAX_OVERFLOW) below
+PostgreSQL's max_connections.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# gunicorn executes this file by path; make `config` and `banking` importable from here.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from config import cpu_count, gunicorn_setting  # noqa: E402
+
+
+def _as_bool(value: str | bool) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+bind = [gunicorn_setting("GUNICORN_BIND", "127.0.0.1:8000")]
+workers = gunicorn_setting("WEB_CONCURRENCY", 2 * cpu_count() + 1, cast=int)
+threads = gunicorn_setting("GUNICORN_THREADS", 1, cast=int)
+worker_class = gunicorn_setting("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
+timeout = gunicorn_setting("GUNICORN_TIMEOUT", 30, cast=int)
+# SIGTERM lets in-flight requests finish for this long (compose waits 40 s before SIGKILL).
+graceful_timeout = gunicorn_setting("GUNICORN_GRACEFUL_TIMEOUT", 30, cast=int)
+keepalive = gunicorn_setting("GUNICORN_KEEPALIVE", 5, cast=int)
+preload_app = gunicorn_setting("GUNICORN_PRELOAD", "false", cast=_as_bool)
+max_requests = gunicorn_setting("GUNICORN_MAX_REQUESTS", 0, cast=int)
+max_requests_jitter = max_requests // 10
+# The app writes one access line per request itself (with route, user and request id);
+# gunicorn's own access line is off unless GUNICORN_ACCESS_LOG=true.
+gunicorn_access_log = gunicorn_setting("GUNICORN_ACCESS_LOG", "false", cast=_as_bool)
+accesslog = None
+errorlog = "-"
+loglevel = gunicorn_setting("LOG_LEVEL", "info").lower()
+forwarded_allow_ips = gunicorn_setting("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proc_name = "banking"
+# gunicorn 27's control socket lives at one fixed path per user; several servers on a
+# host (tests, benchmarks) would fight over it, and nothing here uses it.
+control_socket_disable = not gunicorn_setting("GUNICORN_CONTROL_SOCKET", "false", cast=_as_bool)
+
+# gunicorn's own lines (boot, worker exits, timeouts) in the app's JSON format, on stdout.
+_json_handler = {
+    "class": "logging.StreamHandler",
+    "stream": "ext://sys.stdout",
+    "formatter": "json",
+    "filters": ["request_id", "redact"],
+}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "banking.logging.RequestIdFilter"},
+        "redact": {"()": "banking.logging.get_redaction_filter"},
+    },
+    "formatters": {
+        "json": {"()": "banking.logging.BankingJsonFormatter", "fmt": "%(message)s"},
+    },
+    "handlers": {"json": _json_handler},
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {
+            "level": "INFO" if gunicorn_access_log else "WARNING",
+            "handlers": ["json"],
+            "propagate": False,
+        },
+    },
+}
+
+
+def post_fork(server, worker) -> None:
+    """Give each worker fresh database connections when the app was loaded in the master.
+
+    A connection inherited across fork would be shared by two processes and corrupt
+    both sessions; disposing the pool (without closing the parent's sockets) avoids it.
+    """
+    app = getattr(server.app, "callable", None)
+    if app is None:  # not preloaded: the worker imports the app itself
+        return
+    from banking.database import dispose_engines
+
+    dispose_engines(app)
+
+
+def on_starting(server) -> None:
+    """Refuse an unsafe configuration once, in the master, before any worker is forked.
+
+    Without this each worker would print the reason and gunicorn would report a vaguer
+    "Worker failed to boot"; wsgi.py keeps the same check for `flask` and direct imports.
+    """
+    from config import ConfigError, load_config
+
+    try:
+        load_config()
+    except ConfigError as exc:
+        print(f"banking: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
+        sys.exit(3)
