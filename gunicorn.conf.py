@@ -14,7 +14,7 @@ from pathlib import Path
 # gunicorn executes this file by path; make `config` and `banking` importable from here.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from config import cpu_count, gunicorn_setting  # noqa: E402
+from config import cpu_count, gunicorn_setting
 
 
 def _as_bool(value: str | bool) -> bool:
