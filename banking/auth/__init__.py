@@ -1,7 +1,10 @@
-"""The `auth` blueprint."""
+"""The `auth` blueprint: sign-up, sign-in, two-factor, password reset, profile."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from banking.auth import routes  # noqa: E402,F401 - registers the views on bp
+# Importing the view modules registers them on bp; sessions registers the user loader.
+from banking.auth import profile_routes, reset_routes, routes, sessions  # noqa: E402,F401
+
+bp.before_app_request(sessions.enforce_session_limits)

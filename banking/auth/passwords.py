@@ -16,10 +16,12 @@ DUMMY_HASH = hasher.hash("not-a-real-password-just-for-timing")
 
 
 def hash_password(password: str) -> str:
+    """An argon2id hash with the parameters in force today."""
     return hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when `password` matches; with no hash, burn the same time and say no."""
     try:
         return hasher.verify(password_hash or DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -27,13 +29,16 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with older parameters (rehash at the next sign-in)."""
     return hasher.check_needs_rehash(password_hash)
 
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
+    """The bundled deny-list, loaded once per process."""
     text = resources.files("banking.data").joinpath("common_passwords.txt").read_text("utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+    lines = (line.strip().lower() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def password_problems(password: str, email: str = "") -> list[str]:

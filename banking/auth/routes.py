@@ -1,25 +1,135 @@
-"""Views of the auth blueprint (placeholders until the identity work lands)."""
+"""The front door: sign up, sign in (password, then code when two-factor is on), sign out."""
 
-from flask import redirect, url_for
+from __future__ import annotations
 
-from banking.auth import bp
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from banking.audit import record
+from banking.auth import bp, events, services, sessions
+from banking.auth.decorators import admin_needs_two_factor
+from banking.auth.forms import LoginForm, SecondFactorForm, SignupForm
+from banking.auth.services import LoginStatus
+from banking.auth.throttling import login_limit, per_ip_and_account, signup_limit
+from banking.extensions import db
+
+INVALID_LOGIN = "The email or password is incorrect."
+LOCKED_OUT = (
+    "Too many failed attempts. If this account exists it is locked for a while; "
+    "try again later or reset your password."
+)
+DISABLED = "This account has been locked. Please contact us to unlock it."
+INVALID_CODE = "That code isn't valid. Check your authenticator app and try again."
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    return "sign in"
+def _landing(user, next_url: str | None = None):
+    """Where a freshly signed-in user goes: forced 2FA setup, a safe `next`, or the dashboard."""
+    if admin_needs_two_factor(user):
+        flash("Your role requires two-factor authentication. Set it up to continue.", "warning")
+        return redirect(url_for("auth.two_factor_setup"))
+    return redirect(sessions.safe_next(next_url, url_for("accounts.dashboard")))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@per_ip_and_account(signup_limit)
 def signup():
-    return "sign up"
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_customer(
+                db.session,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                password=form.password.data,
+            )
+        except services.EmailInvalid:
+            form.email.errors.append("Enter a valid email address.")
+        except services.EmailTaken:
+            form.email.errors.append(
+                "An account already uses this email. Sign in or reset your password."
+            )
+        except services.PasswordRejected as exc:
+            form.password.errors.extend(exc.problems)
+        else:
+            services.complete_sign_in(db.session, user, method="signup")
+            db.session.commit()
+            sessions.start_session(user)
+            flash("Welcome! Your account is open.", "success")
+            return redirect(url_for("accounts.dashboard"))
+        db.session.rollback()
+    return render_template("auth/signup.html", form=form)
 
 
-@bp.route("/profile")
-def profile():
-    return "profile"
+@bp.route("/login", methods=["GET", "POST"])
+@per_ip_and_account(login_limit)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        outcome = services.authenticate(db.session, form.email.data, form.password.data)
+        db.session.commit()
+        next_url = form.next.data
+        if outcome.status is LoginStatus.NEEDS_SECOND_FACTOR:
+            sessions.begin_second_factor(
+                outcome.user, remember=form.remember.data, next_url=next_url
+            )
+            return redirect(url_for("auth.second_factor"))
+        if outcome.status is LoginStatus.SUCCESS:
+            services.complete_sign_in(db.session, outcome.user)
+            db.session.commit()
+            sessions.start_session(outcome.user, remember=form.remember.data)
+            return _landing(outcome.user, next_url)
+        message = {
+            LoginStatus.LOCKED_OUT: LOCKED_OUT,
+            LoginStatus.DISABLED: DISABLED,
+        }.get(outcome.status, INVALID_LOGIN)
+        form.form_errors.append(message)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@per_ip_and_account(login_limit)
+def second_factor():
+    user = sessions.pending_user()
+    if user is None:
+        sessions.clear_pending()
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        outcome = services.check_second_factor(db.session, user, form.code.data)
+        if outcome.status is LoginStatus.SUCCESS:
+            remember = bool(session.get(sessions.PENDING_REMEMBER))
+            next_url = session.get(sessions.PENDING_NEXT)
+            services.complete_sign_in(db.session, user, method="two_factor")
+            db.session.commit()
+            sessions.start_session(user, remember=remember)
+            return _landing(user, next_url)
+        db.session.commit()  # the failure count and its audit row
+        if outcome.status is LoginStatus.LOCKED_OUT:
+            sessions.clear_pending()
+            flash(LOCKED_OUT, "error")
+            return redirect(url_for("auth.login"))
+        form.code.errors.append(INVALID_CODE)
+    return render_template("auth/second_factor.html", form=form)
 
 
 @bp.post("/logout")
+@login_required
 def logout():
+    record(
+        events.LOGOUT,
+        actor_id=current_user.id,
+        target_type="user",
+        target_id=current_user.id,
+        success=True,
+    )
+    db.session.commit()
+    sessions.end_session()
+    flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))

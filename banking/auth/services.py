@@ -1,14 +1,21 @@
-"""Identity services: creating customers and admins (views and the CLI both call these)."""
+"""Identity services: sign-up, sign-in, password changes (views and the CLI call these)."""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banking.accounts.services import open_account
-from banking.auth.passwords import hash_password
-from banking.models import User
+from banking.audit import record
+from banking.auth import events, lockout, two_factor
+from banking.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from banking.models import AuditEvent, User
+from banking.models.base import utcnow
 from banking.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 
 
@@ -56,4 +63,239 @@ def create_user(
 def create_admin(session: Session, *, full_name: str, email: str, password: str) -> User:
     return create_user(
         session, full_name=full_name, email=email, password=password, role=ROLE_ADMIN
+    )
+
+
+# --- Sign-up, sign-in and password changes ------------------------------------------
+# Views parse forms and render; these functions decide and write the audit trail.
+# They add to the session and never commit: the caller commits the change and its
+# audit row together.
+
+
+class EmailTaken(ValueError):
+    pass
+
+
+class PasswordRejected(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+class WrongPassword(ValueError):
+    pass
+
+
+class LoginStatus(enum.Enum):
+    SUCCESS = "success"
+    NEEDS_SECOND_FACTOR = "needs_second_factor"
+    INVALID = "invalid"
+    LOCKED_OUT = "locked_out"  # too many failures: temporary
+    DISABLED = "disabled"  # locked by an admin
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    status: LoginStatus
+    user: User | None = None
+
+
+def check_new_password(password: str, email: str) -> None:
+    problems = password_problems(password, email)
+    if problems:
+        raise PasswordRejected(problems)
+
+
+def register_customer(session: Session, *, full_name: str, email: str, password: str) -> User:
+    """Sign-up: a unique, normalized email, a password that passes the rules, an account."""
+    normalized = normalize_email(email)
+    if find_user_by_email(session, normalized) is not None:
+        raise EmailTaken(normalized)
+    check_new_password(password, normalized)
+    try:
+        with session.begin_nested():
+            user = create_user(session, full_name=full_name, email=normalized, password=password)
+    except IntegrityError as exc:  # a concurrent sign-up took the address first
+        raise EmailTaken(normalized) from exc
+    record(
+        events.SIGNUP,
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        success=True,
+        session=session,
+    )
+    return user
+
+
+def _login_failed(session: Session, user: User | None, reason: str) -> None:
+    record(
+        events.LOGIN_FAILED,
+        actor_id=user.id if user else None,
+        target_type="user" if user else None,
+        target_id=user.id if user else None,
+        success=False,
+        details={"reason": reason},
+        session=session,
+    )
+
+
+def authenticate(session: Session, email: str, password: str) -> LoginOutcome:
+    """The password step. Unknown email and wrong password cost the same and look the same."""
+    now = utcnow()
+    try:
+        address = normalize_email(email)
+    except EmailInvalid:
+        address = email.strip().lower()
+    user = find_user_by_email(session, address)
+    if user is None:
+        verify_password(None, password)
+        locked = lockout.register_unknown_failure(address)
+        _login_failed(session, None, "unknown_email")
+        return LoginOutcome(LoginStatus.LOCKED_OUT if locked else LoginStatus.INVALID)
+    if lockout.is_locked_out(user, now):
+        verify_password(None, password)
+        _login_failed(session, user, "locked_out")
+        return LoginOutcome(LoginStatus.LOCKED_OUT)
+    lockout.expire_if_due(user, now)
+    if not verify_password(user.password_hash, password):
+        return _count_failure(session, user, now, "bad_password")
+    if user.is_locked:
+        _login_failed(session, user, "account_locked")
+        return LoginOutcome(LoginStatus.DISABLED)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    if user.totp_enabled:
+        return LoginOutcome(LoginStatus.NEEDS_SECOND_FACTOR, user)
+    return LoginOutcome(LoginStatus.SUCCESS, user)
+
+
+def _count_failure(session: Session, user: User, now, reason: str) -> LoginOutcome:
+    locked_now = lockout.register_failure(user, now)
+    action_reason = reason
+    if reason == "bad_second_factor":
+        record(
+            events.TWO_FACTOR_FAILED,
+            actor_id=user.id,
+            target_type="user",
+            target_id=user.id,
+            success=False,
+            session=session,
+        )
+    else:
+        _login_failed(session, user, action_reason)
+    if locked_now:
+        record(
+            events.LOCKOUT,
+            actor_id=user.id,
+            target_type="user",
+            target_id=user.id,
+            success=False,
+            details={"failures": user.failed_logins},
+            session=session,
+        )
+        return LoginOutcome(LoginStatus.LOCKED_OUT)
+    return LoginOutcome(LoginStatus.INVALID)
+
+
+def check_second_factor(session: Session, user: User, code: str) -> LoginOutcome:
+    """The code step: a TOTP code or a recovery code; failures count toward the lockout."""
+    now = utcnow()
+    if lockout.is_locked_out(user, now) or user.is_locked:
+        return LoginOutcome(LoginStatus.LOCKED_OUT)
+    lockout.expire_if_due(user, now)
+    kind = two_factor.verify_second_factor(session, user, code)
+    if kind is None:
+        return _count_failure(session, user, now, "bad_second_factor")
+    if kind == "recovery":
+        remaining = two_factor.remaining_recovery_codes(session, user)
+        record(
+            events.RECOVERY_CODE_USED,
+            actor_id=user.id,
+            target_type="user",
+            target_id=user.id,
+            success=True,
+            details={"remaining": remaining},
+            session=session,
+        )
+    return LoginOutcome(LoginStatus.SUCCESS, user)
+
+
+def complete_sign_in(session: Session, user: User, *, method: str = "password") -> None:
+    lockout.clear_failures(user)
+    user.last_login_at = utcnow()
+    record(
+        events.LOGIN,
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        success=True,
+        details={"method": method},
+        session=session,
+    )
+
+
+def set_password(session: Session, user: User, new_password: str) -> None:
+    """Store a new password and sign out every other session (their id no longer loads)."""
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.rotate_session_token()
+    lockout.clear_failures(user)
+
+
+def change_password(session: Session, user: User, *, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise WrongPassword()
+    check_new_password(new, user.email)
+    set_password(session, user, new)
+    record(
+        events.PASSWORD_CHANGE,
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        success=True,
+        session=session,
+    )
+
+
+def reset_password(session: Session, user: User, new: str) -> None:
+    check_new_password(new, user.email)
+    set_password(session, user, new)
+    record(
+        events.PASSWORD_RESET,
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        success=True,
+        session=session,
+    )
+
+
+def change_name(session: Session, user: User, full_name: str) -> None:
+    old = user.full_name
+    user.full_name = full_name.strip()
+    if old != user.full_name:
+        record(
+            events.NAME_CHANGE,
+            actor_id=user.id,
+            target_type="user",
+            target_id=user.id,
+            success=True,
+            session=session,
+        )
+
+
+def verify_current_password(user: User, password: str) -> bool:
+    return verify_password(user.password_hash, password)
+
+
+def sign_in_history(session: Session, user: User, limit: int = 20) -> list[AuditEvent]:
+    """The user's latest sign-in events (successes and failures), newest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.actor_id == user.id, AuditEvent.action.in_(events.SIGN_IN_ACTIONS))
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
     )

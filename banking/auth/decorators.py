@@ -1,0 +1,35 @@
+"""Access decorators for views: `admin_required`."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, flash, redirect, url_for
+from flask_login import current_user
+
+from banking.extensions import login_manager
+
+
+def admin_needs_two_factor(user) -> bool:
+    """True when config makes two-factor mandatory for admins and this admin has none."""
+    return bool(
+        current_app.config.get("ADMIN_REQUIRES_2FA") and user.is_admin and not user.totp_enabled
+    )
+
+
+def admin_required(view):
+    """Anonymous → the sign-in page; a customer → 403; an admin without required 2FA →
+    the enrollment page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        if admin_needs_two_factor(current_user):
+            flash("Set up two-factor authentication before using admin pages.", "warning")
+            return redirect(url_for("auth.two_factor_setup"))
+        return view(*args, **kwargs)
+
+    return wrapped

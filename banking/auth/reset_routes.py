@@ -1,0 +1,66 @@
+"""Forgotten passwords: ask for a link (same answer whether or not the email exists), use it."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from banking.audit import record
+from banking.auth import bp, events, services, sessions
+from banking.auth.forms import ForgotPasswordForm, ResetPasswordForm
+from banking.auth.reset import send_password_changed_email, send_reset_email, user_for_reset_token
+from banking.auth.throttling import per_ip_and_account, reset_limit
+from banking.extensions import db
+
+SENT = (
+    "If an account uses that email, we've sent a link to reset the password. "
+    "It works once and expires soon."
+)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@per_ip_and_account(reset_limit)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            address = services.normalize_email(form.email.data)
+        except services.EmailInvalid:
+            address = None
+        user = services.find_user_by_email(db.session, address) if address else None
+        if user is not None and not user.is_locked:
+            send_reset_email(user)
+            record(
+                events.PASSWORD_RESET_REQUEST,
+                actor_id=user.id,
+                target_type="user",
+                target_id=user.id,
+                success=True,
+            )
+            db.session.commit()
+        flash(SENT, "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@per_ip_and_account(reset_limit)
+def reset_password(token: str):
+    user = user_for_reset_token(db.session, token)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(db.session, user, form.password.data)
+        except services.PasswordRejected as exc:
+            form.password.errors.extend(exc.problems)
+            db.session.rollback()
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                sessions.end_session()
+            send_password_changed_email(user)
+            flash("Your password was reset. Please sign in with the new one.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, token=token)

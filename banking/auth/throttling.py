@@ -1,0 +1,55 @@
+"""Rate limits for the front door, per client IP and per account.
+
+Limits are callables reading `current_app.config`, so each environment (and a test)
+sets its own. The per-account key is a hash of the normalized email, so a botnet
+spread over many IPs still hits one ceiling per account; the database lockout
+(`banking.auth.lockout`) is the second, slower line behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, request, session
+from flask_limiter.util import get_remote_address
+
+from banking.extensions import limiter
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def signup_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
+
+
+def reset_limit() -> str:
+    return current_app.config["RESET_RATE_LIMIT"]
+
+
+def account_key() -> str:
+    """The account a form names (email field), or the one half-way through two-factor."""
+    email = (request.form.get("email") or "").strip().lower()
+    if email:
+        return "account:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+    pending = session.get("pending_2fa_user")
+    if pending:
+        return f"account-id:{pending}"
+    return "ip:" + (get_remote_address() or "")
+
+
+def per_ip_and_account(limit):
+    """Both limits on a view's POSTs: one keyed by client IP, one by account."""
+
+    def decorate(view):
+        view = limiter.limit(limit, methods=["POST"], key_func=account_key, scope=_scope("acct"))(
+            view
+        )
+        return limiter.limit(limit, methods=["POST"], key_func=get_remote_address)(view)
+
+    return decorate
+
+
+def _scope(prefix: str):
+    return lambda endpoint: f"{prefix}:{endpoint}"

@@ -1,0 +1,137 @@
+"""Time-based one-time passwords (RFC 6238) with replay protection, and recovery codes.
+
+A code is accepted for the current 30-second step and one step either side (clock
+drift), and only for a step later than the last one accepted, so a code seen over a
+shoulder or replayed from a log cannot be used again.
+
+Recovery codes carry 80 random bits, so a plain SHA-256 is enough to store them
+safely (nothing to brute-force); a slow password hash would only make sign-in slow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from base64 import b32encode
+from datetime import datetime
+
+import pyotp
+import segno
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banking.models import RecoveryCode, User
+from banking.models.base import utcnow
+
+ISSUER = "Northwind Bank"
+VALID_WINDOW = 1  # steps either side of now
+RECOVERY_CODE_COUNT = 10
+TOTP_PATTERN = re.compile(r"^\d{6}$")
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def qr_code_data_uri(uri: str) -> str:
+    """The QR code as an SVG data: URI, rendered here so the page needs no script."""
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+def clean_code(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "").lower()
+
+
+def verify_totp(
+    user: User, code: str, secret: str | None = None, now: datetime | None = None
+) -> bool:
+    """Check `code` against the user's secret; on success remember its step (replay guard)."""
+    secret = secret or user.totp_secret
+    code = clean_code(code)
+    if not secret or not TOTP_PATTERN.match(code):
+        return False
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now or utcnow())
+    last = user.totp_last_counter if user.totp_last_counter is not None else -1
+    for counter in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
+        if counter > last and hmac.compare_digest(totp.generate_otp(counter), code):
+            user.totp_last_counter = counter
+            return True
+    return False
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(clean_code(code).encode("ascii")).hexdigest()
+
+
+def _new_recovery_code() -> str:
+    raw = b32encode(secrets.token_bytes(10)).decode("ascii").lower()  # 16 chars, 80 bits
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def replace_recovery_codes(session: Session, user: User) -> list[str]:
+    """Issue a fresh set (the old ones stop working); the plain codes are shown once."""
+    for old in list(user.recovery_codes):
+        session.delete(old)
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    for code in codes:
+        session.add(RecoveryCode(user_id=user.id, code_hash=_hash_code(code)))
+    session.flush()
+    return codes
+
+
+def use_recovery_code(session: Session, user: User, code: str) -> bool:
+    """Spend one unused recovery code; True when it was valid (it is now used up)."""
+    cleaned = clean_code(code)
+    if len(cleaned) != 16:
+        return False
+    candidate = _hash_code(cleaned)
+    unused = session.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    ).all()
+    for row in unused:
+        if hmac.compare_digest(row.code_hash, candidate):
+            row.used_at = utcnow()
+            return True
+    return False
+
+
+def remaining_recovery_codes(session: Session, user: User) -> int:
+    rows = session.scalars(
+        select(RecoveryCode.id).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    ).all()
+    return len(rows)
+
+
+def enable(session: Session, user: User, secret: str, code: str) -> list[str] | None:
+    """Turn two-factor on once `code` proves the authenticator works; return recovery codes."""
+    if not verify_totp(user, code, secret=secret):
+        return None
+    user.totp_secret = secret
+    user.totp_enabled = True
+    return replace_recovery_codes(session, user)
+
+
+def disable(session: Session, user: User) -> None:
+    user.totp_enabled = False
+    user.totp_secret = None
+    user.totp_last_counter = None
+    for old in list(user.recovery_codes):
+        session.delete(old)
+
+
+def verify_second_factor(session: Session, user: User, code: str) -> str | None:
+    """'totp' or 'recovery' for whichever the code is, None when it is neither."""
+    if verify_totp(user, code):
+        return "totp"
+    if use_recovery_code(session, user, code):
+        return "recovery"
+    return None

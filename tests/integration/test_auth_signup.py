@@ -1,0 +1,111 @@
+"""Sign-up: validation, the password rules, normalization, and signing in on success."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from banking.auth import events
+from banking.extensions import db
+from banking.models import Account, AuditEvent, User
+from tests.builders import make_customer
+from tests.conftest import submit
+
+GOOD_PASSWORD = "plum tractor quietly sings"
+
+
+def signup(client, **overrides):
+    data = {
+        "full_name": "Grace Hopper",
+        "email": "grace@example.com",
+        "password": GOOD_PASSWORD,
+        "confirm": GOOD_PASSWORD,
+    }
+    data.update(overrides)
+    return submit(client, "/auth/signup", data)
+
+
+def test_signup_signs_in_and_lands_on_the_dashboard(app, client):
+    response = signup(client)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    profile = client.get("/auth/profile")
+    assert profile.status_code == 200
+    assert "Grace Hopper" in profile.get_data(as_text=True)
+
+
+def test_signup_opens_the_first_checking_account_and_audits(app, client):
+    signup(client)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "grace@example.com"))
+        accounts = db.session.scalars(select(Account).where(Account.owner_id == user.id)).all()
+        assert [a.kind for a in accounts] == ["checking"]
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert events.SIGNUP in actions
+
+
+def test_signup_stores_the_email_normalized(app, client):
+    signup(client, email="  Grace.Hopper@EXAMPLE.com ")
+    with app.app_context():
+        emails = db.session.scalars(select(User.email)).all()
+    assert "grace.hopper@example.com" in emails
+
+
+def test_signup_refuses_an_email_taken_in_another_case(app, client):
+    make_customer(app, email="taken@example.com")
+    response = signup(client, email="TAKEN@Example.com")
+    assert response.status_code == 200
+    assert "already uses this email" in response.get_data(as_text=True)
+
+
+def test_signup_refuses_an_invalid_email(app, client):
+    response = signup(client, email="not-an-email")
+    assert "Enter a valid email address." in response.get_data(as_text=True)
+
+
+def test_signup_refuses_a_short_password(app, client):
+    response = signup(client, password="short pass", confirm="short pass")
+    assert "Use at least 12 characters." in response.get_data(as_text=True)
+
+
+def test_signup_refuses_a_password_over_128_characters(app, client):
+    long = "x" * 129
+    response = signup(client, password=long, confirm=long)
+    assert "Use at most 128 characters." in response.get_data(as_text=True)
+
+
+def test_signup_accepts_any_characters_without_composition_rules(app, client):
+    password = "ünïcødé only lowercase 🙂"
+    response = signup(client, password=password, confirm=password)
+    assert response.status_code == 302
+
+
+def test_signup_refuses_a_common_password(app, client):
+    response = signup(client, password="password1234", confirm="password1234")
+    assert "too common" in response.get_data(as_text=True)
+
+
+def test_signup_refuses_a_password_containing_the_email_local_part(app, client):
+    password = "my name is gracehopper!"
+    response = signup(client, email="gracehopper@example.com", password=password, confirm=password)
+    assert "email address in your password" in response.get_data(as_text=True)
+
+
+def test_signup_refuses_mismatched_passwords(app, client):
+    response = signup(client, confirm=GOOD_PASSWORD + "x")
+    assert "The passwords don&#39;t match." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "grace@example.com")) is None
+
+
+def test_signup_without_csrf_token_is_a_400_page(app, client):
+    response = client.post(
+        "/auth/signup",
+        data={
+            "full_name": "Grace",
+            "email": "grace@example.com",
+            "password": GOOD_PASSWORD,
+            "confirm": GOOD_PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    assert "Your form expired" in response.get_data(as_text=True)
