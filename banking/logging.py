@@ -43,8 +43,10 @@ class RedactionFilter(logging.Filter):
     sensitive are replaced whole; `password=...`-style pairs in text are masked.
     """
 
+    # `password=x`, `csrf_token: x`, `'password': 'x'`, `banking_session=x`, `Cookie: x`.
     PAIR = re.compile(
-        r"(?i)\b(password|passwd|secret|token|csrf_token|session|cookie)\b(\s*[=:]\s*)([^\s&,;]+)"
+        r"(?i)\b([\w-]*(?:password|passwd|secret|token|csrf|session|cookie|api_key))"
+        r"(['\"]?\s*[=:]\s*['\"]?)([^\s&,;'\"}]+)"
     )
     URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 
@@ -63,23 +65,37 @@ class RedactionFilter(logging.Filter):
         text = self.URL_PASSWORD.sub(r"\1" + REDACTED + r"\3", text)
         return self.PAIR.sub(r"\1\2" + REDACTED, text)
 
+    def scrub_value(self, key: str, value, depth: int = 0):
+        """Redact a field by its name, or scrub inside it (strings, dicts, lists)."""
+        if SENSITIVE_KEYS.search(str(key)):
+            return REDACTED
+        if isinstance(value, str):
+            return self.scrub(value)
+        if depth < 4 and isinstance(value, dict):
+            return {k: self.scrub_value(k, v, depth + 1) for k, v in value.items()}
+        if depth < 4 and isinstance(value, list | tuple):
+            return [self.scrub_value("", v, depth + 1) for v in value]
+        return value
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not leak its args
+            message = str(record.msg)
         record.msg = self.scrub(message)
         record.args = ()
         if record.exc_info and record.exc_info[1] is not None:
             # Exception text can carry SQL parameters; keep only the type in logs.
-            record.exc_text = None
             exc_type = record.exc_info[0].__name__ if record.exc_info[0] else "Exception"
-            record.exc_info = None
             record.error_type = exc_type
+        # No stack traces in logs: they carry local values and paths.
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
         for key, value in list(record.__dict__.items()):
             if key in _STD_ATTRS or key == "request_id":
                 continue
-            if SENSITIVE_KEYS.search(key):
-                record.__dict__[key] = REDACTED
-            elif isinstance(value, str):
-                record.__dict__[key] = self.scrub(value)
+            record.__dict__[key] = self.scrub_value(key, value)
         return True
 
 

@@ -1,0 +1,233 @@
+"""Config selection by APP_ENV, the staging/production refusals, URLs and pool options."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import decouple
+import pytest
+
+import config as config_module
+from config import (
+    DEV_SECRET_PLACEHOLDER,
+    ConfigError,
+    DevelopmentConfig,
+    ProductionConfig,
+    StagingConfig,
+    load_config,
+    normalize_database_url,
+)
+
+GOOD_SECRET = "s" * 40
+PG_URL = "postgresql://bank:pw@db.internal:5432/bank"
+REDIS_URL = "redis://cache.internal:6379/0"
+MANAGED = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TEST_DATABASE_URL",
+    "DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW",
+    "DB_POOL_RECYCLE",
+    "DB_POOL_TIMEOUT",
+)
+
+
+@pytest.fixture
+def environ(monkeypatch):
+    """A clean environment with no `.env` file behind it; returns a setter."""
+    monkeypatch.setattr(config_module, "_decouple", decouple.Config(decouple.RepositoryEmpty()))
+    for name in MANAGED:
+        monkeypatch.delenv(name, raising=False)
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+def server_env(set_env, app_env: str = "production", **overrides: str) -> None:
+    values = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": GOOD_SECRET,
+        "DATABASE_URL": PG_URL,
+        "REDIS_URL": REDIS_URL,
+    }
+    values.update(overrides)
+    set_env(**{k: v for k, v in values.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    ("app_env", "expected"),
+    [
+        ("development", DevelopmentConfig),
+        ("testing", config_module.TestingConfig),
+        ("staging", StagingConfig),
+        ("production", ProductionConfig),
+        ("  Production ", ProductionConfig),
+    ],
+)
+def test_app_env_selects_the_config_class(environ, app_env, expected):
+    server_env(environ, app_env)
+    assert type(load_config()) is expected
+
+
+def test_app_env_defaults_to_development(environ):
+    assert type(load_config()) is DevelopmentConfig
+
+
+def test_unknown_app_env_is_an_error_naming_the_valid_values(environ):
+    environ(APP_ENV="prod")
+    with pytest.raises(ConfigError) as error:
+        load_config()
+    message = str(error.value)
+    assert "'prod'" in message
+    for name in ("development", "testing", "staging", "production"):
+        assert name in message
+
+
+def test_development_needs_no_server(environ):
+    config = load_config("development")
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert config.SQLALCHEMY_DATABASE_URI.endswith("instance/banking.db")
+    assert config.CACHE_TYPE == "SimpleCache"
+    assert config.MAIL_BACKEND == "log"
+    assert config.DEBUG is True
+    assert config.SESSION_COOKIE_SECURE is False
+
+
+@pytest.mark.parametrize("app_env", ["staging", "production"])
+def test_server_environments_use_postgres_and_a_prefixed_redis_cache(environ, app_env):
+    server_env(environ, app_env)
+    config = load_config()
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg://")
+    assert config.CACHE_TYPE == "RedisCache"
+    assert config.CACHE_REDIS_URL == REDIS_URL
+    assert config.CACHE_KEY_PREFIX == "banking:"
+    # Short socket timeouts: a Redis outage must cost half a second, not a hung worker.
+    assert config.CACHE_OPTIONS["socket_timeout"] <= 1
+    assert config.CACHE_OPTIONS["socket_connect_timeout"] <= 1
+    assert config.SESSION_COOKIE_SECURE is True
+    assert config.SESSION_COOKIE_HTTPONLY is True
+    assert config.SESSION_COOKIE_SAMESITE == "Lax"
+    assert config.MAX_CONTENT_LENGTH > 0
+
+
+def test_hsts_is_enabled_only_in_production(environ):
+    server_env(environ, "production")
+    assert load_config().HSTS_ENABLED is True
+    server_env(environ, "staging")
+    assert load_config().HSTS_ENABLED is False
+    assert load_config("development").HSTS_ENABLED is False
+
+
+REFUSALS = [
+    pytest.param({"SECRET_KEY": None}, "SECRET_KEY is not set", id="missing-secret"),
+    pytest.param({"SECRET_KEY": ""}, "SECRET_KEY is not set", id="empty-secret"),
+    pytest.param({"SECRET_KEY": "x" * 31}, "at least 32 characters", id="short-secret"),
+    pytest.param(
+        {"SECRET_KEY": DEV_SECRET_PLACEHOLDER}, "development placeholder", id="placeholder"
+    ),
+    pytest.param({"DATABASE_URL": None}, "DATABASE_URL is not set", id="missing-database"),
+    pytest.param({"REDIS_URL": None}, "REDIS_URL is not set", id="missing-redis"),
+]
+
+
+@pytest.mark.parametrize("app_env", ["staging", "production"])
+@pytest.mark.parametrize(("overrides", "reason"), REFUSALS)
+def test_server_environments_refuse_unsafe_settings(environ, app_env, overrides, reason):
+    server_env(environ, app_env, **overrides)
+    with pytest.raises(ConfigError) as error:
+        load_config()
+    message = str(error.value)
+    assert reason in message
+    assert app_env in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("app_env", ["development", "testing"])
+def test_development_and_testing_start_without_secrets(environ, app_env):
+    environ(APP_ENV=app_env)
+    assert load_config().SECRET_KEY == DEV_SECRET_PLACEHOLDER
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+        ("postgresql://u:p@h/d", "postgresql+psycopg://u:p@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+        (None, None),
+    ],
+)
+def test_postgres_urls_use_the_psycopg3_driver(url, expected):
+    assert normalize_database_url(url) == expected
+
+
+def test_database_url_from_the_environment_is_normalized(environ):
+    server_env(environ, "production", DATABASE_URL="postgres://u:p@h/d")
+    assert load_config().SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@h/d"
+
+
+def test_pool_options_default_to_10_20_3600_30_with_pre_ping(environ):
+    server_env(environ, "production")
+    options = load_config().SQLALCHEMY_ENGINE_OPTIONS
+    assert options == {
+        "pool_size": 10,
+        "max_overflow": 20,
+        "pool_recycle": 3600,
+        "pool_timeout": 30,
+        "pool_pre_ping": True,
+    }
+
+
+def test_pool_options_come_from_the_environment(environ):
+    server_env(
+        environ,
+        "production",
+        DB_POOL_SIZE="3",
+        DB_MAX_OVERFLOW="4",
+        DB_POOL_RECYCLE="600",
+        DB_POOL_TIMEOUT="5",
+    )
+    options = load_config().SQLALCHEMY_ENGINE_OPTIONS
+    assert (options["pool_size"], options["max_overflow"]) == (3, 4)
+    assert (options["pool_recycle"], options["pool_timeout"]) == (600, 5)
+
+
+def test_pool_options_are_not_applied_to_sqlite(environ):
+    environ(DB_POOL_SIZE="3")
+    options = load_config("development").SQLALCHEMY_ENGINE_OPTIONS
+    assert "pool_size" not in options
+    assert "max_overflow" not in options
+
+
+def test_testing_uses_test_database_url_when_set(environ):
+    environ(TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/banking_x")
+    config = load_config("testing")
+    assert (
+        config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://postgres@127.0.0.1:5432/banking_x"
+    )
+    assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+
+
+def test_testing_defaults_to_in_memory_sqlite(environ):
+    assert load_config("testing").SQLALCHEMY_DATABASE_URI == "sqlite://"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_setting_is_documented_in_env_example():
+    """Every variable config.py or gunicorn.conf.py reads appears in .env.example."""
+    sources = (ROOT / "config.py").read_text() + (ROOT / "gunicorn.conf.py").read_text()
+    names = set(re.findall(r"""(?:env|gunicorn_setting)\(\s*["']([A-Z][A-Z0-9_]+)["']""", sources))
+    assert {"SECRET_KEY", "DATABASE_URL", "WEB_CONCURRENCY"} <= names
+    documented = set(
+        re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    assert names - documented == set()
