@@ -1,0 +1,46 @@
+"""`flask transfers run-due`: post every scheduled transfer due today (cron / systemd timer).
+
+Safe to run twice, or on two hosts at once: see `banking.scheduling.run_due`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from banking.accounts.transfers import limits_from_config
+from banking.extensions import db
+from banking.scheduling import run_due
+
+transfers_group = AppGroup("transfers", help="Scheduled transfers.")
+
+
+@transfers_group.command("run-due")
+@click.option(
+    "--date",
+    "on_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as if today were this date (YYYY-MM-DD); default: today in DISPLAY_TIMEZONE.",
+)
+def run_due_command(on_date: datetime | None) -> None:
+    """Post every due occurrence once; failures are recorded on their schedule."""
+    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
+    today: date = on_date.date() if on_date else datetime.now(zone).date()
+    report = run_due(
+        db.session,
+        today,
+        limits=limits_from_config(),
+        max_retries=current_app.config["LEDGER_MAX_RETRIES"],
+    )
+    click.echo(f"Scheduled transfers for {today.isoformat()}: {report.summary()}")
+    for schedule_id, occurrence, reason in report.failed:
+        click.echo(f"  schedule {schedule_id} ({occurrence.isoformat()}) failed: {reason}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(transfers_group)

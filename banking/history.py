@@ -1,0 +1,409 @@
+"""What happened on one account: keyset-paged history, pending holds, and the CSV export rows.
+
+Everything is scoped by account id; the caller has already checked the account belongs
+to the person asking. Pages walk `ix_entries_account_created_id` backwards on
+(created_at, id), never with OFFSET, so the thousandth page costs what the first does.
+Every filter is a residual predicate inside that one account's index range: there is
+no filter selective enough on its own to deserve another index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, func, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from banking.models import Account, AccountKind, Entry, Hold, JournalTransaction, User
+from banking.models.base import as_utc
+from banking.money import format_plain
+
+PAGE_SIZE = 25
+EXPORT_BATCH = 500
+_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
+
+_KIND_LABELS = {
+    "transfer": "Transfer",
+    "deposit": "Deposit",
+    "withdrawal": "Withdrawal",
+    "adjustment": "Adjustment",
+    "interest": "Interest",
+    "reversal": "Reversal",
+}
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    """Validated filter values (amounts in minor units, dates in the display timezone)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    direction: str | None = None  # "in" | "out"
+    min_amount: int | None = None
+    max_amount: int | None = None
+    text: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(
+            value not in (None, "")
+            for value in (
+                self.date_from,
+                self.date_to,
+                self.direction,
+                self.min_amount,
+                self.max_amount,
+                self.text,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: strictly older than (created_at, id)."""
+
+    created_at: datetime
+    entry_id: int
+
+    def encode(self) -> str:
+        micros = int((as_utc(self.created_at) - _EPOCH) / timedelta(microseconds=1))
+        raw = f"{micros}.{self.entry_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str | None) -> Cursor | None:
+        """The cursor in `token`, or None for anything malformed (the caller shows page 1)."""
+        if not token or len(token) > 64:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        match = _CURSOR.match(raw)
+        if not match:
+            return None
+        try:
+            created_at = _EPOCH + timedelta(microseconds=int(match.group(1)))
+        except OverflowError:
+            return None
+        return cls(created_at=created_at, entry_id=int(match.group(2)))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of history as the customer reads it."""
+
+    entry_id: int | None
+    transaction_id: int
+    created_at: datetime
+    kind: str
+    amount: int  # signed: + money in, - money out
+    balance_after: int | None  # None for pending (not in the running balance)
+    memo: str
+    counterparty: str
+    pending: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return _KIND_LABELS.get(self.kind, self.kind.capitalize())
+
+    @property
+    def direction(self) -> str:
+        return "in" if self.amount > 0 else "out"
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: list[HistoryRow]
+    pending: list[HistoryRow]
+    next_cursor: str | None
+
+
+# Query building -----------------------------------------------------------------------
+def day_bounds(
+    date_from: date | None, date_to: date | None, tz: str = "UTC"
+) -> tuple[datetime | None, datetime | None]:
+    """[start, end) in UTC for an inclusive range of days in the customer's timezone."""
+    zone = ZoneInfo(tz)
+    start = (
+        datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC) if date_from else None
+    )
+    end = (
+        datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+        if date_to
+        else None
+    )
+    return start, end
+
+
+def _entries_query(account_id: int) -> tuple[Select, object, object]:
+    other = aliased(Account, name="other_account")
+    other_owner = aliased(User, name="other_owner")
+    other_id = case(
+        (
+            JournalTransaction.source_account_id == account_id,
+            JournalTransaction.destination_account_id,
+        ),
+        else_=JournalTransaction.source_account_id,
+    )
+    stmt = (
+        select(
+            Entry.id,
+            Entry.created_at,
+            Entry.amount,
+            Entry.balance_after,
+            JournalTransaction.id.label("transaction_id"),
+            JournalTransaction.kind,
+            JournalTransaction.memo,
+            other.number.label("other_number"),
+            other.nickname.label("other_nickname"),
+            other.kind.label("other_kind"),
+            other.owner_id.label("other_owner_id"),
+            other_owner.full_name.label("other_owner_name"),
+            Account.owner_id.label("own_owner_id"),
+        )
+        .join(JournalTransaction, JournalTransaction.id == Entry.transaction_id)
+        .join(Account, Account.id == Entry.account_id)
+        .outerjoin(other, other.id == other_id)
+        .outerjoin(other_owner, other_owner.id == other.owner_id)
+        .where(Entry.account_id == account_id)
+    )
+    return stmt, other, other_owner
+
+
+def _apply_filters(
+    stmt: Select,
+    filters: HistoryFilters,
+    *,
+    amount,
+    created_at,
+    other,
+    other_owner,
+    tz: str,
+) -> Select:
+    start, end = day_bounds(filters.date_from, filters.date_to, tz)
+    if start is not None:
+        stmt = stmt.where(created_at >= start)
+    if end is not None:
+        stmt = stmt.where(created_at < end)
+    if filters.direction == "in":
+        stmt = stmt.where(amount > 0)
+    elif filters.direction == "out":
+        stmt = stmt.where(amount < 0)
+    if filters.min_amount is not None:
+        stmt = stmt.where(func.abs(amount) >= filters.min_amount)
+    if filters.max_amount is not None:
+        stmt = stmt.where(func.abs(amount) <= filters.max_amount)
+    if filters.text:
+        stmt = stmt.where(_text_matches(filters.text, other, own_owner_id=Account.owner_id))
+    return stmt
+
+
+def _text_matches(text: str, other, *, own_owner_id):
+    """Memo, or the counterparty as the customer sees it (see `_counterparty`).
+
+    Another customer's name is shown masked, so it is not searchable either: searching
+    must not reveal more than the page does. Their number matches on its last 4 digits.
+    """
+    needle = text.strip().lower()
+    visible_name = or_(other.kind == AccountKind.SYSTEM.value, other.owner_id == own_owner_id)
+    clauses = [
+        func.lower(JournalTransaction.memo).contains(needle, autoescape=True),
+        and_(visible_name, func.lower(other.nickname).contains(needle, autoescape=True)),
+    ]
+    if len(needle) == 4 and needle.isascii() and needle.isdigit():
+        clauses.append(other.number.endswith(needle))
+    return or_(*clauses)
+
+
+def mask_name(full_name: str) -> str:
+    """ "Jane Doe" -> "J*** D***", as the transfer pages show other customers."""
+    return " ".join(f"{word[0]}***" for word in full_name.split() if word) or "***"
+
+
+def _counterparty(row) -> str:
+    """Who was on the other side, in words the customer recognizes (never a full number)."""
+    if row.other_number is None:
+        return ""
+    masked = f"••••{row.other_number[-4:]}"
+    if row.other_kind == AccountKind.SYSTEM.value:
+        return row.other_nickname or "Northwind Bank"
+    if row.other_owner_id is not None and row.other_owner_id == row.own_owner_id:
+        return f"Your {row.other_nickname or 'account'} {masked}".strip()
+    name = mask_name(row.other_owner_name) if row.other_owner_name else "Another customer"
+    return f"{name} {masked}"
+
+
+def _row(row, *, pending: bool = False) -> HistoryRow:
+    return HistoryRow(
+        entry_id=None if pending else row.id,
+        transaction_id=row.transaction_id,
+        created_at=as_utc(row.created_at),
+        kind=row.kind,
+        amount=row.amount,
+        balance_after=None if pending else row.balance_after,
+        memo=row.memo or "",
+        counterparty=_counterparty(row),
+        pending=pending,
+    )
+
+
+def entries_select(account_id: int, filters: HistoryFilters, tz: str = "UTC") -> Select:
+    """Posted entries of the account, filtered, newest first."""
+    stmt, other, other_owner = _entries_query(account_id)
+    stmt = _apply_filters(
+        stmt,
+        filters,
+        amount=Entry.amount,
+        created_at=Entry.created_at,
+        other=other,
+        other_owner=other_owner,
+        tz=tz,
+    )
+    return stmt.order_by(Entry.created_at.desc(), Entry.id.desc())
+
+
+def pending_rows(
+    session: Session, account_id: int, filters: HistoryFilters, tz: str = "UTC"
+) -> list[HistoryRow]:
+    """Transfers held for review: money reserved from this account, not yet in the balance."""
+    other = aliased(Account, name="other_account")
+    other_owner = aliased(User, name="other_owner")
+    amount = -Hold.amount
+    stmt = (
+        select(
+            Hold.id,
+            Hold.created_at,
+            amount.label("amount"),
+            JournalTransaction.id.label("transaction_id"),
+            JournalTransaction.kind,
+            JournalTransaction.memo,
+            other.number.label("other_number"),
+            other.nickname.label("other_nickname"),
+            other.kind.label("other_kind"),
+            other.owner_id.label("other_owner_id"),
+            other_owner.full_name.label("other_owner_name"),
+            Account.owner_id.label("own_owner_id"),
+        )
+        .join(JournalTransaction, JournalTransaction.id == Hold.transaction_id)
+        .join(Account, Account.id == Hold.account_id)
+        .outerjoin(other, other.id == JournalTransaction.destination_account_id)
+        .outerjoin(other_owner, other_owner.id == other.owner_id)
+        .where(
+            Hold.account_id == account_id,
+            Hold.active.is_(True),
+            JournalTransaction.status == "pending",
+        )
+    )
+    stmt = _apply_filters(
+        stmt,
+        filters,
+        amount=amount,
+        created_at=Hold.created_at,
+        other=other,
+        other_owner=other_owner,
+        tz=tz,
+    ).order_by(Hold.created_at.desc(), Hold.id.desc())
+    return [_row(row, pending=True) for row in session.execute(stmt)]
+
+
+def history_page(
+    session: Session,
+    account_id: int,
+    filters: HistoryFilters | None = None,
+    *,
+    cursor: Cursor | None = None,
+    page_size: int = PAGE_SIZE,
+    tz: str = "UTC",
+) -> HistoryPage:
+    """One page of history, newest first; pending transfers sit on top of the first page."""
+    filters = filters or HistoryFilters()
+    stmt = entries_select(account_id, filters, tz)
+    if cursor is not None:
+        stmt = stmt.where(
+            tuple_(Entry.created_at, Entry.id) < tuple_(cursor.created_at, cursor.entry_id)
+        )
+    result = session.execute(stmt.limit(page_size + 1)).all()
+    rows = [_row(row) for row in result[:page_size]]
+    next_cursor = None
+    if len(result) > page_size:
+        last = rows[-1]
+        next_cursor = Cursor(last.created_at, last.entry_id).encode()
+    pending = pending_rows(session, account_id, filters, tz) if cursor is None else []
+    return HistoryPage(rows=rows, pending=pending, next_cursor=next_cursor)
+
+
+# Export -------------------------------------------------------------------------------
+EXPORT_HEADER = ["Date (UTC)", "Type", "Counterparty", "Memo", "Money out", "Money in", "Balance"]
+
+
+def export_row(row: HistoryRow) -> list[str]:
+    """Debit and credit in two non-negative columns, so no amount cell starts with '-'."""
+    return [
+        row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        row.kind_label,
+        row.counterparty,
+        row.memo,
+        format_plain(-row.amount) if row.amount < 0 else "",
+        format_plain(row.amount) if row.amount > 0 else "",
+        format_plain(row.balance_after) if row.balance_after is not None else "",
+    ]
+
+
+def iter_history(
+    session: Session,
+    account_id: int,
+    filters: HistoryFilters | None = None,
+    *,
+    tz: str = "UTC",
+    batch_size: int = EXPORT_BATCH,
+) -> Iterator[HistoryRow]:
+    """Every matching entry, streamed from a server-side cursor in batches (flat memory)."""
+    stmt = entries_select(account_id, filters or HistoryFilters(), tz).execution_options(
+        yield_per=batch_size
+    )
+    result = session.execute(stmt)
+    try:
+        for row in result:
+            yield _row(row)
+    finally:
+        result.close()
+
+
+def iter_export_rows(
+    session: Session, account_id: int, filters: HistoryFilters | None = None, *, tz: str = "UTC"
+) -> Iterator[list[str]]:
+    for row in iter_history(session, account_id, filters, tz=tz):
+        yield export_row(row)
+
+
+def export_filename(account: Account, filters: HistoryFilters, today: date) -> str:
+    """account-1234-2026-01-01-to-2026-01-31.csv: the last four digits only, never the number."""
+    start = filters.date_from.isoformat() if filters.date_from else "start"
+    end = (filters.date_to or today).isoformat()
+    return f"account-{account.number[-4:]}-{start}-to-{end}.csv"
+
+
+__all__ = [
+    "EXPORT_HEADER",
+    "Cursor",
+    "HistoryFilters",
+    "HistoryPage",
+    "HistoryRow",
+    "day_bounds",
+    "export_filename",
+    "export_row",
+    "history_page",
+    "iter_export_rows",
+    "iter_history",
+    "pending_rows",
+]
