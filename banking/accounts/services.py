@@ -1,11 +1,39 @@
-"""Customer account services: opening, renaming and closing accounts (no money moves here)."""
+"""Customer account services: opening, renaming and closing accounts, and saved payees.
+
+No money moves here (that is `banking.ledger`, through `banking.accounts.transfers`).
+Each function changes one thing, writes its audit row in the same database
+transaction, commits, and drops the customer's cached dashboard.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from banking import audit, caching
 from banking.account_numbers import new_account_number
-from banking.models import Account, AccountKind
+from banking.models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Hold,
+    Payee,
+    ScheduledTransfer,
+    ScheduleStatus,
+)
+from banking.models.base import utcnow
+
+MAX_OPEN_ACCOUNTS = 10  # a customer with more is almost certainly a script
+
+
+class AccountActionRefused(Exception):
+    """An account or payee change refused for a reason the customer can act on."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 def open_account(
@@ -30,3 +58,167 @@ def open_account(
     session.add(account)
     session.flush()
     return account
+
+
+def open_customer_account(
+    session: Session, owner_id: int, *, kind: str, currency: str, nickname: str
+) -> Account:
+    """A customer opens another account from the dashboard (audited, committed)."""
+    if kind not in (AccountKind.CHECKING.value, AccountKind.SAVINGS.value):
+        raise AccountActionRefused("Choose a checking or savings account.", "kind")
+    count = session.scalar(
+        select(func.count())
+        .select_from(Account)
+        .where(Account.owner_id == owner_id, Account.status != AccountStatus.CLOSED.value)
+    )
+    if (count or 0) >= MAX_OPEN_ACCOUNTS:
+        raise AccountActionRefused(
+            f"You can have at most {MAX_OPEN_ACCOUNTS} open accounts; close one first."
+        )
+    account = open_account(
+        session, owner_id, kind=kind, currency=currency, nickname=nickname.strip()
+    )
+    audit.record(
+        "account.opened",
+        actor_id=owner_id,
+        target_type="account",
+        target_id=account.id,
+        success=True,
+        details={"kind": kind, "currency": currency},
+        session=session,
+    )
+    session.commit()
+    caching.invalidate_users([owner_id])
+    return account
+
+
+def rename_account(session: Session, account: Account, nickname: str) -> None:
+    """Give an account a nickname the customer will recognise (an empty one uses the default)."""
+    account.nickname = nickname.strip()
+    audit.record(
+        "account.renamed",
+        actor_id=account.owner_id,
+        target_type="account",
+        target_id=account.id,
+        success=True,
+        session=session,
+    )
+    session.commit()
+    caching.invalidate_users([account.owner_id])
+
+
+def close_account(session: Session, account: Account) -> None:
+    """Close an empty account; money, holds or schedules still attached must be dealt with first."""
+    if account.status == AccountStatus.CLOSED.value:
+        raise AccountActionRefused("That account is already closed.")
+    if account.status == AccountStatus.FROZEN.value:
+        raise AccountActionRefused("A frozen account cannot be closed online. Please contact us.")
+    active_hold = session.scalar(
+        select(Hold.id).where(Hold.account_id == account.id, Hold.active.is_(True)).limit(1)
+    )
+    if active_hold is not None:
+        raise AccountActionRefused(
+            "A transfer from this account is awaiting review; wait until it is decided."
+        )
+    if account.balance != 0 or account.available_balance != 0:
+        raise AccountActionRefused(
+            "Only an account with a zero balance can be closed. Move the money out first."
+        )
+    schedule = session.scalar(
+        select(ScheduledTransfer.id)
+        .where(
+            (ScheduledTransfer.from_account_id == account.id)
+            | (ScheduledTransfer.to_account_id == account.id),
+            ScheduledTransfer.status.in_(
+                [ScheduleStatus.ACTIVE.value, ScheduleStatus.PAUSED.value]
+            ),
+        )
+        .limit(1)
+    )
+    if schedule is not None:
+        raise AccountActionRefused(
+            "This account has scheduled transfers; cancel them before closing it."
+        )
+    account.status = AccountStatus.CLOSED.value
+    account.closed_at = utcnow()
+    audit.record(
+        "account.closed",
+        actor_id=account.owner_id,
+        target_type="account",
+        target_id=account.id,
+        success=True,
+        session=session,
+    )
+    session.commit()
+    caching.invalidate_users([account.owner_id])
+
+
+# Payees ---------------------------------------------------------------------------------
+def add_payee(session: Session, owner_id: int, *, nickname: str, account_number: str) -> Payee:
+    """Save another customer's account under a nickname (never one's own, never twice).
+
+    The number is validated (format + Luhn) before it is looked up, like a transfer's.
+    """
+    from banking.accounts.transfers import TransferRefused, find_destination
+
+    try:
+        account = find_destination(account_number)
+    except TransferRefused as exc:
+        raise AccountActionRefused(exc.message, "account_number") from exc
+    if account.owner_id == owner_id:
+        raise AccountActionRefused(
+            "That is one of your own accounts; use a transfer between your accounts.",
+            "account_number",
+        )
+    if account.status == AccountStatus.CLOSED.value:
+        raise AccountActionRefused("That account is closed.", "account_number")
+    existing = session.scalar(
+        select(Payee.id).where(Payee.owner_id == owner_id, Payee.account_id == account.id)
+    )
+    if existing is not None:
+        raise AccountActionRefused("You have already saved that account.", "account_number")
+    payee = Payee(owner_id=owner_id, account_id=account.id, nickname=nickname.strip())
+    session.add(payee)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a double submit racing the check above
+        session.rollback()
+        raise AccountActionRefused(
+            "You have already saved that account.", "account_number"
+        ) from exc
+    audit.record(
+        "payee.added",
+        actor_id=owner_id,
+        target_type="payee",
+        target_id=payee.id,
+        success=True,
+        session=session,
+    )
+    session.commit()
+    return payee
+
+
+def rename_payee(session: Session, payee: Payee, nickname: str) -> None:
+    payee.nickname = nickname.strip()
+    audit.record(
+        "payee.renamed",
+        actor_id=payee.owner_id,
+        target_type="payee",
+        target_id=payee.id,
+        success=True,
+        session=session,
+    )
+    session.commit()
+
+
+def delete_payee(session: Session, payee: Payee) -> None:
+    audit.record(
+        "payee.deleted",
+        actor_id=payee.owner_id,
+        target_type="payee",
+        target_id=payee.id,
+        success=True,
+        session=session,
+    )
+    session.delete(payee)
+    session.commit()
