@@ -1,0 +1,130 @@
+"""Admin actions that move money: reversal, review decisions, adjustments.
+
+All of them go through `banking.ledger`; the audit row is written by the `on_posted`
+hook inside the ledger's own database transaction, so a movement and its audit row
+commit together or not at all. Affected customers' cached summaries are dropped after.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from banking import audit, caching, ledger
+from banking.admin.errors import AdminActionRefused
+from banking.models import Account, JournalTransaction, TransactionKind
+
+# direction -> (ledger kind, system account, sign of the amount for the customer)
+ADJUSTMENTS = {
+    "deposit": (TransactionKind.DEPOSIT.value, ledger.EXTERNAL_CASH, 1),
+    "withdrawal": (TransactionKind.WITHDRAWAL.value, ledger.EXTERNAL_CASH, -1),
+    "credit": (TransactionKind.ADJUSTMENT.value, ledger.SUSPENSE, 1),
+    "debit": (TransactionKind.ADJUSTMENT.value, ledger.SUSPENSE, -1),
+}
+
+
+def _owners(session: Session, *account_ids: int) -> list[int | None]:
+    return [
+        account.owner_id
+        for account_id in account_ids
+        if (account := session.get(Account, account_id)) is not None
+    ]
+
+
+def _hook(action: str, actor_id: int, **details):
+    def on_posted(session: Session, txn: JournalTransaction) -> None:
+        audit.record(
+            action,
+            actor_id=actor_id,
+            target_type="transaction",
+            target_id=txn.id,
+            success=True,
+            details={"amount": txn.amount, "kind": txn.kind, "status": txn.status, **details},
+            session=session,
+        )
+
+    return on_posted
+
+
+def reverse(session: Session, transaction_id: int, *, actor_id: int, reason: str):
+    """Post the mirror image of a posted transaction; a second attempt is AlreadyReversed."""
+    result = ledger.reverse_transaction(
+        session,
+        transaction_id,
+        initiator_id=actor_id,
+        reason=reason,
+        on_posted=_hook(
+            "admin.transaction.reverse", actor_id, reason=reason, reverses=transaction_id
+        ),
+    )
+    _invalidate_for(session, result.transaction_id)
+    return result
+
+
+def approve(session: Session, transaction_id: int, *, actor_id: int, reason: str):
+    result = ledger.approve_hold(
+        session,
+        transaction_id,
+        admin_id=actor_id,
+        reason=reason,
+        on_posted=_hook("admin.review.approve", actor_id, reason=reason),
+    )
+    _invalidate_for(session, transaction_id)
+    return result
+
+
+def reject(session: Session, transaction_id: int, *, actor_id: int, reason: str):
+    result = ledger.reject_hold(
+        session,
+        transaction_id,
+        admin_id=actor_id,
+        reason=reason,
+        on_posted=_hook("admin.review.reject", actor_id, reason=reason),
+    )
+    _invalidate_for(session, transaction_id)
+    return result
+
+
+def adjust(
+    session: Session,
+    account_id: int,
+    *,
+    direction: str,
+    amount: int,
+    key: str,
+    actor_id: int,
+    reason: str,
+):
+    """Deposit, withdraw or correct against the matching system account."""
+    if direction not in ADJUSTMENTS:
+        raise AdminActionRefused("Choose a valid adjustment type.")
+    account = session.get(Account, account_id)
+    if account is None or account.is_system:
+        raise AdminActionRefused("Adjustments apply to customer accounts only.")
+    kind, system_code, sign = ADJUSTMENTS[direction]
+    result = ledger.post_adjustment(
+        session,
+        account_id=account_id,
+        amount=sign * amount,
+        initiator_id=actor_id,
+        key=f"admin-adjust:{key}",
+        memo=reason,
+        kind=kind,
+        system_code=system_code,
+        on_posted=_hook(
+            "admin.adjustment",
+            actor_id,
+            reason=reason,
+            direction=direction,
+            account_id=account_id,
+        ),
+    )
+    caching.invalidate_users(_owners(session, account_id))
+    return result
+
+
+def _invalidate_for(session: Session, transaction_id: int) -> None:
+    txn = session.get(JournalTransaction, transaction_id)
+    if txn is not None:
+        caching.invalidate_users(
+            _owners(session, txn.source_account_id, txn.destination_account_id)
+        )

@@ -1,0 +1,165 @@
+"""The overview's figures: computed in a few aggregate queries and cached for a short TTL.
+
+The cached value carries its own `computed_at`, so the page can say how old it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from banking import caching
+from banking.models import (
+    Account,
+    AccountKind,
+    JournalTransaction,
+    ScheduledTransfer,
+    ScheduleStatus,
+    TransactionKind,
+    TransactionStatus,
+    User,
+)
+from banking.models.user import ROLE_CUSTOMER
+
+STATS_KEY = "admin:stats"
+CHART_DAYS = 14
+
+
+@dataclass
+class DayVolume:
+    day: date
+    count: int
+    volume: int
+
+
+@dataclass
+class OverviewStats:
+    computed_at: datetime
+    customers: int
+    accounts: int
+    customer_total: int
+    system_total: int
+    transfers_24h: int
+    volume_24h: int
+    transfers_7d: int
+    volume_7d: int
+    pending_reviews: int
+    failed_schedules: int
+    locked_users: int
+    days: list[DayVolume] = field(default_factory=list)
+
+    @property
+    def books_balance(self) -> bool:
+        """Customer money must be mirrored exactly by the bank's system accounts."""
+        return self.customer_total == -self.system_total
+
+    @property
+    def age_seconds(self) -> int:
+        return max(0, int((datetime.now(UTC) - self.computed_at).total_seconds()))
+
+
+def overview_stats(session: Session) -> OverviewStats:
+    """The cached figures (at most ADMIN_STATS_CACHE_SECONDS old)."""
+    timeout = int(current_app.config.get("ADMIN_STATS_CACHE_SECONDS", 30))
+    return caching.get_or_load(STATS_KEY, lambda: compute_stats(session), timeout)
+
+
+def forget_stats() -> None:
+    caching.delete([STATS_KEY])
+
+
+def compute_stats(session: Session, now: datetime | None = None) -> OverviewStats:
+    now = now or datetime.now(UTC)
+    is_system = Account.kind == AccountKind.SYSTEM.value
+    customer_total, system_total = session.execute(
+        select(
+            func.coalesce(func.sum(Account.balance).filter(~is_system), 0),
+            func.coalesce(func.sum(Account.balance).filter(is_system), 0),
+        )
+    ).one()
+    count_24h, volume_24h = _transfers_since(session, now - timedelta(hours=24))
+    count_7d, volume_7d = _transfers_since(session, now - timedelta(days=7))
+    stats = OverviewStats(
+        computed_at=now,
+        customers=_count(session, select(func.count(User.id)).where(User.role == ROLE_CUSTOMER)),
+        accounts=_count(session, select(func.count(Account.id)).where(~is_system)),
+        customer_total=int(customer_total),
+        system_total=int(system_total),
+        transfers_24h=count_24h,
+        volume_24h=volume_24h,
+        transfers_7d=count_7d,
+        volume_7d=volume_7d,
+        pending_reviews=_count(
+            session,
+            select(func.count(JournalTransaction.id)).where(
+                JournalTransaction.status == TransactionStatus.PENDING.value
+            ),
+        ),
+        failed_schedules=_count(
+            session,
+            select(func.count(ScheduledTransfer.id)).where(
+                ScheduledTransfer.status == ScheduleStatus.FAILED.value
+            ),
+        ),
+        locked_users=_count(session, select(func.count(User.id)).where(User.is_locked.is_(True))),
+        days=daily_volumes(session, now),
+    )
+    return stats
+
+
+def _count(session: Session, query) -> int:
+    return int(session.scalar(query) or 0)
+
+
+def _posted_transfers():
+    return (
+        JournalTransaction.kind == TransactionKind.TRANSFER.value,
+        JournalTransaction.status == TransactionStatus.POSTED.value,
+    )
+
+
+def _transfers_since(session: Session, since: datetime) -> tuple[int, int]:
+    count, volume = session.execute(
+        select(
+            func.count(JournalTransaction.id), func.coalesce(func.sum(JournalTransaction.amount), 0)
+        ).where(*_posted_transfers(), JournalTransaction.created_at >= since)
+    ).one()
+    return int(count), int(volume)
+
+
+def daily_volumes(session: Session, now: datetime, days: int = CHART_DAYS) -> list[DayVolume]:
+    """Posted transfers per UTC day for the last `days` days, oldest first, gaps as zero."""
+    first = (now - timedelta(days=days - 1)).date()
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    column = JournalTransaction.created_at
+    if session.get_bind().dialect.name == "postgresql":
+        column = func.timezone("UTC", column)  # bucket by UTC day, whatever the session zone
+    bucket = func.date(column)
+    rows = session.execute(
+        select(
+            bucket,
+            func.count(JournalTransaction.id),
+            func.coalesce(func.sum(JournalTransaction.amount), 0),
+        )
+        .where(*_posted_transfers(), JournalTransaction.created_at >= start)
+        .group_by(bucket)
+    ).all()
+    found = {_as_date(day): (int(count), int(volume)) for day, count, volume in rows}
+    result = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        count, volume = found.get(day, (0, 0))
+        result.append(DayVolume(day, count, volume))
+    return result
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])  # SQLite's date() returns text

@@ -1,0 +1,174 @@
+"""Admin services on users: search, the detail view's data, lock, role, reset password/2FA.
+
+Each action re-reads the user under a row lock, refuses what makes no sense (locking
+yourself, demoting yourself), changes the row, writes the audit row, and commits both
+together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from banking import audit
+from banking.admin.errors import AdminActionRefused
+from banking.admin.pagination import Page, paginate
+from banking.auth.reset import send_reset_email
+from banking.models import Account, AuditEvent, Entry, JournalTransaction, RecoveryCode, User
+from banking.models.user import ROLE_ADMIN, ROLE_CUSTOMER
+
+RECENT_ROWS = 20
+
+
+def search_users(session: Session, text: str | None, cursor: str | None) -> Page:
+    query = select(User)
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(User.full_name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    return paginate(session, query, User, cursor)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class UserDetail:
+    user: User
+    accounts: list[Account]
+    movements: list[Entry]
+    audit_events: list[AuditEvent]
+
+
+def user_detail(session: Session, user: User) -> UserDetail:
+    accounts = list(
+        session.scalars(select(Account).where(Account.owner_id == user.id).order_by(Account.id))
+    )
+    account_ids = [a.id for a in accounts]
+    movements = []
+    if account_ids:
+        movements = list(
+            session.scalars(
+                select(Entry)
+                .join(JournalTransaction, Entry.transaction_id == JournalTransaction.id)
+                .where(Entry.account_id.in_(account_ids))
+                .order_by(Entry.created_at.desc(), Entry.id.desc())
+                .limit(RECENT_ROWS)
+            )
+        )
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                or_(
+                    AuditEvent.actor_id == user.id,
+                    (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user.id)),
+                )
+            )
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(RECENT_ROWS)
+        )
+    )
+    return UserDetail(user, accounts, movements, events)
+
+
+def _locked_user(session: Session, user_id: int) -> User:
+    user = session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if user is None:
+        raise AdminActionRefused("That user no longer exists.")
+    return user
+
+
+def _audit(session: Session, action: str, actor_id: int, user: User, **details) -> None:
+    audit.record(
+        action,
+        actor_id=actor_id,
+        target_type="user",
+        target_id=user.id,
+        success=True,
+        details=details,
+        session=session,
+    )
+
+
+def lock_user(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
+    """Lock the user out and end their sessions (a new session token signs them out)."""
+    if user_id == actor_id:
+        raise AdminActionRefused("You cannot lock your own account.")
+    user = _locked_user(session, user_id)
+    if user.is_locked:
+        raise AdminActionRefused("That user is already locked.")
+    user.is_locked = True
+    user.locked_reason = reason
+    user.rotate_session_token()
+    _audit(session, "admin.user.lock", actor_id, user, reason=reason)
+    session.commit()
+    return user
+
+
+def unlock_user(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
+    user = _locked_user(session, user_id)
+    if not user.is_locked:
+        raise AdminActionRefused("That user is not locked.")
+    user.is_locked = False
+    user.locked_reason = None
+    user.failed_logins = 0
+    user.lockout_until = None
+    _audit(session, "admin.user.unlock", actor_id, user, reason=reason)
+    session.commit()
+    return user
+
+
+def set_role(session: Session, user_id: int, role: str, *, actor_id: int, reason: str) -> User:
+    if role not in (ROLE_CUSTOMER, ROLE_ADMIN):
+        raise AdminActionRefused("Choose a valid role.")
+    if user_id == actor_id:
+        raise AdminActionRefused("You cannot change your own role.")
+    user = _locked_user(session, user_id)
+    if user.role == role:
+        raise AdminActionRefused(f"That user is already a {role}.")
+    previous = user.role
+    user.role = role
+    user.rotate_session_token()  # privileges changed: start from a fresh sign-in
+    _audit(session, "admin.user.role", actor_id, user, reason=reason, old=previous, new=role)
+    session.commit()
+    return user
+
+
+def force_password_reset(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
+    """Sign the user out everywhere and email them a reset link.
+
+    The audit row is committed first so the reason is kept even if mail delivery fails.
+    """
+    user = _locked_user(session, user_id)
+    user.rotate_session_token()
+    _audit(session, "admin.user.password_reset", actor_id, user, reason=reason)
+    session.commit()
+    send_reset_email(user)
+    return user
+
+
+def reset_two_factor(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
+    """Clear the TOTP secret and every recovery code, so the user can enrol again."""
+    user = _locked_user(session, user_id)
+    if not user.totp_enabled and not user.totp_secret:
+        raise AdminActionRefused("That user has no two-factor authentication to reset.")
+    user.totp_secret = None
+    user.totp_enabled = False
+    user.totp_last_counter = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    _audit(session, "admin.user.2fa_reset", actor_id, user, reason=reason)
+    session.commit()
+    return user
