@@ -205,6 +205,7 @@ class DevelopmentConfig(Config):
 
 
 class TestingConfig(Config):
+    __test__ = False  # not a pytest test class, despite the name
     ENV_NAME = "testing"
     TESTING = True
 
