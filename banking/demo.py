@@ -144,7 +144,10 @@ def build_plan(
     """Draw the whole demo from `seed`: same seed, same customers and amounts."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     specs = [_customer(rng, index, taken_emails) for index in range(customers)]
-    start = now - timedelta(days=DAYS_PER_MONTH * months)
+    # Midnight, so events land at believable times of day (08:00-21:00), all before today.
+    start = (now - timedelta(days=DAYS_PER_MONTH * months)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     raw: list[Event] = []
     for index in range(len(specs)):
         raw.append(
@@ -154,7 +157,7 @@ def build_plan(
                 rng,
                 index,
                 CHECKING,
-                rng.randrange(500, 2500) * 100,
+                rng.randrange(1000, 4000) * 100,
                 "Opening deposit",
                 TransactionKind.DEPOSIT,
             )
