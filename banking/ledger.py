@@ -231,6 +231,8 @@ def post_adjustment(
     Deposits and withdrawals use EXTERNAL_CASH, interest INTEREST_EXPENSE, corrections
     SUSPENSE: the bank's own books carry the other side, so the journal still sums to zero.
     """
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise InvalidAmount("The amount must be a whole number of cents.")
     if amount == 0:
         raise InvalidAmount("The amount must not be zero.")
     system_id = system_account_id(session, system_code)
@@ -258,23 +260,25 @@ def reverse_transaction(
     max_retries: int = 8,
 ) -> PostingResult:
     """Post the mirror image of a posted transaction; a transaction is reversed at most once."""
-    original = session.get(JournalTransaction, transaction_id)
-    if original is None:
-        raise LedgerError("That transaction was not found.")
-    if original.status != TransactionStatus.POSTED.value:
-        raise NotReversible()
-    if original.kind == TransactionKind.REVERSAL.value:
-        raise NotReversible("A reversal cannot itself be reversed; post an adjustment.")
-    already = session.scalar(
-        select(JournalTransaction.id).where(JournalTransaction.reverses_id == transaction_id)
-    )
-    if already is not None:
-        raise AlreadyReversed()
+    try:
+        original = session.get(JournalTransaction, transaction_id, populate_existing=True)
+        if original is None:
+            raise LedgerError("That transaction was not found.")
+        if original.status != TransactionStatus.POSTED.value:
+            raise NotReversible()
+        if original.kind == TransactionKind.REVERSAL.value:
+            raise NotReversible("A reversal cannot itself be reversed; post an adjustment.")
+        if _reversal_of(session, transaction_id) is not None:
+            raise AlreadyReversed()
+        mirror = (original.destination_account_id, original.source_account_id, original.amount)
+    finally:
+        # Release the read (on SQLite, the write lock BEGIN IMMEDIATE took) before posting.
+        session.rollback()
     movement = _Movement(
         kind=TransactionKind.REVERSAL.value,
-        source_id=original.destination_account_id,
-        destination_id=original.source_account_id,
-        amount=original.amount,
+        source_id=mirror[0],
+        destination_id=mirror[1],
+        amount=mirror[2],
         key=f"reversal-of-{transaction_id}",
         initiator_id=None,  # one reversal per transaction, whoever asks
         memo=f"Reversal of #{transaction_id}: {reason}"[:140],
@@ -286,13 +290,24 @@ def reverse_transaction(
         try:
             return _execute(session, movement, on_posted, decided_by=initiator_id)
         except IntegrityError as exc:
+            # Only the unique reverses_id means "someone else reversed it first".
             session.rollback()
+            found = _reversal_of(session, transaction_id)
+            session.rollback()
+            if found is None:
+                raise
             raise AlreadyReversed() from exc
 
     result = _with_retries(session, attempt, max_retries)
     if result.replayed:
         raise AlreadyReversed()
     return result
+
+
+def _reversal_of(session: Session, transaction_id: int) -> int | None:
+    return session.scalar(
+        select(JournalTransaction.id).where(JournalTransaction.reverses_id == transaction_id)
+    )
 
 
 def approve_hold(
@@ -402,12 +417,20 @@ def _execute(
     on_posted: Hook | None,
     decided_by: int | None = None,
 ) -> PostingResult:
-    if movement.amount <= 0 or movement.amount > MAX_AMOUNT_MINOR:
+    amount = movement.amount
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise InvalidAmount("The amount must be a whole number of cents.")
+    if amount <= 0 or amount > MAX_AMOUNT_MINOR:
         raise InvalidAmount("The amount must be more than zero and within limits.")
     if movement.source_id == movement.destination_id:
         raise SameAccount()
     try:
-        if movement.limits and movement.limits.daily is not None and movement.initiator_id:
+        if (
+            movement.limits
+            and movement.limits.daily is not None
+            and movement.initiator_id is not None
+            and not movement.admin
+        ):
             # Serialize one customer's transfers so two racing ones can't both pass the limit.
             _lock_user(session, movement.initiator_id)
         accounts = _lock_accounts(session, [movement.source_id, movement.destination_id])
@@ -488,7 +511,9 @@ def _decide_hold(
         txn = session.scalar(
             select(JournalTransaction)
             .where(JournalTransaction.id == transaction_id)
-            .with_for_update()
+            # OF: the model eager-joins its accounts (LEFT OUTER JOIN), which PostgreSQL
+            # refuses to lock; only the transaction row needs the lock here anyway.
+            .with_for_update(of=JournalTransaction, key_share=True)
             .execution_options(populate_existing=True)
         )
         if txn is None or txn.status != TransactionStatus.PENDING.value:
@@ -531,16 +556,23 @@ def _decide_hold(
 
 
 def _lock_user(session: Session, user_id: int) -> None:
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    # NO KEY UPDATE: still serializes this user's transfers, but does not wait for (or
+    # block) rows that merely reference the user, like another journal row's initiator FK.
+    session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
 def _lock_accounts(session: Session, ids: list[int]) -> dict[int, Account]:
-    """SELECT … FOR UPDATE in ascending id order: every path locks the same way, so no cycle."""
+    """SELECT … FOR NO KEY UPDATE in ascending id order: every path locks the same way.
+
+    NO KEY UPDATE is the lock an UPDATE of a non-key column takes anyway; unlike FOR UPDATE
+    it does not conflict with the KEY SHARE locks that inserts referencing the account
+    (journal rows, entries, holds, payees) take, so those don't queue behind a transfer.
+    """
     rows = session.scalars(
         select(Account)
         .where(Account.id.in_(sorted(set(ids))))
         .order_by(Account.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     return {account.id: account for account in rows}
@@ -551,15 +583,18 @@ def _check_accounts(movement: _Movement, source: Account | None, destination: Ac
         raise AccountNotFound()
     if movement.owner_id is not None and source.owner_id != movement.owner_id:
         raise AccountNotFound()
+    if not movement.admin and (source.is_system or destination.is_system):
+        # The bank's own books are reached only through adjustments, never a customer transfer.
+        raise AccountNotFound()
     if source.currency != destination.currency:
         raise CurrencyMismatch()
-    for account, role in ((source, "sending"), (destination, "receiving")):
+    for account, role, verb in ((source, "sending", "send"), (destination, "receiving", "receive")):
         if account.is_system:
             continue
         if account.status == AccountStatus.CLOSED.value:
             raise AccountClosed(f"The {role} account is closed.")
         if account.status == AccountStatus.FROZEN.value and not movement.admin:
-            raise AccountFrozen(f"The {role} account is frozen and cannot {role[:-3]} money.")
+            raise AccountFrozen(f"The {role} account is frozen and cannot {verb} money.")
 
 
 def _check_limits_and_funds(session: Session, movement: _Movement, source: Account) -> bool:
