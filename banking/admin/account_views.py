@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from banking.admin import account_actions, bp, money_actions
 from banking.admin.flow import actor_id, confirm_flow
-from banking.admin.forms import ADJUSTMENT_CHOICES, AdjustmentForm, ReasonForm, SearchForm
+from banking.admin.forms import ADJUSTMENT_LABELS, AdjustmentForm, ReasonForm, SearchForm
 from banking.extensions import db
 from banking.models import Account, Entry, Hold
 from banking.money import format_plain
@@ -114,7 +114,7 @@ def adjust_account(account_id: int):
     summary = _account_summary(account)
     if request.method == "POST" and form.validate():
         summary += [
-            ("Type", dict(ADJUSTMENT_CHOICES).get(form.direction.data, "")),
+            ("Type", ADJUSTMENT_LABELS.get(form.direction.data, "")),
             ("Amount", f"{format_plain(form.amount_minor)} {account.currency}"),
         ]
 

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from banking.models import TransactionKind, TransactionStatus
@@ -42,19 +43,23 @@ class ReasonForm(FlaskForm):
 
 
 class RoleForm(ReasonForm):
-    role = SelectField("New role", choices=[("customer", "Customer"), ("admin", "Admin")])
+    role = SelectField(
+        "New role", choices=[SelectChoice("customer", "Customer"), SelectChoice("admin", "Admin")]
+    )
 
 
-ADJUSTMENT_CHOICES = [
-    ("deposit", "Deposit (cash in)"),
-    ("withdrawal", "Withdrawal (cash out)"),
-    ("credit", "Correction: credit the account"),
-    ("debit", "Correction: debit the account"),
-]
+ADJUSTMENT_LABELS = {
+    "deposit": "Deposit (cash in)",
+    "withdrawal": "Withdrawal (cash out)",
+    "credit": "Correction: credit the account",
+    "debit": "Correction: debit the account",
+}
 
 
 class AdjustmentForm(ReasonForm):
-    direction = SelectField("Type", choices=ADJUSTMENT_CHOICES)
+    direction = SelectField(
+        "Type", choices=[SelectChoice(value, label) for value, label in ADJUSTMENT_LABELS.items()]
+    )
     amount = StringField("Amount", filters=[_strip], validators=[DataRequired("Enter an amount.")])
     # One key per form load: a double submit of the confirmation posts once.
     idempotency_key = HiddenField(default=lambda: str(uuid4()))
@@ -88,10 +93,14 @@ class JournalFilterForm(FlaskForm):
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
     kind = SelectField(
-        "Kind", choices=[("", "Any")] + [(k.value, k.value.title()) for k in TransactionKind]
+        "Kind",
+        choices=[SelectChoice("", "Any")]
+        + [SelectChoice(k.value, k.value.title()) for k in TransactionKind],
     )
     status = SelectField(
-        "Status", choices=[("", "Any")] + [(s.value, s.value.title()) for s in TransactionStatus]
+        "Status",
+        choices=[SelectChoice("", "Any")]
+        + [SelectChoice(s.value, s.value.title()) for s in TransactionStatus],
     )
     amount_min = StringField("Amount from", filters=[_strip], validators=[Optional()])
     amount_max = StringField("Amount to", filters=[_strip], validators=[Optional()])
