@@ -54,3 +54,19 @@ def audit_rows(app: Flask, action: str) -> list[AuditEvent]:
             db.session.expunge(row)
         db.session.remove()
         return list(rows)
+
+
+NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
+
+
+def walk_pages(client, url: str) -> list[str]:
+    """Follow the pager's "Next page" links from `url`; returns every page's HTML."""
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        pages.append(body)
+        match = NEXT_LINK.search(body)
+        url = html.unescape(match.group(1)) if match else None
+    return pages
