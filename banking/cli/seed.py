@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from banking import demo
@@ -53,6 +54,7 @@ def register(app: Flask) -> None:
     is_flag=True,
     help="Add demo data even though customers already exist (new emails get a suffix).",
 )
+@with_appcontext
 def seed_demo(customers: int, months: int, seed: int, force: bool) -> None:
     """Create demo customers, an admin and months of ledger history (development only).
 
