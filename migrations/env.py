@@ -1,5 +1,4 @@
 import logging
-from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
@@ -8,9 +7,9 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# No fileConfig(alembic.ini) here: the app has already set up JSON logging, and
+# fileConfig would replace its handlers and disable every logger created so far
+# (in a test run, or any process that calls `upgrade()`, logs would silently stop).
 logger = logging.getLogger("alembic.env")
 
 

@@ -10,6 +10,15 @@ from banking.extensions import cache, csrf, db, limiter, login_manager, migrate
 from config import ConfigError, TestingConfig
 
 
+@pytest.fixture(autouse=True)
+def _restore_limiter(app):
+    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
+    saved = dict(limiter.__dict__)
+    yield
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved)
+
+
 def test_factory_accepts_a_config_instance_or_an_environment_name():
     assert isinstance(create_app(TestingConfig()), Flask)
     assert create_app("testing").config["ENV_NAME"] == "testing"
