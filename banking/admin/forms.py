@@ -96,11 +96,13 @@ class JournalFilterForm(FlaskForm):
         "Kind",
         choices=[SelectChoice("", "Any")]
         + [SelectChoice(k.value, k.value.title()) for k in TransactionKind],
+        default="",
     )
     status = SelectField(
         "Status",
         choices=[SelectChoice("", "Any")]
         + [SelectChoice(s.value, s.value.title()) for s in TransactionStatus],
+        default="",
     )
     amount_min = StringField("Amount from", filters=[_strip], validators=[Optional()])
     amount_max = StringField("Amount to", filters=[_strip], validators=[Optional()])
