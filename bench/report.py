@@ -1,0 +1,272 @@
+"""RESULTS.md and results.json from one run's figures (pure rendering, unit-tested).
+
+Targets are checked and shown (met / MISSED) but never fail the run. Hand-written
+analysis lives in bench/FINDINGS.md and is appended, so a new run keeps it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FINDINGS = Path(__file__).resolve().parent / "FINDINGS.md"
+
+
+def _fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        value = f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    elif isinstance(value, int):
+        value = f"{value:,}"
+    return f"{value}{unit}"
+
+
+def target_checks(results: dict) -> list[dict]:
+    """Every issue target with its measured value and whether it was met (pure)."""
+    scenarios = results.get("scenarios", {})
+    checks: list[dict] = []
+
+    def add(name: str, measured, target: str, met: bool | None) -> None:
+        checks.append({"target": name, "measured": measured, "goal": target, "met": met})
+
+    dashboard = scenarios.get("dashboard")
+    if isinstance(dashboard, list):
+        row = next((r for r in dashboard if r["connections"] == 16), None)
+        if row:
+            add(
+                "dashboard throughput vs baseline (a), 16 conns",
+                row["throughput_ratio"],
+                ">= 0.5",
+                row["throughput_ratio"] is not None and row["throughput_ratio"] >= 0.5,
+            )
+            add(
+                "dashboard p99, 16 conns (ms)",
+                row["dashboard"]["p99_ms"],
+                "< 100",
+                row["dashboard"]["p99_ms"] < 100,
+            )
+        errors = sum(r["dashboard"]["errors"] for r in dashboard)
+        add("dashboard errors (all runs)", errors, "0", errors == 0)
+    for label in ("spread", "hot"):
+        app = scenarios.get(f"transfers_{label}_app", {})
+        if "tps" in app:
+            value = app.get("tps_ratio_vs_pgbench")
+            add(
+                f"transfers ({label}) vs baseline (b)",
+                value,
+                ">= 0.3",
+                value is not None and value >= 0.3,
+            )
+            add(f"transfer errors ({label})", app["errors"], "0", app["errors"] == 0)
+    verify = scenarios.get("ledger_verify_after_transfers")
+    if isinstance(verify, dict) and "clean" in verify:
+        add(
+            "ledger verify after transfers",
+            "clean" if verify["clean"] else "BREACHES",
+            "clean",
+            verify["clean"],
+        )
+    history = scenarios.get("history", {})
+    for variant in ("deep", "deep_filtered"):
+        value = history.get("p50_ratio_big_over_small", {}).get(variant)
+        if value is not None:
+            add(f"history p50 {variant}: 1M-entry / 1k-entry", value, "<= 1.5", value <= 1.5)
+    export = scenarios.get("csv_export", {})
+    if "rows_per_s" in export:
+        add(
+            "CSV export rows/s",
+            export["rows_per_s"],
+            ">= 50,000",
+            (export["rows_per_s"] or 0) >= 50_000,
+        )
+        growth = export.get("serving_worker_peak_growth_mb")
+        add(
+            "CSV export worker peak RSS growth (MB)",
+            growth,
+            "< 50",
+            growth is not None and growth < 50,
+        )
+    memory = scenarios.get("memory", {})
+    if memory.get("app_workers"):
+        largest = max(w["rss_mb"] for w in memory["app_workers"])
+        add("largest worker RSS after the run (MB)", largest, "< 150", largest < 150)
+    return checks
+
+
+def render_markdown(results: dict, findings: str = "") -> str:
+    """The human report: machine, settings, targets, every figure (pure)."""
+    s = results.get("settings", {})
+    machine = results.get("machine", {})
+    mode = "quick (CI smoke: small data, short runs)" if s.get("quick") else "full"
+    out = ["# Benchmark results", ""]
+    out += [
+        f"Mode: **{mode}**. Started {results.get('started_at', '–')}, "
+        f"took {results.get('elapsed_s', '–')} s. Command: "
+        f"`python -m bench{' --quick' if s.get('quick') else ''}`.",
+        "",
+    ]
+    if results.get("failures"):
+        out += ["## Harness failures", ""] + [f"- {f}" for f in results["failures"]] + [""]
+    out += ["## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
+    for check in target_checks(results):
+        met = {True: "met", False: "**MISSED**", None: "–"}[check["met"]]
+        out.append(f"| {check['target']} | {_fmt(check['measured'])} | {check['goal']} | {met} |")
+    out += ["", "## Machine and versions", ""]
+    out.append(
+        f"- CPUs: {machine.get('nproc')} × {machine.get('cpu_model')}; memory "
+        f"{_fmt(machine.get('memory_mb'))} MB; kernel {machine.get('kernel')}"
+    )
+    for name, version in machine.get("versions", {}).items():
+        out.append(f"- {name}: {version}")
+    out += ["", "## Settings", ""]
+    out.append(
+        f"- gunicorn (app and baseline alike): `gunicorn.conf.py` with "
+        f"worker_class={s.get('worker_class')}, workers={s.get('workers')}, "
+        f"threads={s.get('threads')}; APP_ENV=production, Redis cache and rate limits"
+    )
+    seed = results.get("seed", {})
+    out.append(
+        f"- data: {_fmt(seed.get('customers'))} customers; big account "
+        f"{_fmt(seed.get('big_entries'))} entries, small account "
+        f"{_fmt(seed.get('small_entries'))} entries; seed timings {seed.get('timings')}"
+    )
+    out.append(
+        f"- wrk: {s.get('duration_s')} s per run at {s.get('dashboard_connections')} "
+        f"connections (2 threads); history at {s.get('history_connections')} connections "
+        f"for {s.get('history_duration_s')} s; transfers: {s.get('transfer_clients')} "
+        f"client processes / pgbench clients for {s.get('transfer_duration_s')} s"
+    )
+    out.append(
+        "- load generators run on the same machine as the servers and the database, "
+        "so they compete for the same CPUs (equally for app and baseline)"
+    )
+    out += _scenario_sections(results.get("scenarios", {}))
+    if findings.strip():
+        out += ["", findings.strip()]
+    return "\n".join(out) + "\n"
+
+
+def _latency_row(label: str, figures: dict, rate_key: str = "rps") -> str:
+    return (
+        f"| {label} | {_fmt(figures.get(rate_key))} | {_fmt(figures.get('p50_ms'))} | "
+        f"{_fmt(figures.get('p95_ms'))} | {_fmt(figures.get('p99_ms'))} | "
+        f"{_fmt(figures.get('errors'))} |"
+    )
+
+
+def _scenario_sections(sc: dict) -> list[str]:
+    out: list[str] = []
+    header = ["| run | req/s | p50 ms | p95 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
+    dashboards = {k: v for k, v in sc.items() if k.startswith("dashboard")}
+    if dashboards:
+        out += ["", "## Dashboard (signed in) vs baseline (a): minimal Flask + Jinja", ""]
+        for name, value in dashboards.items():
+            rows = value["rows"] if isinstance(value, dict) and "rows" in value else value
+            if not isinstance(rows, list):
+                out.append(f"- {name}: {value}")
+                continue
+            settings = value.get("settings") if isinstance(value, dict) else None
+            out += [f"**{name}** {settings or ''}", "", *header]
+            for row in rows:
+                c = row["connections"]
+                out.append(_latency_row(f"baseline, {c} conns", row["baseline"]))
+                out.append(_latency_row(f"dashboard, {c} conns", row["dashboard"]))
+                out.append(
+                    f"| ratio dashboard/baseline, {c} conns | "
+                    f"{_fmt(row['throughput_ratio'])} | | | | |"
+                )
+            if isinstance(value, dict) and value.get("app_workers"):
+                rss = ", ".join(_fmt(w["rss_mb"]) for w in value["app_workers"])
+                out.append(f"\nWorker RSS after this variant (MB): {rss}")
+            out.append("")
+    transfer_keys = [k for k in sc if k.startswith("transfers_")]
+    if transfer_keys:
+        out += [
+            "## Transfers vs baseline (b): the same transfer as raw SQL (pgbench)",
+            "",
+            "| run | transfers/s | p50 ms | p95 ms | p99 ms | errors |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key in transfer_keys:
+            value = sc[key]
+            if "tps" in value:
+                out.append(_latency_row(f"{key} ({value.get('accounts')} accounts)", value, "tps"))
+            else:
+                out.append(f"| {key} | {value} | | | | |")
+        for key in transfer_keys:
+            if "tps_ratio_vs_pgbench" in sc[key]:
+                out.append(
+                    f"\n- {key}: ratio app/pgbench = {sc[key]['tps_ratio_vs_pgbench']}; "
+                    f"error kinds {sc[key].get('error_kinds')}"
+                )
+        out.append("")
+    for key in ("ledger_verify_after_seed", "ledger_verify_after_transfers"):
+        if key in sc:
+            value = sc[key]
+            out += [
+                f"**{key}**: {'clean' if value.get('clean') else 'NOT CLEAN'}",
+                "",
+                "```",
+                value.get("output", str(value))[-800:],
+                "```",
+                "",
+            ]
+    history = sc.get("history", {})
+    if "runs" in history:
+        out += [
+            "## History pages: 1,000,000-entry account vs 1,000-entry account",
+            "",
+            f"wrk at {history['connections']} connections. Deep = the page 90% of the way "
+            "down (a keyset cursor); filtered = `direction=out&q=Coffee`.",
+            "",
+            *header,
+        ]
+        for name, figures in history["runs"].items():
+            out.append(_latency_row(name, figures))
+        out += ["", f"p50 ratio big/small: {history['p50_ratio_big_over_small']}", ""]
+    if "history_explain" in sc and isinstance(sc["history_explain"], list):
+        out += ["### EXPLAIN (ANALYZE, BUFFERS) of the history queries", ""]
+        for case in sc["history_explain"]:
+            for number, query in enumerate(case["queries"], 1):
+                out += [
+                    f"<details><summary>{case['name']} query {number}</summary>",
+                    "",
+                    "```",
+                    query["sql"],
+                    "",
+                    query["plan"],
+                    "```",
+                    "</details>",
+                    "",
+                ]
+    export = sc.get("csv_export")
+    if export:
+        out += ["## CSV export of the big account", ""]
+        out += [f"- {k}: {_fmt(v)}" for k, v in export.items()] + [""]
+    memory = sc.get("memory")
+    if memory:
+        out += [
+            "## Memory per worker after the run (primary settings)",
+            "",
+            "| server | pid | RSS MB | peak MB |",
+            "|---|---|---|---|",
+        ]
+        for server in ("app_workers", "baseline_workers"):
+            for worker in memory.get(server, []):
+                out.append(
+                    f"| {server} | {worker['pid']} | {_fmt(worker['rss_mb'])} | "
+                    f"{_fmt(worker['peak_mb'])} |"
+                )
+        out.append("")
+    other = [k for k, v in sc.items() if isinstance(v, dict) and ("error" in v or "skipped" in v)]
+    if other:
+        out += ["## Skipped or failed scenarios", ""]
+        out += [f"- {k}: {sc[k].get('error') or sc[k].get('skipped')}" for k in other]
+    return out
+
+
+def write_reports(results: dict, out_dir: Path) -> None:
+    findings = FINDINGS.read_text() if FINDINGS.exists() else ""
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out_dir / "RESULTS.md").write_text(render_markdown(results, findings))

@@ -1,0 +1,422 @@
+"""The order of a benchmark run: database, seed, servers, scenarios, report, clean-up.
+
+Everything started here is stopped in `finally` (servers are process groups in a
+`ProcessSet`); Ctrl-C and SIGTERM take the same path. A scenario that raises makes
+the run exit non-zero after the report is written: figures that miss a target are
+reported, never fatal, but a harness that cannot measure must not look green.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench import scenarios
+from bench.machine import describe_machine
+from bench.pgbench import run_psql, run_transfer_baseline
+from bench.procs import HarnessError, ProcessSet, free_port, install_signal_handlers, wait_http_ok
+from bench.report import write_reports
+from bench.transfers import run_transfer_load
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+PG = "postgresql://postgres@127.0.0.1:5432"
+REDIS_DB = 5  # the tests use 15; nothing else here uses 5
+
+
+@dataclass
+class Settings:
+    quick: bool
+    customers: int
+    transfer_accounts: int
+    big_entries: int
+    small_entries: int = 1000
+    hot_accounts: int = 10
+    dashboard_transfers: int = 30
+    duration_s: float = 15
+    dashboard_connections: list[int] = field(default_factory=lambda: [16, 64])
+    transfer_clients: int = 16
+    transfer_duration_s: float = 15
+    history_connections: int = 4
+    history_duration_s: float = 8
+    workers: int = 2 * (os.cpu_count() or 1) + 1
+    worker_class: str = "sync"
+    threads: int = 1
+    variants: list[dict] = field(default_factory=list)
+    database: str = "banking_bench"
+    raw_database: str = "banking_bench_raw"
+
+    @classmethod
+    def for_mode(cls, quick: bool) -> Settings:
+        cpus = os.cpu_count() or 1
+        if quick:
+            return cls(
+                quick=True,
+                customers=300,
+                transfer_accounts=200,
+                big_entries=20_000,
+                duration_s=5,
+                dashboard_connections=[16],
+                transfer_duration_s=5,
+                history_duration_s=2,
+            )
+        return cls(
+            quick=False,
+            customers=3000,
+            transfer_accounts=1000,
+            big_entries=1_000_000,
+            variants=[
+                {"worker_class": "gthread", "workers": cpus + 1, "threads": 4},
+                {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 4},
+            ],
+        )
+
+
+class Run:
+    """One benchmark run: its settings, environment, servers and collected figures."""
+
+    def __init__(self, settings: Settings, out_dir: Path) -> None:
+        self.settings = settings
+        self.out_dir = out_dir
+        self.database_url = f"{PG}/{settings.database}"
+        self.raw_url = f"{PG}/{settings.raw_database}"
+        self.procs = ProcessSet()
+        self.results: dict = {"settings": asdict(settings), "scenarios": {}, "failures": []}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_"))},
+            "APP_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "CACHE_KEY_PREFIX": "bench:",
+            # Every load client signs in from 127.0.0.1: the per-IP limit would refuse them.
+            "LOGIN_RATE_LIMIT": "100000/minute",
+            "MAIL_BACKEND": "log",
+            "LOG_LEVEL": "INFO",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.env.pop("TEST_DATABASE_URL", None)
+
+    # Steps -------------------------------------------------------------------------
+    def step(self, name: str, function, *args, **kwargs):
+        """Run one scenario; record its figures, or its failure (the run then exits 1)."""
+        began = time.monotonic()
+        print(f"[bench] {name} ...", flush=True)
+        try:
+            value = function(*args, **kwargs)
+        except scenarios.ScenarioUnavailable as exc:
+            value = {"skipped": str(exc)}
+        except (KeyboardInterrupt, HarnessError):
+            raise
+        except Exception as exc:
+            traceback.print_exc()
+            self.results["failures"].append(f"{name}: {type(exc).__name__}: {exc}")
+            value = {"error": f"{type(exc).__name__}: {exc}"}
+        self.results["scenarios"][name] = value
+        print(f"[bench] {name} done in {time.monotonic() - began:.1f}s", flush=True)
+        return value
+
+    def command(self, argv: list[str], *, timeout: float = 1800, check: bool = True) -> str:
+        completed = subprocess.run(
+            argv,
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and completed.returncode != 0:
+            raise HarnessError(
+                f"{' '.join(argv[:4])} failed ({completed.returncode}):\n{completed.stderr[-3000:]}"
+            )
+        return completed.stdout
+
+    def create_database(self) -> None:
+        for database in (self.settings.database, self.settings.raw_database):
+            run_psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        run_psql(f"{PG}/postgres", f"CREATE DATABASE {self.settings.database}")
+        self.command([PYTHON, "-m", "flask", "--app", "wsgi", "db", "upgrade"])
+        subprocess.run(
+            ["redis-cli", "-n", str(REDIS_DB), "FLUSHDB"], capture_output=True, check=False
+        )
+
+    def seed(self) -> dict:
+        s = self.settings
+        spec = {
+            "customers": s.customers,
+            "transfer_accounts": s.transfer_accounts,
+            "big_entries": s.big_entries,
+            "small_entries": s.small_entries,
+            "dashboard_transfers": s.dashboard_transfers,
+        }
+        output = self.command([PYTHON, "-m", "bench.seed", json.dumps(spec)])
+        line = next(ln for ln in output.splitlines() if ln.startswith("SEED_JSON "))
+        return json.loads(line[len("SEED_JSON ") :])
+
+    def ledger_verify(self) -> dict:
+        completed = subprocess.run(
+            [PYTHON, "-m", "flask", "--app", "wsgi", "ledger", "verify", "--deep"],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+        return {
+            "clean": completed.returncode == 0,
+            "output": (completed.stdout + completed.stderr).strip()[-1500:],
+        }
+
+    def start_server(
+        self, name: str, app: str, *, workers: int, worker_class: str, threads: int
+    ) -> tuple[str, subprocess.Popen]:
+        port = free_port()
+        env = {
+            **self.env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_THREADS": str(threads),
+            "GUNICORN_WORKER_CLASS": worker_class,
+        }
+        argv = [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), app]
+        process = self.procs.start(
+            name, argv, env=env, cwd=ROOT, log_path=self.out_dir / f"{name}.log"
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http_ok(url + "/readyz", process)
+        except HarnessError:
+            log = (self.out_dir / f"{name}.log").read_text()[-3000:]
+            raise HarnessError(f"{name} did not start; its log ends:\n{log}") from None
+        time.sleep(1)  # let every worker finish booting before load
+        return url, process
+
+    def stop(self, process) -> None:
+        self.procs.stop(process)
+
+    # The run -----------------------------------------------------------------------
+    def execute(self) -> None:
+        s = self.settings
+        self.results["machine"] = describe_machine(f"{PG}/postgres")
+        self.results["started_at"] = scenarios.utc_now()
+        print("[bench] fresh database + migrations", flush=True)
+        self.create_database()
+        print("[bench] seeding", flush=True)
+        plan = self.seed()
+        self.results["seed"] = {k: plan[k] for k in ("customers", "timings")} | {
+            "big_entries": plan["big"]["entries"],
+            "small_entries": plan["small"]["entries"],
+            "transfer_accounts": len(plan["transfer_users"]),
+        }
+        self.step("ledger_verify_after_seed", self.ledger_verify)
+
+        primary = {"workers": s.workers, "worker_class": s.worker_class, "threads": s.threads}
+        with self.procs:
+            base_url, base_proc = self.start_server("baseline", "bench.baseline_app:app", **primary)
+            app_url, app_proc = self.start_server("app", "wsgi:app", **primary)
+            password = plan["password"]
+            cookie = self.step(
+                "sign_in",
+                scenarios.signed_in_cookie,
+                app_url,
+                plan["dashboard_email"],
+                password,
+                "/",
+            )
+            if isinstance(cookie, str):
+                self.step(
+                    "dashboard",
+                    scenarios.dashboard_vs_baseline,
+                    app_url,
+                    base_url,
+                    cookie,
+                    connections=s.dashboard_connections,
+                    duration_s=s.duration_s,
+                    out_dir=self.out_dir,
+                    label="primary",
+                )
+            self.transfers(app_url, plan)
+            self.history_and_export(app_url, app_proc, plan)
+            self.results["scenarios"]["memory"] = {
+                "settings": primary,
+                "app_workers": scenarios.worker_memory(app_proc.pid),
+                "baseline_workers": scenarios.worker_memory(base_proc.pid),
+            }
+            self.stop(app_proc)
+            self.stop(base_proc)
+            for variant in s.variants:
+                self.variant(variant, plan)
+        self.results["finished_at"] = scenarios.utc_now()
+
+    def transfers(self, app_url: str, plan: dict) -> None:
+        s = self.settings
+        users = plan["transfer_users"]
+        for label, chosen in (("spread", users), ("hot", users[: s.hot_accounts])):
+            raw = self.step(
+                f"transfers_{label}_pgbench",
+                run_transfer_baseline,
+                f"{PG}/postgres",
+                s.raw_database,
+                self.raw_url,
+                accounts=len(chosen),
+                clients=s.transfer_clients,
+                duration_s=s.transfer_duration_s,
+                out_dir=self.out_dir,
+            )
+            app = self.step(
+                f"transfers_{label}_app",
+                run_transfer_load,
+                app_url,
+                chosen,
+                plan["password"],
+                clients=s.transfer_clients,
+                duration_s=s.transfer_duration_s,
+            )
+            if "tps" in raw and "tps" in app:
+                app["tps_ratio_vs_pgbench"] = scenarios.ratio(app["tps"], raw["tps"])
+        run_psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {s.raw_database} WITH (FORCE)")
+        self.step("ledger_verify_after_transfers", self.ledger_verify)
+
+    def history_and_export(self, app_url: str, app_proc, plan: dict) -> None:
+        s = self.settings
+        cookies = {}
+        for name in ("big", "small"):
+            account = plan[name]
+            cookies[name] = self.step(
+                f"sign_in_{name}",
+                scenarios.signed_in_cookie,
+                app_url,
+                account["email"],
+                plan["password"],
+                f"/accounts/{account['account_id']}/history",
+            )
+        if not all(isinstance(c, str) for c in cookies.values()):
+            return
+        accounts = {"big": plan["big"], "small": plan["small"]}
+        history = self.step(
+            "history",
+            scenarios.history_pages,
+            app_url,
+            cookies,
+            accounts,
+            database_url=self.database_url,
+            connections=s.history_connections,
+            duration_s=s.history_duration_s,
+            out_dir=self.out_dir,
+        )
+        if "runs" in history:
+            self.step("history_explain", self.explain, plan, history)
+        self.step(
+            "csv_export",
+            scenarios.csv_export,
+            app_url,
+            cookies["big"],
+            plan["big"]["account_id"],
+            app_proc.pid,
+        )
+
+    def explain(self, plan: dict, history: dict) -> list[dict]:
+        cases = []
+        for name in ("big", "small"):
+            for variant in ("page1", "deep", "deep_filtered"):
+                url = history["runs"][f"{name}_{variant}"]["url"]
+                query = url.split("?", 1)[1] if "?" in url else ""
+                params = dict(p.split("=", 1) for p in query.split("&") if p)
+                cursor = params.pop("cursor", None)
+                cases.append(
+                    {
+                        "name": f"{name}_{variant}",
+                        "account_id": plan[name]["account_id"],
+                        "cursor": cursor,
+                        "query": "&".join(f"{k}={v}" for k, v in params.items()),
+                    }
+                )
+        output = self.command([PYTHON, "-m", "bench.explain", json.dumps(cases)])
+        line = next(ln for ln in output.splitlines() if ln.startswith("EXPLAIN_JSON "))
+        return json.loads(line[len("EXPLAIN_JSON ") :])
+
+    def variant(self, variant: dict, plan: dict) -> None:
+        label = f"{variant['worker_class']}-w{variant['workers']}-t{variant['threads']}"
+        base_url, base_proc = self.start_server(
+            f"baseline-{label}", "bench.baseline_app:app", **variant
+        )
+        app_url, app_proc = self.start_server(f"app-{label}", "wsgi:app", **variant)
+        try:
+            cookie = scenarios.signed_in_cookie(
+                app_url, plan["dashboard_email"], plan["password"], "/"
+            )
+            rows = self.step(
+                f"dashboard_{label}",
+                scenarios.dashboard_vs_baseline,
+                app_url,
+                base_url,
+                cookie,
+                connections=self.settings.dashboard_connections,
+                duration_s=self.settings.duration_s,
+                out_dir=self.out_dir,
+                label=label,
+            )
+            self.results["scenarios"][f"dashboard_{label}"] = {
+                "settings": variant,
+                "rows": rows,
+                "app_workers": scenarios.worker_memory(app_proc.pid),
+            }
+        finally:
+            self.stop(app_proc)
+            self.stop(base_proc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small data and short runs (CI): under 2 minutes, no thresholds",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH_DIR,
+        help="where RESULTS.md and results.json go (default: bench/)",
+    )
+    args = parser.parse_args(argv)
+    install_signal_handlers()
+    settings = Settings.for_mode(args.quick)
+    out_dir = BENCH_DIR / "out"
+    out_dir.mkdir(exist_ok=True)
+    run = Run(settings, out_dir)
+    began = time.monotonic()
+    status = 0
+    try:
+        run.execute()
+    except HarnessError as exc:
+        print(f"[bench] harness failure: {exc}", file=sys.stderr)
+        run.results["failures"].append(f"harness: {exc}")
+        status = 1
+    except KeyboardInterrupt:
+        print("[bench] interrupted; everything started was stopped", file=sys.stderr)
+        return 130
+    finally:
+        run.procs.stop_all()
+    run.results["elapsed_s"] = round(time.monotonic() - began, 1)
+    if run.results["failures"]:
+        status = 1
+    write_reports(run.results, args.out)
+    print(
+        f"[bench] wrote {args.out / 'RESULTS.md'} in {run.results['elapsed_s']}s "
+        f"({'FAILED' if status else 'ok'})",
+        flush=True,
+    )
+    return status

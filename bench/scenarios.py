@@ -1,0 +1,215 @@
+"""The measured scenarios. Each returns plain figures; runner.py decides order and servers."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.pgbench import run_psql
+from bench.procs import memory_of, worker_pids
+from bench.stats import ratio
+from bench.web import USER_AGENT, sign_in
+from bench.wrk import run_wrk
+
+
+class ScenarioUnavailable(Exception):
+    """The app has no such page yet (reported as skipped, not a harness failure)."""
+
+
+def signed_in_cookie(base_url: str, email: str, password: str, check_path: str) -> str:
+    """Sign in over HTTP and return the Cookie header, checked against `check_path`."""
+    session = sign_in(base_url, email, password)
+    status, headers, body = session.get(check_path)
+    session.close()
+    if status != 200:
+        where = headers.get("Location", "")
+        raise RuntimeError(f"signed-in GET {check_path} answered {status} {where}")
+    if b"<form" in body and b'name="password"' in body:
+        raise RuntimeError(f"signed-in GET {check_path} showed the sign-in form")
+    return session.cookie_header()
+
+
+def wrk_get(
+    url: str, *, connections: int, duration_s: float, cookie: str | None, out_dir: Path, label: str
+) -> dict:
+    return run_wrk(
+        url,
+        connections=connections,
+        duration_s=duration_s,
+        cookie=cookie,
+        log_path=out_dir / f"wrk-{label}.log",
+    )
+
+
+def dashboard_vs_baseline(
+    app_url: str,
+    baseline_url: str,
+    cookie: str,
+    *,
+    connections: list[int],
+    duration_s: float,
+    out_dir: Path,
+    label: str,
+) -> list[dict]:
+    """Baseline (a) then the signed-in dashboard, at each concurrency; with ratios."""
+    rows = []
+    for conns in connections:
+        base = wrk_get(
+            baseline_url + "/",
+            connections=conns,
+            duration_s=duration_s,
+            cookie=None,
+            out_dir=out_dir,
+            label=f"{label}-baseline-c{conns}",
+        )
+        dash = wrk_get(
+            app_url + "/",
+            connections=conns,
+            duration_s=duration_s,
+            cookie=cookie,
+            out_dir=out_dir,
+            label=f"{label}-dashboard-c{conns}",
+        )
+        rows.append(
+            {
+                "connections": conns,
+                "baseline": base,
+                "dashboard": dash,
+                "throughput_ratio": ratio(dash["rps"], base["rps"]),
+            }
+        )
+    return rows
+
+
+def history_cursor(database_url: str, account_id: int, depth: int) -> str:
+    """The keyset cursor the app would put in the link to the page starting at `depth`."""
+    row = run_psql(
+        database_url,
+        "SELECT (extract(epoch FROM created_at) * 1000000)::bigint, id FROM entries "
+        f"WHERE account_id = {int(account_id)} ORDER BY created_at DESC, id DESC "
+        f"OFFSET {int(depth)} LIMIT 1",
+    ).strip()
+    micros, entry_id = row.split("|")
+    raw = f"{micros}.{entry_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+HISTORY_FILTER = "direction=out&q=Coffee"
+
+
+def history_pages(
+    app_url: str,
+    cookies: dict[str, str],
+    accounts: dict[str, dict],
+    *,
+    database_url: str,
+    connections: int,
+    duration_s: float,
+    out_dir: Path,
+) -> dict:
+    """Page 1 and a deep page (90% down) of each account's history, with and without a
+    filter; the figure that matters is the big account's p50 over the small one's."""
+    runs: dict[str, dict] = {}
+    for name, account in accounts.items():
+        depth = int(account["entries"] * 0.9)
+        cursor = history_cursor(database_url, account["account_id"], depth)
+        base = f"{app_url}/accounts/{account['account_id']}/history"
+        urls = {
+            "page1": base,
+            "deep": f"{base}?cursor={cursor}",
+            "page1_filtered": f"{base}?{HISTORY_FILTER}",
+            "deep_filtered": f"{base}?{HISTORY_FILTER}&cursor={cursor}",
+        }
+        for variant, url in urls.items():
+            runs[f"{name}_{variant}"] = {
+                "url": url.replace(app_url, ""),
+                **wrk_get(
+                    url,
+                    connections=connections,
+                    duration_s=duration_s,
+                    cookie=cookies[name],
+                    out_dir=out_dir,
+                    label=f"history-{name}-{variant}",
+                ),
+            }
+    ratios = {
+        variant: ratio(runs[f"big_{variant}"]["p50_ms"], runs[f"small_{variant}"]["p50_ms"])
+        for variant in ("page1", "deep", "page1_filtered", "deep_filtered")
+    }
+    return {"connections": connections, "runs": runs, "p50_ratio_big_over_small": ratios}
+
+
+def csv_export(app_url: str, cookie: str, account_id: int, master_pid: int) -> dict:
+    """Stream the big account's CSV once; rows/s and the serving worker's peak RSS growth.
+
+    Each worker's peak (VmHWM) is reset first (`5 > /proc/<pid>/clear_refs`), so the
+    growth is this export's, not an earlier scenario's.
+    """
+    workers = worker_pids(master_pid)
+    before = {}
+    for pid in workers:
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+            reset = True
+        except OSError:
+            reset = False
+        before[pid] = memory_of(pid)
+    connection = http.client.HTTPConnection(
+        app_url.split("//")[1].split(":")[0], int(app_url.rsplit(":", 1)[1]), timeout=600
+    )
+    began = time.perf_counter()
+    connection.request(
+        "GET",
+        f"/accounts/{account_id}/history/export.csv",
+        headers={"Cookie": cookie, "User-Agent": USER_AGENT},
+    )
+    response = connection.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"export answered {response.status}")
+    first_byte = time.perf_counter() - began
+    lines = 0
+    size = 0
+    while chunk := response.read(1 << 16):
+        lines += chunk.count(b"\n")
+        size += len(chunk)
+    elapsed = time.perf_counter() - began
+    connection.close()
+    growth = {}
+    for pid in workers:
+        after = memory_of(pid)
+        if after and before.get(pid):
+            growth[pid] = after.get("VmHWM", 0) - before[pid].get("VmRSS", 0)
+    serving = max(growth, key=growth.get) if growth else None
+    rows = max(lines - 1, 0)  # minus the header line
+    return {
+        "rows": rows,
+        "bytes": size,
+        "seconds": round(elapsed, 2),
+        "time_to_first_byte_ms": round(first_byte * 1000, 1),
+        "rows_per_s": round(rows / elapsed) if elapsed else None,
+        "peak_rss_reset": reset if workers else False,
+        "serving_worker_peak_growth_mb": round(growth[serving] / 2**20, 1) if serving else None,
+        "worker_rss_before_mb": round(before[serving]["VmRSS"] / 2**20, 1) if serving else None,
+    }
+
+
+def worker_memory(master_pid: int) -> list[dict]:
+    rows = []
+    for pid in worker_pids(master_pid):
+        memory = memory_of(pid)
+        if memory:
+            rows.append(
+                {
+                    "pid": pid,
+                    "rss_mb": round(memory.get("VmRSS", 0) / 2**20, 1),
+                    "peak_mb": round(memory.get("VmHWM", 0) / 2**20, 1),
+                }
+            )
+    return rows
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
