@@ -90,3 +90,53 @@ def pay(client, source_id: int, number: str, amount: str, memo: str = ""):
         "pay",
         {"from_account": source_id, "account_number": number, "amount": amount, "memo": memo},
     )
+
+
+# Database set-up the pages under test can't do themselves --------------------------------
+def set_status(app, account_id: int, status: str, reason: str | None = None) -> None:
+    """Freeze or close an account directly (the admin pages are another area's)."""
+    from banking.extensions import db
+    from banking.models import Account
+
+    with app.app_context():
+        account = db.session.get(Account, account_id)
+        account.status = status
+        account.status_reason = reason
+        db.session.commit()
+        db.session.remove()
+
+
+def add_account(app, user_id: int, kind: str = "savings", nickname: str = "") -> int:
+    from banking.accounts.services import open_account
+    from banking.extensions import db
+
+    with app.app_context():
+        account = open_account(db.session, user_id, kind=kind, nickname=nickname)
+        db.session.commit()
+        account_id = account.id
+        db.session.remove()
+    return account_id
+
+
+def available_of(app, account_id: int) -> int:
+    from banking.extensions import db
+    from banking.models import Account
+
+    with app.app_context():
+        value = db.session.get(Account, account_id).available_balance
+        db.session.remove()
+        return value
+
+
+def count_transactions(app) -> int:
+    from banking.extensions import db
+    from banking.models import JournalTransaction
+
+    with app.app_context():
+        value = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(JournalTransaction)
+            .where(JournalTransaction.kind == "transfer")
+        )
+        db.session.remove()
+        return value

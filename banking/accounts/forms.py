@@ -10,7 +10,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from banking.money import SUPPORTED_CURRENCIES, InvalidAmount, parse_amount
@@ -84,7 +84,8 @@ class PayTransferForm(_MoneyForm):
     payee = SelectField("Saved payee", coerce=_coerce_id, validate_choice=False)
     account_number = StringField(
         "Or their account number",
-        validators=[Optional(), Length(max=40, message="That is not a valid account number.")],
+        # No Optional(): it would stop the chain before `validate_account_number` runs.
+        validators=[Length(max=40, message="That is not a valid account number.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
 
@@ -115,10 +116,10 @@ class ConfirmTransferForm(_AmountMixin, FlaskForm):
 class OpenAccountForm(FlaskForm):
     kind = SelectField(
         "Account type",
-        choices=[("savings", "Savings"), ("checking", "Checking")],
+        choices=[SelectChoice("savings", "Savings"), SelectChoice("checking", "Checking")],
         default="savings",
     )
-    currency = SelectField("Currency", choices=[(c, c) for c in SUPPORTED_CURRENCIES])
+    currency = SelectField("Currency", choices=[SelectChoice(c) for c in SUPPORTED_CURRENCIES])
     nickname = StringField(
         "Nickname (optional)",
         validators=[

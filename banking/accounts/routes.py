@@ -10,6 +10,7 @@ from functools import wraps
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from banking.accounts import bp, queries, services
 from banking.accounts.charts import chart_summary, render_chart
@@ -97,7 +98,8 @@ def open_account():
         else:
             flash(f"Your new account {account.display_name} is open.", "success")
             return redirect(url_for("accounts.dashboard"))
-    return render_template("accounts/open.html", form=form)
+    status = 400 if form.errors else 200
+    return render_template("accounts/open.html", form=form), status
 
 
 @bp.get("/accounts/<int:account_id>/settings")
@@ -241,15 +243,15 @@ def transfer_result(transaction_id: int):
 
 def _account_choices(form) -> None:
     accounts = queries.own_accounts(current_user.id)
-    choices = [(None, "Choose an account")] + [
-        (a.id, f"{a.display_name} {a.masked_number}") for a in accounts
+    choices = [SelectChoice("", "Choose an account")] + [
+        SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in accounts
     ]
     form.from_account.choices = choices
     if hasattr(form, "to_account"):
         form.to_account.choices = choices
     if hasattr(form, "payee"):
-        form.payee.choices = [(None, "None: I'll enter a number")] + [
-            (p.id, f"{p.nickname} {p.account.masked_number}")
+        form.payee.choices = [SelectChoice("", "None: I'll enter a number")] + [
+            SelectChoice(str(p.id), f"{p.nickname} {p.account.masked_number}")
             for p in queries.own_payees(current_user.id)
         ]
 
