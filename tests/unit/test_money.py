@@ -1,0 +1,90 @@
+"""Parsing what people type into cents, and formatting cents for people to read."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from banking.money import (
+    MAX_AMOUNT_MINOR,
+    InvalidAmount,
+    format_money,
+    format_plain,
+    format_signed,
+    parse_amount,
+    to_decimal,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("25", 2500),
+        ("25.5", 2550),
+        ("25.50", 2550),
+        ("0.01", 1),
+        (" 7 ", 700),
+        ("1,234.56", 123456),
+        ("10000000000", MAX_AMOUNT_MINOR),
+    ],
+)
+def test_plain_amounts_parse_to_cents(text, cents):
+    assert parse_amount(text) == cents
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-5",
+        "+5",
+        "0",
+        "0.00",
+        "1e3",
+        "1E3",
+        "0.001",
+        "99999999999999",
+        "10000000000.01",
+        "",
+        None,
+        "   ",
+        "abc",
+        "٣",
+        "１２",
+        "12.",
+        ".5",
+        "NaN",
+        "Infinity",
+        "5 5",
+        "0x10",
+        "1_000",
+    ],
+)
+def test_odd_amounts_are_refused_with_a_message(text):
+    with pytest.raises(InvalidAmount) as caught:
+        parse_amount(text)
+    assert caught.value.message
+
+
+def test_three_decimal_places_explain_the_rule():
+    with pytest.raises(InvalidAmount, match="two decimal places"):
+        parse_amount("1.005")
+
+
+def test_a_caller_can_lower_the_maximum():
+    with pytest.raises(InvalidAmount, match=r"at most 10\.00"):
+        parse_amount("10.01", max_minor=1000)
+
+
+@given(st.integers(min_value=1, max_value=MAX_AMOUNT_MINOR))
+def test_plain_format_round_trips(cents):
+    assert parse_amount(format_plain(cents)) == cents
+
+
+def test_formats_for_people():
+    assert format_money(123456, "USD", "en_US") == "$1,234.56"
+    assert format_money(5, "EUR", "de_DE") == "0,05\xa0€"
+    assert format_signed(500) == "+$5.00"
+    assert format_signed(-500) == "−$5.00"
+    assert format_plain(100) == "1.00"
+    assert str(to_decimal(-1)) == "-0.01"
