@@ -1,0 +1,88 @@
+"""`flask ledger verify` and `flask ledger expire-holds`, as an operator or cron runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from banking import ledger
+from banking.models.base import utcnow
+from tests.builders import make_customer
+from tests.ledger_support import execute, send, state
+
+
+def test_verify_on_a_healthy_ledger_exits_zero(app, runner):
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    bob = make_customer(app, "Bob Baker")
+    send(app, alice.account_id, bob.account_id, 2500)
+
+    result = runner.invoke(args=["ledger", "verify"])
+
+    assert result.exit_code == 0, result.output
+    assert "OK: every invariant holds." in result.output
+
+
+def test_verify_deep_on_a_healthy_ledger_exits_zero(app, runner):
+    make_customer(app, "Alice Able", balance="100.00")
+    result = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert result.exit_code == 0, result.output
+    assert "checks" in result.output
+
+
+def test_verify_reports_a_tampered_balance_and_exits_non_zero(app, runner):
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    execute(app, "UPDATE accounts SET balance = balance - 1 WHERE id = :id", id=alice.account_id)
+
+    result = runner.invoke(args=["ledger", "verify"])
+
+    assert result.exit_code == 1
+    assert "FAILED" in result.output
+    assert f"account #{alice.account_id} balance is 9999 but sum of entries is 10000" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_verify_json_is_machine_readable(app, runner):
+    alice = make_customer(app, "Alice Able", balance="100.00")
+
+    healthy = runner.invoke(args=["ledger", "verify", "--json"])
+    assert healthy.exit_code == 0, healthy.output
+    payload = json.loads(healthy.output)
+    assert payload["ok"] is True
+    assert payload["breaches"] == []
+    assert payload["totals"]["entries"] == 2
+
+    execute(
+        app,
+        "UPDATE accounts SET available_balance = available_balance - 1 WHERE id = :id",
+        id=alice.account_id,
+    )
+    broken = runner.invoke(args=["ledger", "verify", "--json"])
+    assert broken.exit_code == 1
+    payload = json.loads(broken.output)
+    assert payload["ok"] is False
+    assert [b["check"] for b in payload["breaches"]] == ["available_balance"]
+
+
+def test_expire_holds_releases_only_holds_past_their_expiry(app, runner):
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    bob = make_customer(app, "Bob Baker")
+    limits = ledger.Limits(review_threshold=1000)
+    due = send(app, alice.account_id, bob.account_id, 3000, limits=limits)
+    send(app, alice.account_id, bob.account_id, 2000, limits=limits)
+    execute(
+        app,
+        "UPDATE holds SET expires_at = :when WHERE transaction_id = :id",
+        when=utcnow() - timedelta(hours=1),
+        id=due.transaction_id,
+    )
+
+    result = runner.invoke(args=["ledger", "expire-holds"])
+
+    assert result.exit_code == 0, result.output
+    assert "Released 1 expired hold(s)." in result.output
+    assert state(app, alice.account_id) == (10000, 8000)
+    again = runner.invoke(args=["ledger", "expire-holds"])
+    assert "Released 0 expired hold(s)." in again.output
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
