@@ -124,6 +124,7 @@ class Config:
         self.LEDGER_MAX_RETRIES = env("LEDGER_MAX_RETRIES", default=8, cast=int)
         self.DASHBOARD_CACHE_SECONDS = env("DASHBOARD_CACHE_SECONDS", default=60, cast=int)
         self.ADMIN_STATS_CACHE_SECONDS = env("ADMIN_STATS_CACHE_SECONDS", default=30, cast=int)
+        self.ADMIN_PAGE_SIZE = env("ADMIN_PAGE_SIZE", default=25, cast=int)
 
         # Logging
         self.LOG_LEVEL = env("LOG_LEVEL", default="DEBUG" if self.DEBUG else "INFO")

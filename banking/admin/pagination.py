@@ -49,7 +49,7 @@ class Page:
 
 
 def page_size() -> int:
-    return int(current_app.config.get("ADMIN_PAGE_SIZE", DEFAULT_PAGE_SIZE))
+    return max(1, int(current_app.config.get("ADMIN_PAGE_SIZE", DEFAULT_PAGE_SIZE)))
 
 
 def paginate(
