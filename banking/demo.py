@@ -150,17 +150,10 @@ def build_plan(
     )
     raw: list[Event] = []
     for index in range(len(specs)):
+        opening = rng.randrange(1000, 4000) * 100
+        at = start + timedelta(hours=7)  # before anything else that first day
         raw.append(
-            _at(
-                start,
-                0,
-                rng,
-                index,
-                CHECKING,
-                rng.randrange(1000, 4000) * 100,
-                "Opening deposit",
-                TransactionKind.DEPOSIT,
-            )
+            Event(at, index, CHECKING, opening, "Opening deposit", TransactionKind.DEPOSIT.value)
         )
         for month in range(months):
             raw.extend(_month(rng, specs, index, start + timedelta(days=month * DAYS_PER_MONTH)))
@@ -262,80 +255,30 @@ def _free_email(local: str, taken: set[str] | frozenset[str]) -> str:
     return email
 
 
-def _at(start, day, rng, customer, account, amount, memo, kind, counterparty=None) -> Event:
-    """An event on `day` after `start`, at a random time of that day (minute resolution)."""
-    at = start + timedelta(days=day, minutes=rng.randrange(8 * 60, 21 * 60))
-    return Event(at, customer, account, amount, memo, kind.value, counterparty)
-
-
 def _month(rng: random.Random, specs: list[CustomerSpec], me: int, start: datetime) -> list:
+    """One customer's month from `start`: salary, rent, saving, card spending, friends."""
     spec = specs[me]
-    out = [
-        _at(
-            start,
-            0,
-            rng,
-            me,
-            CHECKING,
-            spec.salary,
-            f"Salary — {spec.employer}",
-            TransactionKind.DEPOSIT,
-        ),
-        _at(
-            start,
-            2,
-            rng,
-            me,
-            CHECKING,
-            -spec.rent,
-            f"Rent — {spec.landlord}",
-            TransactionKind.WITHDRAWAL,
-        ),
-    ]
+    out: list[Event] = []
+
+    def add(day: int, amount: int, memo: str, kind: TransactionKind, to=None) -> None:
+        # A believable time of day (08:00-21:00), minute resolution.
+        at = start + timedelta(days=day, minutes=rng.randrange(8 * 60, 21 * 60))
+        out.append(Event(at, me, CHECKING, amount, memo, kind.value, to))
+
+    add(0, spec.salary, f"Salary — {spec.employer}", TransactionKind.DEPOSIT)
+    add(2, -spec.rent, f"Rent — {spec.landlord}", TransactionKind.WITHDRAWAL)
     if spec.has_savings and spec.saving:
-        out.append(
-            _at(
-                start,
-                4,
-                rng,
-                me,
-                CHECKING,
-                spec.saving,
-                "Monthly savings",
-                TransactionKind.TRANSFER,
-                (me, SAVINGS),
-            )
-        )
+        add(4, spec.saving, "Monthly savings", TransactionKind.TRANSFER, (me, SAVINGS))
     for _ in range(rng.randrange(8, 16)):
         name, low, high = rng.choice(MERCHANTS)
-        out.append(
-            _at(
-                start,
-                rng.randrange(DAYS_PER_MONTH),
-                rng,
-                me,
-                CHECKING,
-                -rng.randrange(low, high + 1),
-                f"Card purchase — {name}",
-                TransactionKind.WITHDRAWAL,
-            )
-        )
-    if len(specs) > 1:
-        for _ in range(rng.randrange(0, 3)):
-            friend = rng.choice([i for i in range(len(specs)) if i != me])
-            out.append(
-                _at(
-                    start,
-                    rng.randrange(DAYS_PER_MONTH),
-                    rng,
-                    me,
-                    CHECKING,
-                    rng.randrange(10, 121) * 100,
-                    rng.choice(FRIEND_MEMOS),
-                    TransactionKind.TRANSFER,
-                    (friend, CHECKING),
-                )
-            )
+        amount = rng.randrange(low, high + 1)
+        add(rng.randrange(DAYS_PER_MONTH), -amount, f"Card purchase — {name}",
+            TransactionKind.WITHDRAWAL)  # fmt: skip
+    friends = [i for i in range(len(specs)) if i != me]
+    for _ in range(rng.randrange(0, 3) if friends else 0):
+        friend, amount = rng.choice(friends), rng.randrange(10, 121) * 100
+        add(rng.randrange(DAYS_PER_MONTH), amount, rng.choice(FRIEND_MEMOS),
+            TransactionKind.TRANSFER, (friend, CHECKING))  # fmt: skip
     return out
 
 
