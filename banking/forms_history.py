@@ -119,7 +119,9 @@ class ScheduleForm(FlaskForm):
     to_account = SelectField("To one of your accounts", coerce=str, validators=[Optional()])
     account_number = StringField(
         "Or to account number",
-        validators=[Optional(), Length(max=32)],
+        # No Optional(): it would stop the chain before validate_account_number, which
+        # is where "one of your accounts or a number" is decided.
+        validators=[Length(max=32)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     amount = StringField(
