@@ -11,6 +11,7 @@ import time
 
 from flask import Flask
 
+from banking.auth.sessions import LAST_SEEN, LOGIN_AT
 from banking.extensions import db, login_manager
 from banking.models import User
 
@@ -28,8 +29,8 @@ def login_as(client, app: Flask, user_id: int) -> None:
         session["_user_id"] = token
         session["_fresh"] = True
         session["_id"] = identifier
-        session["login_at"] = now
-        session["last_seen"] = now
+        session[LOGIN_AT] = now
+        session[LAST_SEEN] = now
         session.permanent = True
 
 

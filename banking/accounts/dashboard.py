@@ -99,11 +99,6 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
         .order_by(Entry.created_at.desc(), Entry.id.desc())
         .limit(limit)
     ).all()
-    for entry, txn in posted:
-        outgoing = entry.amount < 0
-        rows.append(
-            _movement(txn, by_id[entry.account_id], entry.amount, outgoing, "posted", by_id)
-        )
     pending = db.session.scalars(
         select(JournalTransaction)
         .where(
@@ -116,52 +111,72 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
         .order_by(JournalTransaction.created_at.desc(), JournalTransaction.id.desc())
         .limit(limit)
     ).all()
+    # (transaction, own account id, signed amount, outgoing, status)
+    moves = [
+        (txn, entry.account_id, entry.amount, entry.amount < 0, "posted") for entry, txn in posted
+    ]
     for txn in pending:
         outgoing = txn.source_account_id in by_id
-        account = by_id[txn.source_account_id if outgoing else txn.destination_account_id]
-        amount = -txn.amount if outgoing else txn.amount
-        rows.append(_movement(txn, account, amount, outgoing, "pending", by_id))
+        own_id = txn.source_account_id if outgoing else txn.destination_account_id
+        moves.append((txn, own_id, -txn.amount if outgoing else txn.amount, outgoing, "pending"))
+    others = _counterparties(
+        {_other_id(txn, outgoing) for txn, _, _, outgoing, _ in moves} - set(by_id)
+    )
+    for txn, own_id, amount, outgoing, status in moves:
+        account = by_id[own_id]
+        when = txn.posted_at if status == "posted" and txn.posted_at else txn.created_at
+        rows.append(
+            {
+                "transaction_id": txn.id,
+                "when": as_utc(when),
+                "account_name": account.display_name,
+                "currency": account.currency,
+                "amount": amount,
+                "status": status,
+                "description": _describe(txn, _other_id(txn, outgoing), outgoing, by_id, others),
+                "memo": txn.memo or "",
+            }
+        )
     rows.sort(key=lambda row: (row["when"], row["transaction_id"]), reverse=True)
     return rows[:limit]
 
 
-def _movement(
-    txn: JournalTransaction,
-    account: Account,
-    amount: int,
-    outgoing: bool,
-    status: str,
-    own: dict[int, Account],
-) -> dict[str, Any]:
-    other_id = txn.destination_account_id if outgoing else txn.source_account_id
+def _other_id(txn: JournalTransaction, outgoing: bool) -> int:
+    return txn.destination_account_id if outgoing else txn.source_account_id
+
+
+def _counterparties(ids: set[int]) -> dict[int, str]:
+    """Other customers' accounts as "J*** S*** ••••1234", loaded in one query."""
+    from banking.accounts.transfers import mask_name
+
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Account, User.full_name)
+        .outerjoin(User, Account.owner_id == User.id)
+        .where(Account.id.in_(list(ids)), Account.kind != AccountKind.SYSTEM.value)
+    ).all()
     return {
-        "transaction_id": txn.id,
-        "when": as_utc(txn.posted_at or txn.created_at)
-        if status == "posted"
-        else as_utc(txn.created_at),
-        "account_name": account.display_name,
-        "currency": account.currency,
-        "amount": amount,
-        "status": status,
-        "description": _describe(txn, other_id, outgoing, own),
-        "memo": txn.memo or "",
+        account.id: " ".join(filter(None, [mask_name(name) if name else "", account.masked_number]))
+        for account, name in rows
     }
 
 
-def _describe(txn: JournalTransaction, other_id: int, outgoing: bool, own: dict[int, Account]):
+def _describe(
+    txn: JournalTransaction,
+    other_id: int,
+    outgoing: bool,
+    own: dict[int, Account],
+    others: dict[int, str],
+) -> str:
     if txn.kind in KIND_LABELS:
         return KIND_LABELS[txn.kind]
     direction = "To" if outgoing else "From"
     if other_id in own:
         return f"{direction} {own[other_id].display_name}"
-    other = db.session.get(Account, other_id)
-    if other is None or other.is_system:
-        return "Transfer"
-    from banking.accounts.transfers import mask_name
-
-    owner = db.session.get(User, other.owner_id) if other.owner_id else None
-    name = mask_name(owner.full_name) if owner else ""
-    return f"{direction} {name} {other.masked_number}".replace("  ", " ")
+    if other_id in others:
+        return f"{direction} {others[other_id]}"
+    return "Transfer"
 
 
 def _display_zone() -> ZoneInfo:

@@ -182,3 +182,15 @@ def test_admin_is_sent_to_the_admin_pages(app, client):
 
     assert response.status_code == 302
     assert "/admin" in response.headers["Location"]
+
+
+def test_dashboard_still_works_when_the_cache_is_down(app, client, jane, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise ConnectionError("cache unavailable")
+
+    monkeypatch.setattr(cache, "get", broken)
+    monkeypatch.setattr(cache, "delete_many", broken)
+
+    assert f'data-testid="balance-{jane.account_id}">$1,234.56<' in dashboard(client)
+    john = make_customer(app, "John Smith")
+    assert pay(client, jane.account_id, john.account_number, "1.00").transaction_id
