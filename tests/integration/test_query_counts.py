@@ -1,0 +1,109 @@
+"""SQL statements per request stay a small constant however much history there is.
+
+A page that runs one query per row (an N+1) is fast in a test with three rows and
+falls over with a customer's real history; so each page is loaded for a customer
+with 5 entries and again with 50, and the statement counts must match and stay small.
+Counts come from SQLAlchemy's `before_cursor_execute` event: every statement sent.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import event
+
+from banking.extensions import cache, db
+from tests.builders import fund, make_customer
+from tests.session_helpers import login_as
+from tests.transfer_helpers import start_transfer
+
+# Measured (PostgreSQL / SQLite, which adds BEGIN IMMEDIATE): dashboard 7/8, history 4/5,
+# transfer confirm 13/16. The ceilings leave a little room, not room for a loop.
+MAX_DASHBOARD_QUERIES = 10
+MAX_HISTORY_QUERIES = 6
+MAX_TRANSFER_QUERIES = 18
+
+
+@contextmanager
+def counting_queries(app):
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def customer_with_entries(app, client, entries: int):
+    customer = make_customer(app, "Query Counter")
+    for _ in range(entries):
+        fund(app, customer.account_id, "10.00")
+    login_as(client, app, customer.id)
+    return customer
+
+
+def clear_cache(app) -> None:
+    with app.app_context():
+        cache.clear()
+
+
+def dashboard_queries(app, client, entries: int) -> int:
+    customer_with_entries(app, client, entries)
+    clear_cache(app)  # the uncached path is the one that touches the database
+    with counting_queries(app) as statements:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(statements)
+
+
+def history_queries(app, client, entries: int) -> int:
+    customer = customer_with_entries(app, client, entries)
+    with counting_queries(app) as statements:
+        response = client.get(f"/accounts/{customer.account_id}/history")
+    assert response.status_code == 200
+    return len(statements)
+
+
+def transfer_queries(app, client, entries: int) -> int:
+    customer = customer_with_entries(app, client, entries)
+    payee = make_customer(app, f"Payee {uuid4().hex[:6]}")
+    attempt = start_transfer(
+        client,
+        "pay",
+        {
+            "from_account": customer.account_id,
+            "account_number": payee.account_number,
+            "amount": "1.00",
+            "memo": "count",
+        },
+    )
+    assert attempt.confirm_fields, attempt.entry.get_data(as_text=True)
+    with counting_queries(app) as statements:
+        response = client.post("/transfers/confirm", data=attempt.confirm_fields)
+    assert response.status_code == 302
+    return len(statements)
+
+
+@pytest.mark.parametrize(
+    ("measure", "ceiling"),
+    [
+        (dashboard_queries, MAX_DASHBOARD_QUERIES),
+        (history_queries, MAX_HISTORY_QUERIES),
+        (transfer_queries, MAX_TRANSFER_QUERIES),
+    ],
+    ids=["dashboard", "history", "transfer"],
+)
+def test_queries_per_request_do_not_grow_with_history(app, client, measure, ceiling):
+    few = measure(app, client, 5)
+    many = measure(app, client, 50)
+
+    assert few == many, f"{few} statements with 5 entries but {many} with 50"
+    assert many <= ceiling
