@@ -20,7 +20,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from banking.models import Account, AccountKind, Entry, Hold, JournalTransaction, User
+from banking.models import (
+    Account,
+    AccountKind,
+    Entry,
+    Hold,
+    JournalTransaction,
+    TransactionStatus,
+    User,
+)
 from banking.models.base import as_utc
 from banking.money import format_plain
 
@@ -305,7 +313,7 @@ def pending_rows(
         .where(
             Hold.account_id == account_id,
             Hold.active.is_(True),
-            JournalTransaction.status == "pending",
+            JournalTransaction.status == TransactionStatus.PENDING.value,
         )
     )
     stmt = _apply_filters(

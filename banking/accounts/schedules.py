@@ -19,7 +19,7 @@ from sqlalchemy.orm import lazyload
 from banking import audit
 from banking.accounts import bp
 from banking.accounts.queries import own_accounts
-from banking.accounts.transfers import TransferRefused, find_destination
+from banking.accounts.transfers import TransferRefused, find_destination, limits_from_config
 from banking.extensions import db
 from banking.forms_history import ScheduleForm
 from banking.models import AccountStatus, ScheduledTransfer, ScheduleStatus
@@ -127,6 +127,10 @@ def _create_schedule(form: ScheduleForm, usable: dict, today: date) -> Scheduled
         return None
     if destination.currency != source.currency:
         form.account_number.errors.append("Both accounts must use the same currency.")
+        return None
+    per_transfer = limits_from_config().per_transfer
+    if per_transfer is not None and form.amount_minor > per_transfer:
+        form.amount.errors.append("That amount is over your per-transfer limit.")
         return None
     frequency = form.frequency.data
     day_of_month = form.day_of_month_value()

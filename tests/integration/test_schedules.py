@@ -166,6 +166,7 @@ def test_customer_schedules_monthly_on_the_last_day_to_own_savings(app, client, 
         ({"frequency": "hourly"}, "Not a valid choice"),
         ({"day_of_month": "30", "frequency": "monthly"}, "Not a valid choice"),
         ({"memo": "x" * 141}, "Use at most 140 characters."),
+        ({"amount": "1000000.00"}, "over your per-transfer limit"),
     ],
 )
 def test_bad_schedule_input_is_a_form_error(app, client, alice, bob, data, message):
