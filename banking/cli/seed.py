@@ -59,7 +59,9 @@ def seed_demo(customers: int, months: int, seed: int, force: bool) -> None:
     """Create demo customers, an admin and months of ledger history (development only).
 
     Every movement is posted through the ledger, so balances, entries and the journal
-    stay consistent; one large transfer is left awaiting admin review.
+    stay consistent; one large transfer is left awaiting admin review. Refuses to run
+    in staging or production (exit 1). If customers already exist it does nothing and
+    exits 0, unless --force.
     """
     env_name = current_app.config.get("ENV_NAME", "")
     if env_name in REFUSED_ENVS:
