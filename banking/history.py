@@ -57,20 +57,6 @@ class HistoryFilters:
     max_amount: int | None = None
     text: str | None = None
 
-    @property
-    def active(self) -> bool:
-        return any(
-            value not in (None, "")
-            for value in (
-                self.date_from,
-                self.date_to,
-                self.direction,
-                self.min_amount,
-                self.max_amount,
-                self.text,
-            )
-        )
-
 
 @dataclass(frozen=True)
 class Cursor:
@@ -100,10 +86,14 @@ class Cursor:
             created_at = _EPOCH + timedelta(microseconds=int(match.group(1)))
         except OverflowError:
             return None
-        return cls(created_at=created_at, entry_id=int(match.group(2)))
+        entry_id = int(match.group(2))
+        if entry_id > _MAX_ID:  # beyond BIGINT: the database would refuse the parameter
+            return None
+        return cls(created_at=created_at, entry_id=entry_id)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -403,19 +393,3 @@ def export_filename(account: Account, filters: HistoryFilters, today: date) -> s
     start = filters.date_from.isoformat() if filters.date_from else "start"
     end = (filters.date_to or today).isoformat()
     return f"account-{account.number[-4:]}-{start}-to-{end}.csv"
-
-
-__all__ = [
-    "EXPORT_HEADER",
-    "Cursor",
-    "HistoryFilters",
-    "HistoryPage",
-    "HistoryRow",
-    "day_bounds",
-    "export_filename",
-    "export_row",
-    "history_page",
-    "iter_export_rows",
-    "iter_history",
-    "pending_rows",
-]

@@ -133,7 +133,15 @@ def test_same_timestamp_entries_are_split_by_id_across_pages(app, clock):
 
 
 @pytest.mark.parametrize(
-    "garbage", ["x", "!!!", "A" * 200, "MTIzNA", "OTk5OTk5OTk5OTk5OTk5OTk5OS4x"]
+    "garbage",
+    [
+        "x",
+        "!!!",
+        "A" * 200,
+        "MTIzNA",
+        "OTk5OTk5OTk5OTk5OTk5OTk5OS4x",
+        "MTcwMDAwMDAwMDAwMDAwMC45OTk5OTk5OTk5OTk5OTk5OTk5",
+    ],
 )
 def test_garbage_cursor_shows_the_first_page(app, client, garbage):
     alice = make_customer(app, "Alice Able", balance="10.00")
