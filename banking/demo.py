@@ -34,6 +34,7 @@ from banking.models import (
     User,
 )
 from banking.models.base import utcnow
+from banking.scheduling import first_run
 
 # One password for every demo sign-in: 20 characters, not in the common-password list.
 DEMO_PASSWORD = "demo-banking-sandbox-2024"  # noqa: S105 - published demo credential
@@ -427,15 +428,9 @@ def _scheduled_transfer(spec: ScheduleSpec, accounts, users, today: date) -> Sch
         memo=spec.memo,
         frequency=Frequency.MONTHLY.value,
         day_of_month=spec.day_of_month,
-        next_run_on=next_monthly_date(today, spec.day_of_month),
+        # From tomorrow: the seeded history already covers today.
+        next_run_on=first_run(
+            Frequency.MONTHLY.value, today + timedelta(days=1), spec.day_of_month
+        ),
         status=ScheduleStatus.ACTIVE.value,
     )
-
-
-def next_monthly_date(today: date, day_of_month: int) -> date:
-    """The first date after `today` falling on `day_of_month` (1-28, valid in every month)."""
-    candidate = today.replace(day=day_of_month)
-    if candidate > today:
-        return candidate
-    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return date(year, month, day_of_month)
