@@ -183,13 +183,15 @@ def test_plan_is_a_pure_function_of_the_seed():
 
 
 def test_defaults_finish_quickly(app, runner):
-    started = time.monotonic()
+    # CPU time, not wall time: the budget is about the work done, and a machine busy with
+    # other jobs would otherwise fail this test without the seeder getting any slower.
+    started = time.process_time()
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         on_sqlite = db.engine.dialect.name == "sqlite"
     if on_sqlite:  # the documented budget is for a developer's SQLite database
-        assert time.monotonic() - started < 20
+        assert time.process_time() - started < 20
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id)).where(User.role == "customer")) == 12
 
