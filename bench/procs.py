@@ -54,7 +54,9 @@ class ProcessSet:
         self.children.append((name, process))
         return process
 
-    def stop(self, process: subprocess.Popen, timeout: float = 15) -> None:
+    def stop(self, process: subprocess.Popen, timeout: float = 3) -> None:
+        """SIGTERM the group, SIGKILL what is left after `timeout` (a benchmark server
+        has nothing in flight once its load generator has finished)."""
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)

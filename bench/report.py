@@ -141,6 +141,11 @@ def render_markdown(results: dict, findings: str = "") -> str:
         "- load generators run on the same machine as the servers and the database, "
         "so they compete for the same CPUs (equally for app and baseline)"
     )
+    if results.get("phases_s"):
+        out.append(f"- set-up phases (s): {results['phases_s']}")
+    load = results.get("load_average")
+    if load:
+        out.append(f"- load average (1 min) before / after the run: {load[0]} / {load[1]}")
     out += _scenario_sections(results.get("scenarios", {}))
     if findings.strip():
         out += ["", findings.strip()]

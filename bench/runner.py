@@ -9,6 +9,7 @@ reported, never fatal, but a harness that cannot measure must not look green.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -49,6 +50,7 @@ class Settings:
     transfer_duration_s: float = 15
     history_connections: int = 4
     history_duration_s: float = 8
+    history_variants: tuple[str, ...] = scenarios.HISTORY_VARIANTS
     workers: int = 2 * (os.cpu_count() or 1) + 1
     worker_class: str = "sync"
     threads: int = 1
@@ -68,7 +70,9 @@ class Settings:
                 duration_s=5,
                 dashboard_connections=[16],
                 transfer_duration_s=5,
+                transfer_clients=8,
                 history_duration_s=2,
+                history_variants=("page1", "deep", "deep_filtered"),
             )
         return cls(
             quick=False,
@@ -93,7 +97,11 @@ class Run:
         self.procs = ProcessSet()
         self.results: dict = {"settings": asdict(settings), "scenarios": {}, "failures": []}
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("GUNICORN_", "WEB_", "DB_"))
+            },
             "APP_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "DATABASE_URL": self.database_url,
@@ -104,6 +112,8 @@ class Run:
             "MAIL_BACKEND": "log",
             "LOG_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
+            # A benchmark server has nothing in flight worth 30 s when it is stopped.
+            "GUNICORN_GRACEFUL_TIMEOUT": "5",
         }
         self.env.pop("TEST_DATABASE_URL", None)
 
@@ -126,6 +136,17 @@ class Run:
         print(f"[bench] {name} done in {time.monotonic() - began:.1f}s", flush=True)
         return value
 
+    @contextlib.contextmanager
+    def phase(self, name: str):
+        """Time a set-up phase (database, seed, servers) for the report."""
+        began = time.monotonic()
+        print(f"[bench] {name} ...", flush=True)
+        try:
+            yield
+        finally:
+            elapsed = round(time.monotonic() - began, 1)
+            self.results.setdefault("phases_s", {})[name] = elapsed
+
     def command(self, argv: list[str], *, timeout: float = 1800, check: bool = True) -> str:
         completed = subprocess.run(
             argv,
@@ -141,6 +162,10 @@ class Run:
                 f"{' '.join(argv[:4])} failed ({completed.returncode}):\n{completed.stderr[-3000:]}"
             )
         return completed.stdout
+
+    def drop_databases(self) -> None:
+        for database in (self.settings.database, self.settings.raw_database):
+            run_psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
     def create_database(self) -> None:
         for database in (self.settings.database, self.settings.raw_database):
@@ -166,7 +191,8 @@ class Run:
 
     def ledger_verify(self) -> dict:
         completed = subprocess.run(
-            [PYTHON, "-m", "flask", "--app", "wsgi", "ledger", "verify", "--deep"],
+            [PYTHON, "-m", "flask", "--app", "wsgi", "ledger", "verify"]
+            + ([] if self.settings.quick else ["--deep"]),
             env=self.env,
             cwd=ROOT,
             capture_output=True,
@@ -211,21 +237,26 @@ class Run:
         s = self.settings
         self.results["machine"] = describe_machine(f"{PG}/postgres")
         self.results["started_at"] = scenarios.utc_now()
-        print("[bench] fresh database + migrations", flush=True)
-        self.create_database()
-        print("[bench] seeding", flush=True)
-        plan = self.seed()
+        self.results["load_average"] = [round(os.getloadavg()[0], 2), None]
+        with self.phase("database_and_migrations"):
+            self.create_database()
+        with self.phase("seed"):
+            plan = self.seed()
         self.results["seed"] = {k: plan[k] for k in ("customers", "timings")} | {
             "big_entries": plan["big"]["entries"],
             "small_entries": plan["small"]["entries"],
             "transfer_accounts": len(plan["transfer_users"]),
         }
-        self.step("ledger_verify_after_seed", self.ledger_verify)
+        if not s.quick:  # quick: the check after the transfers covers the seed too
+            self.step("ledger_verify_after_seed", self.ledger_verify)
 
         primary = {"workers": s.workers, "worker_class": s.worker_class, "threads": s.threads}
         with self.procs:
-            base_url, base_proc = self.start_server("baseline", "bench.baseline_app:app", **primary)
-            app_url, app_proc = self.start_server("app", "wsgi:app", **primary)
+            with self.phase("start_servers"):
+                base_url, base_proc = self.start_server(
+                    "baseline", "bench.baseline_app:app", **primary
+                )
+                app_url, app_proc = self.start_server("app", "wsgi:app", **primary)
             password = plan["password"]
             cookie = self.step(
                 "sign_in",
@@ -254,11 +285,13 @@ class Run:
                 "app_workers": scenarios.worker_memory(app_proc.pid),
                 "baseline_workers": scenarios.worker_memory(base_proc.pid),
             }
-            self.stop(app_proc)
-            self.stop(base_proc)
+            with self.phase("stop_servers"):
+                self.stop(app_proc)
+                self.stop(base_proc)
             for variant in s.variants:
                 self.variant(variant, plan)
         self.results["finished_at"] = scenarios.utc_now()
+        self.results["load_average"][1] = round(os.getloadavg()[0], 2)
 
     def transfers(self, app_url: str, plan: dict) -> None:
         s = self.settings
@@ -315,8 +348,9 @@ class Run:
             connections=s.history_connections,
             duration_s=s.history_duration_s,
             out_dir=self.out_dir,
+            variants=s.history_variants,
         )
-        if "runs" in history:
+        if "runs" in history and not s.quick:
             self.step("history_explain", self.explain, plan, history)
         self.step(
             "csv_export",
@@ -391,11 +425,17 @@ def main(argv: list[str] | None = None) -> int:
         default=BENCH_DIR,
         help="where RESULTS.md and results.json go (default: bench/)",
     )
+    parser.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="leave the benchmark database in place (for profiling)",
+    )
     args = parser.parse_args(argv)
     install_signal_handlers()
     settings = Settings.for_mode(args.quick)
     out_dir = BENCH_DIR / "out"
     out_dir.mkdir(exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     run = Run(settings, out_dir)
     began = time.monotonic()
     status = 0
@@ -410,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         run.procs.stop_all()
+    if not args.keep_db:
+        with contextlib.suppress(Exception):
+            run.drop_databases()  # a million-entry database is not left behind
     run.results["elapsed_s"] = round(time.monotonic() - began, 1)
     if run.results["failures"]:
         status = 1

@@ -98,6 +98,7 @@ def history_cursor(database_url: str, account_id: int, depth: int) -> str:
 
 
 HISTORY_FILTER = "direction=out&q=Coffee"
+HISTORY_VARIANTS = ("page1", "deep", "page1_filtered", "deep_filtered")
 
 
 def history_pages(
@@ -109,6 +110,7 @@ def history_pages(
     connections: int,
     duration_s: float,
     out_dir: Path,
+    variants: tuple[str, ...] = HISTORY_VARIANTS,
 ) -> dict:
     """Page 1 and a deep page (90% down) of each account's history, with and without a
     filter; the figure that matters is the big account's p50 over the small one's."""
@@ -123,7 +125,8 @@ def history_pages(
             "page1_filtered": f"{base}?{HISTORY_FILTER}",
             "deep_filtered": f"{base}?{HISTORY_FILTER}&cursor={cursor}",
         }
-        for variant, url in urls.items():
+        for variant in variants:
+            url = urls[variant]
             runs[f"{name}_{variant}"] = {
                 "url": url.replace(app_url, ""),
                 **wrk_get(
@@ -137,7 +140,7 @@ def history_pages(
             }
     ratios = {
         variant: ratio(runs[f"big_{variant}"]["p50_ms"], runs[f"small_{variant}"]["p50_ms"])
-        for variant in ("page1", "deep", "page1_filtered", "deep_filtered")
+        for variant in variants
     }
     return {"connections": connections, "runs": runs, "p50_ratio_big_over_small": ratios}
 

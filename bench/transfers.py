@@ -21,8 +21,16 @@ from bench.web import find_form, sign_in
 CONFIRM_PATH = "/transfers/confirm"
 
 
-def _worker(args: tuple) -> dict:
-    base_url, email, password, source_id, destinations, duration_s, seed, start_at = args
+def _worker(args: tuple, barrier, results) -> None:
+    try:
+        results.put(_drive(args, barrier))
+    except BaseException as exc:
+        barrier.abort()  # the others must not wait for a client that will never come
+        results.put({"latencies": [], "errors": {}, "failure": f"{type(exc).__name__}: {exc}"})
+
+
+def _drive(args: tuple, barrier) -> dict:
+    base_url, email, password, source_id, destinations, duration_s, seed = args
     rng = random.Random(seed)
     session = sign_in(base_url, email, password)
     # The CSRF token belongs to the session: read it once from a page with a form.
@@ -32,9 +40,8 @@ def _worker(args: tuple) -> dict:
     csrf = find_form(body.decode(), with_field="csrf_token").fields["csrf_token"]
     latencies: list[float] = []
     errors: Counter = Counter()
-    while time.time() < start_at:  # every process starts together, already signed in
-        time.sleep(0.005)
-    deadline = start_at + duration_s
+    barrier.wait(timeout=120)  # every client signed in: the measured window starts now
+    deadline = time.time() + duration_s
     while time.time() < deadline:
         fields = {
             "csrf_token": csrf,
@@ -77,27 +84,39 @@ def run_transfer_load(
     base_url: str, users: list[dict], password: str, *, clients: int, duration_s: float
 ) -> dict:
     """Drive transfers from `clients` processes for `duration_s`; figures for the report."""
-    start_at = time.time() + 3 + clients * 0.3  # time for every process to sign in
-    jobs = [
-        (
-            base_url,
-            user["email"],
-            password,
-            user["account_id"],
-            destinations,
-            duration_s,
-            index,
-            start_at,
-        )
-        for index, (user, destinations) in enumerate(plan_pairs(users, clients))
-    ]
     context = multiprocessing.get_context("spawn")  # a clean interpreter per client
-    with context.Pool(processes=clients) as pool:
-        results = pool.map(_worker, jobs)
+    barrier = context.Barrier(clients)
+    queue = context.Queue()
+    processes = [
+        context.Process(
+            target=_worker,
+            args=(
+                (base_url, user["email"], password, user["account_id"], numbers, duration_s, i),
+                barrier,
+                queue,
+            ),
+            daemon=True,
+        )
+        for i, (user, numbers) in enumerate(plan_pairs(users, clients))
+    ]
+    for process in processes:
+        process.start()
+    try:
+        results = [queue.get(timeout=duration_s + 180) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+    failures = [r["failure"] for r in results if "failure" in r]
+    if failures:
+        raise RuntimeError(f"{len(failures)} transfer client(s) failed: {failures[0]}")
     latencies = [value for result in results for value in result["latencies"]]
     errors: Counter = Counter()
     for result in results:
         errors.update(result["errors"])
+    if not latencies and not errors:
+        raise RuntimeError("the transfer clients made no request at all")
     return {
         "clients": clients,
         "accounts": len(users),
