@@ -23,11 +23,13 @@ INVALID_CODE = "That code isn't valid. Check your authenticator app and try agai
 
 
 def _landing(user, next_url: str | None = None):
-    """Where a freshly signed-in user goes: forced 2FA setup, a safe `next`, or the dashboard."""
+    """Where a freshly signed-in user goes: forced 2FA setup, a safe `next`, or home
+    (the dashboard for customers, the admin overview for admins)."""
     if admin_needs_two_factor(user):
         flash("Your role requires two-factor authentication. Set it up to continue.", "warning")
         return redirect(url_for("auth.two_factor_setup"))
-    return redirect(sessions.safe_next(next_url, url_for("accounts.dashboard")))
+    home = url_for("admin.overview") if user.is_admin else url_for("accounts.dashboard")
+    return redirect(sessions.safe_next(next_url, home))
 
 
 @bp.route("/signup", methods=["GET", "POST"])

@@ -171,8 +171,8 @@ def authenticate(session: Session, email: str, password: str) -> LoginOutcome:
 
 
 def _count_failure(session: Session, user: User, now, reason: str) -> LoginOutcome:
+    """One more consecutive failure (password or code); the threshold-th one locks."""
     locked_now = lockout.register_failure(user, now)
-    action_reason = reason
     if reason == "bad_second_factor":
         record(
             events.TWO_FACTOR_FAILED,
@@ -183,7 +183,7 @@ def _count_failure(session: Session, user: User, now, reason: str) -> LoginOutco
             session=session,
         )
     else:
-        _login_failed(session, user, action_reason)
+        _login_failed(session, user, reason)
     if locked_now:
         record(
             events.LOCKOUT,

@@ -120,7 +120,7 @@ def enforce_session_limits():
     now = time.time()
     if _expired(now):
         end_session()
-        flash("You were signed out after a period of inactivity. Please sign in again.", "info")
+        flash("Your session has ended for your security. Please sign in again.", "info")
         return None
     if LOGIN_AT not in session:
         # Restored from a "remember me" cookie: a new session starts its own clocks.

@@ -105,3 +105,9 @@ def test_nothing_sensitive_reaches_the_logs(app, client, caplog):
     with client.session_transaction() as session:
         token = session.get("_user_id")
     assert token and token not in logged
+
+
+def test_admin_lands_on_the_admin_overview_after_sign_in(app, client):
+    admin = make_admin(app)
+    response = login(client, admin.email)
+    assert response.headers["Location"] == "/admin/"
