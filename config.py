@@ -95,6 +95,9 @@ class Config:
             "ADMIN_REQUIRES_2FA", default=self.default_admin_requires_2fa(), cast=bool
         )
         self.REMEMBER_COOKIE_DURATION = timedelta(days=14)
+        # argon2id cost; unset means argon2-cffi's recommended parameters (production).
+        self.ARGON2_TIME_COST = env("ARGON2_TIME_COST", default=0, cast=int) or None
+        self.ARGON2_MEMORY_COST = env("ARGON2_MEMORY_COST", default=0, cast=int) or None
 
         # Cookies
         secure = self.secure_cookies()
@@ -228,6 +231,9 @@ class TestingConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.WTF_CSRF_ENABLED = True
         self.MAIL_BACKEND = "memory"
+        # Cheap hashes: the suite signs up hundreds of users; the algorithm is unchanged.
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST = 1024
         self.SERVER_NAME = None
 
     def default_database_url(self) -> str | None:
