@@ -11,7 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -19,6 +19,7 @@ from sqlalchemy.orm import lazyload
 from banking import audit
 from banking.accounts import bp
 from banking.accounts.queries import own_accounts
+from banking.accounts.routes import customer_required
 from banking.accounts.transfers import TransferRefused, find_destination, limits_from_config
 from banking.extensions import db
 from banking.forms_history import ScheduleForm
@@ -64,7 +65,7 @@ class ActionForm(FlaskForm):
 
 
 @bp.get("/schedules")
-@login_required
+@customer_required
 def schedules():
     rows = db.session.scalars(
         select(ScheduledTransfer)
@@ -84,7 +85,7 @@ def schedules():
 
 
 @bp.route("/schedules/new", methods=["GET", "POST"])
-@login_required
+@customer_required
 def schedule_new():
     today = _today()
     form = ScheduleForm(today=today)
@@ -185,7 +186,7 @@ def _change(schedule_id: int, allowed: tuple[str, ...], apply, action: str, mess
 
 
 @bp.post("/schedules/<int:schedule_id>/pause")
-@login_required
+@customer_required
 def schedule_pause(schedule_id: int):
     def pause(schedule: ScheduledTransfer) -> None:
         schedule.status = ScheduleStatus.PAUSED.value
@@ -200,7 +201,7 @@ def schedule_pause(schedule_id: int):
 
 
 @bp.post("/schedules/<int:schedule_id>/resume")
-@login_required
+@customer_required
 def schedule_resume(schedule_id: int):
     today = _today()
 
@@ -224,7 +225,7 @@ def schedule_resume(schedule_id: int):
 
 
 @bp.post("/schedules/<int:schedule_id>/cancel")
-@login_required
+@customer_required
 def schedule_cancel(schedule_id: int):
     def cancel(schedule: ScheduledTransfer) -> None:
         schedule.status = ScheduleStatus.CANCELLED.value

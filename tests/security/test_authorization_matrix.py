@@ -1,0 +1,154 @@
+"""Every route in the URL map, for every kind of visitor, answers what the table says.
+
+Rows are endpoints; columns are who asks: anonymous, customer A on A's own objects,
+customer A on customer B's objects (and on admin pages), and an admin on B's objects.
+The table is explicit on purpose: a new route without a row fails
+`test_every_route_has_an_expectation`, so nobody adds a page without deciding who may
+see it. GET is used where a rule allows it, else POST with a valid CSRF token (so the
+answer is the authorization decision, not the CSRF refusal). "login" means a redirect
+to the sign-in page; "redirect" any other 302.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.security.world import World, build_world, page_csrf, snapshot
+from tests.session_helpers import login_as
+
+LOGIN = "login"
+REDIRECT = "redirect"
+ANON, OWNER, OTHER, ADMIN = "anonymous", "owner", "other customer", "admin"
+
+# endpoint: (anonymous, customer on own objects, customer on B's objects, admin on B's)
+# An admin has no accounts: customer pages are 403 (customer_required), except the
+# history/statement pages, which look the account up among the admin's own: 404.
+# Admin action pages (approve, unfreeze, ...) show their confirm form (200) even when
+# the action doesn't apply; the POST is what refuses it.
+EXPECTED: dict[str, tuple] = {
+    # Public
+    "health.healthz": (200, 200, 200, 200),
+    "health.readyz": (200, 200, 200, 200),
+    "auth.login": (200, REDIRECT, REDIRECT, REDIRECT),
+    "auth.signup": (200, REDIRECT, REDIRECT, REDIRECT),
+    "auth.forgot_password": (200, 200, 200, 200),
+    "auth.reset_password": (400, 400, 400, 400),  # an unknown token
+    "auth.second_factor": (LOGIN, LOGIN, LOGIN, LOGIN),  # no password step pending
+    # Signed-in, any role
+    "auth.logout": (LOGIN, LOGIN, LOGIN, LOGIN),
+    "auth.profile": (LOGIN, 200, 200, 200),
+    "auth.change_name": (LOGIN, 400, 400, 400),
+    "auth.change_password": (LOGIN, 400, 400, 400),
+    "auth.two_factor_setup": (LOGIN, 200, 200, 200),
+    "auth.two_factor_disable": (LOGIN, REDIRECT, REDIRECT, REDIRECT),
+    # Customers, scoped to their own objects
+    "accounts.dashboard": (LOGIN, 200, 200, REDIRECT),
+    "accounts.open_account": (LOGIN, 200, 200, 403),
+    "accounts.account_settings": (LOGIN, 200, 404, 403),
+    "accounts.rename_account": (LOGIN, 400, 404, 403),
+    "accounts.close_account": (LOGIN, 400, 404, 403),
+    "accounts.history": (LOGIN, 200, 404, 404),
+    "accounts.history_export": (LOGIN, 200, 404, 404),
+    "accounts.statement": (LOGIN, 200, 404, 404),
+    "accounts.statement_export": (LOGIN, 200, 404, 404),
+    "accounts.transfer_own": (LOGIN, 200, 200, 403),
+    "accounts.transfer_pay": (LOGIN, 200, 200, 403),
+    "accounts.transfer_confirm": (LOGIN, 400, 400, 403),
+    "accounts.transfer_result": (LOGIN, 200, 404, 403),
+    "accounts.payees": (LOGIN, 200, 200, 403),
+    "accounts.rename_payee": (LOGIN, 200, 404, 403),
+    "accounts.delete_payee": (LOGIN, 200, 404, 403),
+    "accounts.schedules": (LOGIN, 200, 200, 403),
+    "accounts.schedule_new": (LOGIN, 200, 200, 403),
+    "accounts.schedule_pause": (LOGIN, REDIRECT, 404, 403),
+    "accounts.schedule_resume": (LOGIN, REDIRECT, 404, 403),
+    "accounts.schedule_cancel": (LOGIN, REDIRECT, 404, 403),
+    # Admin only
+    "admin.overview": (LOGIN, 403, 403, 200),
+    "admin.accounts": (LOGIN, 403, 403, 200),
+    "admin.account_detail": (LOGIN, 403, 403, 200),
+    "admin.adjust_account": (LOGIN, 403, 403, 200),
+    "admin.close_account": (LOGIN, 403, 403, 200),
+    "admin.freeze_account": (LOGIN, 403, 403, 200),
+    "admin.unfreeze_account": (LOGIN, 403, 403, 200),
+    "admin.audit_log": (LOGIN, 403, 403, 200),
+    "admin.audit_export": (LOGIN, 403, 403, 200),
+    "admin.integrity": (LOGIN, 403, 403, 200),
+    "admin.journal": (LOGIN, 403, 403, 200),
+    "admin.transaction_detail": (LOGIN, 403, 403, 200),
+    "admin.reverse_transaction": (LOGIN, 403, 403, 200),
+    "admin.reviews": (LOGIN, 403, 403, 200),
+    "admin.approve_transfer": (LOGIN, 403, 403, 200),
+    "admin.reject_transfer": (LOGIN, 403, 403, 200),
+    "admin.users": (LOGIN, 403, 403, 200),
+    "admin.user_detail": (LOGIN, 403, 403, 200),
+    "admin.lock_user": (LOGIN, 403, 403, 200),
+    "admin.reset_two_factor": (LOGIN, 403, 403, 200),
+    "admin.reset_password": (LOGIN, 403, 403, 200),
+    "admin.change_role": (LOGIN, 403, 403, 200),
+    "admin.unlock_user": (LOGIN, 403, 403, 200),
+}
+COLUMNS = (ANON, OWNER, OTHER, ADMIN)
+
+
+def _rules(app):
+    return sorted(
+        (r for r in app.url_map.iter_rules() if r.endpoint != "static"),
+        key=lambda r: r.endpoint,
+    )
+
+
+def test_every_route_has_an_expectation(app):
+    endpoints = {rule.endpoint for rule in _rules(app)}
+    missing = sorted(endpoints - set(EXPECTED))
+    assert not missing, f"routes without an authorization expectation: {missing}"
+    stale = sorted(set(EXPECTED) - endpoints)
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+
+
+def outcome(response) -> int | str:
+    if response.status_code in (301, 302, 303):
+        location = response.headers.get("Location", "")
+        return LOGIN if re.search(r"/auth/login(\?|$)", location) else REDIRECT
+    return response.status_code
+
+
+def _client_for(app, world: World, who: str):
+    client = app.test_client()
+    if who in (OWNER, OTHER):
+        login_as(client, app, world.a.customer.id)
+    elif who == ADMIN:
+        login_as(client, app, world.admin.id)
+    return client
+
+
+def _ask(app, world: World, who: str, rule) -> int | str:
+    client = _client_for(app, world, who)
+    objects = world.a if who == OWNER else world.b
+    values = {arg: objects.params()[arg] for arg in rule.arguments}
+    url = rule.build(values, append_unknown=False)[1]
+    if "GET" in rule.methods:
+        return outcome(client.get(url))
+    token = page_csrf(client, "/auth/profile" if who != ANON else "/auth/login")
+    return outcome(client.post(url, data={"csrf_token": token}))
+
+
+@pytest.mark.parametrize("who", COLUMNS)
+def test_authorization_matrix(app, who):
+    world = build_world(app)
+    before = snapshot(app)
+    column = COLUMNS.index(who)
+    wrong = {}
+    for rule in _rules(app):
+        if rule.endpoint not in EXPECTED:
+            continue
+        got = _ask(app, world, who, rule)
+        expected = EXPECTED[rule.endpoint][column]
+        if got != expected:
+            wrong[rule.endpoint] = {"expected": expected, "got": got}
+    assert not wrong, f"{who}: {wrong}"
+    if who in (ANON, OTHER):
+        # Nobody without the right changed anything (B's objects are all still there).
+        assert snapshot(app) == before
