@@ -41,6 +41,8 @@ def test_verify_reports_a_tampered_balance_and_exits_non_zero(app, runner):
         result.output
     )
     assert "Traceback" not in result.output
+    execute(app, "UPDATE accounts SET balance = balance + 1 WHERE id = :id", id=alice.account_id)
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
 
 
 def test_verify_json_is_machine_readable(app, runner):
@@ -63,6 +65,11 @@ def test_verify_json_is_machine_readable(app, runner):
     payload = json.loads(broken.output)
     assert payload["ok"] is False
     assert [b["check"] for b in payload["breaches"]] == ["available_balance"]
+    execute(
+        app,
+        "UPDATE accounts SET available_balance = available_balance + 1 WHERE id = :id",
+        id=alice.account_id,
+    )
 
 
 def test_expire_holds_releases_only_holds_past_their_expiry(app, runner):

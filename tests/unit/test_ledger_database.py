@@ -200,6 +200,14 @@ def test_check_constraint_refuses_a_balance_below_the_overdraft_even_bypassing_t
                 text(f"UPDATE accounts SET {column} = -500 WHERE id = :id"),
                 {"id": alice.account_id},
             )
+        with db.engine.begin() as conn:  # leave the books as the ledger wrote them
+            conn.execute(
+                text(
+                    "UPDATE accounts SET balance = 10000, available_balance = 10000 WHERE id = :id"
+                ),
+                {"id": alice.account_id},
+            )
+    assert verify(app).ok
 
 
 def test_system_accounts_may_go_negative(app, alice):
