@@ -131,6 +131,9 @@ def logout():
         target_id=current_user.id,
         success=True,
     )
+    # The session lives in a signed cookie: a copy of it (or of the remember cookie) would
+    # still load this user unless the token it carries stops matching. Signs out everywhere.
+    current_user.rotate_session_token()
     db.session.commit()
     sessions.end_session()
     flash("You have signed out.", "success")
