@@ -425,13 +425,10 @@ def _execute(
     if movement.source_id == movement.destination_id:
         raise SameAccount()
     try:
-        # Replays are answered before taking any lock. A same-key twin committing while we
-        # wait for the locks below is caught by the unique key (IntegrityError -> replay).
-        existing = session.scalar(
-            select(JournalTransaction).where(
-                JournalTransaction.idempotency_key == movement.scoped_key
-            )
-        )
+        # Replays are answered before taking any lock. A same-key twin that commits while we
+        # wait for the locks below is still found: by the refusal path (its movement may
+        # have used up the funds) or by the unique key (IntegrityError -> replay).
+        existing = _find_by_key(session, movement)
         if existing is not None:
             return _replay(session, existing, movement)
         if (
@@ -445,8 +442,14 @@ def _execute(
         accounts = _lock_accounts(session, [movement.source_id, movement.destination_id])
         source = accounts.get(movement.source_id)
         destination = accounts.get(movement.destination_id)
-        _check_accounts(movement, source, destination)
-        hold = _check_limits_and_funds(session, movement, source)
+        try:
+            _check_accounts(movement, source, destination)
+            hold = _check_limits_and_funds(session, movement, source)
+        except LedgerError:
+            twin = _find_by_key(session, movement)
+            if twin is not None:
+                return _replay(session, twin, movement)
+            raise
         now = clock()
         txn = JournalTransaction(
             kind=movement.kind,
@@ -487,11 +490,7 @@ def _execute(
         return result
     except IntegrityError:
         session.rollback()
-        existing = session.scalar(
-            select(JournalTransaction).where(
-                JournalTransaction.idempotency_key == movement.scoped_key
-            )
-        )
+        existing = _find_by_key(session, movement)
         if existing is None:
             raise
         result = _replay(session, existing, movement)
@@ -500,6 +499,12 @@ def _execute(
     except BaseException:
         session.rollback()
         raise
+
+
+def _find_by_key(session: Session, movement: _Movement) -> JournalTransaction | None:
+    return session.scalar(
+        select(JournalTransaction).where(JournalTransaction.idempotency_key == movement.scoped_key)
+    )
 
 
 def _decide_hold(

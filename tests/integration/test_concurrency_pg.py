@@ -222,7 +222,10 @@ def race(app, count: int, action) -> list:
     return results
 
 
-def test_concurrent_double_submit_of_one_key_moves_money_once(app, requires_postgres):
+@pytest.mark.parametrize("amount", [1234, 10000], ids=["part", "whole-balance"])
+def test_concurrent_double_submit_of_one_key_moves_money_once(app, requires_postgres, amount):
+    """With the whole balance, the twins waiting on the lock would fail the funds check:
+    they must still get the first submit's result, not InsufficientFunds."""
     alice = make_customer(app, "Alice Able", balance="100.00")
     bob = make_customer(app, "Bob Baker")
 
@@ -233,7 +236,7 @@ def test_concurrent_double_submit_of_one_key_moves_money_once(app, requires_post
             db.session,
             source_id=alice.account_id,
             destination_id=bob.account_id,
-            amount=1234,
+            amount=amount,
             initiator_id=alice.id,
             key="the-one-key",
             owner_id=alice.id,
@@ -244,7 +247,7 @@ def test_concurrent_double_submit_of_one_key_moves_money_once(app, requires_post
     assert len({r.transaction_id for r in results}) == 1
     assert sum(not r.replayed for r in results) == 1
     assert count_transactions(app, kind="transfer") == 1
-    assert state(app, bob.account_id) == (1234, 1234)
+    assert state(app, bob.account_id) == (amount, amount)
 
 
 def test_concurrent_submits_of_one_key_with_different_amounts_post_exactly_one(
