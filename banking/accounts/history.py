@@ -61,9 +61,9 @@ def history(account_id: int):
     form = _filter_form()
     valid = form.validate()
     page = None
+    # A cursor that does not parse is not an error worth a page: show page 1.
+    cursor = Cursor.decode(request.args.get("cursor"))
     if valid:
-        # A cursor that does not parse is not an error worth a page: show page 1.
-        cursor = Cursor.decode(request.args.get("cursor"))
         page = history_page(db.session, account.id, form.filters(), cursor=cursor, tz=_tz())
     return render_template(
         "accounts/history.html",
@@ -71,7 +71,7 @@ def history(account_id: int):
         form=form,
         page=page,
         filter_args=_filter_args(form),
-        first_page=request.args.get("cursor") is None,
+        first_page=cursor is None,
     ), (200 if valid else 400)
 
 

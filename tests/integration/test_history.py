@@ -151,6 +151,7 @@ def test_garbage_cursor_shows_the_first_page(app, client, garbage):
 
     assert response.status_code == 200
     assert "Test deposit" in page
+    assert "Newest transactions" not in page  # it is page 1, and says so
 
 
 def test_cursor_round_trips():
