@@ -1,0 +1,252 @@
+"""What a person does in the browser, as small steps the journeys are written in.
+
+Every step goes through the pages (labels, buttons, links) the way a customer or an
+admin would; nothing here touches the database. `settle` runs after each page load to
+hold every page to the layout rules (no sideways scrolling of the page body).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from itertools import count
+from pathlib import Path
+
+import pyotp
+
+from tests.e2e.conftest import ADMIN_EMAIL, PASSWORD, SCREENSHOTS
+
+_serial = count(1)
+AXE_JS = None
+
+
+def unique_email(prefix: str) -> str:
+    return f"{prefix}-{int(time.time() * 1000)}-{next(_serial)}@e2e.example.com"
+
+
+# The innermost elements whose right edge passes the viewport: what to fix.
+WIDEST_ELEMENTS = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(e => !e.closest('.table-wrap') || e.classList.contains('table-wrap'))
+  .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth))
+  .slice(0, 5)
+  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') +
+       ' "' + e.textContent.trim().slice(0, 30) + '"')"""
+
+
+def settle(page) -> None:
+    """Checks every page must pass once loaded: one h1, a title, no sideways scrolling."""
+    page.wait_for_load_state("load")
+    guard = getattr(page, "guard", None)
+    if guard is not None and guard.problems:
+        errors = page.locator(".field-error, .form-summary, .flash").all_inner_texts()
+        guard.problems.append(f"page {page.url} says: {errors}")
+        guard.check()
+    assert page.locator("h1").count() == 1, f"{page.url} must have exactly one h1"
+    assert page.title().endswith("Northwind Bank"), page.title()
+    if page.context.pages and page.viewport_size and page.viewport_size["width"] <= 480:
+        overflow = (
+            page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if _js(page)
+            else 0
+        )
+        if overflow > 0:
+            shoot(page, "overflow")
+            culprits = page.evaluate(WIDEST_ELEMENTS)
+            raise AssertionError(f"{page.url} scrolls sideways by {overflow}px: {culprits}")
+
+
+def _js(page) -> bool:
+    try:
+        return bool(page.evaluate("true"))
+    except Exception:  # JavaScript disabled in this context
+        return False
+
+
+def go(page, path: str) -> None:
+    page.goto(path)
+    settle(page)
+
+
+def click_and_settle(page, locator) -> None:
+    with page.expect_navigation():
+        locator.click()
+    settle(page)
+
+
+def press_submit(page, button_name: str) -> None:
+    click_and_settle(page, page.get_by_role("button", name=button_name, exact=True))
+
+
+def shoot(page, name: str) -> Path:
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    path = SCREENSHOTS / f"{name}-{width}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# Customers --------------------------------------------------------------------------------
+def sign_up(page, name: str, email: str) -> None:
+    go(page, "/auth/signup")
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    press_submit(page, "Open my account")
+    assert page.get_by_role("heading", level=1).inner_text() == "Your accounts"
+
+
+def sign_out(page) -> None:
+    press_submit(page, "Sign out")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+
+
+def sign_in(page, email: str, password: str = PASSWORD) -> None:
+    go(page, "/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    press_submit(page, "Sign in")
+
+
+def enroll_two_factor(page) -> pyotp.TOTP:
+    go(page, "/auth/profile")
+    click_and_settle(page, page.get_by_role("link", name="Set up two-factor"))
+    secret = page.locator(".secret-key").inner_text().strip()
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("6-digit code from your app").fill(totp.now())
+    press_submit(page, "Turn on two-factor")
+    assert "recovery codes" in page.get_by_role("heading", level=1).inner_text()
+    return totp
+
+
+def next_code(totp: pyotp.TOTP) -> str:
+    """The code for the next 30-second step: the one just used can't be replayed."""
+    return totp.at(time.time() + totp.interval)
+
+
+def first_account_id(page) -> int:
+    go(page, "/")
+    href = page.get_by_role("link", name=re.compile("^Settings")).first.get_attribute("href")
+    return int(re.search(r"/accounts/(\d+)/", href).group(1))
+
+
+def account_number(page, account_id: int) -> str:
+    go(page, f"/accounts/{account_id}/settings")
+    return page.locator(".account-number").inner_text().strip()
+
+
+def open_savings(page, nickname: str = "Rainy day") -> None:
+    go(page, "/accounts/open")
+    page.get_by_label("Account type").select_option(label="Savings")
+    page.get_by_label("Nickname (optional)").fill(nickname)
+    press_submit(page, "Open account")
+    page.get_by_text(f"Your new account {nickname} is open.").wait_for()
+
+
+def confirm_transfer(page, amount_text: str) -> None:
+    assert page.get_by_role("heading", level=1).inner_text() == "Confirm your transfer"
+    press_submit(page, f"Send {amount_text}")
+    assert page.get_by_role("heading", level=1).inner_text() == "Transfer sent"
+
+
+def transfer_own(page, from_label: str, to_label: str, amount: str, memo: str = "") -> None:
+    go(page, "/transfers/own")
+    page.get_by_label("From", exact=True).select_option(label=_option(page, "From", from_label))
+    page.get_by_label("To", exact=True).select_option(label=_option(page, "To", to_label))
+    page.get_by_label("Amount").fill(amount)
+    page.get_by_label("Memo (optional)").fill(memo)
+    press_submit(page, "Continue")
+
+
+def pay(page, amount: str, *, payee: str | None = None, number: str | None = None,
+        memo: str = "", from_label: str = "Everyday") -> None:  # fmt: skip
+    go(page, "/transfers/pay")
+    page.get_by_label("From", exact=True).select_option(label=_option(page, "From", from_label))
+    if payee:
+        page.get_by_label("Saved payee").select_option(label=_option(page, "Saved payee", payee))
+    if number:
+        page.get_by_label("Or their account number").fill(number)
+    page.get_by_label("Amount").fill(amount)
+    page.get_by_label("Memo (optional)").fill(memo)
+    press_submit(page, "Continue")
+
+
+def _option(page, label: str, starts_with: str) -> str:
+    """The full text of the first option of a select that starts with `starts_with`."""
+    options = page.get_by_label(label, exact=True).locator("option").all_inner_texts()
+    matches = [o.strip() for o in options if o.strip().startswith(starts_with)]
+    assert matches, f"no option starting {starts_with!r} in {options}"
+    return matches[0]
+
+
+def save_payee(page, nickname: str, number: str) -> None:
+    go(page, "/payees")
+    page.get_by_label("Nickname").fill(nickname)
+    page.get_by_label("Account number").fill(number)
+    press_submit(page, "Save payee")
+    page.get_by_role("rowheader", name=nickname).wait_for()
+
+
+def schedule_monthly(page, from_label: str, number: str, amount: str, start_on: str) -> None:
+    go(page, "/schedules/new")
+    page.get_by_label("From", exact=True).select_option(label=_option(page, "From", from_label))
+    page.get_by_label("Or to account number").fill(number)
+    page.get_by_label("Amount").fill(amount)
+    page.get_by_label("How often").select_option(label="Every month")
+    page.get_by_label("First payment on").fill(start_on)
+    press_submit(page, "Schedule transfer")
+
+
+# Admins -----------------------------------------------------------------------------------
+def sign_in_admin(page) -> None:
+    sign_in(page, ADMIN_EMAIL)
+    assert page.get_by_role("heading", level=1).inner_text() == "Admin overview"
+
+
+def admin_open_account(page, number: str) -> None:
+    go(page, f"/admin/accounts?q={number}")
+    click_and_settle(page, page.get_by_role("link", name=number))
+
+
+def _admin_confirm(page, reason: str, button_prefix: str) -> None:
+    page.get_by_label("Reason").fill(reason)
+    press_submit(page, "Continue")
+    click_and_settle(page, page.get_by_role("button", name=re.compile("^" + button_prefix)))
+
+
+def admin_deposit(page, number: str, amount: str) -> None:
+    admin_open_account(page, number)
+    click_and_settle(page, page.get_by_role("link", name="Adjust balance"))
+    page.get_by_label("Type").select_option(index=0)
+    page.get_by_label("Amount").fill(amount)
+    _admin_confirm(page, "Opening deposit at the branch", "Confirm")
+    page.get_by_text("Adjustment posted").wait_for()
+
+
+def admin_freeze(page, number: str) -> None:
+    admin_open_account(page, number)
+    click_and_settle(page, page.get_by_role("link", name="Freeze"))
+    _admin_confirm(page, "Suspicious activity reported", "Confirm")
+    page.get_by_text("is frozen").first.wait_for()
+
+
+# Accessibility ------------------------------------------------------------------------------
+def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core findings for the page (context must bypass CSP)."""
+    import axe_core_python
+
+    script = Path(axe_core_python.__file__).parent / "axe.min.js"
+    page.add_script_tag(path=str(script))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -1,0 +1,141 @@
+"""Customer and admin journeys in headless Chromium against the real server.
+
+Each test is one story a person lives through. The guard in conftest fails any of them
+on a console error, a CSP violation, a broken asset or an unexpected error page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from tests.e2e import bank
+
+
+@pytest.fixture
+def admin_page(new_context):
+    page = new_context()
+    bank.sign_in_admin(page)
+    return page
+
+
+def _funded_customer(page, admin_page, name: str, amount: str = "500.00") -> tuple[str, str]:
+    """Sign up `name` in `page`, have the bank deposit `amount`; returns (email, number)."""
+    email = bank.unique_email(name.split()[0].lower())
+    bank.sign_up(page, name, email)
+    number = bank.account_number(page, bank.first_account_id(page))
+    if amount:
+        bank.admin_deposit(admin_page, number, amount)
+    return email, number
+
+
+def _history_rows(page, account_id: int) -> list[str]:
+    bank.go(page, f"/accounts/{account_id}/history")
+    return page.locator("table tbody tr").all_inner_texts()
+
+
+def test_customer_journey_from_sign_up_to_a_refused_transfer_to_a_frozen_account(
+    new_context, admin_page
+):
+    alice = new_context()
+    bob = new_context()
+    alice_email, _ = _funded_customer(alice, admin_page, "Alice Archer")
+    _, bob_number = _funded_customer(bob, admin_page, "Bob Baker", amount="")
+
+    # Two-factor: enrol from the page's key, sign out, sign back in with a fresh code.
+    totp = bank.enroll_two_factor(alice)
+    bank.sign_out(alice)
+    bank.sign_in(alice, alice_email)
+    assert alice.get_by_role("heading", level=1).inner_text() == "Enter your code"
+    alice.get_by_label("Authentication code or recovery code").fill(bank.next_code(totp))
+    bank.press_submit(alice, "Verify")
+    assert alice.get_by_role("heading", level=1).inner_text() == "Your accounts"
+
+    # A savings account, and money moved into it.
+    bank.open_savings(alice, "Rainy day")
+    bank.transfer_own(alice, "Everyday", "Rainy day", "120.50", memo="Saving up")
+    bank.confirm_transfer(alice, "$120.50")
+    assert alice.get_by_test_id(re.compile("new-balance")).inner_text() == "$379.50"
+
+    # A saved payee, paid.
+    bank.save_payee(alice, "Bob", bob_number)
+    bank.pay(alice, "42.00", payee="Bob", memo="Dinner")
+    assert alice.get_by_test_id("recipient").inner_text().startswith("B")
+    bank.confirm_transfer(alice, "$42.00")
+
+    # Both see it, with sign and words, in their own histories.
+    alice_checking = bank.first_account_id(alice)
+    sent = [row for row in _history_rows(alice, alice_checking) if "Dinner" in row]
+    assert sent and "−$42.00" in sent[0] and "out" in sent[0]
+    received = [row for row in _history_rows(bob, bank.first_account_id(bob)) if "Dinner" in row]
+    assert received and "+$42.00" in received[0] and "in" in received[0]
+
+    # The CSV export downloads and parses.
+    bank.go(alice, f"/accounts/{alice_checking}/history")
+    with alice.expect_download() as download_info:
+        alice.get_by_role("link", name="Download CSV").click()
+    content = download_info.value.path().read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert any("Dinner" in " ".join(str(v) for v in row.values()) for row in rows), content
+
+    # A monthly transfer to Bob, starting next week.
+    start = (date.today() + timedelta(days=7)).isoformat()
+    bank.schedule_monthly(alice, "Everyday", bob_number, "15.00", start)
+    assert alice.get_by_role("heading", level=1).inner_text() == "Scheduled transfers"
+    assert "$15.00" in alice.locator("table").first.inner_text()
+
+    # The bank freezes Bob's account; Alice's next payment to it is refused, clearly.
+    bank.admin_freeze(admin_page, bob_number)
+    alice.guard.expect_status(400, "/transfers/pay")
+    bank.pay(alice, "5.00", payee="Bob")
+    assert alice.get_by_role("heading", level=1).inner_text() == "Pay someone"
+    assert alice.get_by_text(re.compile("frozen", re.I)).first.is_visible()
+
+
+def test_keyboard_only_transfer_between_own_accounts(new_context, admin_page):
+    page = new_context()
+    _funded_customer(page, admin_page, "Kim Keys")
+    bank.open_savings(page, "Keyboard fund")
+    bank.go(page, "/transfers/own")
+
+    def tab_to(predicate: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(predicate):
+                return
+        raise AssertionError(f"Tab never reached {predicate}")
+
+    # The skip link comes first, and it works.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
+    page.keyboard.press("Enter")
+    tab_to("document.activeElement.id === 'from_account'")
+    page.keyboard.press("ArrowDown")  # first real account (Everyday)
+    tab_to("document.activeElement.id === 'to_account'")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # second account: the savings
+    tab_to("document.activeElement.id === 'amount'")
+    page.keyboard.type("10.00")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    bank.settle(page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Confirm your transfer"
+    tab_to("document.activeElement.textContent.trim().startsWith('Send $')")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    bank.settle(page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Transfer sent"
+
+
+def test_transfer_works_with_javascript_disabled(new_context, admin_page):
+    page = new_context(javascript=False)
+    _funded_customer(page, admin_page, "Nora Noscript")
+    bank.open_savings(page, "No script savings")
+    bank.transfer_own(page, "Everyday", "No script savings", "25.00")
+    bank.confirm_transfer(page, "$25.00")
+    bank.go(page, "/")
+    assert "$475.00" in page.locator("main").inner_text()
