@@ -7,12 +7,13 @@ import http.client
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.pgbench import run_psql
 from bench.procs import memory_of, worker_pids
 from bench.stats import ratio
 from bench.web import USER_AGENT, sign_in
-from bench.wrk import run_wrk
+from bench.wrk import WrkError, run_wrk
 
 
 class ScenarioUnavailable(Exception):
@@ -35,13 +36,46 @@ def signed_in_cookie(base_url: str, email: str, password: str, check_path: str) 
 def wrk_get(
     url: str, *, connections: int, duration_s: float, cookie: str | None, out_dir: Path, label: str
 ) -> dict:
-    return run_wrk(
-        url,
-        connections=connections,
-        duration_s=duration_s,
-        cookie=cookie,
-        log_path=out_dir / f"wrk-{label}.log",
-    )
+    try:
+        return run_wrk(
+            url,
+            connections=connections,
+            duration_s=duration_s,
+            cookie=cookie,
+            log_path=out_dir / f"wrk-{label}.log",
+        )
+    except WrkError as exc:
+        if "made 0 requests" not in str(exc):
+            raise
+    # Not one answer within the run: time a single request instead, so a page slower
+    # than the run is reported with its latency; if that fails too, the harness is broken.
+    return single_request(url, cookie, timeout_s=120)
+
+
+def single_request(url: str, cookie: str | None, *, timeout_s: float) -> dict:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
+    headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
+    began = time.perf_counter()
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+    except OSError as exc:
+        raise RuntimeError(f"GET {path} got no answer within {timeout_s}s: {exc}") from exc
+    finally:
+        connection.close()
+    elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
+    return {
+        "requests": 1,
+        "rps": round(1000 / elapsed_ms, 2),
+        "errors": 0 if response.status == 200 else 1,
+        "p50_ms": elapsed_ms,
+        "p95_ms": elapsed_ms,
+        "p99_ms": elapsed_ms,
+        "note": "slower than the whole wrk run: one request timed on its own",
+    }
 
 
 def dashboard_vs_baseline(
@@ -175,9 +209,15 @@ def csv_export(app_url: str, cookie: str, account_id: int, master_pid: int) -> d
     first_byte = time.perf_counter() - began
     lines = 0
     size = 0
-    while chunk := response.read(1 << 16):
-        lines += chunk.count(b"\n")
-        size += len(chunk)
+    cut_off = None
+    try:
+        while chunk := response.read(1 << 16):
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+    except (http.client.IncompleteRead, OSError) as exc:
+        # The stream died part-way (e.g. gunicorn's worker timeout killed the worker):
+        # a finding to report with what arrived, not a harness failure.
+        cut_off = f"{type(exc).__name__} after {time.perf_counter() - began:.1f}s"
     elapsed = time.perf_counter() - began
     connection.close()
     growth = {}
@@ -189,6 +229,8 @@ def csv_export(app_url: str, cookie: str, account_id: int, master_pid: int) -> d
     rows = max(lines - 1, 0)  # minus the header line
     return {
         "rows": rows,
+        "complete": cut_off is None,
+        "cut_off": cut_off,
         "bytes": size,
         "seconds": round(elapsed, 2),
         "time_to_first_byte_ms": round(first_byte * 1000, 1),

@@ -29,7 +29,7 @@ WITH gen AS (
            CASE WHEN g % 2 = 1 THEN 5000 + (g * 7919) % 10000
                 ELSE -(100 + (g * 104729) % 4000) END AS delta,
            CAST(:start AS timestamptz) + g * make_interval(secs => :step) AS at
-    FROM generate_series(1, :n) AS g
+    FROM generate_series(CAST(1 AS bigint), CAST(:n AS bigint)) AS g
 ), run AS (
     SELECT g, delta, at, :acct_start + SUM(delta) OVER (ORDER BY g) AS acct_after FROM gen
 ), tx AS (
