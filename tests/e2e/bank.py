@@ -111,6 +111,7 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
 def enroll_two_factor(page) -> pyotp.TOTP:
     go(page, "/auth/profile")
     click_and_settle(page, page.get_by_role("link", name="Set up two-factor"))
+    shoot(page, "two-factor-setup")
     secret = page.locator(".secret-key").inner_text().strip()
     totp = pyotp.TOTP(secret)
     page.get_by_label("6-digit code from your app").fill(totp.now())

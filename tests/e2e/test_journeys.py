@@ -48,6 +48,7 @@ def test_customer_journey_from_sign_up_to_a_refused_transfer_to_a_frozen_account
 
     # Two-factor: enrol from the page's key, sign out, sign back in with a fresh code.
     totp = bank.enroll_two_factor(alice)
+    bank.shoot(alice, "recovery-codes")
     bank.sign_out(alice)
     bank.sign_in(alice, alice_email)
     assert alice.get_by_role("heading", level=1).inner_text() == "Enter your code"
@@ -94,6 +95,7 @@ def test_customer_journey_from_sign_up_to_a_refused_transfer_to_a_frozen_account
     bank.pay(alice, "5.00", payee="Bob")
     assert alice.get_by_role("heading", level=1).inner_text() == "Pay someone"
     assert alice.get_by_text(re.compile("frozen", re.I)).first.is_visible()
+    bank.shoot(alice, "transfer-refused")
 
 
 def test_keyboard_only_transfer_between_own_accounts(new_context, admin_page):
