@@ -283,3 +283,21 @@ def test_over_size_bodies_get_413(app, client):
         "/auth/login", data=b"a" * (limit + 1), content_type="application/octet-stream"
     )
     assert raw.status_code == 413
+
+
+# NUL bytes ------------------------------------------------------------------------------
+def test_nul_bytes_anywhere_are_a_400_not_a_database_error(app):
+    """PostgreSQL text can't hold NUL: found as a 500 on sign-in by the property tests."""
+    alice = make_customer(app, "Alice Able", balance="10.00")
+    bob = make_customer(app, "Bob Baker")
+    before = snapshot(app)
+    anonymous = app.test_client()
+    assert submit(anonymous, "/auth/login", {"email": "\x00", "password": "x"}).status_code == 400
+    client = app.test_client()
+    login_as(client, app, alice.id)
+    saved = submit(client, "/payees", {"nickname": "Bo\x00b", "account_number": bob.account_number})
+    assert saved.status_code == 400
+    history = client.get(f"/accounts/{alice.account_id}/history", query_string={"q": "a\x00"})
+    assert history.status_code == 400
+    assert client.get("/auth/reset/abc%00def").status_code == 400
+    assert snapshot(app) == before
