@@ -7,6 +7,7 @@ hold every page to the layout rules (no sideways scrolling of the page body).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from itertools import count
@@ -241,13 +242,17 @@ def axe_violations(page) -> list[dict]:
     result = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
     )
-    return [
+    found = [
         {
+            "page": page.url,
             "id": v["id"],
             "impact": v["impact"],
             "help": v["help"],
             "nodes": [n["target"] for n in v["nodes"]][:5],
         }
         for v in result
-        if v["impact"] in ("serious", "critical")
     ]
+    # Every finding (minor ones too) goes to a report next to the screenshots.
+    with (SCREENSHOTS.parent / "axe-findings.jsonl").open("a", encoding="utf-8") as report:
+        report.writelines(json.dumps(item) + "\n" for item in found)
+    return [item for item in found if item["impact"] in ("serious", "critical")]
