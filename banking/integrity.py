@@ -402,11 +402,12 @@ def _holds(session: Session, limit: int) -> tuple[list[str], bool]:
 
 def _currencies(session: Session, limit: int) -> tuple[list[str], bool]:
     """A transaction moves one currency: its entries' accounts all share it."""
+    # MIN <> MAX rather than COUNT(DISTINCT): same answer, but a hash aggregate, no sort.
     mixed = (
-        select(Entry.transaction_id, func.count(func.distinct(Account.currency)))
+        select(Entry.transaction_id, func.min(Account.currency), func.max(Account.currency))
         .join(Account, Account.id == Entry.account_id)
         .group_by(Entry.transaction_id)
-        .having(func.count(func.distinct(Account.currency)) > 1)
+        .having(func.min(Account.currency) != func.max(Account.currency))
         .order_by(Entry.transaction_id)
     )
     rows, more = _rows(session, mixed, limit)
@@ -419,7 +420,10 @@ def _currencies(session: Session, limit: int) -> tuple[list[str], bool]:
         .order_by(JournalTransaction.id)
     )
     head_rows, more_head = _rows(session, headline, limit)
-    messages = [f"transaction #{txn_id} has entries in {n} currencies" for txn_id, n in rows]
+    messages = [
+        f"transaction #{txn_id} has entries in several currencies ({low}, {high})"
+        for txn_id, low, high in rows
+    ]
     messages += [
         f"transaction #{txn_id} moves from a {src} account to a {dst} account"
         for txn_id, src, dst in head_rows
