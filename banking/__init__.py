@@ -30,12 +30,13 @@ def create_app(config: Config | str | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from banking import errors, security, templating
+    from banking import caching, errors, security, templating
     from banking.cli import register_commands
 
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    caching.init_app(app)
     register_commands(app)
     return app
 

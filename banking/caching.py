@@ -1,8 +1,10 @@
 """Cache-aside for read-heavy data, keyed per user, that degrades to the database.
 
 Never cache a rendered signed-in page by path: one customer would get another's.
-Cache *data* under namespaced keys instead, and delete a user's keys after every
-commit that touches their money. A cache error is logged and treated as a miss.
+Cache *data* under namespaced keys instead. A user's keys are deleted after every
+commit that changes what their dashboard shows, by session events (`init_app`) rather
+than by each caller, so a new way of moving money cannot forget to. A cache error is
+logged and treated as a miss.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from flask import Flask, has_app_context
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
 from banking.extensions import cache
+from banking.models import Account, JournalTransaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,3 +62,63 @@ USER_NAMESPACES = ("dashboard",)
 
 def invalidate_users(user_ids: Iterable[int | None]) -> None:
     delete(user_key(ns, uid) for uid in set(user_ids) if uid is not None for ns in USER_NAMESPACES)
+
+
+# Invalidation by session events ---------------------------------------------------------
+# The account fields the dashboard summary shows; a change to any of them makes it stale.
+DASHBOARD_ACCOUNT_FIELDS = ("balance", "available_balance", "status", "status_reason", "nickname")
+_STALE_USERS = "banking.caching.stale_users"  # key in Session.info
+
+
+def init_app(app: Flask) -> None:
+    """Register the session events once per process (every session, every app)."""
+    for name, listener in (
+        ("after_flush", _collect_stale_users),
+        ("after_commit", _invalidate_stale_users),
+        ("after_transaction_end", _forget_rolled_back),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+def _collect_stale_users(session: Session, _flush_context) -> None:
+    """Note whose dashboard this flush changed; the keys are deleted only once it commits.
+
+    Deleting now would let a concurrent reader cache the pre-commit state again.
+    """
+    stale: set[int] = session.info.setdefault(_STALE_USERS, set())
+    for obj in (*session.new, *session.dirty):
+        is_new = obj in session.new
+        if isinstance(obj, Account) and (is_new or _changed(obj, DASHBOARD_ACCOUNT_FIELDS)):
+            stale.add(obj.owner_id)
+        # A held transfer moves no balance on the receiving side, yet its "pending" row
+        # appears (and disappears on a decision) in the recipient's recent movements.
+        if isinstance(obj, JournalTransaction) and (is_new or _changed(obj, ("status",))):
+            stale.update(_owners_of(session, obj.source_account_id, obj.destination_account_id))
+    stale.discard(None)
+
+
+def _changed(obj: object, fields: Iterable[str]) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in fields)
+
+
+def _owners_of(session: Session, *account_ids: int | None) -> list[int | None]:
+    # The ledger has just locked (loaded) both accounts, so this is an identity-map hit.
+    accounts = (session.get(Account, account_id) for account_id in account_ids if account_id)
+    return [account.owner_id for account in accounts if account is not None]
+
+
+def _invalidate_stale_users(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a released savepoint is not yet visible to anyone else
+    stale = session.info.pop(_STALE_USERS, None)
+    if stale and has_app_context():
+        invalidate_users(stale)
+
+
+def _forget_rolled_back(session: Session, transaction) -> None:
+    # Not after_rollback: that also fires for a savepoint, while the outer transaction's
+    # changes still stand. A committed root transaction has already emptied the stash.
+    if transaction.parent is None:
+        session.info.pop(_STALE_USERS, None)

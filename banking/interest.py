@@ -66,7 +66,6 @@ class AccrualReport:
     already_paid: int = 0  # accounts this period had already paid (replays)
     nothing_due: int = 0  # accounts whose interest rounds to zero
     failed: list[tuple[int, str]] = field(default_factory=list)  # (account id, reason)
-    paid_account_ids: list[int] = field(default_factory=list)
 
 
 def parse_period(text: str, *, now: datetime | None = None) -> Period:
@@ -145,5 +144,4 @@ def accrue(
         else:
             report.paid += 1
             report.total_paid += amount
-            report.paid_account_ids.append(account_id)
     return report

@@ -28,8 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, lazyload
 
 from banking import audit, ledger
-from banking.caching import invalidate_users
-from banking.models import Account, Frequency, JournalTransaction, ScheduledTransfer, ScheduleStatus
+from banking.models import Frequency, JournalTransaction, ScheduledTransfer, ScheduleStatus
 from banking.models.base import utcnow
 from banking.money import InvalidAmount
 
@@ -247,7 +246,6 @@ def _post_occurrence(
         if locked is not None and locked.next_run_on == occurrence:
             _advance(locked, occurrence, now)
         session.commit()
-    _invalidate(session, schedule_id)
 
 
 def _lock_schedule(session: Session, schedule_id: int) -> ScheduledTransfer | None:
@@ -299,15 +297,3 @@ def _record_failure(
     except BaseException:
         session.rollback()
         raise
-
-
-def _invalidate(session: Session, schedule_id: int) -> None:
-    """Both customers' cached balances are stale once money has moved."""
-    row = session.execute(
-        select(ScheduledTransfer.owner_id, Account.owner_id)
-        .join(Account, Account.id == ScheduledTransfer.to_account_id)
-        .where(ScheduledTransfer.id == schedule_id)
-    ).first()
-    session.rollback()
-    if row is not None:
-        invalidate_users([row[0], row[1]])

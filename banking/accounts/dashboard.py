@@ -1,8 +1,9 @@
 """The dashboard's data: accounts, totals per currency, recent movements and 30-day series.
 
 Built as plain dicts and lists (no ORM objects) so it can be cached per user: the
-summary is read on every visit to the home page, and every money movement touching
-the user deletes it (`banking.caching.invalidate_users`), so it is never stale.
+summary is read on every visit to the home page, and every commit that changes one
+of the user's accounts (or a transfer they send or receive) deletes it through
+`banking.caching`'s session events, so it is never stale.
 """
 
 from __future__ import annotations

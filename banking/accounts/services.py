@@ -2,7 +2,7 @@
 
 No money moves here (that is `banking.ledger`, through `banking.accounts.transfers`).
 Each function changes one thing, writes its audit row in the same database
-transaction, commits, and drops the customer's cached dashboard.
+transaction and commits (the commit event in `banking.caching` drops the cached dashboard).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking import audit, caching
+from banking import audit
 from banking.account_numbers import new_account_number
 from banking.models import (
     Account,
@@ -88,7 +88,6 @@ def open_customer_account(
         session=session,
     )
     session.commit()
-    caching.invalidate_users([owner_id])
     return account
 
 
@@ -104,7 +103,6 @@ def rename_account(session: Session, account: Account, nickname: str) -> None:
         session=session,
     )
     session.commit()
-    caching.invalidate_users([account.owner_id])
 
 
 def close_account(session: Session, account: Account) -> None:
@@ -150,7 +148,6 @@ def close_account(session: Session, account: Account) -> None:
         session=session,
     )
     session.commit()
-    caching.invalidate_users([account.owner_id])
 
 
 # Payees ---------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Views never call the ledger directly: they `preview_transfer` (cheap checks so the
 confirm page can show who gets what, and refuse obvious mistakes early) and then
-`make_transfer`, which builds the customer's limits from config, writes the audit row
-inside the same database transaction as the movement, and after the commit deletes
-the cached dashboards of everyone whose money moved. The ledger re-checks everything
+`make_transfer`, which builds the customer's limits from config and writes the audit row
+inside the same database transaction as the movement (the cached dashboards of both
+sides are dropped by `banking.caching`'s commit event). The ledger re-checks everything
 under its locks; the preview only spares the customer a pointless confirm step.
 """
 
@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banking import audit, caching, ledger
+from banking import audit, ledger
 from banking.account_numbers import is_valid_account_number, normalize_account_number
 from banking.extensions import db
 from banking.models import Account, AccountStatus, JournalTransaction, TransactionStatus, User
@@ -179,7 +179,7 @@ def make_transfer(
             session=session,
         )
 
-    result = ledger.post_transfer(
+    return ledger.post_transfer(
         db.session,
         source_id=source_id,
         destination_id=destination.id,
@@ -192,8 +192,3 @@ def make_transfer(
         on_posted=write_audit,
         max_retries=current_app.config["LEDGER_MAX_RETRIES"],
     )
-    owners = db.session.scalars(
-        select(Account.owner_id).where(Account.id.in_([source_id, destination.id]))
-    ).all()
-    caching.invalidate_users([user_id, *owners])
-    return result

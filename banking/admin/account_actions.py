@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from banking import audit, caching
+from banking import audit
 from banking.admin.errors import AdminActionRefused
 from banking.admin.pagination import Page, paginate
 from banking.models import (
@@ -68,7 +68,6 @@ def _finish(session: Session, action: str, actor_id: int, account: Account, **de
         session=session,
     )
     session.commit()
-    caching.invalidate_users([account.owner_id])
 
 
 def freeze_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:

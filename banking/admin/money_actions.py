@@ -2,14 +2,15 @@
 
 All of them go through `banking.ledger`; the audit row is written by the `on_posted`
 hook inside the ledger's own database transaction, so a movement and its audit row
-commit together or not at all. Affected customers' cached summaries are dropped after.
+commit together or not at all. Affected customers' cached summaries are dropped by the
+commit event in `banking.caching`.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from banking import audit, caching, ledger
+from banking import audit, ledger
 from banking.admin.errors import AdminActionRefused
 from banking.models import Account, JournalTransaction, TransactionKind
 
@@ -20,14 +21,6 @@ ADJUSTMENTS = {
     "credit": (TransactionKind.ADJUSTMENT.value, ledger.SUSPENSE, 1),
     "debit": (TransactionKind.ADJUSTMENT.value, ledger.SUSPENSE, -1),
 }
-
-
-def _owners(session: Session, *account_ids: int) -> list[int | None]:
-    return [
-        account.owner_id
-        for account_id in account_ids
-        if (account := session.get(Account, account_id)) is not None
-    ]
 
 
 def _hook(action: str, actor_id: int, **details):
@@ -47,7 +40,7 @@ def _hook(action: str, actor_id: int, **details):
 
 def reverse(session: Session, transaction_id: int, *, actor_id: int, reason: str):
     """Post the mirror image of a posted transaction; a second attempt is AlreadyReversed."""
-    result = ledger.reverse_transaction(
+    return ledger.reverse_transaction(
         session,
         transaction_id,
         initiator_id=actor_id,
@@ -56,32 +49,26 @@ def reverse(session: Session, transaction_id: int, *, actor_id: int, reason: str
             "admin.transaction.reverse", actor_id, reason=reason, reverses=transaction_id
         ),
     )
-    _invalidate_for(session, result.transaction_id)
-    return result
 
 
 def approve(session: Session, transaction_id: int, *, actor_id: int, reason: str):
-    result = ledger.approve_hold(
+    return ledger.approve_hold(
         session,
         transaction_id,
         admin_id=actor_id,
         reason=reason,
         on_posted=_hook("admin.review.approve", actor_id, reason=reason),
     )
-    _invalidate_for(session, transaction_id)
-    return result
 
 
 def reject(session: Session, transaction_id: int, *, actor_id: int, reason: str):
-    result = ledger.reject_hold(
+    return ledger.reject_hold(
         session,
         transaction_id,
         admin_id=actor_id,
         reason=reason,
         on_posted=_hook("admin.review.reject", actor_id, reason=reason),
     )
-    _invalidate_for(session, transaction_id)
-    return result
 
 
 def adjust(
@@ -101,7 +88,7 @@ def adjust(
     if account is None or account.is_system:
         raise AdminActionRefused("Adjustments apply to customer accounts only.")
     kind, system_code, sign = ADJUSTMENTS[direction]
-    result = ledger.post_adjustment(
+    return ledger.post_adjustment(
         session,
         account_id=account_id,
         amount=sign * amount,
@@ -118,13 +105,3 @@ def adjust(
             account_id=account_id,
         ),
     )
-    caching.invalidate_users(_owners(session, account_id))
-    return result
-
-
-def _invalidate_for(session: Session, transaction_id: int) -> None:
-    txn = session.get(JournalTransaction, transaction_id)
-    if txn is not None:
-        caching.invalidate_users(
-            _owners(session, txn.source_account_id, txn.destination_account_id)
-        )

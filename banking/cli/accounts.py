@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from banking import audit, caching
+from banking import audit
 from banking.account_numbers import is_valid_account_number, normalize_account_number
 from banking.extensions import db
 from banking.models import Account, AccountStatus
@@ -66,7 +66,6 @@ def freeze_account(number: str, reason: str) -> None:
     account.status_reason = reason[:200]
     _audit("account.freeze", account, previous, reason[:200])
     db.session.commit()
-    caching.invalidate_users([account.owner_id])  # the dashboard shows the status
     click.echo(f"Froze account {account.masked_number}.")
 
 
@@ -87,5 +86,4 @@ def unfreeze_account(number: str, reason: str | None) -> None:
     account.status_reason = None
     _audit("account.unfreeze", account, AccountStatus.FROZEN.value, reason)
     db.session.commit()
-    caching.invalidate_users([account.owner_id])
     click.echo(f"Unfroze account {account.masked_number}.")

@@ -9,11 +9,9 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from banking import caching, interest
+from banking import interest
 from banking.extensions import db
-from banking.models import Account
 from banking.money import format_plain
 
 interest_cli = AppGroup("interest", help="Savings interest.")
@@ -45,11 +43,6 @@ def accrue_interest(period: str) -> None:
     report = interest.accrue(
         db.session, parsed, rate_bp, max_retries=current_app.config["LEDGER_MAX_RETRIES"]
     )
-    if report.paid_account_ids:
-        owners = db.session.scalars(
-            select(Account.owner_id).where(Account.id.in_(report.paid_account_ids))
-        ).all()
-        caching.invalidate_users(owners)
     click.echo(
         f"Interest for {report.period} at {rate_bp} bp a year: "
         f"paid {report.paid} account(s) {format_plain(report.total_paid)} in total; "
