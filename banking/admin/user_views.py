@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import render_template, request, url_for
 
 from banking.admin import bp, user_actions
@@ -31,41 +33,56 @@ def _user_summary(user: User) -> list[tuple[str, str]]:
     return [("User", f"{user.full_name} <{user.email}>"), ("Role", user.role)]
 
 
-@bp.route("/users/<int:user_id>/lock", methods=["GET", "POST"])
-def lock_user(user_id: int):
+def _user_action(
+    user_id: int,
+    *,
+    title: str,
+    service: Callable[..., User],
+    done: str,
+    danger: bool = False,
+    notice: str | None = None,
+    extra_summary: list[tuple[str, str]] | None = None,
+):
+    """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`)."""
     user = db.get_or_404(User, user_id)
     form = ReasonForm()
+
+    def perform() -> str:
+        changed = service(db.session, user_id, actor_id=actor_id(), reason=form.reason.data)
+        return _done(changed, done)
+
     return confirm_flow(
         form,
-        title="Lock user",
-        summary=_user_summary(user),
+        title=title,
+        summary=[*_user_summary(user), *(extra_summary or [])],
         back_url=url_for("admin.user_detail", user_id=user_id),
+        perform=perform,
+        danger=danger,
+        notice=notice,
+    )
+
+
+@bp.route("/users/<int:user_id>/lock", methods=["GET", "POST"])
+def lock_user(user_id: int):
+    return _user_action(
+        user_id,
+        title="Lock user",
+        service=user_actions.lock_user,
+        done="is now locked",
         danger=True,
         notice="The user is signed out everywhere and cannot sign in until unlocked.",
-        perform=lambda: _done(
-            user_actions.lock_user(
-                db.session, user_id, actor_id=actor_id(), reason=form.reason.data
-            ),
-            "is now locked",
-        ),
     )
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["GET", "POST"])
 def unlock_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = ReasonForm()
-    return confirm_flow(
-        form,
+    return _user_action(
+        user_id,
         title="Unlock user",
-        summary=[*_user_summary(user), ("Locked because", user.locked_reason or "")],
-        back_url=url_for("admin.user_detail", user_id=user_id),
-        perform=lambda: _done(
-            user_actions.unlock_user(
-                db.session, user_id, actor_id=actor_id(), reason=form.reason.data
-            ),
-            "is unlocked",
-        ),
+        service=user_actions.unlock_user,
+        done="is unlocked",
+        extra_summary=[("Locked because", user.locked_reason or "")],
     )
 
 
@@ -92,40 +109,24 @@ def change_role(user_id: int):
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
 def reset_password(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = ReasonForm()
-    return confirm_flow(
-        form,
+    return _user_action(
+        user_id,
         title="Force a password reset",
-        summary=_user_summary(user),
-        back_url=url_for("admin.user_detail", user_id=user_id),
+        service=user_actions.force_password_reset,
+        done="was signed out and sent a password reset email",
         notice="The user is signed out everywhere and emailed a single-use reset link.",
-        perform=lambda: _done(
-            user_actions.force_password_reset(
-                db.session, user_id, actor_id=actor_id(), reason=form.reason.data
-            ),
-            "was signed out and sent a password reset email",
-        ),
     )
 
 
 @bp.route("/users/<int:user_id>/reset-2fa", methods=["GET", "POST"])
 def reset_two_factor(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = ReasonForm()
-    return confirm_flow(
-        form,
+    return _user_action(
+        user_id,
         title="Reset two-factor authentication",
-        summary=_user_summary(user),
-        back_url=url_for("admin.user_detail", user_id=user_id),
+        service=user_actions.reset_two_factor,
+        done="has two-factor authentication reset",
         danger=True,
         notice="The authenticator and every recovery code stop working.",
-        perform=lambda: _done(
-            user_actions.reset_two_factor(
-                db.session, user_id, actor_id=actor_id(), reason=form.reason.data
-            ),
-            "has two-factor authentication reset",
-        ),
     )
 
 
