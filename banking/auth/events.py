@@ -1,4 +1,17 @@
-"""Audit action names written by the identity code (one spelling, used everywhere)."""
+"""Audit action names written by the identity code (one spelling, used everywhere).
+
+Almost every identity event is something a user did to (or that happened to) their own
+account, so `record_own` writes that shape once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from banking.audit import record
+from banking.models import AuditEvent
 
 SIGNUP = "auth.signup"
 LOGIN = "auth.login"
@@ -17,3 +30,23 @@ ADMIN_CREATED = "auth.admin_created"
 
 # What the profile page lists as "recent sign-in activity".
 SIGN_IN_ACTIONS = (LOGIN, LOGIN_FAILED, LOCKOUT, TWO_FACTOR_FAILED)
+
+
+def record_own(
+    action: str,
+    user_id: int,
+    *,
+    success: bool = True,
+    details: dict[str, Any] | None = None,
+    session: Session | None = None,
+) -> AuditEvent:
+    """Audit `action` with the user as both actor and target (the caller commits it)."""
+    return record(
+        action,
+        actor_id=user_id,
+        target_type="user",
+        target_id=user_id,
+        success=success,
+        details=details,
+        session=session,
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from banking.audit import record
 from banking.auth import bp, events, services, sessions, two_factor
 from banking.auth.forms import (
     ChangePasswordForm,
@@ -87,13 +86,7 @@ def two_factor_setup():
     if form.validate_on_submit():
         codes = two_factor.enable(db.session, user, user.totp_secret, form.code.data)
         if codes is not None:
-            record(
-                events.TWO_FACTOR_ENROLL,
-                actor_id=user.id,
-                target_type="user",
-                target_id=user.id,
-                success=True,
-            )
+            events.record_own(events.TWO_FACTOR_ENROLL, user.id)
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes)
         db.session.rollback()
@@ -121,13 +114,7 @@ def two_factor_disable():
         code_ok = password_ok and two_factor.verify_second_factor(db.session, user, form.code.data)
         if password_ok and code_ok:
             two_factor.disable(db.session, user)
-            record(
-                events.TWO_FACTOR_DISABLE,
-                actor_id=user.id,
-                target_type="user",
-                target_id=user.id,
-                success=True,
-            )
+            events.record_own(events.TWO_FACTOR_DISABLE, user.id)
             db.session.commit()
             flash("Two-factor authentication is off.", "success")
             return redirect(url_for("auth.profile"))

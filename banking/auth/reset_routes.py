@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from banking.audit import record
 from banking.auth import bp, events, services, sessions
 from banking.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from banking.auth.reset import send_password_changed_email, send_reset_email, user_for_reset_token
@@ -30,13 +29,7 @@ def forgot_password():
         user = services.find_user_by_email(db.session, address) if address else None
         if user is not None and not user.is_locked:
             send_reset_email(user)
-            record(
-                events.PASSWORD_RESET_REQUEST,
-                actor_id=user.id,
-                target_type="user",
-                target_id=user.id,
-                success=True,
-            )
+            events.record_own(events.PASSWORD_RESET_REQUEST, user.id)
             db.session.commit()
         flash(SENT, "info")
         return redirect(url_for("auth.login"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from banking.audit import record
 from banking.auth import bp, events, services, sessions
 from banking.auth.decorators import admin_needs_two_factor
 from banking.auth.forms import LoginForm, SecondFactorForm, SignupForm
@@ -124,13 +123,7 @@ def second_factor():
 @bp.post("/logout")
 @login_required
 def logout():
-    record(
-        events.LOGOUT,
-        actor_id=current_user.id,
-        target_type="user",
-        target_id=current_user.id,
-        success=True,
-    )
+    events.record_own(events.LOGOUT, current_user.id)
     # The session lives in a signed cookie: a copy of it (or of the remember cookie) would
     # still load this user unless the token it carries stops matching. Signs out everywhere.
     current_user.rotate_session_token()

@@ -117,14 +117,7 @@ def register_customer(session: Session, *, full_name: str, email: str, password:
             user = create_user(session, full_name=full_name, email=normalized, password=password)
     except IntegrityError as exc:  # a concurrent sign-up took the address first
         raise EmailTaken(normalized) from exc
-    record(
-        events.SIGNUP,
-        actor_id=user.id,
-        target_type="user",
-        target_id=user.id,
-        success=True,
-        session=session,
-    )
+    events.record_own(events.SIGNUP, user.id, session=session)
     return user
 
 
@@ -174,22 +167,13 @@ def _count_failure(session: Session, user: User, now, reason: str) -> LoginOutco
     """One more consecutive failure (password or code); the threshold-th one locks."""
     locked_now = lockout.register_failure(user, now)
     if reason == "bad_second_factor":
-        record(
-            events.TWO_FACTOR_FAILED,
-            actor_id=user.id,
-            target_type="user",
-            target_id=user.id,
-            success=False,
-            session=session,
-        )
+        events.record_own(events.TWO_FACTOR_FAILED, user.id, success=False, session=session)
     else:
         _login_failed(session, user, reason)
     if locked_now:
-        record(
+        events.record_own(
             events.LOCKOUT,
-            actor_id=user.id,
-            target_type="user",
-            target_id=user.id,
+            user.id,
             success=False,
             details={"failures": user.failed_logins},
             session=session,
@@ -209,14 +193,8 @@ def check_second_factor(session: Session, user: User, code: str) -> LoginOutcome
         return _count_failure(session, user, now, "bad_second_factor")
     if kind == "recovery":
         remaining = two_factor.remaining_recovery_codes(session, user)
-        record(
-            events.RECOVERY_CODE_USED,
-            actor_id=user.id,
-            target_type="user",
-            target_id=user.id,
-            success=True,
-            details={"remaining": remaining},
-            session=session,
+        events.record_own(
+            events.RECOVERY_CODE_USED, user.id, details={"remaining": remaining}, session=session
         )
     return LoginOutcome(LoginStatus.SUCCESS, user)
 
@@ -224,15 +202,7 @@ def check_second_factor(session: Session, user: User, code: str) -> LoginOutcome
 def complete_sign_in(session: Session, user: User, *, method: str = "password") -> None:
     lockout.clear_failures(user)
     user.last_login_at = utcnow()
-    record(
-        events.LOGIN,
-        actor_id=user.id,
-        target_type="user",
-        target_id=user.id,
-        success=True,
-        details={"method": method},
-        session=session,
-    )
+    events.record_own(events.LOGIN, user.id, details={"method": method}, session=session)
 
 
 def set_password(session: Session, user: User, new_password: str) -> None:
@@ -248,41 +218,20 @@ def change_password(session: Session, user: User, *, current: str, new: str) -> 
         raise WrongPassword()
     check_new_password(new, user.email)
     set_password(session, user, new)
-    record(
-        events.PASSWORD_CHANGE,
-        actor_id=user.id,
-        target_type="user",
-        target_id=user.id,
-        success=True,
-        session=session,
-    )
+    events.record_own(events.PASSWORD_CHANGE, user.id, session=session)
 
 
 def reset_password(session: Session, user: User, new: str) -> None:
     check_new_password(new, user.email)
     set_password(session, user, new)
-    record(
-        events.PASSWORD_RESET,
-        actor_id=user.id,
-        target_type="user",
-        target_id=user.id,
-        success=True,
-        session=session,
-    )
+    events.record_own(events.PASSWORD_RESET, user.id, session=session)
 
 
 def change_name(session: Session, user: User, full_name: str) -> None:
     old = user.full_name
     user.full_name = full_name.strip()
     if old != user.full_name:
-        record(
-            events.NAME_CHANGE,
-            actor_id=user.id,
-            target_type="user",
-            target_id=user.id,
-            success=True,
-            session=session,
-        )
+        events.record_own(events.NAME_CHANGE, user.id, session=session)
 
 
 def verify_current_password(user: User, password: str) -> bool:
