@@ -78,31 +78,21 @@ def open_customer_account(
     account = open_account(
         session, owner_id, kind=kind, currency=currency, nickname=nickname.strip()
     )
-    audit.record(
+    _audit_and_commit(
+        session,
         "account.opened",
-        actor_id=owner_id,
-        target_type="account",
-        target_id=account.id,
-        success=True,
+        owner_id,
+        "account",
+        account.id,
         details={"kind": kind, "currency": currency},
-        session=session,
     )
-    session.commit()
     return account
 
 
 def rename_account(session: Session, account: Account, nickname: str) -> None:
     """Give an account a nickname the customer will recognise (an empty one uses the default)."""
     account.nickname = nickname.strip()
-    audit.record(
-        "account.renamed",
-        actor_id=account.owner_id,
-        target_type="account",
-        target_id=account.id,
-        success=True,
-        session=session,
-    )
-    session.commit()
+    _audit_and_commit(session, "account.renamed", account.owner_id, "account", account.id)
 
 
 def close_account(session: Session, account: Account) -> None:
@@ -139,12 +129,25 @@ def close_account(session: Session, account: Account) -> None:
         )
     account.status = AccountStatus.CLOSED.value
     account.closed_at = utcnow()
+    _audit_and_commit(session, "account.closed", account.owner_id, "account", account.id)
+
+
+def _audit_and_commit(
+    session: Session,
+    action: str,
+    actor_id: int | None,
+    target_type: str,
+    target_id: int,
+    details: dict | None = None,
+) -> None:
+    """Commit the change together with its audit row: one cannot exist without the other."""
     audit.record(
-        "account.closed",
-        actor_id=account.owner_id,
-        target_type="account",
-        target_id=account.id,
+        action,
+        actor_id=actor_id,
+        target_type=target_type,
+        target_id=target_id,
         success=True,
+        details=details,
         session=session,
     )
     session.commit()
@@ -183,39 +186,15 @@ def add_payee(session: Session, owner_id: int, *, nickname: str, account_number:
         raise AccountActionRefused(
             "You have already saved that account.", "account_number"
         ) from exc
-    audit.record(
-        "payee.added",
-        actor_id=owner_id,
-        target_type="payee",
-        target_id=payee.id,
-        success=True,
-        session=session,
-    )
-    session.commit()
+    _audit_and_commit(session, "payee.added", owner_id, "payee", payee.id)
     return payee
 
 
 def rename_payee(session: Session, payee: Payee, nickname: str) -> None:
     payee.nickname = nickname.strip()
-    audit.record(
-        "payee.renamed",
-        actor_id=payee.owner_id,
-        target_type="payee",
-        target_id=payee.id,
-        success=True,
-        session=session,
-    )
-    session.commit()
+    _audit_and_commit(session, "payee.renamed", payee.owner_id, "payee", payee.id)
 
 
 def delete_payee(session: Session, payee: Payee) -> None:
-    audit.record(
-        "payee.deleted",
-        actor_id=payee.owner_id,
-        target_type="payee",
-        target_id=payee.id,
-        success=True,
-        session=session,
-    )
     session.delete(payee)
-    session.commit()
+    _audit_and_commit(session, "payee.deleted", payee.owner_id, "payee", payee.id)
