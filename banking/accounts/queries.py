@@ -10,9 +10,17 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from banking.extensions import db
-from banking.models import Account, AccountKind, AccountStatus, JournalTransaction, Payee
+from banking.models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    JournalTransaction,
+    Payee,
+    ScheduledTransfer,
+)
 
 
 def _current_user_id(user_id: int | None) -> int:
@@ -63,6 +71,39 @@ def own_payees(user_id: int | None = None) -> list[Payee]:
     return list(
         db.session.scalars(
             select(Payee).where(Payee.owner_id == owner).order_by(Payee.nickname, Payee.id)
+        )
+    )
+
+
+def get_own_schedule_or_404(
+    schedule_id: int, user_id: int | None = None, *, lock: bool = False
+) -> ScheduledTransfer:
+    """The signed-in customer's scheduled transfer, or 404.
+
+    `lock` takes the row lock a status change needs, so it waits for a runner that is
+    posting this schedule right now (only the schedule row: its joined accounts are not
+    locked, and PostgreSQL refuses FOR UPDATE across an outer join).
+    """
+    owner = _current_user_id(user_id)
+    stmt = select(ScheduledTransfer).where(
+        ScheduledTransfer.id == schedule_id, ScheduledTransfer.owner_id == owner
+    )
+    if lock:
+        stmt = stmt.options(lazyload("*")).with_for_update(of=ScheduledTransfer)
+    schedule = db.session.scalar(stmt)
+    if schedule is None:
+        abort(404)
+    return schedule
+
+
+def own_schedules(user_id: int | None = None) -> list[ScheduledTransfer]:
+    """The customer's scheduled transfers, newest first."""
+    owner = _current_user_id(user_id)
+    return list(
+        db.session.scalars(
+            select(ScheduledTransfer)
+            .where(ScheduledTransfer.owner_id == owner)
+            .order_by(ScheduledTransfer.created_at.desc(), ScheduledTransfer.id.desc())
         )
     )
 

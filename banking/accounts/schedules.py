@@ -1,7 +1,7 @@
 """Scheduled-transfer views (registered on the accounts bp): list, create, pause, resume, cancel.
 
 Views validate and render; dates and running live in `banking.scheduling`. A schedule is
-always looked up through `_own_schedule_or_404`, so another customer's id is a 404.
+always looked up through `queries.get_own_schedule_or_404`, so another customer's id is a 404.
 Status changes lock the schedule row, so they wait for a runner posting it right now.
 """
 
@@ -13,12 +13,10 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from banking import audit
 from banking.accounts import bp
-from banking.accounts.queries import own_accounts
+from banking.accounts.queries import get_own_schedule_or_404, own_accounts, own_schedules
 from banking.accounts.routes import customer_required
 from banking.accounts.transfers import TransferRefused, find_destination, limits_from_config
 from banking.extensions import db
@@ -35,18 +33,6 @@ OPEN_STATUSES = (
 
 def _today() -> date:
     return datetime.now(ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))).date()
-
-
-def _own_schedule_or_404(schedule_id: int, *, lock: bool = False) -> ScheduledTransfer:
-    stmt = select(ScheduledTransfer).where(
-        ScheduledTransfer.id == schedule_id, ScheduledTransfer.owner_id == current_user.id
-    )
-    if lock:
-        stmt = stmt.options(lazyload("*")).with_for_update(of=ScheduledTransfer)
-    schedule = db.session.scalar(stmt)
-    if schedule is None:
-        abort(404)
-    return schedule
 
 
 def _audit(action: str, schedule: ScheduledTransfer, **details) -> None:
@@ -67,11 +53,7 @@ class ActionForm(FlaskForm):
 @bp.get("/schedules")
 @customer_required
 def schedules():
-    rows = db.session.scalars(
-        select(ScheduledTransfer)
-        .where(ScheduledTransfer.owner_id == current_user.id)
-        .order_by(ScheduledTransfer.created_at.desc(), ScheduledTransfer.id.desc())
-    ).all()
+    rows = own_schedules(current_user.id)
     open_rows = [s for s in rows if s.status in OPEN_STATUSES]
     closed_rows = [s for s in rows if s.status not in OPEN_STATUSES]
     return render_template(
@@ -173,7 +155,7 @@ def _change(schedule_id: int, allowed: tuple[str, ...], apply, action: str, mess
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    schedule = _own_schedule_or_404(schedule_id, lock=True)
+    schedule = get_own_schedule_or_404(schedule_id, lock=True)
     if schedule.status not in allowed:
         db.session.rollback()
         flash("That scheduled transfer can no longer be changed that way.", "warning")
