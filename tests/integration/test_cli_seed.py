@@ -1,6 +1,5 @@
 """`flask seed-demo`: believable, deterministic demo data posted through the ledger."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -182,16 +181,10 @@ def test_plan_is_a_pure_function_of_the_seed():
     assert demo.build_plan(seed=1, **kwargs) == demo.build_plan(seed=1, **kwargs)
 
 
-def test_defaults_finish_quickly(app, runner):
-    # CPU time, not wall time: the budget is about the work done, and a machine busy with
-    # other jobs would otherwise fail this test without the seeder getting any slower.
-    started = time.process_time()
+def test_defaults_seed_twelve_customers(app, runner):
+    # How fast seeding is belongs to the benchmarks, not to an assertion here.
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        on_sqlite = db.engine.dialect.name == "sqlite"
-    if on_sqlite:  # the documented budget is for a developer's SQLite database
-        assert time.process_time() - started < 20
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id)).where(User.role == "customer")) == 12
 
