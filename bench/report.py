@@ -15,6 +15,8 @@ FINDINGS = Path(__file__).resolve().parent / "FINDINGS.md"
 def _fmt(value, unit: str = "") -> str:
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         value = f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     elif isinstance(value, int):
