@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-# Each module registers its views on bp: dashboard/transfers/payees, history/export/
-# statements, and scheduled transfers.
-from banking.accounts import history, routes, schedules  # noqa: E402,F401
+# Each module registers its views on bp: dashboard/settings/payees, transfers,
+# history/export/statements, and scheduled transfers.
+from banking.accounts import history, routes, schedules, transfer_views  # noqa: E402,F401
