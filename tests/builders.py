@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import uuid4
 
 from flask import Flask
@@ -13,6 +14,8 @@ from banking.extensions import db
 from banking.models import Account, User
 from banking.money import parse_amount
 from tests.conftest import PASSWORD, submit
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -80,11 +83,22 @@ def balance_of(app: Flask, account_id: int) -> int:
         return value
 
 
-def get_user(app: Flask, user_id: int) -> User:
+def detached(app: Flask, model: type[T], row_id: int) -> T:
+    """Row `row_id` of `model`, read in its own app context and detached, for assertions."""
     with app.app_context():
-        user = db.session.get(User, user_id)
-        db.session.expunge(user)
-        return user
+        row = db.session.get(model, row_id)
+        assert row is not None, f"no {model.__name__} {row_id}"
+        db.session.expunge(row)
+        db.session.remove()
+        return row
+
+
+def get_user(app: Flask, user_id: int) -> User:
+    return detached(app, User, user_id)
+
+
+def get_account(app: Flask, account_id: int) -> Account:
+    return detached(app, Account, account_id)
 
 
 def login(client, email: str, password: str = PASSWORD, follow_redirects: bool = False):

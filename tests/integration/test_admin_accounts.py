@@ -8,16 +8,8 @@ from banking import ledger
 from banking.extensions import db
 from banking.models import Account, JournalTransaction
 from tests.admin_support import HIDDEN, admin_client, audit_rows, confirm_action, start_action
-from tests.builders import balance_of, make_customer
+from tests.builders import balance_of, get_account, make_customer
 from tests.ledger_support import send, state
-
-
-def account(app, account_id: int) -> Account:
-    with app.app_context():
-        row = db.session.get(Account, account_id)
-        db.session.expunge(row)
-        db.session.remove()
-        return row
 
 
 def test_find_account_by_number_or_owner(app, client):
@@ -35,7 +27,7 @@ def test_freeze_needs_a_reason(app, client):
     customer = make_customer(app)
     response = start_action(client, f"/admin/accounts/{customer.account_id}/freeze", {})
     assert response.status_code == 400
-    assert account(app, customer.account_id).status == "active"
+    assert get_account(app, customer.account_id).status == "active"
 
 
 def test_frozen_account_can_neither_send_nor_receive(app, client):
@@ -46,7 +38,7 @@ def test_frozen_account_can_neither_send_nor_receive(app, client):
         client, f"/admin/accounts/{alice.account_id}/freeze", {"reason": "court order"}
     )
     assert "is frozen" in page.get_data(as_text=True)
-    frozen = account(app, alice.account_id)
+    frozen = get_account(app, alice.account_id)
     assert frozen.status == "frozen" and frozen.status_reason == "court order"
     with pytest.raises(ledger.AccountFrozen):
         send(app, alice.account_id, bob.account_id, 1_000, owner_id=alice.id)
@@ -63,7 +55,7 @@ def test_unfreeze_lets_money_move_again(app, client):
     bob = make_customer(app, "Bob Baker")
     confirm_action(client, f"/admin/accounts/{alice.account_id}/freeze", {"reason": "check"})
     confirm_action(client, f"/admin/accounts/{alice.account_id}/unfreeze", {"reason": "ok"})
-    assert account(app, alice.account_id).status == "active"
+    assert get_account(app, alice.account_id).status == "active"
     send(app, alice.account_id, bob.account_id, 1_000, owner_id=alice.id)
     assert balance_of(app, bob.account_id) == 1_000
 
@@ -73,7 +65,7 @@ def test_close_refused_while_money_remains(app, client):
     customer = make_customer(app, balance="1.00")
     page = confirm_action(client, f"/admin/accounts/{customer.account_id}/close", {"reason": "x"})
     assert "must be exactly zero" in page.get_data(as_text=True)
-    assert account(app, customer.account_id).status == "active"
+    assert get_account(app, customer.account_id).status == "active"
 
 
 def test_close_refused_while_a_transfer_awaits_review(app, client):
@@ -90,7 +82,7 @@ def test_close_refused_while_a_transfer_awaits_review(app, client):
     )
     page = confirm_action(client, f"/admin/accounts/{bob.account_id}/close", {"reason": "x"})
     assert "awaiting review" in page.get_data(as_text=True)
-    assert account(app, bob.account_id).status == "active"
+    assert get_account(app, bob.account_id).status == "active"
 
 
 def test_close_at_zero_balance(app, client):
@@ -100,7 +92,7 @@ def test_close_at_zero_balance(app, client):
         client, f"/admin/accounts/{customer.account_id}/close", {"reason": "customer asked"}
     )
     assert "is closed" in page.get_data(as_text=True)
-    closed = account(app, customer.account_id)
+    closed = get_account(app, customer.account_id)
     assert closed.status == "closed" and closed.closed_at is not None
     assert len(audit_rows(app, "admin.account.close")) == 1
 

@@ -12,7 +12,7 @@ from tests.admin_support import (
     start_action,
     walk_pages,
 )
-from tests.builders import make_customer
+from tests.builders import detached, make_customer
 from tests.ledger_support import send, state
 
 
@@ -31,11 +31,7 @@ def held_transfer(app, sender, recipient, amount: int) -> int:
 
 
 def transaction(app, transaction_id: int) -> JournalTransaction:
-    with app.app_context():
-        row = db.session.get(JournalTransaction, transaction_id)
-        db.session.expunge(row)
-        db.session.remove()
-        return row
+    return detached(app, JournalTransaction, transaction_id)
 
 
 def test_journal_filters_by_kind_amount_and_account(app, client):

@@ -9,14 +9,7 @@ from banking import ledger
 from banking.account_numbers import luhn_check_digit
 from banking.extensions import db
 from banking.models import Account, AuditEvent
-from tests.builders import make_customer
-
-
-def account_of(app, account_id):
-    with app.app_context():
-        account = db.session.get(Account, account_id)
-        db.session.expunge(account)
-        return account
+from tests.builders import get_account, make_customer
 
 
 def audit_rows(app):
@@ -33,7 +26,7 @@ def test_freeze_stores_the_reason_and_is_audited(app, runner):
     assert result.exit_code == 0, result.output
     assert f"Froze account ••••{alice.account_number[-4:]}" in result.output
     assert alice.account_number not in result.output  # never the full number
-    account = account_of(app, alice.account_id)
+    account = get_account(app, alice.account_id)
     assert account.status == "frozen"
     assert account.status_reason == "court order 12"
     assert audit_rows(app) == [
@@ -67,7 +60,7 @@ def test_freeze_accepts_a_number_with_spaces_and_dashes(app, runner):
     pasted = f"{alice.account_number[:4]} {alice.account_number[4:8]}-{alice.account_number[8:]}"
     result = runner.invoke(args=["accounts", "freeze", pasted, "--reason", "check"])
     assert result.exit_code == 0, result.output
-    assert account_of(app, alice.account_id).status == "frozen"
+    assert get_account(app, alice.account_id).status == "frozen"
 
 
 def test_freeze_requires_a_reason(app, runner):
@@ -77,7 +70,7 @@ def test_freeze_requires_a_reason(app, runner):
     assert "Missing option '--reason'" in result.output
     blank = runner.invoke(args=["accounts", "freeze", alice.account_number, "--reason", " "])
     assert blank.exit_code != 0
-    assert account_of(app, alice.account_id).status == "active"
+    assert get_account(app, alice.account_id).status == "active"
 
 
 def test_unfreeze_restores_the_account_and_is_audited(app, runner):
@@ -87,7 +80,7 @@ def test_unfreeze_restores_the_account_and_is_audited(app, runner):
         args=["accounts", "unfreeze", alice.account_number, "--reason", "cleared"]
     )
     assert result.exit_code == 0, result.output
-    account = account_of(app, alice.account_id)
+    account = get_account(app, alice.account_id)
     assert account.status == "active"
     assert account.status_reason is None
     action, actor, _, details = audit_rows(app)[-1]

@@ -12,7 +12,7 @@ from banking import ledger
 from banking.extensions import db
 from banking.models import AuditEvent, JournalTransaction, ScheduledTransfer
 from banking.scheduling import run_due
-from tests.builders import balance_of, make_customer
+from tests.builders import balance_of, detached, make_customer
 from tests.conftest import submit
 from tests.session_helpers import login_as
 
@@ -39,11 +39,7 @@ def make_schedule(app, owner, destination_id: int, amount: int = 1000, **fields)
 
 
 def load(app, schedule_id: int) -> ScheduledTransfer:
-    with app.app_context():
-        schedule = db.session.get(ScheduledTransfer, schedule_id)
-        db.session.expunge(schedule)
-        db.session.remove()
-    return schedule
+    return detached(app, ScheduledTransfer, schedule_id)
 
 
 def run(app, today: date, **options):

@@ -37,6 +37,19 @@ def page(response) -> str:
     return response.get_data(as_text=True)
 
 
+def start_payment(client, sender, recipient, amount: str):
+    """Fill the pay form from the sender's first account to the recipient's number."""
+    return start_transfer(
+        client,
+        "pay",
+        {
+            "from_account": sender.account_id,
+            "account_number": recipient.account_number,
+            "amount": amount,
+        },
+    )
+
+
 def test_transfer_between_own_accounts_moves_money_and_shows_new_balance(app, client, jane):
     savings = add_account(app, jane.id, nickname="Rainy day")
 
@@ -55,11 +68,7 @@ def test_transfer_between_own_accounts_moves_money_and_shows_new_balance(app, cl
 
 
 def test_transfer_to_another_customer_masks_their_name_on_confirm(app, client, jane, john):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "20"},
-    )
+    attempt = start_payment(client, jane, john, "20")
 
     html = page(attempt.entry)
     assert "J*** S***" in html
@@ -95,11 +104,7 @@ def test_transfer_writes_an_audit_row_for_the_transaction(app, client, jane, joh
     ["-5", "0", "1e3", "0.001", "99999999999999", "", "١٢٣", "abc", "12.", " ", "5,00.1.2"],
 )
 def test_bad_amount_is_a_field_error_and_moves_nothing(app, client, jane, john, amount):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": amount},
-    )
+    attempt = start_payment(client, jane, john, amount)
 
     assert attempt.entry.status_code == 400
     assert 'class="field-error" id="amount-error"' in page(attempt.entry)
@@ -108,11 +113,7 @@ def test_bad_amount_is_a_field_error_and_moves_nothing(app, client, jane, john, 
 
 
 def test_tampered_amount_on_confirm_moves_nothing(app, client, jane, john):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, john, "5")
 
     confirm(client, attempt, amount="-500")
 
@@ -183,11 +184,7 @@ def test_a_fresh_form_gets_a_fresh_key(app, client, jane, john):
 def test_transfer_from_frozen_account_is_refused(app, client, jane, john):
     set_status(app, jane.account_id, "frozen", "Suspicious activity")
 
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, john, "5")
 
     assert attempt.entry.status_code == 400
     assert "sending account is frozen" in page(attempt.entry)
@@ -197,22 +194,14 @@ def test_transfer_from_frozen_account_is_refused(app, client, jane, john):
 def test_transfer_to_frozen_account_is_refused(app, client, jane, john):
     set_status(app, john.account_id, "frozen")
 
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, john, "5")
 
     assert attempt.entry.status_code == 400
     assert "receiving account is frozen" in page(attempt.entry)
 
 
 def test_account_frozen_between_confirm_page_and_confirm_is_refused(app, client, jane, john):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, john, "5")
     set_status(app, john.account_id, "frozen")
 
     confirm(client, attempt)
@@ -226,11 +215,7 @@ def test_account_frozen_between_confirm_page_and_confirm_is_refused(app, client,
 def test_transfer_to_closed_account_is_refused(app, client, jane, john):
     set_status(app, john.account_id, "closed")
 
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, john, "5")
 
     assert attempt.entry.status_code == 400
     assert "receiving account is closed" in page(attempt.entry)
@@ -285,11 +270,7 @@ def test_transfer_over_the_daily_limit_is_refused(app, client, jane, john):
     app.config["DAILY_LIMIT_CENTS"] = 15_000
     assert pay(client, jane.account_id, john.account_number, "100").transaction_id
 
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "60"},
-    )
+    attempt = start_payment(client, jane, john, "60")
 
     assert attempt.entry.status_code == 400
     assert "24-hour limit" in page(attempt.entry)
@@ -297,11 +278,7 @@ def test_transfer_over_the_daily_limit_is_refused(app, client, jane, john):
 
 
 def test_transfer_to_the_same_account_is_refused(app, client, jane):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": jane.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, jane, "5")
 
     assert attempt.entry.status_code == 400
     assert "two different accounts" in page(attempt.entry)
@@ -337,22 +314,14 @@ def test_account_number_failing_the_check_digit_is_refused(app, client, jane, jo
 
 
 def test_sending_from_another_customers_account_is_refused(app, client, jane, john):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": john.account_id, "account_number": jane.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, john, jane, "5")
 
     assert attempt.entry.status_code == 400
     assert balance_of(app, john.account_id) == 5000
 
 
 def test_confirm_with_another_customers_source_moves_nothing(app, client, jane, john):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, john, "5")
     other = make_customer(app, "Eve Other", balance="100")
 
     confirm(
@@ -424,11 +393,7 @@ def test_pay_form_needs_a_payee_or_a_number(app, client, jane):
 
 
 def test_confirm_without_csrf_is_refused(app, client, jane, john):
-    attempt = start_transfer(
-        client,
-        "pay",
-        {"from_account": jane.account_id, "account_number": john.account_number, "amount": "5"},
-    )
+    attempt = start_payment(client, jane, john, "5")
     fields = {k: v for k, v in attempt.confirm_fields.items() if k != "csrf_token"}
 
     response = client.post("/transfers/confirm", data=fields)
