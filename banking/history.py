@@ -149,6 +149,21 @@ def _own_owner_id(account_id: int):
     return select(Account.owner_id).where(Account.id == account_id).scalar_subquery()
 
 
+def _movement_columns(account_id: int, other, other_owner) -> tuple:
+    """What a history row says about its transaction and the other side (posted or held)."""
+    return (
+        JournalTransaction.id.label("transaction_id"),
+        JournalTransaction.kind,
+        JournalTransaction.memo,
+        other.number.label("other_number"),
+        other.nickname.label("other_nickname"),
+        other.kind.label("other_kind"),
+        other.owner_id.label("other_owner_id"),
+        other_owner.full_name.label("other_owner_name"),
+        _own_owner_id(account_id).label("own_owner_id"),
+    )
+
+
 def _entries_query(account_id: int) -> tuple[Select, object]:
     other = aliased(Account, name="other_account")
     other_owner = aliased(User, name="other_owner")
@@ -165,15 +180,7 @@ def _entries_query(account_id: int) -> tuple[Select, object]:
             Entry.created_at,
             Entry.amount,
             Entry.balance_after,
-            JournalTransaction.id.label("transaction_id"),
-            JournalTransaction.kind,
-            JournalTransaction.memo,
-            other.number.label("other_number"),
-            other.nickname.label("other_nickname"),
-            other.kind.label("other_kind"),
-            other.owner_id.label("other_owner_id"),
-            other_owner.full_name.label("other_owner_name"),
-            _own_owner_id(account_id).label("own_owner_id"),
+            *_movement_columns(account_id, other, other_owner),
         )
         .join(JournalTransaction, JournalTransaction.id == Entry.transaction_id)
         .outerjoin(other, other.id == other_id)
@@ -287,15 +294,7 @@ def pending_rows(
             Hold.id,
             Hold.created_at,
             amount.label("amount"),
-            JournalTransaction.id.label("transaction_id"),
-            JournalTransaction.kind,
-            JournalTransaction.memo,
-            other.number.label("other_number"),
-            other.nickname.label("other_nickname"),
-            other.kind.label("other_kind"),
-            other.owner_id.label("other_owner_id"),
-            other_owner.full_name.label("other_owner_name"),
-            _own_owner_id(account_id).label("own_owner_id"),
+            *_movement_columns(account_id, other, other_owner),
         )
         .join(JournalTransaction, JournalTransaction.id == Hold.transaction_id)
         .outerjoin(other, other.id == JournalTransaction.destination_account_id)
