@@ -439,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     run = Run(settings, out_dir)
     began = time.monotonic()
     status = 0
+    interrupted = False
     try:
         run.execute()
     except HarnessError as exc:
@@ -446,13 +447,15 @@ def main(argv: list[str] | None = None) -> int:
         run.results["failures"].append(f"harness: {exc}")
         status = 1
     except KeyboardInterrupt:
-        print("[bench] interrupted; everything started was stopped", file=sys.stderr)
-        return 130
+        interrupted = True
     finally:
         run.procs.stop_all()
-    if not args.keep_db:
-        with contextlib.suppress(Exception):
-            run.drop_databases()  # a million-entry database is not left behind
+        if not args.keep_db:
+            with contextlib.suppress(Exception):
+                run.drop_databases()  # a million-entry database is not left behind
+    if interrupted:
+        print("[bench] interrupted; everything started was stopped", file=sys.stderr)
+        return 130
     run.results["elapsed_s"] = round(time.monotonic() - began, 1)
     if run.results["failures"]:
         status = 1

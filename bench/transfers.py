@@ -103,6 +103,10 @@ def run_transfer_load(
         process.start()
     try:
         results = [queue.get(timeout=duration_s + 180) for _ in processes]
+    except BaseException:
+        for process in processes:  # interrupted or stuck: no client outlives the run
+            process.kill()
+        raise
     finally:
         for process in processes:
             process.join(timeout=10)
