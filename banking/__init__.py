@@ -52,7 +52,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     from banking.database import configure_engine
+    from banking.database import init_app as init_database
 
+    init_database(app)
     with app.app_context():
         configure_engine(db.engine)
 

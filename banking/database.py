@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -43,3 +47,27 @@ def dispose_engines(app) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+
+
+def init_app(app) -> None:
+    """Close each request's session without letting a dead connection fail the request.
+
+    Registered after Flask-SQLAlchemy, so it runs first at teardown. When PostgreSQL
+    killed the connection mid-request, the rollback that closing does raises, and a
+    teardown error escapes every error handler: gunicorn's bare 500 *after* the friendly
+    answer was built. Invalidating drops the dead connection from the pool instead.
+    Found by tests/reliability/test_faults.py (pg_terminate_backend under load).
+    """
+    from banking.extensions import db
+
+    @app.teardown_appcontext
+    def remove_session_safely(_exc) -> None:
+        try:
+            db.session.remove()
+        except Exception as error:  # noqa: BLE001 - the connection is gone; nothing to undo
+            log.warning("session close failed", extra={"error_type": type(error).__name__})
+            try:
+                db.session.invalidate()
+            except Exception:  # noqa: BLE001, S110 - invalidation is best effort
+                pass
+            db.session.registry.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -59,6 +59,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         _safe_rollback()
+        # The page's header shows the signed-in user: loading (or, after the rollback,
+        # refreshing) them would query the lost database again and escape this handler
+        # as gunicorn's bare 500. The outage page is rendered as for a visitor.
+        g._login_user = app.login_manager.anonymous_user()
         log.error("database unavailable", extra={"error_type": type(error.orig).__name__})
         return render_error(ServiceUnavailable.code)
 
