@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
 from flask import Flask, current_app
@@ -26,18 +27,28 @@ def signed_money(minor: int | None, currency: str = "USD") -> str:
 def when(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return format_datetime(
-        as_utc(value),
-        fmt,
-        tzinfo=current_app.config.get("DISPLAY_TIMEZONE", "UTC"),
-        locale=_locale(),
+    return _format_datetime(
+        as_utc(value), fmt, current_app.config.get("DISPLAY_TIMEZONE", "UTC"), _locale()
     )
 
 
 def day(value, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return format_date(value, fmt, locale=_locale())
+    return _format_date(value, fmt, _locale())
+
+
+# Babel parses the locale and pattern on every call; the dashboard and history pages
+# format the same days and timestamps again on every view. Pure functions of hashable
+# arguments, so a bounded memo is exact.
+@lru_cache(maxsize=4096)
+def _format_datetime(value: datetime, fmt: str, zone: str, locale: str) -> str:
+    return format_datetime(value, fmt, tzinfo=zone, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date, fmt: str, locale: str) -> str:
+    return format_date(value, fmt, locale=locale)
 
 
 def init_app(app: Flask) -> None:

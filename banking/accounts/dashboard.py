@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import or_, select
 
+from banking.accounts.charts import chart_summary, render_chart
 from banking.caching import get_or_load, user_key
 from banking.extensions import db
 from banking.models import (
@@ -42,15 +43,41 @@ KIND_LABELS = {
 
 
 def cached_summary(user_id: int) -> dict[str, Any]:
-    """The summary from the cache, or freshly built (and cached for DASHBOARD_CACHE_SECONDS)."""
+    """The summary from the cache, or freshly built (and cached for DASHBOARD_CACHE_SECONDS).
+
+    The cached entry also holds the rendered charts (`summary["charts"]`): drawing the SVG
+    and formatting its figures cost more CPU than the rest of the page, and they change
+    only when the summary does (the same session events delete both).
+    """
     return get_or_load(
         user_key("dashboard", user_id),
-        lambda: build_summary(user_id),
+        lambda: build_summary(user_id, with_charts=True),
         timeout=current_app.config["DASHBOARD_CACHE_SECONDS"],
     )
 
 
-def build_summary(user_id: int) -> dict[str, Any]:
+def dashboard_charts(summary: dict[str, Any], locale: str) -> list[dict[str, Any]]:
+    """The charts cached with the summary, or rendered now (an entry cached before charts were)."""
+    charts = summary.get("charts")
+    if charts is not None and summary.get("charts_locale") == locale:
+        return charts
+    return render_charts(summary["series"], locale)
+
+
+def render_charts(series: dict[str, list[dict[str, Any]]], locale: str) -> list[dict[str, Any]]:
+    """Per currency: the SVG, its one-sentence summary and the points for the table."""
+    return [
+        {
+            "currency": currency,
+            "svg": render_chart(points, currency, locale, chart_id=f"chart-{currency.lower()}"),
+            "summary": chart_summary(points, currency, locale),
+            "points": points,
+        }
+        for currency, points in series.items()
+    ]
+
+
+def build_summary(user_id: int, *, with_charts: bool = False) -> dict[str, Any]:
     accounts = list(
         db.session.scalars(
             select(Account)
@@ -64,12 +91,17 @@ def build_summary(user_id: int) -> dict[str, Any]:
         total = totals.setdefault(account.currency, {"balance": 0, "available": 0})
         total["balance"] += account.balance
         total["available"] += account.available_balance
-    return {
+    summary = {
         "accounts": [_account_row(a) for a in visible],
         "totals": [{"currency": c, **v} for c, v in sorted(totals.items())],
         "recent": recent_movements(accounts),
         "series": daily_series(accounts),
     }
+    if with_charts:
+        locale = current_app.config["BABEL_LOCALE"]
+        summary["charts"] = render_charts(summary["series"], locale)
+        summary["charts_locale"] = locale
+    return summary
 
 
 def _account_row(account: Account) -> dict[str, Any]:

@@ -14,8 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from banking.accounts import bp, queries, services
-from banking.accounts.charts import chart_summary, render_chart
-from banking.accounts.dashboard import cached_summary
+from banking.accounts.dashboard import cached_summary, dashboard_charts
 from banking.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
 from banking.accounts.services import AccountActionRefused
 from banking.accounts.transfers import mask_name
@@ -48,16 +47,7 @@ def dashboard():
 @customer_required
 def _customer_dashboard():
     summary = cached_summary(current_user.id)
-    locale = current_app.config["BABEL_LOCALE"]
-    charts = [
-        {
-            "currency": currency,
-            "svg": render_chart(points, currency, locale, chart_id=f"chart-{currency.lower()}"),
-            "summary": chart_summary(points, currency, locale),
-            "points": points,
-        }
-        for currency, points in summary["series"].items()
-    ]
+    charts = dashboard_charts(summary, current_app.config["BABEL_LOCALE"])
     return render_template("accounts/dashboard.html", summary=summary, charts=charts)
 
 

@@ -88,3 +88,29 @@ def test_formats_for_people():
     assert format_signed(-500) == "−$5.00"
     assert format_plain(100) == "1.00"
     assert str(to_decimal(-1)) == "-0.01"
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [(0, "0.00"), (1, "0.01"), (-1, "-0.01"), (-99, "-0.99"), (-100, "-1.00"), (123456, "1234.56")],
+)
+def test_plain_format_uses_a_dot_two_decimals_and_a_leading_minus(cents, text):
+    assert format_plain(cents) == text
+
+
+@given(st.integers(min_value=-MAX_AMOUNT_MINOR, max_value=MAX_AMOUNT_MINOR))
+def test_plain_format_matches_the_decimal_rendering(cents):
+    assert format_plain(cents) == f"{to_decimal(cents):f}"
+
+
+@given(
+    st.integers(min_value=-MAX_AMOUNT_MINOR, max_value=MAX_AMOUNT_MINOR),
+    st.sampled_from(["USD", "EUR", "GBP", "CAD", "CHF"]),
+    st.sampled_from(["en_US", "de_DE", "fr_CH", "en_IN", "ja_JP"]),
+)
+def test_cached_money_format_matches_babel(cents, currency, locale):
+    from babel.numbers import format_currency
+
+    assert format_money(cents, currency, locale) == format_currency(
+        to_decimal(cents), currency, locale=locale
+    )
