@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from banking.history import HistoryFilters
@@ -37,7 +37,11 @@ class HistoryFilterForm(FlaskForm):
     date_to = DateField("To", validators=[Optional()])
     direction = SelectField(
         "Direction",
-        choices=[("", "Money in and out"), ("in", "Money in"), ("out", "Money out")],
+        choices=[
+            SelectChoice("", "Money in and out"),
+            SelectChoice("in", "Money in"),
+            SelectChoice("out", "Money out"),
+        ],
         validators=[Optional()],
     )
     min_amount = StringField(
@@ -101,14 +105,14 @@ def parse_month(text: str | None, default: date) -> Month:
 
 
 FREQUENCY_CHOICES = [
-    (Frequency.ONCE.value, "Once"),
-    (Frequency.WEEKLY.value, "Every week"),
-    (Frequency.MONTHLY.value, "Every month"),
+    SelectChoice(Frequency.ONCE.value, "Once"),
+    SelectChoice(Frequency.WEEKLY.value, "Every week"),
+    SelectChoice(Frequency.MONTHLY.value, "Every month"),
 ]
 DAY_CHOICES = (
-    [("", "Same day as the first payment")]
-    + [(str(day), f"Day {day}") for day in MONTH_DAYS]
-    + [(str(LAST_DAY), "Last day of the month")]
+    [SelectChoice("", "Same day as the first payment")]
+    + [SelectChoice(str(day), f"Day {day}") for day in MONTH_DAYS]
+    + [SelectChoice(str(LAST_DAY), "Last day of the month")]
 )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from banking import audit
 from banking.accounts import bp
@@ -73,10 +74,12 @@ def schedule_new():
     form = ScheduleForm(today=today)
     accounts = own_accounts()
     usable = [a for a in accounts if a.status == AccountStatus.ACTIVE.value]
-    form.from_account.choices = [(str(a.id), f"{a.display_name} {a.masked_number}") for a in usable]
-    form.to_account.choices = [("", "Another customer's account (enter the number)")] + [
-        (str(a.id), f"{a.display_name} {a.masked_number}") for a in usable
+    form.from_account.choices = [
+        SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in usable
     ]
+    form.to_account.choices = [
+        SelectChoice("", "Another customer's account (enter the number)")
+    ] + [SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in usable]
     if form.validate_on_submit():
         schedule = _create_schedule(form, {a.id: a for a in usable}, today)
         if schedule is not None:

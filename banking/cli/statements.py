@@ -63,7 +63,7 @@ def export_command(number: str, month_text: str, output: str | None) -> None:
             err=True,
         )
     else:
-        stream = click.get_text_stream("stdout")
+        stream = sys.stdout
         for line in lines:
             stream.write(line)
         stream.flush()
