@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import inspect as sa_inspect
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SENSITIVE_KEYS = re.compile(
@@ -198,8 +199,7 @@ def register_request_logging(app: Flask) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
         user_id = None
         try:
-            if current_user and current_user.is_authenticated:
-                user_id = current_user.id
+            user_id = _signed_in_user_id()
         except Exception:  # noqa: BLE001 - logging must never fail a request
             user_id = None
         access_log.info(
@@ -214,3 +214,20 @@ def register_request_logging(app: Flask) -> None:
             },
         )
         return response
+
+
+def _signed_in_user_id() -> int | None:
+    """The user's id, from the identity map when the request already loaded the user.
+
+    A commit expires every loaded object, so `current_user.id` after (say) a transfer
+    would cost one more SELECT of the user just to write this log line.
+    """
+    user = g.get("_login_user")
+    if user is None:
+        user = current_user  # not loaded yet: load it as before
+    if not user or not user.is_authenticated:
+        return None
+    state = sa_inspect(user, raiseerr=False)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return user.id

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from banking.accounts.charts import chart_summary, render_chart
 from banking.caching import get_or_load, user_key
@@ -31,6 +32,9 @@ from banking.models import (
 )
 from banking.models.base import as_utc, utcnow
 
+# The rows only need their own columns: without this a JournalTransaction brings its two
+# accounts (joined) and its entries (one more SELECT ... IN) on every uncached dashboard.
+_NO_RELATIONSHIPS = lazyload("*")
 RECENT_COUNT = 10
 CHART_DAYS = 30
 KIND_LABELS = {
@@ -131,6 +135,7 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
         .where(Entry.account_id.in_(ids))
         .order_by(Entry.created_at.desc(), Entry.id.desc())
         .limit(limit)
+        .options(_NO_RELATIONSHIPS)
     ).all()
     pending = db.session.scalars(
         select(JournalTransaction)
@@ -143,6 +148,7 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
         )
         .order_by(JournalTransaction.created_at.desc(), JournalTransaction.id.desc())
         .limit(limit)
+        .options(_NO_RELATIONSHIPS)
     ).all()
     # (transaction, own account id, signed amount, outgoing, status)
     moves = [
