@@ -32,7 +32,9 @@ BENCH_DIR = ROOT / "bench"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 PG = "postgresql://postgres@127.0.0.1:5432"
-REDIS_DB = 5  # the tests use 15; nothing else here uses 5
+# The tests use Redis db 15. BENCH_REDIS_DB / BENCH_DATABASE let two runs share a machine
+# (e.g. a CI run beside a developer's benchmark) without dropping each other's data.
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "5"))
 
 
 @dataclass
@@ -55,8 +57,8 @@ class Settings:
     worker_class: str = "sync"
     threads: int = 1
     variants: list[dict] = field(default_factory=list)
-    database: str = "banking_bench"
-    raw_database: str = "banking_bench_raw"
+    database: str = os.environ.get("BENCH_DATABASE", "banking_bench")
+    raw_database: str = os.environ.get("BENCH_DATABASE", "banking_bench") + "_raw"
 
     @classmethod
     def for_mode(cls, quick: bool) -> Settings:
