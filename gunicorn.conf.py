@@ -22,8 +22,20 @@ def _as_bool(value: str | bool) -> bool:
 
 
 bind = [gunicorn_setting("GUNICORN_BIND", "127.0.0.1:8000")]
-workers = gunicorn_setting("WEB_CONCURRENCY", 2 * cpu_count() + 1, cast=int)
-threads = gunicorn_setting("GUNICORN_THREADS", 1, cast=int)
+# Sizing, from the benchmark (bench/FINDINGS.md; 2 CPUs, PostgreSQL and Redis on the host):
+# - A request is CPU-bound Python between short database waits, so more processes than
+#   CPUs + 1 add nothing: 5 sync workers served the dashboard no faster than 3 gthread
+#   workers × 4 threads, and each worker is ~97 MB RSS (3 gthread workers: ~40 % less
+#   memory than 5 sync ones).
+# - gthread keeps the worker's heartbeat going while one thread streams a long CSV export;
+#   a sync worker cannot heartbeat mid-response and was killed by the 30 s timeout part-way
+#   through a 1,000,000-row export. So `timeout` stays 30 s for everything else.
+# - Database pool: a worker uses at most `threads` connections at once, so DB_POOL_SIZE
+#   must be >= threads (default 10 >= 4). Keep workers × (DB_POOL_SIZE + DB_MAX_OVERFLOW)
+#   below PostgreSQL's max_connections (100 by default): 3 × (10 + 20) = 90 with the
+#   defaults; DB_POOL_SIZE=4 and DB_MAX_OVERFLOW=2 (3 × 6 = 18) are enough for 4 threads.
+workers = gunicorn_setting("WEB_CONCURRENCY", cpu_count() + 1, cast=int)
+threads = gunicorn_setting("GUNICORN_THREADS", 4, cast=int)
 worker_class = gunicorn_setting("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 timeout = gunicorn_setting("GUNICORN_TIMEOUT", 30, cast=int)
 # SIGTERM lets in-flight requests finish for this long (compose waits 40 s before SIGKILL).

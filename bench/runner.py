@@ -53,9 +53,10 @@ class Settings:
     history_connections: int = 4
     history_duration_s: float = 8
     history_variants: tuple[str, ...] = scenarios.HISTORY_VARIANTS
-    workers: int = 2 * (os.cpu_count() or 1) + 1
-    worker_class: str = "sync"
-    threads: int = 1
+    # The primary run uses gunicorn.conf.py's defaults (gthread, CPUs + 1 workers, 4 threads).
+    workers: int = (os.cpu_count() or 1) + 1
+    worker_class: str = "gthread"
+    threads: int = 4
     variants: list[dict] = field(default_factory=list)
     database: str = os.environ.get("BENCH_DATABASE", "banking_bench")
     raw_database: str = os.environ.get("BENCH_DATABASE", "banking_bench") + "_raw"
@@ -82,7 +83,7 @@ class Settings:
             transfer_accounts=1000,
             big_entries=1_000_000,
             variants=[
-                {"worker_class": "gthread", "workers": cpus + 1, "threads": 4},
+                {"worker_class": "sync", "workers": 2 * cpus + 1, "threads": 1},
                 {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 4},
             ],
         )

@@ -136,11 +136,12 @@ def load_gunicorn_conf(**env: str) -> dict:
 
 def test_gunicorn_conf_defaults():
     settings = load_gunicorn_conf()
-    assert settings["workers"] == 2 * (os.cpu_count() or 1) + 1
+    assert settings["workers"] == (os.cpu_count() or 1) + 1
+    assert settings["threads"] == 4
     assert settings["graceful_timeout"] == 30
     assert settings["timeout"] == 30
     assert settings["preload_app"] is False
-    assert settings["worker_class"] == "sync"
+    assert settings["worker_class"] == "gthread"
     assert settings["logconfig_dict"]["formatters"]["json"]["()"].endswith("BankingJsonFormatter")
 
 
