@@ -52,7 +52,37 @@ def _format_date(value: date, fmt: str, locale: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    # The filters read this app's config dict directly: a dashboard calls them ~130 times
+    # per page, and each `current_app` lookup through the context-local proxy cost more
+    # than the (memoized) formatting itself. Still read per call, so config edits apply.
+    config = app.config
+
+    def money_filter(minor: int | None, currency: str = "USD") -> str:
+        return format_money(minor or 0, currency, config.get("BABEL_LOCALE", "en_US"))
+
+    def signed_money_filter(minor: int | None, currency: str = "USD") -> str:
+        return format_signed(minor or 0, currency, config.get("BABEL_LOCALE", "en_US"))
+
+    def when_filter(value: datetime | None, fmt: str = "medium") -> str:
+        if value is None:
+            return ""
+        return _format_datetime(
+            as_utc(value),
+            fmt,
+            config.get("DISPLAY_TIMEZONE", "UTC"),
+            config.get("BABEL_LOCALE", "en_US"),
+        )
+
+    def day_filter(value, fmt: str = "medium") -> str:
+        if value is None:
+            return ""
+        return _format_date(value, fmt, config.get("BABEL_LOCALE", "en_US"))
+
     app.jinja_env.filters.update(
-        money=money, signed_money=signed_money, plain_amount=format_plain, when=when, day=day
+        money=money_filter,
+        signed_money=signed_money_filter,
+        plain_amount=format_plain,
+        when=when_filter,
+        day=day_filter,
     )
     app.jinja_env.globals["app_env"] = app.config.get("ENV_NAME")
