@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from banking import audit
 from banking.account_numbers import is_valid_account_number, normalize_account_number
+from banking.cli.reasons import required_reason
 from banking.extensions import db
 from banking.models import Account, AccountStatus
 
@@ -55,16 +56,14 @@ def _audit(action: str, account: Account, previous: str, reason: str | None) -> 
 )
 def freeze_account(number: str, reason: str) -> None:
     """Freeze account NUMBER: it can neither send nor receive money until unfrozen."""
-    reason = reason.strip()
-    if not reason:
-        raise click.BadParameter("Give a reason.", param_hint="--reason")
+    reason = required_reason(reason)
     account = _get_account_or_fail(number)
     if account.status == AccountStatus.CLOSED.value:
         raise click.ClickException("That account is closed; there is nothing to freeze.")
     previous = account.status
     account.status = AccountStatus.FROZEN.value
-    account.status_reason = reason[:200]
-    _audit("account.freeze", account, previous, reason[:200])
+    account.status_reason = reason
+    _audit("account.freeze", account, previous, reason)
     db.session.commit()
     click.echo(f"Froze account {account.masked_number}.")
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 
 from banking import audit
 from banking.auth.services import find_user_by_email
+from banking.cli.reasons import required_reason
 from banking.extensions import db
 from banking.models import User
 from banking.models.user import ROLE_ADMIN, ROLE_CUSTOMER
@@ -86,14 +87,12 @@ def list_users(role: str | None, search: str | None) -> None:
 )
 def lock_user(email: str, reason: str) -> None:
     """Lock EMAIL out: they cannot sign in, and their current sessions end."""
-    reason = reason.strip()
-    if not reason:
-        raise click.BadParameter("Give a reason.", param_hint="--reason")
+    reason = required_reason(reason)
     user = _get_user_or_fail(email)
     user.is_locked = True
-    user.locked_reason = reason[:200]
+    user.locked_reason = reason
     user.rotate_session_token()  # signs out every open session of this user
-    _audit("user.lock", user, reason=reason[:200])
+    _audit("user.lock", user, reason=reason)
     db.session.commit()
     click.echo(f"Locked {user.email}.")
 
