@@ -314,12 +314,20 @@ class Browser:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        reused = self.conn is not None
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
             data = response.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.close()
+            if not reused:
+                raise
+            # The server closed this keep-alive connection while it sat idle (gunicorn's
+            # keepalive timeout); like a browser, send the request again on a new one.
+            return self.request(method, path, fields)
         except (OSError, http.client.HTTPException):
             self.close()
             raise
