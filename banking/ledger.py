@@ -36,7 +36,7 @@ from banking.models import (
     TransactionStatus,
     User,
 )
-from banking.models.base import as_utc, utcnow
+from banking.models.base import utcnow
 from banking.money import MAX_AMOUNT_MINOR, InvalidAmount
 
 log = logging.getLogger(__name__)
@@ -713,7 +713,3 @@ def _with_retries(session: Session, attempt: Callable[[], PostingResult], max_re
             log.warning("ledger retry", extra={"attempt": number + 1})
             time.sleep(random.uniform(0, 0.01 * (2**number)))  # noqa: S311 - jitter, not crypto
     raise RetriesExhausted()  # pragma: no cover
-
-
-def hold_is_expired(hold: Hold, now: datetime | None = None) -> bool:
-    return as_utc(hold.expires_at) <= (now or utcnow())

@@ -121,10 +121,3 @@ def get_own_transaction_or_404(
     if txn is None:
         abort(404)
     return txn
-
-
-def find_customer_account_by_number(number: str) -> Account | None:
-    """Any customer's account by its public number (system accounts are never found)."""
-    return db.session.scalar(
-        select(Account).where(Account.number == number, Account.kind != AccountKind.SYSTEM.value)
-    )

@@ -182,9 +182,3 @@ def account_status_text(status: str, reason: str | None = None) -> str:
     if status == AccountStatus.CLOSED.value:
         return "This account is closed."
     return ""
-
-
-@bp.app_template_global()
-def has_endpoint(name: str) -> bool:
-    """Link to a page only once the view behind it exists (areas land independently)."""
-    return name in current_app.view_functions
