@@ -89,10 +89,17 @@ def _confirm(shared: Shared, browser: Browser, fields: dict) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _give_back(shared: Shared) -> None:
+    """Return a budget slot no confirm was sent for, so the run sends as many as asked."""
+    with shared.lock:
+        shared.submissions -= 1
+
+
 def _duplicate(shared: Shared, browser: Browser, me: dict, others: list[dict], rng) -> None:
     """The whole flow, then the same confirm form submitted three times."""
     status, _, html, _ = _timed(shared, browser, "GET", "/transfers/pay")
     if status != 200:
+        _give_back(shared)
         return
     entry = form_fields(html, "/transfers/pay")
     entry.update(
@@ -103,11 +110,10 @@ def _duplicate(shared: Shared, browser: Browser, me: dict, others: list[dict], r
         memo="duplicate test",
     )
     status, _, html, _ = _timed(shared, browser, "POST", "/transfers/pay", entry)
-    if status != 200:
-        return
-    fields = form_fields(html, "/transfers/confirm")
+    fields = form_fields(html, "/transfers/confirm") if status == 200 else None
     if not fields:
-        return  # refused at entry (e.g. insufficient funds): nothing to duplicate
+        _give_back(shared)  # refused at entry (e.g. insufficient funds): nothing submitted
+        return
     twin = browser.clone()
     ids: list[int | None] = [None, None, None]
 
