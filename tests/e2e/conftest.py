@@ -180,6 +180,11 @@ def browser(live_server):
         browser.close()
 
 
+def _is_favicon(url: str) -> bool:
+    path = urlsplit(url).path
+    return path == "/favicon.ico" or path.endswith("/favicon.svg")
+
+
 CSP_LISTENER = """
 document.addEventListener('securitypolicyviolation', (e) => {
   console.error('securitypolicyviolation: ' + e.violatedDirective + ' blocked ' + e.blockedURI);
@@ -215,6 +220,11 @@ class PageGuard:
     def _failed(self, request) -> None:
         # A download aborts the navigation that started it; that is not a broken page.
         if request.url.endswith(".csv") or ".csv?" in request.url:
+            return
+        # Chromium fetches the favicon after the load event, so the next navigation
+        # cancels it (net::ERR_ABORTED). The favicon's own 404 is still caught in
+        # _response; only the cancellation is benign.
+        if _is_favicon(request.url) and "ERR_ABORTED" in (request.failure or ""):
             return
         self.problems.append(f"request failed: {request.url} ({request.failure})")
 
