@@ -534,14 +534,14 @@ def _decide_hold(
         )
         if hold is None:
             raise NotPending()
+        if approve:
+            _check_capturable(source, destination)
         now = utcnow()
         hold.active = False
         hold.released_at = now
         txn.decided_by_id = admin_id
         txn.decision_reason = reason[:200]
         if approve:
-            if destination.status != AccountStatus.ACTIVE.value and not destination.is_system:
-                raise AccountFrozen("The receiving account can no longer receive money.")
             txn.status = TransactionStatus.POSTED.value
             txn.posted_at = now
             _write_entries(session, txn, source, destination, now, from_available=False)
@@ -561,6 +561,25 @@ def _decide_hold(
     except BaseException:
         session.rollback()
         raise
+
+
+def _check_capturable(source: Account, destination: Account) -> None:
+    """Refuse to capture a hold unless both sides could still make this transfer today.
+
+    A hold only reserves money; approving it is the moment the money moves, so the
+    statuses that count are the ones under the lock now, not the ones at submission:
+    an account frozen or closed while its transfer waited in the queue must neither
+    send nor receive. Rejecting stays allowed (it only gives the reservation back).
+    """
+    for account, role in ((source, "sending"), (destination, "receiving")):
+        if account.is_system or account.status == AccountStatus.ACTIVE.value:
+            continue
+        verb = "send" if role == "sending" else "receive"
+        error = AccountClosed if account.status == AccountStatus.CLOSED.value else AccountFrozen
+        raise error(
+            f"The {role} account is {account.status} and can no longer {verb} money; "
+            "reject the transfer instead."
+        )
 
 
 def _lock_user(session: Session, user_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from banking import ledger
+from banking.admin import account_actions
 from banking.extensions import db
 from banking.models import JournalTransaction
 from tests.admin_support import (
@@ -153,6 +154,29 @@ def test_approving_a_held_transfer_moves_the_money(app, client):
     assert txn.decided_by_id == admin.id
     assert len(audit_rows(app, "admin.review.approve")) == 1
     assert f"#{txn_id}<" not in client.get("/admin/reviews").get_data(as_text=True)
+
+
+def test_approving_is_refused_when_the_sender_was_frozen_after_the_hold(app, client):
+    admin = admin_client(app, client)
+    alice = make_customer(app, "Alice Able", balance="500.00")
+    bob = make_customer(app, "Bob Baker")
+    txn_id = held_transfer(app, alice, bob, 30_000)
+    with app.app_context():
+        account_actions.freeze_account(
+            db.session, alice.account_id, actor_id=admin.id, reason="fraud report"
+        )
+        db.session.remove()
+
+    page = confirm_action(client, f"/admin/reviews/{txn_id}/approve", {"reason": "verified"})
+
+    assert "sending account is frozen" in page.get_data(as_text=True)
+    assert state(app, alice.account_id) == (50_000, 20_000)
+    assert state(app, bob.account_id) == (0, 0)
+    assert transaction(app, txn_id).status == "pending"
+    assert audit_rows(app, "admin.review.approve") == []
+    rejected = confirm_action(client, f"/admin/reviews/{txn_id}/reject", {"reason": "frozen"})
+    assert "was rejected" in rejected.get_data(as_text=True)
+    assert state(app, alice.account_id) == (50_000, 50_000)
 
 
 def test_rejecting_a_held_transfer_releases_the_money(app, client):

@@ -257,6 +257,28 @@ def test_approving_to_a_frozen_account_is_refused_and_the_hold_stays(app, alice,
     assert state(app, alice.account_id) == (10000, 10000)
 
 
+@pytest.mark.parametrize(
+    ("status", "error"), [("frozen", ledger.AccountFrozen), ("closed", ledger.AccountClosed)]
+)
+def test_approving_when_the_sender_was_frozen_or_closed_since_is_refused(
+    app, alice, bob, admin, status, error
+):
+    held = send(app, alice.account_id, bob.account_id, 6000, limits=REVIEW)
+    set_status(app, alice.account_id, status)
+
+    with pytest.raises(error, match="sending account"):
+        call(app, ledger.approve_hold, held.transaction_id, admin_id=admin.id, reason="ok")
+
+    assert hold_state(app, held.transaction_id) == ("pending", True, None)
+    assert state(app, alice.account_id) == (10000, 4000)
+    assert state(app, bob.account_id) == (0, 0)
+    assert count_transactions(app, status="posted", kind="transfer") == 0
+    # Rejecting stays allowed: it only gives the reservation back.
+    call(app, ledger.reject_hold, held.transaction_id, admin_id=admin.id, reason="frozen")
+    assert state(app, alice.account_id) == (10000, 10000)
+    assert verify(app).ok
+
+
 def test_expired_holds_are_released(app, alice, bob):
     held = send(app, alice.account_id, bob.account_id, 6000, limits=REVIEW)
     fresh = send(
