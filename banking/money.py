@@ -18,6 +18,10 @@ MINOR_UNITS = 100  # every supported currency has two decimal places
 # Ten billion in major units: far beyond any real customer amount, far inside BigInteger.
 MAX_AMOUNT_MINOR = 10_000_000_000 * MINOR_UNITS
 _PLAIN_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,2})?$")
+# Commas only as thousands separators: a first group of 1-3 digits (not starting with 0),
+# then groups of exactly three, then optional cents after a dot.
+_GROUPED_AMOUNT = re.compile(r"^[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r",\d{1,2}$")
 
 
 class InvalidAmount(ValueError):
@@ -29,8 +33,13 @@ class InvalidAmount(ValueError):
 
 
 def parse_amount(text: str | None, *, max_minor: int = MAX_AMOUNT_MINOR) -> int:
-    """Turn "1,234.50" into 123450; refuse anything a careful teller would refuse."""
-    raw = (text or "").strip().replace(",", "")
+    """Turn "1,234.50" into 123450; refuse anything a careful teller would refuse.
+
+    A comma is accepted only where it separates thousands ("1,234.56", "12,345"). Many
+    people write cents after a comma ("1,50"); dropping every comma would turn that into
+    150.00 (a hundred times what they meant), so anything else with a comma is refused.
+    """
+    raw = _without_thousands_separators((text or "").strip())
     if not raw:
         raise InvalidAmount("Enter an amount.")
     if raw.startswith(("-", "+")):
@@ -49,6 +58,17 @@ def parse_amount(text: str | None, *, max_minor: int = MAX_AMOUNT_MINOR) -> int:
     if minor > max_minor:
         raise InvalidAmount(f"The amount can be at most {format_plain(max_minor)}.")
     return minor
+
+
+def _without_thousands_separators(raw: str) -> str:
+    """`raw` with its grouping commas removed, or InvalidAmount if a comma is misplaced."""
+    if "," not in raw:
+        return raw
+    if not _GROUPED_AMOUNT.match(raw):
+        if _DECIMAL_COMMA.search(raw):
+            raise InvalidAmount("Use a dot for cents, e.g. 1.50 (not 1,50).")
+        raise InvalidAmount("Use commas only between thousands, e.g. 1,234.56.")
+    return raw.replace(",", "")
 
 
 def to_decimal(minor: int) -> Decimal:

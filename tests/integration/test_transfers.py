@@ -101,7 +101,22 @@ def test_transfer_writes_an_audit_row_for_the_transaction(app, client, jane, joh
 
 @pytest.mark.parametrize(
     "amount",
-    ["-5", "0", "1e3", "0.001", "99999999999999", "", "١٢٣", "abc", "12.", " ", "5,00.1.2"],
+    [
+        "-5",
+        "0",
+        "1e3",
+        "0.001",
+        "99999999999999",
+        "",
+        "١٢٣",
+        "abc",
+        "12.",
+        " ",
+        "5,00.1.2",
+        "1,50",
+        "0,01",
+        "1,2345",
+    ],
 )
 def test_bad_amount_is_a_field_error_and_moves_nothing(app, client, jane, john, amount):
     attempt = start_payment(client, jane, john, amount)
@@ -109,6 +124,16 @@ def test_bad_amount_is_a_field_error_and_moves_nothing(app, client, jane, john, 
     assert attempt.entry.status_code == 400
     assert 'class="field-error" id="amount-error"' in page(attempt.entry)
     assert balance_of(app, jane.account_id) == 100000
+    assert count_transactions(app) == 0
+
+
+def test_a_decimal_comma_asks_for_a_dot_instead_of_sending_a_hundred_times_more(
+    app, client, jane, john
+):
+    attempt = start_payment(client, jane, john, "1,50")
+
+    assert attempt.entry.status_code == 400
+    assert "Use a dot for cents" in page(attempt.entry)
     assert count_transactions(app) == 0
 
 

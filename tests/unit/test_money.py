@@ -26,6 +26,9 @@ from banking.money import (
         ("0.01", 1),
         (" 7 ", 700),
         ("1,234.56", 123456),
+        ("12,345", 1234500),
+        ("1,234,567.8", 123456780),
+        ("999,999.99", 99999999),
         ("10000000000", MAX_AMOUNT_MINOR),
     ],
 )
@@ -64,6 +67,26 @@ def test_odd_amounts_are_refused_with_a_message(text):
     with pytest.raises(InvalidAmount) as caught:
         parse_amount(text)
     assert caught.value.message
+
+
+@pytest.mark.parametrize("text", ["1,50", "0,01", "1,5", "1.234,56", "12,34"])
+def test_a_comma_before_cents_asks_for_a_dot(text):
+    with pytest.raises(InvalidAmount, match="Use a dot for cents"):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["1,2345", "12,34,567", "0,001", "1,,234", ",123", "1,234,", "1234,567", "1,234.5,6"]
+)
+def test_a_comma_that_does_not_separate_thousands_is_refused(text):
+    with pytest.raises(InvalidAmount) as caught:
+        parse_amount(text)
+    assert "comma" in caught.value.message or "dot" in caught.value.message
+
+
+def test_grouped_amount_with_three_decimals_explains_the_rule():
+    with pytest.raises(InvalidAmount, match="two decimal places"):
+        parse_amount("1,234.567")
 
 
 def test_three_decimal_places_explain_the_rule():
