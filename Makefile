@@ -5,7 +5,9 @@
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
-CHROMIUM ?= /usr/bin/chromium
+# Exported for tests/e2e/conftest.py, which launches this same binary (E2E_CHROMIUM is
+# the older name, still honoured).
+CHROMIUM ?= $(or $(E2E_CHROMIUM),/usr/bin/chromium)
 PYTEST_ARGS ?=
 
 VENV := .venv

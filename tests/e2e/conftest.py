@@ -25,7 +25,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_path(environ) -> str:
+    """The browser binary: CHROMIUM, as the Makefile and .ci/run export it (so `make test`
+    checks the same file the tests launch); the older E2E_CHROMIUM name when it is unset."""
+    return environ.get("CHROMIUM") or environ.get("E2E_CHROMIUM") or DEFAULT_CHROMIUM
+
+
+CHROMIUM = chromium_path(os.environ)
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICE_TESTS") == "1"
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
