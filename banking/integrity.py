@@ -200,14 +200,26 @@ def _entries_match_headline(session: Session, limit: int) -> tuple[list[str], bo
 
 
 def _grand_total_is_zero(session: Session, limit: int) -> tuple[list[str], bool]:
-    """Money only moves inside the bank's books: all entries and all balances sum to zero."""
+    """Money only moves inside the bank's books: all entries, and each currency's balances
+    (customers' and that currency's system accounts together), sum to zero.
+
+    Per currency because a EUR surplus could otherwise hide a USD shortfall of the same
+    number of cents. Together with `account_balance` (balance = its entries) this also
+    proves each currency's entries sum to zero, without joining every entry to its account.
+    """
     messages = []
     entries_total = session.scalar(select(func.coalesce(func.sum(Entry.amount), 0)))
     if entries_total != 0:
         messages.append(f"all entries sum to {entries_total}, not 0")
-    balances_total = session.scalar(select(func.coalesce(func.sum(Account.balance), 0)))
-    if balances_total != 0:
-        messages.append(f"all account balances sum to {balances_total}, not 0")
+    per_currency = session.execute(
+        select(Account.currency, func.sum(Account.balance))
+        .group_by(Account.currency)
+        .having(func.sum(Account.balance) != 0)
+        .order_by(Account.currency)
+    ).all()
+    messages += [
+        f"{currency} account balances sum to {total}, not 0" for currency, total in per_currency
+    ]
     return messages, False
 
 

@@ -37,7 +37,7 @@ from banking.models import (
     User,
 )
 from banking.models.base import utcnow
-from banking.money import MAX_AMOUNT_MINOR, InvalidAmount
+from banking.money import MAX_AMOUNT_MINOR, SUPPORTED_CURRENCIES, InvalidAmount
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,11 @@ def post_adjustment(
         raise InvalidAmount("The amount must be a whole number of cents.")
     if amount == 0:
         raise InvalidAmount("The amount must not be zero.")
-    system_id = system_account_id(session, system_code)
+    currency = session.scalar(select(Account.currency).where(Account.id == account_id))
+    if currency is None:
+        raise AccountNotFound()
+    # The bank's side must be in the customer's currency, or the movement cannot balance.
+    system_id = system_account_id(session, system_code, currency)
     source, destination = (system_id, account_id) if amount > 0 else (account_id, system_id)
     movement = _Movement(
         kind=kind,
@@ -362,35 +366,49 @@ def expire_holds(session: Session, *, now: datetime | None = None) -> int:
 
 
 def ensure_system_accounts(session: Session, currency: str = "USD") -> dict[str, int]:
-    """Create the bank's own accounts if missing (idempotent); returns code -> id."""
+    """Create the bank's own accounts in every supported currency if missing (idempotent).
+
+    Returns code -> id of the accounts in `currency`, the one most callers post in. Every
+    currency gets its own set because a movement never crosses currencies: a EUR deposit
+    is balanced by the EUR external-cash account.
+    """
     from banking.account_numbers import new_account_number
 
     existing = {
-        code: account_id
-        for code, account_id in session.execute(
-            select(Account.system_code, Account.id).where(Account.system_code.is_not(None))
+        (code, account_currency): account_id
+        for code, account_currency, account_id in session.execute(
+            select(Account.system_code, Account.currency, Account.id).where(
+                Account.system_code.is_not(None)
+            )
         )
     }
-    for code, name in SYSTEM_ACCOUNTS.items():
-        if code not in existing:
+    for each in dict.fromkeys((currency, *SUPPORTED_CURRENCIES)):
+        for code, name in SYSTEM_ACCOUNTS.items():
+            if (code, each) in existing:
+                continue
             account = Account(
                 number=new_account_number(session),
                 kind=AccountKind.SYSTEM.value,
                 system_code=code,
-                currency=currency,
+                currency=each,
                 nickname=name,
             )
             session.add(account)
             session.flush()
-            existing[code] = account.id
+            existing[(code, each)] = account.id
     session.commit()
-    return existing
+    return {code: existing[(code, currency)] for code in SYSTEM_ACCOUNTS}
 
 
-def system_account_id(session: Session, code: str) -> int:
-    account_id = session.scalar(select(Account.id).where(Account.system_code == code))
+def system_account_id(session: Session, code: str, currency: str) -> int:
+    """The bank's `code` account in `currency` (each currency has its own set)."""
+    account_id = session.scalar(
+        select(Account.id).where(Account.system_code == code, Account.currency == currency)
+    )
     if account_id is None:
-        raise AccountNotFound(f"System account {code!r} is missing; run `flask db upgrade`.")
+        raise AccountNotFound(
+            f"System account {code!r} in {currency} is missing; run `flask db upgrade`."
+        )
     return account_id
 
 

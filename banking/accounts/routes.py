@@ -57,7 +57,7 @@ def _customer_dashboard():
 def open_account():
     form = OpenAccountForm()
     if request.method == "GET":
-        form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+        form.currency.data = services.default_currency()
     if form.validate_on_submit():
         try:
             account = services.open_customer_account(

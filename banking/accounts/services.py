@@ -7,6 +7,9 @@ transaction and commits (the commit event in `banking.caching` drops the cached 
 
 from __future__ import annotations
 
+import logging
+
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,8 +26,11 @@ from banking.models import (
     ScheduleStatus,
 )
 from banking.models.base import utcnow
+from banking.money import SUPPORTED_CURRENCIES
 
+log = logging.getLogger(__name__)
 MAX_OPEN_ACCOUNTS = 10  # a customer with more is almost certainly a script
+FALLBACK_CURRENCY = "USD"
 
 
 class AccountActionRefused(Exception):
@@ -34,6 +40,23 @@ class AccountActionRefused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def default_currency() -> str:
+    """The currency new customers' first account is opened in (config DEFAULT_CURRENCY).
+
+    Only a supported currency has the bank's system accounts behind it (deposits,
+    interest); a misconfigured value falls back to USD with a warning rather than
+    opening accounts no money could ever be paid into.
+    """
+    currency = str(current_app.config.get("DEFAULT_CURRENCY") or FALLBACK_CURRENCY).upper()
+    if currency not in SUPPORTED_CURRENCIES:
+        log.warning(
+            "DEFAULT_CURRENCY is not supported; using USD",
+            extra={"currency": currency[:8], "supported": ",".join(SUPPORTED_CURRENCIES)},
+        )
+        return FALLBACK_CURRENCY
+    return currency
 
 
 def open_account(

@@ -25,7 +25,8 @@ from banking.models import (
 )
 from banking.models.user import ROLE_CUSTOMER
 
-STATS_KEY = "admin:stats"
+# v2: the money figures became per currency; a new key so no process reads an old shape.
+STATS_KEY = "admin:stats:v2"
 CHART_DAYS = 14
 
 
@@ -37,12 +38,34 @@ class DayVolume:
 
 
 @dataclass
+class CurrencyBooks:
+    """Money held in one currency: customers' balances and the bank's system accounts.
+
+    Per currency because amounts in different currencies cannot be added: a sum of USD
+    and EUR cents means nothing, and could even hide one currency's imbalance behind
+    another's.
+    """
+
+    currency: str
+    customer_total: int
+    system_total: int
+
+    @property
+    def balances(self) -> bool:
+        """Customer money must be mirrored exactly by the system accounts of its currency."""
+        return self.customer_total == -self.system_total
+
+    @property
+    def difference(self) -> int:
+        return self.customer_total + self.system_total
+
+
+@dataclass
 class OverviewStats:
     computed_at: datetime
     customers: int
     accounts: int
-    customer_total: int
-    system_total: int
+    money: list[CurrencyBooks]
     transfers_24h: int
     volume_24h: int
     transfers_7d: int
@@ -54,8 +77,8 @@ class OverviewStats:
 
     @property
     def books_balance(self) -> bool:
-        """Customer money must be mirrored exactly by the bank's system accounts."""
-        return self.customer_total == -self.system_total
+        """Every currency's customer money is mirrored exactly by its system accounts."""
+        return all(books.balances for books in self.money)
 
     @property
     def age_seconds(self) -> int:
@@ -75,20 +98,14 @@ def forget_stats() -> None:
 def compute_stats(session: Session, now: datetime | None = None) -> OverviewStats:
     now = now or datetime.now(UTC)
     is_system = Account.kind == AccountKind.SYSTEM.value
-    customer_total, system_total = session.execute(
-        select(
-            func.coalesce(func.sum(Account.balance).filter(~is_system), 0),
-            func.coalesce(func.sum(Account.balance).filter(is_system), 0),
-        )
-    ).one()
+    money = money_by_currency(session)
     count_24h, volume_24h = _transfers_since(session, now - timedelta(hours=24))
     count_7d, volume_7d = _transfers_since(session, now - timedelta(days=7))
     stats = OverviewStats(
         computed_at=now,
         customers=_count(session, select(func.count(User.id)).where(User.role == ROLE_CUSTOMER)),
         accounts=_count(session, select(func.count(Account.id)).where(~is_system)),
-        customer_total=int(customer_total),
-        system_total=int(system_total),
+        money=money,
         transfers_24h=count_24h,
         volume_24h=volume_24h,
         transfers_7d=count_7d,
@@ -109,6 +126,30 @@ def compute_stats(session: Session, now: datetime | None = None) -> OverviewStat
         days=daily_volumes(session, now),
     )
     return stats
+
+
+def money_by_currency(session: Session) -> list[CurrencyBooks]:
+    """Customer and system totals per currency, skipping currencies nobody uses.
+
+    A currency whose system accounts were seeded but never used (no customer account,
+    all zero) says nothing, so it is left out of the overview.
+    """
+    is_system = Account.kind == AccountKind.SYSTEM.value
+    rows = session.execute(
+        select(
+            Account.currency,
+            func.coalesce(func.sum(Account.balance).filter(~is_system), 0),
+            func.coalesce(func.sum(Account.balance).filter(is_system), 0),
+            func.count(Account.id).filter(~is_system),
+        )
+        .group_by(Account.currency)
+        .order_by(Account.currency)
+    ).all()
+    return [
+        CurrencyBooks(currency, int(customer), int(system))
+        for currency, customer, system, customer_accounts in rows
+        if customer_accounts or customer or system
+    ]
 
 
 def _count(session: Session, query) -> int:

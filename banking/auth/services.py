@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking.accounts.services import open_account
+from banking.accounts.services import default_currency, open_account
 from banking.audit import record
 from banking.auth import events, lockout, two_factor
 from banking.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
@@ -114,7 +114,13 @@ def register_customer(session: Session, *, full_name: str, email: str, password:
     check_new_password(password, normalized)
     try:
         with session.begin_nested():
-            user = create_user(session, full_name=full_name, email=normalized, password=password)
+            user = create_user(
+                session,
+                full_name=full_name,
+                email=normalized,
+                password=password,
+                currency=default_currency(),
+            )
     except IntegrityError as exc:  # a concurrent sign-up took the address first
         raise EmailTaken(normalized) from exc
     events.record_own(events.SIGNUP, user.id, session=session)

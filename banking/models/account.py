@@ -38,13 +38,16 @@ class Account(db.Model):
         CheckConstraint("overdraft_limit >= 0", name="overdraft_non_negative"),
         CheckConstraint("kind IN ('checking', 'savings', 'system')", name="kind_valid"),
         CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status_valid"),
+        # One system account per role *and currency*: a EUR deposit must be balanced by a
+        # EUR external-cash account (the ledger never moves money across currencies).
+        UniqueConstraint("system_code", "currency", name="uq_accounts_system_code_currency"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default=AccountKind.CHECKING.value)
-    system_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    system_code: Mapped[str | None] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     nickname: Mapped[str] = mapped_column(String(60), default="")
     balance: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -100,7 +100,7 @@ def test_close_at_zero_balance(app, client):
 def test_system_accounts_cannot_be_frozen(app, client):
     admin_client(app, client)
     with app.app_context():
-        system_id = ledger.system_account_id(db.session, ledger.EXTERNAL_CASH)
+        system_id = ledger.system_account_id(db.session, ledger.EXTERNAL_CASH, "USD")
         db.session.remove()
     page = confirm_action(client, f"/admin/accounts/{system_id}/freeze", {"reason": "x"})
     assert "system accounts cannot be changed" in page.get_data(as_text=True)
@@ -125,7 +125,7 @@ def test_deposit_credits_the_account_from_external_cash(app, client):
         txn = db.session.scalars(
             db.select(JournalTransaction).where(JournalTransaction.kind == "deposit")
         ).one()
-        cash = ledger.system_account_id(db.session, ledger.EXTERNAL_CASH)
+        cash = ledger.system_account_id(db.session, ledger.EXTERNAL_CASH, "USD")
         assert txn.source_account_id == cash and txn.initiator_id == admin.id
         assert txn.memo == "teller"
         db.session.remove()
@@ -156,7 +156,9 @@ def test_correction_uses_the_suspense_account(app, client):
     adjust(client, customer.account_id, "credit", "2.00")
     assert balance_of(app, customer.account_id) == 10_150
     with app.app_context():
-        suspense = db.session.get(Account, ledger.system_account_id(db.session, ledger.SUSPENSE))
+        suspense = db.session.get(
+            Account, ledger.system_account_id(db.session, ledger.SUSPENSE, "USD")
+        )
         assert suspense.balance == -150
         db.session.remove()
 

@@ -70,7 +70,9 @@ def test_interest_comes_from_the_interest_expense_account(app, runner):
     runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
     with app.app_context():
         expense = db.session.scalar(
-            select(Account).where(Account.system_code == ledger.INTEREST_EXPENSE)
+            select(Account).where(
+                Account.system_code == ledger.INTEREST_EXPENSE, Account.currency == "USD"
+            )
         )
         txn = db.session.scalar(
             select(JournalTransaction).where(JournalTransaction.kind == "interest")

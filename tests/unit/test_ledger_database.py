@@ -212,6 +212,6 @@ def test_check_constraint_refuses_a_balance_below_the_overdraft_even_bypassing_t
 
 def test_system_accounts_may_go_negative(app, alice):
     with app.app_context():
-        cash = ledger.system_account_id(db.session, ledger.EXTERNAL_CASH)
+        cash = ledger.system_account_id(db.session, ledger.EXTERNAL_CASH, "USD")
         db.session.remove()
     assert state(app, cash)[0] == -10000  # external cash paid for Alice's deposit

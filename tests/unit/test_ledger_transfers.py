@@ -102,9 +102,11 @@ def test_ensure_system_accounts_is_idempotent(app):
         second = ledger.ensure_system_accounts(db.session)
         assert first == second
         assert set(first) == set(ledger.SYSTEM_ACCOUNTS)
-        assert ledger.system_account_id(db.session, ledger.SUSPENSE) == first[ledger.SUSPENSE]
+        assert (
+            ledger.system_account_id(db.session, ledger.SUSPENSE, "USD") == first[ledger.SUSPENSE]
+        )
         with pytest.raises(ledger.AccountNotFound):
-            ledger.system_account_id(db.session, "no_such_code")
+            ledger.system_account_id(db.session, "no_such_code", "USD")
         db.session.remove()
 
 
@@ -150,7 +152,7 @@ def test_customer_transfer_cannot_touch_a_system_account(app, alice, code):
     with app.app_context():
         from banking.extensions import db
 
-        system_id = ledger.system_account_id(db.session, code)
+        system_id = ledger.system_account_id(db.session, code, "USD")
         db.session.remove()
     with pytest.raises(ledger.AccountNotFound):
         send(app, alice.account_id, system_id, 100)
