@@ -149,7 +149,7 @@ def authenticate(session: Session, email: str, password: str) -> LoginOutcome:
     user = find_user_by_email(session, address)
     if user is None:
         verify_password(None, password)
-        locked = lockout.register_unknown_failure(address)
+        locked = lockout.register_unknown_failure(address, now)
         _login_failed(session, None, "unknown_email")
         return LoginOutcome(LoginStatus.LOCKED_OUT if locked else LoginStatus.INVALID)
     if lockout.is_locked_out(user, now):
@@ -170,20 +170,25 @@ def authenticate(session: Session, email: str, password: str) -> LoginOutcome:
 
 
 def _count_failure(session: Session, user: User, now, reason: str) -> LoginOutcome:
-    """One more consecutive failure (password or code); the threshold-th one locks."""
-    locked_now = lockout.register_failure(user, now)
+    """One more consecutive failure (password or code); the threshold-th one locks.
+
+    The lockout event is written once, by the failure that set the lock; a concurrent
+    failure past the threshold answers "locked" too, without a duplicate event.
+    """
+    failure = lockout.register_failure(user, now)
     if reason == "bad_second_factor":
         events.record_own(events.TWO_FACTOR_FAILED, user.id, success=False, session=session)
     else:
         _login_failed(session, user, reason)
-    if locked_now:
+    if failure.newly_locked:
         events.record_own(
             events.LOCKOUT,
             user.id,
             success=False,
-            details={"failures": user.failed_logins},
+            details={"failures": failure.count},
             session=session,
         )
+    if failure.locked:
         return LoginOutcome(LoginStatus.LOCKED_OUT)
     return LoginOutcome(LoginStatus.INVALID)
 

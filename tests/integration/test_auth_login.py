@@ -306,3 +306,50 @@ def test_rehashes_the_password_at_sign_in_when_parameters_change(app, client):
         stored = db.session.get(User, customer.id).password_hash
     assert stored != weak
     assert stored.startswith("$argon2id$")
+
+
+def travel(monkeypatch, minutes: int) -> None:
+    """Move the sign-in clock `minutes` ahead of the real one (lockout reads it from there)."""
+    from banking.auth import services
+
+    when = utcnow() + timedelta(minutes=minutes)
+    monkeypatch.setattr(services, "utcnow", lambda: when)
+
+
+def test_after_the_lockout_window_a_real_and_an_unknown_email_answer_alike(
+    app, client, monkeypatch
+):
+    """The lock end is fixed by the threshold-th failure for both, and probing during the
+    window does not push it back: after it, both answer "incorrect" again."""
+    app.config["LOGIN_RATE_LIMIT"] = "1000/minute"
+    customer = make_customer(app)
+    for _ in range(10):
+        login(client, customer.email, WRONG)
+        login(client, "ghost@example.com", WRONG)
+    travel(monkeypatch, minutes=10)  # still locked; these probes must not extend anything
+    for email in (customer.email, "ghost@example.com"):
+        assert "Too many failed attempts" in login(client, email, WRONG).get_data(as_text=True)
+    travel(monkeypatch, minutes=16)
+    known = login(client, customer.email, WRONG)
+    unknown = login(client, "ghost@example.com", WRONG)
+    assert known.status_code == unknown.status_code == 200
+    assert "The email or password is incorrect." in known.get_data(as_text=True)
+    assert "The email or password is incorrect." in unknown.get_data(as_text=True)
+
+
+def test_an_unknown_email_locks_again_only_after_a_fresh_run_of_failures(
+    app, client, monkeypatch
+):
+    """After the window, counting restarts from zero for an unknown email as for a real one."""
+    app.config["LOGIN_RATE_LIMIT"] = "1000/minute"
+    app.config["LOCKOUT_THRESHOLD"] = 3
+    customer = make_customer(app)
+    for _ in range(3):
+        login(client, customer.email, WRONG)
+        login(client, "ghost@example.com", WRONG)
+    travel(monkeypatch, minutes=16)
+    answers = {
+        email: ["Too many" in login(client, email, WRONG).get_data(as_text=True) for _ in range(3)]
+        for email in (customer.email, "ghost@example.com")
+    }
+    assert answers[customer.email] == answers["ghost@example.com"] == [False, False, True]
