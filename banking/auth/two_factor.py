@@ -6,6 +6,12 @@ shoulder or replayed from a log cannot be used again.
 
 Recovery codes carry 80 random bits, so a plain SHA-256 is enough to store them
 safely (nothing to brute-force); a slow password hash would only make sign-in slow.
+
+Spending a step or a recovery code is a conditional UPDATE whose row count says who
+won, never a read-compare-write in Python: two requests racing with the same code
+would both read "unused" and both sign in. On PostgreSQL the second UPDATE waits for
+the first transaction's row lock, re-checks its WHERE against the committed row, and
+matches nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from datetime import datetime
 
 import pyotp
 import segno
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from banking.models import RecoveryCode, User
 from banking.models.base import utcnow
@@ -61,9 +68,33 @@ def verify_totp(
     last = user.totp_last_counter if user.totp_last_counter is not None else -1
     for counter in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
         if counter > last and hmac.compare_digest(totp.generate_otp(counter), code):
-            user.totp_last_counter = counter
-            return True
+            return _claim_step(user, counter)
     return False
+
+
+def _claim_step(user: User, counter: int) -> bool:
+    """Record `counter` as the last accepted step, unless this or a later one already is.
+
+    The check the loop above made on the loaded row may be stale (a concurrent request
+    with the same code); the UPDATE's WHERE is the check that counts.
+    """
+    session = object_session(user)
+    if session is None or user.id is None:
+        user.totp_last_counter = counter  # not stored yet: nothing to race with
+        return True
+    claimed = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter),
+        )
+        .values(totp_last_counter=counter)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return False
+    set_committed_value(user, "totp_last_counter", counter)
+    return True
 
 
 def _hash_code(code: str) -> str:
@@ -97,9 +128,23 @@ def use_recovery_code(session: Session, user: User, code: str) -> bool:
     ).all()
     for row in unused:
         if hmac.compare_digest(row.code_hash, candidate):
-            row.used_at = utcnow()
-            return True
+            return _spend(session, row)
     return False
+
+
+def _spend(session: Session, row: RecoveryCode) -> bool:
+    """Mark the code used if it still is unused; False when a concurrent request won."""
+    now = utcnow()
+    spent = session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if spent != 1:
+        return False
+    set_committed_value(row, "used_at", now)
+    return True
 
 
 def remaining_recovery_codes(session: Session, user: User) -> int:
