@@ -25,10 +25,18 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from banking import ledger
-from banking.models import Account, AccountKind, AccountStatus, Entry, TransactionKind
+from banking import audit, ledger
+from banking.models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Entry,
+    JournalTransaction,
+    TransactionKind,
+)
 from banking.models.base import utcnow
 
+INTEREST_PAID = "interest.paid"  # audit action of one payment (actor: none, the system)
 BASIS_POINTS = 10_000
 MONTHS_PER_YEAR = 12
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -134,6 +142,7 @@ def accrue(
                 memo=f"Interest for {period} at {percent}% a year",
                 kind=TransactionKind.INTEREST.value,
                 system_code=ledger.INTEREST_EXPENSE,
+                on_posted=_audit_paid(period, rate_bp),
                 max_retries=max_retries,
             )
         except ledger.LedgerError as exc:
@@ -145,3 +154,27 @@ def accrue(
             report.paid += 1
             report.total_paid += amount
     return report
+
+
+def _audit_paid(period: Period, rate_bp: int) -> ledger.Hook:
+    """The audit hook of one payment: written in the payment's own database transaction,
+    so money the bank paid out always has its row in the trail (and a replay, which posts
+    nothing, writes none)."""
+
+    def on_posted(session: Session, txn: JournalTransaction) -> None:
+        audit.record(
+            INTEREST_PAID,
+            actor_id=None,
+            target_type="transaction",
+            target_id=txn.id,
+            success=True,
+            details={
+                "account_id": txn.destination_account_id,
+                "amount": txn.amount,
+                "period": str(period),
+                "rate_bp": rate_bp,
+            },
+            session=session,
+        )
+
+    return on_posted

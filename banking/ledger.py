@@ -348,8 +348,14 @@ def reject_hold(
     )
 
 
-def expire_holds(session: Session, *, now: datetime | None = None) -> int:
-    """Release every hold past its expiry; returns how many were released."""
+def expire_holds(
+    session: Session, *, now: datetime | None = None, on_expired: Hook | None = None
+) -> int:
+    """Release every hold past its expiry; returns how many were released.
+
+    `on_expired` runs inside each release's own database transaction, like `on_posted`
+    elsewhere, so the audit row of an expiry commits with it or not at all.
+    """
     now = now or utcnow()
     ids = session.scalars(
         select(Hold.transaction_id).where(Hold.active.is_(True), Hold.expires_at <= now)
@@ -358,7 +364,9 @@ def expire_holds(session: Session, *, now: datetime | None = None) -> int:
     released = 0
     for transaction_id in ids:
         try:
-            reject_hold(session, transaction_id, admin_id=None, reason="expired")
+            reject_hold(
+                session, transaction_id, admin_id=None, reason="expired", on_posted=on_expired
+            )
             released += 1
         except NotPending:
             continue

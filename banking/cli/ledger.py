@@ -7,10 +7,12 @@ import json
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
-from banking import ledger
+from banking import audit, ledger
 from banking.extensions import db
 from banking.integrity import verify_ledger
+from banking.models import JournalTransaction
 
 ledger_cli = AppGroup("ledger", help="Check and maintain the double-entry ledger.")
 
@@ -30,10 +32,33 @@ def verify_command(as_json: bool, deep: bool, limit: int) -> None:
         raise SystemExit(1)
 
 
+HOLD_EXPIRED = "transfer.hold_expired"
+
+
+def audit_hold_expired(session: Session, txn: JournalTransaction) -> None:
+    """The audit row of one expiry: money the customer reserved is theirs again, and no
+    person decided it (actor none), so the trail must say the clock did."""
+    audit.record(
+        HOLD_EXPIRED,
+        actor_id=None,
+        target_type="transaction",
+        target_id=txn.id,
+        success=True,
+        details={
+            "amount": txn.amount,
+            "account_id": txn.source_account_id,
+            "status": txn.status,
+            "via": "cli",
+        },
+        session=session,
+    )
+
+
 @ledger_cli.command("expire-holds")
 def expire_holds_command() -> None:
-    """Release every hold past its expiry (run it from cron, e.g. hourly)."""
-    released = ledger.expire_holds(db.session)
+    """Release every hold past its expiry (run it from cron, e.g. hourly); each release is
+    audited as transfer.hold_expired."""
+    released = ledger.expire_holds(db.session, on_expired=audit_hold_expired)
     click.echo(f"Released {released} expired hold(s).")
 
 

@@ -97,6 +97,36 @@ def test_running_twice_pays_once(app, runner):
     assert balance_of(app, savings) == 2_400_000 + 3000
 
 
+def test_each_interest_payment_writes_one_system_audit_row(app, runner):
+    from tests.admin_support import audit_rows
+
+    alice = make_customer(app, "Alice Able")
+    savings = open_savings(app, alice.id)
+    deposit_at(app, savings, 2_400_000, IN_LAST_MONTH)
+
+    runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
+    runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])  # a replay: no new row
+
+    ((account_id, amount),) = interest_transactions(app)
+    (row,) = audit_rows(app, "interest.paid")
+    assert row.actor_id is None and row.success is True
+    assert row.target_type == "transaction"
+    assert row.details == {
+        "account_id": savings,
+        "amount": 3000,
+        "period": LAST_MONTH,
+        "rate_bp": app.config["SAVINGS_ANNUAL_RATE_BP"],
+    }
+    with app.app_context():
+        txn = db.session.get(JournalTransaction, int(row.target_id))
+        assert (txn.kind, txn.destination_account_id, txn.amount) == (
+            "interest",
+            account_id,
+            amount,
+        )
+        db.session.remove()
+
+
 def test_checking_accounts_earn_no_interest(app, runner):
     alice = make_customer(app, "Alice Able")
     deposit_at(app, alice.account_id, 1_200_000, IN_LAST_MONTH)

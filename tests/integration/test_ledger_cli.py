@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from banking import ledger
 from banking.models.base import utcnow
+from tests.admin_support import audit_rows
 from tests.builders import make_customer
 from tests.ledger_support import execute, send, state
 
@@ -93,3 +94,27 @@ def test_expire_holds_releases_only_holds_past_their_expiry(app, runner):
     again = runner.invoke(args=["ledger", "expire-holds"])
     assert "Released 0 expired hold(s)." in again.output
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+
+
+def test_expire_holds_writes_one_system_audit_row_per_released_hold(app, runner):
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    bob = make_customer(app, "Bob Baker")
+    limits = ledger.Limits(review_threshold=1000)
+    due = send(app, alice.account_id, bob.account_id, 3000, limits=limits)
+    send(app, alice.account_id, bob.account_id, 2000, limits=limits)
+    execute(
+        app,
+        "UPDATE holds SET expires_at = :when WHERE transaction_id = :id",
+        when=utcnow() - timedelta(hours=1),
+        id=due.transaction_id,
+    )
+
+    runner.invoke(args=["ledger", "expire-holds"])
+    runner.invoke(args=["ledger", "expire-holds"])
+
+    (row,) = audit_rows(app, "transfer.hold_expired")
+    assert row.actor_id is None and row.success is True
+    assert (row.target_type, row.target_id) == ("transaction", str(due.transaction_id))
+    assert row.details["amount"] == 3000
+    assert row.details["account_id"] == alice.account_id
+    assert row.details["status"] == "expired"

@@ -311,3 +311,34 @@ def test_expire_holds_with_a_later_clock_releases_everything_due(app, alice, bob
         db.session.remove()
     assert released == 2
     assert state(app, alice.account_id) == (10000, 10000)
+
+
+def test_expire_holds_runs_the_hook_inside_each_release(app, alice, bob):
+    held = send(app, alice.account_id, bob.account_id, 6000, limits=REVIEW)
+    seen = []
+
+    def hook(session, txn):
+        seen.append((txn.id, txn.status))
+
+    with app.app_context():
+        released = ledger.expire_holds(
+            db.session, now=utcnow() + timedelta(days=8), on_expired=hook
+        )
+        db.session.remove()
+
+    assert released == 1
+    assert seen == [(held.transaction_id, "expired")]
+
+
+def test_a_failing_expiry_hook_leaves_the_hold_in_place(app, alice, bob):
+    """The audit row and the release commit together or not at all."""
+    held = send(app, alice.account_id, bob.account_id, 6000, limits=REVIEW)
+
+    def broken_audit(session, txn):
+        raise RuntimeError("audit store down")
+
+    with app.app_context(), pytest.raises(RuntimeError):
+        ledger.expire_holds(db.session, now=utcnow() + timedelta(days=8), on_expired=broken_audit)
+
+    assert hold_state(app, held.transaction_id) == ("pending", True, None)
+    assert state(app, alice.account_id) == (10000, 4000)
