@@ -139,3 +139,42 @@ def test_reset_email_body_never_reaches_the_logs(app, client, caplog):
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert token not in logged
     assert NEW_PASSWORD not in logged
+
+
+def smtp_down(app, monkeypatch) -> None:
+    """Staging's mail backend, with the SMTP server refusing connections."""
+    from banking.services import email as email_module
+
+    def refuse(*_args, **_kwargs):
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    app.config["MAIL_BACKEND"] = "smtp"
+    monkeypatch.setattr(email_module.smtplib, "SMTP", refuse)
+
+
+def test_forgot_password_answers_the_same_when_the_mail_server_is_down(
+    app, client, monkeypatch, caplog
+):
+    customer = make_customer(app)
+    smtp_down(app, monkeypatch)
+    known = request_reset(client, customer.email)
+    unknown = request_reset(app.test_client(), "nobody@example.com")
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"] == "/auth/login"
+    assert "If an account uses that email" in client.get("/auth/login").get_data(as_text=True)
+    (failure,) = [r for r in caplog.records if r.getMessage() == "email not sent"]
+    assert failure.error_type == "ConnectionRefusedError"
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "/auth/reset/" not in logged and customer.email not in logged
+
+
+def test_a_reset_that_succeeded_is_not_an_error_when_the_confirmation_email_fails(
+    app, client, monkeypatch
+):
+    customer = make_customer(app)
+    request_reset(client, customer.email)
+    link = reset_link()
+    smtp_down(app, monkeypatch)
+    response = choose(client, link)
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
+    assert login(app.test_client(), customer.email, NEW_PASSWORD).status_code == 302
