@@ -13,6 +13,7 @@ import hashlib
 from flask import current_app, request, session
 from flask_limiter.util import get_remote_address
 
+from banking.auth.sessions import PENDING_USER
 from banking.extensions import limiter
 
 
@@ -29,13 +30,21 @@ def reset_limit() -> str:
 
 
 def account_key() -> str:
-    """The account a form names (email field), or the one half-way through two-factor."""
+    """The account a request is about: the one half-way through two-factor on the code
+    step, else the one a form names (email field), else the client IP.
+
+    On the code step the account comes only from the signed session (set by a correct
+    password), never from the form: a posted `email` is the attacker's to choose, and
+    changing it on every guess would give each guess a fresh bucket.
+    """
+    if request.endpoint == "auth.second_factor":
+        pending = session.get(PENDING_USER)
+        if pending:
+            return f"account-id:{pending}"
+        return "ip:" + (get_remote_address() or "")
     email = (request.form.get("email") or "").strip().lower()
     if email:
         return "account:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
-    pending = session.get("pending_2fa_user")
-    if pending:
-        return f"account-id:{pending}"
     return "ip:" + (get_remote_address() or "")
 
 

@@ -167,6 +167,23 @@ def test_two_factor_step_is_rate_limited(app, client):
     assert statuses[-1] == 429
 
 
+def test_two_factor_rate_limit_follows_the_pending_account_whatever_email_is_posted(app, client):
+    """An attacker past the password step can't reset the per-account bucket by posting a
+    different `email=` (and coming from a different address) with every guess."""
+    customer = make_customer(app)
+    enroll(app, client, customer)
+    other, _ = fresh_login(app, customer)
+    app.config["LOGIN_RATE_LIMIT"] = "2/minute"
+    statuses = []
+    for n in range(3):
+        other.environ_base["REMOTE_ADDR"] = f"10.0.1.{n + 1}"
+        response = submit(
+            other, "/auth/two-factor", {"code": "000000", "email": f"decoy{n}@example.com"}
+        )
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 429]
+
+
 def test_disabling_needs_the_password_and_a_code(app, client):
     customer = make_customer(app)
     secret, _ = enroll(app, client, customer)
