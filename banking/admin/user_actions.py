@@ -1,4 +1,4 @@
-"""Admin services on users: search, the detail view's data, lock, role, reset password/2FA.
+"""Admin services on users: search, the detail view's data, lock, demote, reset password/2FA.
 
 Each action re-reads the user under a row lock, refuses what makes no sense (locking
 yourself, demoting yourself), changes the row, writes the audit row, and commits both
@@ -131,18 +131,24 @@ def unlock_user(session: Session, user_id: int, *, actor_id: int, reason: str) -
     return user
 
 
-def set_role(session: Session, user_id: int, role: str, *, actor_id: int, reason: str) -> User:
-    if role not in (ROLE_CUSTOMER, ROLE_ADMIN):
-        raise AdminActionRefused("Choose a valid role.")
+def demote_admin(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
+    """Make another admin a customer again.
+
+    The web can only take the admin role away, never give it: administrators are made
+    on the server (`flask create-admin`, `flask users promote`), so a stolen admin
+    session cannot mint more admins. Demoting yourself is refused, which also means
+    the web can never remove the last admin (the one acting stays).
+    """
     if user_id == actor_id:
         raise AdminActionRefused("You cannot change your own role.")
     user = _locked_user(session, user_id)
-    if user.role == role:
-        raise AdminActionRefused(f"That user is already a {role}.")
-    previous = user.role
-    user.role = role
+    if user.role != ROLE_ADMIN:
+        raise AdminActionRefused("That user is not an admin.")
+    user.role = ROLE_CUSTOMER
     user.rotate_session_token()  # privileges changed: start from a fresh sign-in
-    _audit(session, "admin.user.role", actor_id, user, reason=reason, old=previous, new=role)
+    _audit(
+        session, "admin.user.role", actor_id, user, reason=reason, old=ROLE_ADMIN, new=ROLE_CUSTOMER
+    )
     session.commit()
     return user
 

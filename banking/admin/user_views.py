@@ -1,4 +1,4 @@
-"""Admin views on users: search, detail, lock/unlock, role, password reset, 2FA reset."""
+"""Admin views on users: search, detail, lock/unlock, demote, password reset, 2FA reset."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import render_template, request, url_for
 
 from banking.admin import bp, user_actions
 from banking.admin.flow import actor_id, confirm_flow
-from banking.admin.forms import ReasonForm, RoleForm, SearchForm
+from banking.admin.forms import ReasonForm, SearchForm
 from banking.extensions import db
 from banking.models import User
 
@@ -88,21 +88,16 @@ def unlock_user(user_id: int):
 
 @bp.route("/users/<int:user_id>/role", methods=["GET", "POST"])
 def change_role(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = RoleForm()
-    if request.method == "GET":
-        form.role.data = "customer" if user.is_admin else "admin"
-    return confirm_flow(
-        form,
-        title="Change role",
-        summary=_user_summary(user),
-        back_url=url_for("admin.user_detail", user_id=user_id),
+    """Take the admin role away (the only role change the web offers; see demote_admin)."""
+    return _user_action(
+        user_id,
+        title="Remove admin role",
+        service=user_actions.demote_admin,
+        done="is now a customer",
         danger=True,
-        perform=lambda: _done(
-            user_actions.set_role(
-                db.session, user_id, form.role.data, actor_id=actor_id(), reason=form.reason.data
-            ),
-            f"is now {form.role.data}",
+        notice=(
+            "The user becomes a customer and is signed out everywhere. Admins are created "
+            "only on the server (flask create-admin, flask users promote)."
         ),
     )
 

@@ -14,7 +14,8 @@ from tests.admin_support import (
     start_action,
     walk_pages,
 )
-from tests.builders import get_user, make_customer
+from tests.builders import get_user, make_admin, make_customer
+from tests.conftest import submit
 from tests.session_helpers import login_as
 
 
@@ -131,13 +132,36 @@ def test_admin_cannot_demote_themselves(app, client):
     assert get_user(app, admin.id).role == "admin"
 
 
-def test_admin_can_promote_a_customer(app, client):
+def test_the_web_cannot_make_anyone_an_admin(app, client):
+    """Admins are created only on the server (flask create-admin / flask users promote)."""
     admin_client(app, client)
     customer = make_customer(app)
-    confirm_action(client, f"/admin/users/{customer.id}/role", {"reason": "hired", "role": "admin"})
-    assert get_user(app, customer.id).role == "admin"
+    detail = client.get(f"/admin/users/{customer.id}").get_data(as_text=True)
+    assert f"/admin/users/{customer.id}/role" not in detail
+    form = client.get(f"/admin/users/{customer.id}/role").get_data(as_text=True)
+    assert 'value="admin"' not in form
+    page = confirm_action(
+        client, f"/admin/users/{customer.id}/role", {"reason": "hired", "role": "admin"}
+    )
+    assert "not an admin" in page.get_data(as_text=True)
+    url = f"/admin/users/{customer.id}"
+    assert submit(client, f"{url}/promote", {"reason": "x"}, form_url=url).status_code == 404
+    assert get_user(app, customer.id).role == "customer"
+    assert audit_rows(app, "admin.user.role") == []
+
+
+def test_admin_can_demote_another_admin(app, client):
+    admin_client(app, client)
+    other = make_admin(app, "Otto Other")
+    before = get_user(app, other.id).session_token
+    detail = client.get(f"/admin/users/{other.id}").get_data(as_text=True)
+    assert "Remove admin role" in detail
+    page = confirm_action(client, f"/admin/users/{other.id}/role", {"reason": "left the team"})
+    assert "is now a customer" in page.get_data(as_text=True)
+    demoted = get_user(app, other.id)
+    assert demoted.role == "customer" and demoted.session_token != before
     (row,) = audit_rows(app, "admin.user.role")
-    assert row.details["old"] == "customer" and row.details["new"] == "admin"
+    assert row.details["old"] == "admin" and row.details["new"] == "customer"
 
 
 def test_force_password_reset_emails_a_link_and_signs_the_user_out(app, client):
