@@ -1,10 +1,11 @@
-"""Outgoing email, chosen per environment: logged in development, kept in memory in
-tests, sent over SMTP in staging and production."""
+"""Outgoing email, chosen per environment: printed to stderr in development, kept in
+memory in tests, sent over SMTP in staging and production."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -31,10 +32,23 @@ def send_email(to: str, subject: str, body: str) -> None:
     elif backend == "smtp":
         _send_smtp(message)
     else:
-        # Development: the console is the mailbox. The body is printed to stderr, not the
-        # JSON log, because it may hold a one-time link that must never be in the logs.
-        log.info("email written to console", extra={"subject": subject})
-        print(f"\n--- email to {to}: {subject} ---\n{body}\n---\n", flush=True)  # noqa: T201
+        _write_to_console(message)
+
+
+def _write_to_console(message: Email) -> None:
+    """Development's mailbox: the terminal's stderr.
+
+    Not the JSON log, because the body may hold a one-time link that must never be in
+    the logs; and not stdout, because stdout carries only JSON log lines (whatever
+    collects them would choke on, or keep, the plain-text email). The log line says
+    where to look, without the body.
+    """
+    log.info("email written to stderr", extra={"subject": message.subject})
+    print(  # noqa: T201
+        f"\n--- email to {message.to}: {message.subject} ---\n{message.body}\n---\n",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _send_smtp(message: Email) -> None:

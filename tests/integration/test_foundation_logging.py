@@ -210,3 +210,20 @@ def test_exception_tracebacks_are_reduced_to_their_type(logs):
     assert "Traceback" not in text
     assert "from-an-exception-777" not in text
     assert lines[-1]["error_type"] == "ValueError"
+
+
+def test_development_emails_go_to_stderr_and_stdout_stays_json(app, client, capsys):
+    """The dev mailbox is the terminal, but stdout is for JSON log lines only: a reset
+    email (with its one-time link) printed there would corrupt the log stream."""
+    from tests.builders import make_customer
+    from tests.conftest import submit
+
+    app.config["MAIL_BACKEND"] = "log"
+    customer = make_customer(app)
+    capsys.readouterr()
+    submit(client, "/auth/forgot", {"email": customer.email})
+    out, err = capsys.readouterr()
+    assert "/auth/reset/" in err
+    assert "/auth/reset/" not in out
+    for line in filter(None, out.splitlines()):
+        json.loads(line)
