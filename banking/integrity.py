@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from banking.models import (
     Account,
     AccountKind,
+    AccountStatus,
     Entry,
     Hold,
     JournalTransaction,
@@ -28,6 +29,7 @@ POSTED = TransactionStatus.POSTED.value
 PENDING = TransactionStatus.PENDING.value
 KNOWN_STATUSES = [status.value for status in TransactionStatus]
 SYSTEM = AccountKind.SYSTEM.value
+CLOSED = AccountStatus.CLOSED.value
 REVERSAL = TransactionKind.REVERSAL.value
 
 
@@ -99,6 +101,7 @@ def verify_ledger(session: Session, *, limit: int = 50, deep: bool = False) -> I
         ("overdraft", _within_overdraft),
         ("reversal", _reversals),
         ("hold", _holds),
+        ("closed_account", _closed_accounts),
         ("currency", _currencies),
     ]
     if deep:
@@ -410,6 +413,40 @@ def _holds(session: Session, limit: int) -> tuple[list[str], bool]:
     rows, more_unheld = _rows(session, unheld, limit)
     messages += [f"pending transaction #{txn_id} has no active hold" for (txn_id,) in rows]
     return messages, more or more_unheld
+
+
+def _closed_accounts(session: Session, limit: int) -> tuple[list[str], bool]:
+    """A closed account holds no money and reserves none: its owner can no longer move it.
+
+    Closing is refused while money or a hold remains, under the row lock; a breach here
+    means a close raced a posting, or someone changed a status behind the ledger's back.
+    """
+    held = (
+        select(Hold.account_id.label("account_id"), func.count(Hold.id).label("n"))
+        .where(Hold.active.is_(True))
+        .group_by(Hold.account_id)
+        .subquery()
+    )
+    holds = func.coalesce(held.c.n, 0)
+    query = (
+        select(Account.id, Account.balance, Account.available_balance, holds)
+        .outerjoin(held, held.c.account_id == Account.id)
+        .where(
+            Account.status == CLOSED,
+            or_(Account.balance != 0, Account.available_balance != 0, holds > 0),
+        )
+        .order_by(Account.id)
+    )
+    rows, more = _rows(session, query, limit)
+    messages = []
+    for account_id, balance, available, hold_count in rows:
+        problems = []
+        if balance != 0 or available != 0:
+            problems.append(f"balance {balance} / available {available}")
+        if hold_count:
+            problems.append(f"{hold_count} active hold(s)")
+        messages.append(f"closed account #{account_id} still has " + " and ".join(problems))
+    return messages, more
 
 
 def _currencies(session: Session, limit: int) -> tuple[list[str], bool]:

@@ -12,6 +12,7 @@ domain errors back. Deadlocks and serialization failures are retried with jitter
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import random
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -40,6 +42,7 @@ from banking.models.base import utcnow
 from banking.money import MAX_AMOUNT_MINOR, SUPPORTED_CURRENCIES, InvalidAmount
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXTERNAL_CASH = "external_cash"  # money entering or leaving the bank (deposits, withdrawals)
 INTEREST_EXPENSE = "interest_expense"
@@ -126,6 +129,24 @@ class NotPending(LedgerError):
 
 class RetriesExhausted(LedgerError):
     message = "The bank is busy right now; nothing was moved. Please try again."
+
+
+class CloseBlocker(enum.StrEnum):
+    """Why an account cannot close yet (callers phrase it for their own readers)."""
+
+    ALREADY_CLOSED = "already_closed"
+    FROZEN = "frozen"  # only when the caller does not allow closing a frozen account
+    BALANCE = "balance"  # balance or available balance not exactly zero
+    PENDING_OUT = "pending_out"  # a transfer from it awaits review (money reserved)
+    PENDING_IN = "pending_in"  # a transfer to it awaits review (money may still arrive)
+
+
+class AccountNotClosable(LedgerError):
+    message = "This account cannot be closed yet."
+
+    def __init__(self, blockers: list[CloseBlocker]) -> None:
+        super().__init__()
+        self.blockers = tuple(blockers)
 
 
 # Results and settings -----------------------------------------------------------------
@@ -418,6 +439,91 @@ def system_account_id(session: Session, code: str, currency: str) -> int:
             f"System account {code!r} in {currency} is missing; run `flask db upgrade`."
         )
     return account_id
+
+
+def close_blockers(
+    session: Session, account: Account, *, allow_frozen: bool = False
+) -> list[CloseBlocker]:
+    """Everything that keeps `account` from closing; empty when it can close.
+
+    Read as is: to *decide*, call it on a row locked by `close_account`. Admin pages also
+    call it unlocked to show why the Close button is missing.
+    """
+    blockers = []
+    if account.status == AccountStatus.CLOSED.value:
+        blockers.append(CloseBlocker.ALREADY_CLOSED)
+    if account.status == AccountStatus.FROZEN.value and not allow_frozen:
+        blockers.append(CloseBlocker.FROZEN)
+    if account.balance != 0 or account.available_balance != 0:
+        blockers.append(CloseBlocker.BALANCE)
+    pending = JournalTransaction.status == TransactionStatus.PENDING.value
+    held_out = session.scalar(
+        select(Hold.id).where(Hold.account_id == account.id, Hold.active.is_(True)).limit(1)
+    )
+    pending_out = session.scalar(
+        select(JournalTransaction.id)
+        .where(pending, JournalTransaction.source_account_id == account.id)
+        .limit(1)
+    )
+    if held_out is not None or pending_out is not None:
+        blockers.append(CloseBlocker.PENDING_OUT)
+    pending_in = session.scalar(
+        select(JournalTransaction.id)
+        .where(pending, JournalTransaction.destination_account_id == account.id)
+        .limit(1)
+    )
+    if pending_in is not None:
+        blockers.append(CloseBlocker.PENDING_IN)
+    return blockers
+
+
+AccountHook = Callable[[Session, Account], None]
+
+
+def close_account(
+    session: Session,
+    account_id: int,
+    *,
+    owner_id: int | None = None,
+    allow_frozen: bool = False,
+    reason: str | None = None,
+    on_closed: AccountHook | None = None,
+    max_retries: int = 8,
+) -> Account:
+    """Close an account only if it holds no money and nothing is waiting to move through it.
+
+    The row is locked the way every posting locks it, and the checks run under that lock:
+    a transfer either committed before (the balance is no longer zero: refused) or waits
+    and then finds the account closed. Checking an unlocked read and then closing would
+    let a transfer commit in between and leave a closed account holding money.
+    `owner_id` scopes the account to one customer (anything else is AccountNotFound);
+    `on_closed` runs in the same database transaction (the audit row). Commits.
+    """
+
+    def attempt() -> Account:
+        try:
+            account = _lock_accounts(session, [account_id]).get(account_id)
+            if account is None or account.is_system:
+                raise AccountNotFound()
+            if owner_id is not None and account.owner_id != owner_id:
+                raise AccountNotFound()
+            blockers = close_blockers(session, account, allow_frozen=allow_frozen)
+            if blockers:
+                raise AccountNotClosable(blockers)
+            account.status = AccountStatus.CLOSED.value
+            account.closed_at = utcnow()
+            if reason is not None:
+                account.status_reason = reason[:200]
+            session.flush()
+            if on_closed:
+                on_closed(session, account)
+            session.commit()
+            return account
+        except BaseException:
+            session.rollback()
+            raise
+
+    return _with_retries(session, attempt, max_retries)
 
 
 def spent_last_24h(session: Session, user_id: int, now: datetime | None = None) -> int:
@@ -744,7 +850,7 @@ def _is_retryable(exc: DBAPIError) -> bool:
 retry_counter = {"retries": 0}  # read by benchmarks and the reliability report
 
 
-def _with_retries(session: Session, attempt: Callable[[], PostingResult], max_retries: int):
+def _with_retries(session: Session, attempt: Callable[[], T], max_retries: int) -> T:
     for number in range(max_retries + 1):
         try:
             return attempt()

@@ -14,18 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking import audit
+from banking import audit, ledger
 from banking.account_numbers import new_account_number
 from banking.models import (
     Account,
     AccountKind,
     AccountStatus,
-    Hold,
     Payee,
     ScheduledTransfer,
     ScheduleStatus,
 )
-from banking.models.base import utcnow
 from banking.money import SUPPORTED_CURRENCIES
 
 log = logging.getLogger(__name__)
@@ -118,23 +116,31 @@ def rename_account(session: Session, account: Account, nickname: str) -> None:
     _audit_and_commit(session, "account.renamed", account.owner_id, "account", account.id)
 
 
+# What the customer reads for each reason the ledger gives for not closing an account.
+CLOSE_REFUSALS = {
+    ledger.CloseBlocker.ALREADY_CLOSED: "That account is already closed.",
+    ledger.CloseBlocker.FROZEN: "A frozen account cannot be closed online. Please contact us.",
+    ledger.CloseBlocker.PENDING_OUT: (
+        "A transfer from this account is awaiting review; wait until it is decided."
+    ),
+    ledger.CloseBlocker.PENDING_IN: (
+        "A transfer to this account is awaiting review; wait until it is decided."
+    ),
+    ledger.CloseBlocker.BALANCE: (
+        "Only an account with a zero balance can be closed. Move the money out first."
+    ),
+}
+
+
 def close_account(session: Session, account: Account) -> None:
-    """Close an empty account; money, holds or schedules still attached must be dealt with first."""
-    if account.status == AccountStatus.CLOSED.value:
-        raise AccountActionRefused("That account is already closed.")
-    if account.status == AccountStatus.FROZEN.value:
-        raise AccountActionRefused("A frozen account cannot be closed online. Please contact us.")
-    active_hold = session.scalar(
-        select(Hold.id).where(Hold.account_id == account.id, Hold.active.is_(True)).limit(1)
-    )
-    if active_hold is not None:
-        raise AccountActionRefused(
-            "A transfer from this account is awaiting review; wait until it is decided."
-        )
-    if account.balance != 0 or account.available_balance != 0:
-        raise AccountActionRefused(
-            "Only an account with a zero balance can be closed. Move the money out first."
-        )
+    """Close an empty account; money, holds or schedules still attached must be dealt with first.
+
+    The balance and pending-transfer checks and the status change happen in
+    `ledger.close_account`, under the same row lock a transfer takes, so a transfer
+    cannot land between the check and the close. The schedules check stays here: it
+    is about the customer's standing instructions, not money under lock (a schedule
+    that still fires on a closed account is refused by the ledger anyway).
+    """
     schedule = session.scalar(
         select(ScheduledTransfer.id)
         .where(
@@ -146,13 +152,28 @@ def close_account(session: Session, account: Account) -> None:
         )
         .limit(1)
     )
-    if schedule is not None:
+    # Only for an active account: a closed or frozen one gets the ledger's reason instead.
+    if schedule is not None and account.status == AccountStatus.ACTIVE.value:
         raise AccountActionRefused(
             "This account has scheduled transfers; cancel them before closing it."
         )
-    account.status = AccountStatus.CLOSED.value
-    account.closed_at = utcnow()
-    _audit_and_commit(session, "account.closed", account.owner_id, "account", account.id)
+
+    def audit_closed(session: Session, closed: Account) -> None:
+        audit.record(
+            "account.closed",
+            actor_id=closed.owner_id,
+            target_type="account",
+            target_id=closed.id,
+            success=True,
+            session=session,
+        )
+
+    try:
+        ledger.close_account(session, account.id, owner_id=account.owner_id, on_closed=audit_closed)
+    except ledger.AccountNotClosable as exc:
+        # The most actionable reason first (the dict's order): a hold explains the balance.
+        message = next(text for code, text in CLOSE_REFUSALS.items() if code in exc.blockers)
+        raise AccountActionRefused(message) from exc
 
 
 def _audit_and_commit(

@@ -9,18 +9,10 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from banking import audit
+from banking import audit, ledger
 from banking.admin.errors import AdminActionRefused
 from banking.admin.pagination import Page, paginate
-from banking.models import (
-    Account,
-    AccountStatus,
-    Hold,
-    JournalTransaction,
-    TransactionStatus,
-    User,
-)
-from banking.models.base import utcnow
+from banking.models import Account, AccountStatus, User
 
 
 def search_accounts(session: Session, text: str | None, cursor: str | None) -> Page:
@@ -57,7 +49,7 @@ def _locked_account(session: Session, account_id: int) -> Account:
     return account
 
 
-def _finish(session: Session, action: str, actor_id: int, account: Account, **details) -> None:
+def _record(session: Session, action: str, actor_id: int, account: Account, **details) -> None:
     audit.record(
         action,
         actor_id=actor_id,
@@ -67,6 +59,10 @@ def _finish(session: Session, action: str, actor_id: int, account: Account, **de
         details={"number": account.masked_number, **details},
         session=session,
     )
+
+
+def _finish(session: Session, action: str, actor_id: int, account: Account, **details) -> None:
+    _record(session, action, actor_id, account, **details)
     session.commit()
 
 
@@ -92,37 +88,42 @@ def unfreeze_account(session: Session, account_id: int, *, actor_id: int, reason
     return account
 
 
+# How the admin pages phrase each reason the ledger gives for not closing an account.
+CLOSE_PROBLEMS = {
+    ledger.CloseBlocker.ALREADY_CLOSED: "The account is already closed.",
+    ledger.CloseBlocker.FROZEN: "The account is frozen.",
+    ledger.CloseBlocker.BALANCE: "The balance must be exactly zero.",
+    ledger.CloseBlocker.PENDING_OUT: "A transfer from this account is awaiting review; decide it.",
+    ledger.CloseBlocker.PENDING_IN: "A transfer to this account is awaiting review; decide it.",
+}
+
+
 def close_blockers(session: Session, account: Account) -> list[str]:
-    """Why the account cannot be closed yet (empty: it can)."""
-    problems = []
-    if account.status == AccountStatus.CLOSED.value:
-        problems.append("The account is already closed.")
-    if account.balance != 0 or account.available_balance != 0:
-        problems.append("The balance must be exactly zero.")
-    active_holds = session.scalar(
-        select(func.count(Hold.id)).where(Hold.account_id == account.id, Hold.active.is_(True))
-    )
-    pending_in = session.scalar(
-        select(func.count(JournalTransaction.id)).where(
-            JournalTransaction.status == TransactionStatus.PENDING.value,
-            or_(
-                JournalTransaction.source_account_id == account.id,
-                JournalTransaction.destination_account_id == account.id,
-            ),
-        )
-    )
-    if active_holds or pending_in:
-        problems.append("Transfers awaiting review involve this account; decide them first.")
-    return problems
+    """Why the account cannot be closed yet (empty: it can), for the account page.
+
+    An unlocked read, only to decide whether to offer the Close button; the close itself
+    re-checks under the row lock (`ledger.close_account`).
+    """
+    blockers = ledger.close_blockers(session, account, allow_frozen=True)
+    return [CLOSE_PROBLEMS[blocker] for blocker in blockers]
 
 
 def close_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:
-    account = _locked_account(session, account_id)
-    problems = close_blockers(session, account)
-    if problems:
-        raise AdminActionRefused(" ".join(problems))
-    account.status = AccountStatus.CLOSED.value
-    account.status_reason = reason
-    account.closed_at = utcnow()
-    _finish(session, "admin.account.close", actor_id, account, reason=reason)
-    return account
+    """Close an account for good (a frozen one too), through the ledger's locked close."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise AdminActionRefused("That account no longer exists.")
+    if account.is_system:  # never changes, so an unlocked read is enough to refuse
+        raise AdminActionRefused("The bank's system accounts cannot be changed here.")
+
+    def audit_closed(session: Session, closed: Account) -> None:
+        _record(session, "admin.account.close", actor_id, closed, reason=reason)
+
+    try:
+        return ledger.close_account(
+            session, account_id, allow_frozen=True, reason=reason, on_closed=audit_closed
+        )
+    except ledger.AccountNotClosable as exc:
+        raise AdminActionRefused(
+            " ".join(CLOSE_PROBLEMS[blocker] for blocker in exc.blockers)
+        ) from exc

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from banking import audit, ledger
 from banking.extensions import db
 from banking.models import Account, AuditEvent
 from tests.builders import fund, make_customer
 from tests.conftest import submit
+from tests.ledger_support import send, verify
 from tests.session_helpers import login_as
 from tests.transfer_helpers import add_account, own_transfer, set_status
 
@@ -132,6 +136,83 @@ def test_account_with_a_pending_hold_cannot_be_closed(app, client, jane):
 
     assert response.status_code == 400
     assert "awaiting review" in response.get_data(as_text=True)
+
+
+def test_account_with_an_incoming_transfer_awaiting_review_cannot_be_closed(app, client, jane):
+    """Money may still arrive; the admin close already refused this, now both do."""
+    john = make_customer(app, "John Smith", balance="100.00")
+    send(
+        app,
+        john.account_id,
+        jane.account_id,
+        6_000,
+        owner_id=john.id,
+        limits=ledger.Limits(review_threshold=1_000),
+    )
+
+    response = submit(
+        client,
+        f"/accounts/{jane.account_id}/close",
+        form_url=f"/accounts/{jane.account_id}/settings",
+    )
+
+    assert response.status_code == 400
+    assert "A transfer to this account is awaiting review" in response.get_data(as_text=True)
+    assert accounts_of(app, jane.id)[0].status == "active"
+
+
+def test_closing_an_account_is_audited_once(app, client, jane):
+    savings = add_account(app, jane.id)
+
+    submit(client, f"/accounts/{savings}/close", form_url=f"/accounts/{savings}/settings")
+
+    with app.app_context():
+        rows = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "account.closed")
+        ).all()
+        assert [(row.actor_id, row.target_id) for row in rows] == [(jane.id, str(savings))]
+        db.session.remove()
+
+
+def test_a_transfer_landing_during_a_close_never_leaves_a_closed_account_with_money(
+    app, client, jane, requires_postgres, monkeypatch
+):
+    """A payment to Jane arrives while her close is between its checks and its commit.
+
+    The close holds the account's row lock, so the payment waits and then finds the
+    account closed. (Checking an unlocked read let the payment commit in between and the
+    close then shut an account holding it.)
+    """
+    john = make_customer(app, "John Smith", balance="100.00")
+    savings = add_account(app, jane.id)
+    outcome: dict[str, object] = {}
+    arrived = threading.Event()
+    real_record = audit.record
+
+    def pay_in() -> None:
+        try:
+            outcome["payment"] = send(app, john.account_id, savings, 2_500, owner_id=john.id)
+        except ledger.LedgerError as exc:
+            outcome["payment"] = exc
+        finally:
+            arrived.set()
+
+    def record_with_a_payment_in_between(action, **kwargs):
+        if action == "account.closed" and "worker" not in outcome:
+            outcome["worker"] = threading.Thread(target=pay_in)
+            outcome["worker"].start()
+            arrived.wait(timeout=1.0)  # an unblocked payment has committed by now
+        return real_record(action, **kwargs)
+
+    monkeypatch.setattr(audit, "record", record_with_a_payment_in_between)
+
+    submit(client, f"/accounts/{savings}/close", form_url=f"/accounts/{savings}/settings")
+    outcome["worker"].join(timeout=10)
+
+    closed = accounts_of(app, jane.id)[1]
+    assert (closed.status, closed.balance) == ("closed", 0)
+    assert isinstance(outcome["payment"], ledger.AccountClosed)
+    assert verify(app).ok
 
 
 def test_frozen_account_cannot_be_closed_online(app, client, jane):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from banking import ledger
+from banking.admin import account_actions
 from banking.extensions import db
 from banking.models import Account, JournalTransaction
 from tests.admin_support import HIDDEN, admin_client, audit_rows, confirm_action, start_action
@@ -95,6 +96,43 @@ def test_close_at_zero_balance(app, client):
     closed = get_account(app, customer.account_id)
     assert closed.status == "closed" and closed.closed_at is not None
     assert len(audit_rows(app, "admin.account.close")) == 1
+
+
+def test_a_frozen_account_at_zero_can_be_closed_by_an_admin(app, client):
+    admin = admin_client(app, client)
+    customer = make_customer(app)
+    with app.app_context():
+        account_actions.freeze_account(
+            db.session, customer.account_id, actor_id=admin.id, reason="fraud"
+        )
+        db.session.remove()
+
+    page = confirm_action(
+        client, f"/admin/accounts/{customer.account_id}/close", {"reason": "fraud confirmed"}
+    )
+
+    assert "is closed" in page.get_data(as_text=True)
+    closed = get_account(app, customer.account_id)
+    assert (closed.status, closed.status_reason) == ("closed", "fraud confirmed")
+    (row,) = audit_rows(app, "admin.account.close")
+    assert row.actor_id == admin.id and row.details["reason"] == "fraud confirmed"
+
+
+def test_account_page_lists_why_it_cannot_close(app, client):
+    admin_client(app, client)
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    bob = make_customer(app, "Bob Baker", balance="1.00")
+    send(
+        app,
+        alice.account_id,
+        bob.account_id,
+        5_000,
+        owner_id=alice.id,
+        limits=ledger.Limits(review_threshold=1_000),
+    )
+    page = client.get(f"/admin/accounts/{bob.account_id}").get_data(as_text=True)
+    assert "The balance must be exactly zero." in page
+    assert "A transfer to this account is awaiting review" in page
 
 
 def test_system_accounts_cannot_be_frozen(app, client):

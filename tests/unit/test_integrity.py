@@ -85,6 +85,7 @@ def test_a_healthy_ledger_verifies_ok(app, books):
         "overdraft",
         "reversal",
         "hold",
+        "closed_account",
         "currency",
         "running_balance",
     }
@@ -152,6 +153,32 @@ def test_an_active_hold_on_a_posted_transaction_is_reported(app, books):
     )
     assert "hold" in checks_failing(report)
     assert f"transaction #{books['pending']} (rejected" in report.format()
+
+
+def test_a_closed_account_still_holding_money_is_reported(app, books):
+    report = corrupted(app, "UPDATE accounts SET status = 'closed' WHERE id = :id", id=books["bob"])
+    assert checks_failing(report) == {"closed_account"}
+    assert f"closed account #{books['bob']} still has balance" in report.format()
+
+
+def test_a_closed_account_with_an_active_hold_is_reported(app, books):
+    """Alice's pending transfer still reserves money on the account closed under it."""
+    report = corrupted(
+        app, "UPDATE accounts SET status = 'closed' WHERE id = :id", id=books["alice"]
+    )
+    assert checks_failing(report) == {"closed_account"}
+    assert f"closed account #{books['alice']} still has" in report.format()
+    assert "1 active hold(s)" in report.format()
+
+
+def test_a_closed_account_at_zero_verifies_ok(app):
+    alice = make_customer(app, "Alice Able")
+    with app.app_context():
+        from banking.extensions import db
+
+        ledger.close_account(db.session, alice.account_id)
+        db.session.remove()
+    assert verify(app).ok
 
 
 def test_an_unbalanced_entry_is_reported(app, books):
