@@ -28,13 +28,30 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, message: str | None = None):
+def render_error(
+    status: int, message: str | None = None, headers: list[tuple[str, str]] | None = None
+):
     title, default = MESSAGES.get(status, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json" or request.path in ("/readyz",):
-        return {"error": title, "status": status}, status
+        return {"error": title, "status": status}, status, headers or []
     return render_template(
         "errors/error.html", status=status, title=title, message=message or default
-    ), status
+    ), status, headers or []
+
+
+def _protocol_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers the HTTP error carries, for the friendly page to keep.
+
+    A 405 must say which methods are allowed (`Allow`, RFC 9110), a 429 or 503 may say
+    when to come back (`Retry-After`), a 401 how to authenticate. Werkzeug puts them
+    on its own bare page; replacing that page must not drop them. Only its
+    Content-Type is left out: the friendly page sets its own.
+    """
+    return [
+        (name, value)
+        for name, value in error.get_headers(request.environ)
+        if name.lower() != "content-type"
+    ]
 
 
 def _safe_rollback() -> None:
@@ -54,7 +71,7 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code >= 500:
             _safe_rollback()
-        return render_error(error.code or 500)
+        return render_error(error.code or 500, headers=_protocol_headers(error))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):

@@ -68,6 +68,20 @@ def test_a_wrong_method_is_a_friendly_405(error_app):
     assert_friendly(error_app.test_client().get("/t/upload"), 405)
 
 
+def test_the_friendly_405_still_says_which_methods_are_allowed(client):
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert "Method not allowed" in response.get_data(as_text=True)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_the_friendly_405_in_json_still_says_which_methods_are_allowed(client):
+    response = client.post("/healthz", headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert response.get_json() == {"error": "Method not allowed", "status": 405}
+    assert "GET" in response.headers["Allow"]
+
+
 def test_an_oversized_body_is_a_friendly_413(error_app):
     response = error_app.test_client().post("/t/upload", data={"blob": "x" * 4096})
     assert_friendly(response, 413)
