@@ -1,4 +1,4 @@
-"""`flask accounts freeze|unfreeze NUMBER`: operators stop or restore an account's money flow.
+"""`flask accounts freeze|unfreeze NUMBER --reason R`: operators stop or restore money flow.
 
 A frozen account can neither send nor receive (the ledger enforces it); the reason is
 kept on the account and in the audit trail, written in the same commit as the change.
@@ -36,7 +36,7 @@ def _get_account_or_fail(number: str) -> Account:
     return account
 
 
-def _audit(action: str, account: Account, previous: str, reason: str | None) -> None:
+def _audit(action: str, account: Account, previous: str, reason: str) -> None:
     audit.record(
         action,
         actor_id=None,
@@ -72,15 +72,19 @@ def freeze_account(number: str, reason: str) -> None:
 @click.argument("number")
 @click.option(
     "--reason",
-    default=None,
-    help="Why the account is unfrozen (optional; recorded in the audit trail).",
+    required=True,
+    help="Why the account is unfrozen (recorded in the audit trail).",
 )
-def unfreeze_account(number: str, reason: str | None) -> None:
-    """Unfreeze account NUMBER so it can send and receive money again."""
+def unfreeze_account(number: str, reason: str) -> None:
+    """Unfreeze account NUMBER so it can send and receive money again.
+
+    Giving money movement back is as sensitive as taking it away, so it needs a reason
+    just like freeze: whoever reads the audit trail must learn why the block was lifted.
+    """
+    reason = required_reason(reason)
     account = _get_account_or_fail(number)
     if account.status != AccountStatus.FROZEN.value:
         raise click.ClickException(f"That account is {account.status}, not frozen.")
-    reason = (reason or "").strip()[:200] or None
     account.status = AccountStatus.ACTIVE.value
     account.status_reason = None
     _audit("account.unfreeze", account, AccountStatus.FROZEN.value, reason)

@@ -29,7 +29,13 @@ def _read_password(from_stdin: bool) -> str:
 
 @click.command("create-admin")
 @click.option("--email", required=True, help="The admin's email (their sign-in name).")
-@click.option("--name", "full_name", default="Administrator", show_default=True)
+@click.option(
+    "--name",
+    "full_name",
+    default="Administrator",
+    show_default=True,
+    help="The admin's full name, shown in the admin pages and the audit trail.",
+)
 @click.option(
     "--password-stdin",
     is_flag=True,

@@ -88,9 +88,41 @@ def test_unfreeze_restores_the_account_and_is_audited(app, runner):
     assert details == {"via": "cli", "from": "frozen", "to": "active", "reason": "cleared"}
 
 
+def test_unfreeze_requires_a_reason(app, runner):
+    alice = make_customer(app, "Alice Able")
+    runner.invoke(args=["accounts", "freeze", alice.account_number, "--reason", "fraud"])
+
+    missing = runner.invoke(args=["accounts", "unfreeze", alice.account_number])
+    blank = runner.invoke(args=["accounts", "unfreeze", alice.account_number, "--reason", "  "])
+
+    assert missing.exit_code != 0
+    assert "Missing option '--reason'" in missing.output
+    assert blank.exit_code != 0
+    assert "Give a reason" in blank.output
+    assert get_account(app, alice.account_id).status == "frozen"
+    assert [row[0] for row in audit_rows(app)] == ["account.freeze"]
+
+
+def test_unfreeze_stores_a_long_reason_capped_to_the_column(app, runner):
+    alice = make_customer(app, "Alice Able")
+    runner.invoke(args=["accounts", "freeze", alice.account_number, "--reason", "fraud"])
+    result = runner.invoke(
+        args=["accounts", "unfreeze", alice.account_number, "--reason", "  " + "x" * 300]
+    )
+    assert result.exit_code == 0, result.output
+    *_, details = audit_rows(app)[-1]
+    assert details["reason"] == "x" * 200
+
+
+def test_unfreeze_help_explains_the_reason(runner):
+    result = runner.invoke(args=["accounts", "unfreeze", "--help"])
+    assert "--reason" in result.output
+    assert "Why the account is unfrozen" in result.output
+
+
 def test_unfreeze_an_active_account_fails(app, runner):
     alice = make_customer(app, "Alice Able")
-    result = runner.invoke(args=["accounts", "unfreeze", alice.account_number])
+    result = runner.invoke(args=["accounts", "unfreeze", alice.account_number, "--reason", "x"])
     assert result.exit_code != 0
     assert "not frozen" in result.output
     assert audit_rows(app) == []
@@ -107,7 +139,7 @@ def test_unknown_account_number_fails_with_a_message(app, runner):
     unknown = body + luhn_check_digit(body)  # well-formed, but nobody's
     for args in (
         ["accounts", "freeze", unknown, "--reason", "x"],
-        ["accounts", "unfreeze", unknown],
+        ["accounts", "unfreeze", unknown, "--reason", "x"],
     ):
         result = runner.invoke(args=args)
         assert result.exit_code != 0

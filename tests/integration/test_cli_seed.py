@@ -103,7 +103,13 @@ def test_demo_customer_can_sign_in(app, runner, client):
 
 
 def test_seeded_ledger_passes_verification(app, runner):
-    runner.invoke(args=SMALL)
+    seeded = runner.invoke(args=SMALL)
+    assert seeded.exit_code == 0, seeded.output
+
+    # The operator's own check, as cron or CI runs it: exit 0 means every invariant holds.
+    verified = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert verified.exit_code == 0, verified.output
+    assert "OK: every invariant holds." in verified.output
     with app.app_context():
         report = verify_ledger(db.session, deep=True)
         assert report.ok, report.format()
