@@ -144,7 +144,14 @@ class Config:
         self.MAIL_USE_TLS = env("MAIL_USE_TLS", default=True, cast=bool)
         self.MAIL_SENDER = env("MAIL_SENDER", default="Banking <no-reply@example.com>")
 
-        self.ALLOWED_HOSTS = env("ALLOWED_HOSTS", default="", cast=Csv())
+        # Host header check (Flask 3.1's TRUSTED_HOSTS; a refused Host answers 400): links
+        # built from the Host (the password-reset email's) must not point at an attacker's
+        # domain. "bank.example.com" matches that name, ".example.com" any subdomain too;
+        # ports are ignored. Empty means no check (None, not [], is Flask's "anything").
+        self.ALLOWED_HOSTS = [
+            host.lower() for host in env("ALLOWED_HOSTS", default="", cast=Csv()) if host
+        ]
+        self.TRUSTED_HOSTS = list(self.ALLOWED_HOSTS) or None
 
     # Per-environment defaults -------------------------------------------------
     def default_secret_key(self) -> str | None:

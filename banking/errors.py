@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -34,9 +35,27 @@ def render_error(
     title, default = MESSAGES.get(status, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json" or request.path in ("/readyz",):
         return {"error": title, "status": status}, status, headers or []
+    _bind_urls_for_a_refused_host()
     return render_template(
         "errors/error.html", status=status, title=title, message=message or default
     ), status, headers or []
+
+
+def _bind_urls_for_a_refused_host() -> None:
+    """Let the error page build its links when Flask refused the request's Host.
+
+    With TRUSTED_HOSTS set, a request for another Host fails while Flask binds the URL
+    map (SecurityError, 400), leaving the request without a URL adapter: every
+    `url_for` in the page's layout would raise, and the friendly 400 would become a
+    bare 500. Bind one to the first trusted name instead. The page only builds
+    relative links, and never from the refused Host.
+    """
+    if request_ctx.url_adapter is not None:
+        return
+    trusted = current_app.config.get("TRUSTED_HOSTS") or ["localhost"]
+    request_ctx.url_adapter = current_app.url_map.bind(
+        trusted[0].lstrip("."), script_name=request.root_path or "/", url_scheme=request.scheme
+    )
 
 
 def _protocol_headers(error: HTTPException) -> list[tuple[str, str]]:

@@ -119,3 +119,27 @@ def test_proxy_fix_trusts_the_configured_number_of_proxies(app):
 
 def test_request_bodies_are_capped(app):
     assert 0 < app.config["MAX_CONTENT_LENGTH"] <= 16 * 1024 * 1024
+
+
+def app_with_allowed_hosts(monkeypatch, value: str):
+    monkeypatch.setenv("ALLOWED_HOSTS", value)
+    return create_app(TestingConfig())
+
+
+def test_a_request_for_a_host_not_in_allowed_hosts_gets_a_friendly_400(app, monkeypatch):
+    client = app_with_allowed_hosts(monkeypatch, "bank.example.com, .branch.example").test_client()
+    refused = client.get("/auth/login", headers={"Host": "evil.example"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "<h1>Bad request</h1>" in page and "</html>" in page
+    assert "evil.example" not in page
+    assert_baseline_headers(refused)
+    assert client.post("/auth/forgot", headers={"Host": "evil.example"}).status_code == 400
+    for host in ("bank.example.com", "bank.example.com:8443", "north.branch.example"):
+        assert client.get("/auth/login", headers={"Host": host}).status_code == 200, host
+
+
+def test_without_allowed_hosts_any_host_is_served(app, monkeypatch):
+    client = app_with_allowed_hosts(monkeypatch, "").test_client()
+    for host in ("localhost", "bank.example.com", "anything.example"):
+        assert client.get("/auth/login", headers={"Host": host}).status_code == 200, host

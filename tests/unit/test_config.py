@@ -32,6 +32,8 @@ MANAGED = (
     "DB_MAX_OVERFLOW",
     "DB_POOL_RECYCLE",
     "DB_POOL_TIMEOUT",
+    "ALLOWED_HOSTS",
+    "ADMIN_REQUIRES_2FA",
 )
 
 
@@ -231,3 +233,15 @@ def test_every_setting_is_documented_in_env_example():
         re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
     )
     assert names - documented == set()
+
+
+def test_allowed_hosts_become_flasks_trusted_hosts(environ):
+    server_env(environ, "production", ALLOWED_HOSTS="bank.example.com, .Branch.example,")
+    config = load_config()
+    assert config.TRUSTED_HOSTS == ["bank.example.com", ".branch.example"]
+
+
+@pytest.mark.parametrize("app_env", ["development", "testing", "staging", "production"])
+def test_without_allowed_hosts_no_host_check_is_made(environ, app_env):
+    server_env(environ, app_env)
+    assert load_config().TRUSTED_HOSTS is None  # Flask: any host
