@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import uuid
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from flask import request
 
 from banking import create_app
 from banking.extensions import limiter
-from banking.logging import BankingJsonFormatter
+from banking.logging import BankingJsonFormatter, build_handlers
 from config import TestingConfig
 
 
@@ -70,14 +71,46 @@ def access_lines(lines: list[dict]) -> list[dict]:
     return [line for line in lines if line["logger"] == "banking.access"]
 
 
-def test_the_app_logs_json_to_stdout(app):
-    root = logging.getLogger()
-    ours = [h for h in root.handlers if getattr(h, "_banking", False)]
-    assert (
-        any(isinstance(h, logging.StreamHandler) and h.stream.name == "<stdout>" for h in ours)
-        or ours
-    )
+def test_the_app_logs_json_to_stdout(app, capsys):
+    """Every handler the app installed formats JSON, one of them is the console one, and
+    the console handler writes to stdout (built again here, under capsys, so where it
+    writes can be checked: the installed one holds whatever stdout was at start-up)."""
+    ours = [h for h in logging.getLogger().handlers if getattr(h, "_banking", False)]
+    assert ours
     assert all(isinstance(h.formatter, BankingJsonFormatter) for h in ours)
+    assert [type(h) for h in ours].count(logging.StreamHandler) == 1
+    (console,) = [h for h in build_handlers(app) if type(h) is logging.StreamHandler]
+    assert console.stream is sys.stdout
+    console.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "to stdout", (), None))
+    out, err = capsys.readouterr()
+    assert json.loads(out)["message"] == "to stdout"
+    assert err == ""
+
+
+def test_the_log_file_rotates_at_log_max_bytes_keeping_log_backup_count_files(app, tmp_path):
+    app.config.update(LOG_FILE=str(tmp_path / "app.log"), LOG_MAX_BYTES=1000, LOG_BACKUP_COUNT=2)
+    handlers = build_handlers(app)
+    (rotating,) = [h for h in handlers if type(h) is not logging.StreamHandler]
+    writer = logging.getLogger("banking.tests.rotation")
+    writer.propagate = False
+    writer.addHandler(rotating)
+    try:
+        for number in range(80):  # ~10 KB of lines: many rotations
+            writer.warning("line %d", number, extra={"padding": "x" * 40})
+    finally:
+        writer.removeHandler(rotating)
+        rotating.close()
+    files = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("app.log"))
+    assert files == ["app.log", "app.log.1", "app.log.2"]
+    numbers = []
+    for name in files:
+        text = (tmp_path / name).read_text()
+        size = len(text.encode())
+        longest = max(len(line.encode()) + 1 for line in text.splitlines())
+        assert size < 1000 + longest, name  # rotated once the file reached LOG_MAX_BYTES
+        numbers += [int(json.loads(line)["message"].split()[1]) for line in text.splitlines()]
+    assert max(numbers) == 79  # the newest lines are kept, the oldest rotated away
+    assert min(numbers) > 0
 
 
 def test_every_line_has_timestamp_level_logger_message_and_request_id(logs, client):
