@@ -109,3 +109,23 @@ def test_signup_without_csrf_token_is_a_400_page(app, client):
     )
     assert response.status_code == 400
     assert "Your form expired" in response.get_data(as_text=True)
+
+
+def test_signup_is_rate_limited_per_ip_with_a_friendly_page(app):
+    app.config["SIGNUP_RATE_LIMIT"] = "2/hour"
+    statuses = [signup(app.test_client(), email=f"person{n}@example.com") for n in range(3)]
+    assert [r.status_code for r in statuses] == [302, 302, 429]
+    page = statuses[-1].get_data(as_text=True)
+    assert "<h1>Too many requests</h1>" in page and "</html>" in page
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "person2@example.com")) is None
+
+
+def test_signup_is_rate_limited_per_email_across_ips(app):
+    app.config["SIGNUP_RATE_LIMIT"] = "2/hour"
+    statuses = []
+    for n in range(3):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.0.2.{n + 1}"
+        statuses.append(signup(client, password="x").status_code)  # refused, same email
+    assert statuses == [200, 200, 429]

@@ -245,3 +245,19 @@ def test_allowed_hosts_become_flasks_trusted_hosts(environ):
 def test_without_allowed_hosts_no_host_check_is_made(environ, app_env):
     server_env(environ, app_env)
     assert load_config().TRUSTED_HOSTS is None  # Flask: any host
+
+
+@pytest.mark.parametrize(
+    ("app_env", "expected"),
+    [("development", False), ("testing", False), ("staging", True), ("production", True)],
+)
+def test_admins_need_two_factor_by_default_only_on_servers(environ, app_env, expected):
+    server_env(environ, app_env)
+    assert load_config().ADMIN_REQUIRES_2FA is expected
+
+
+def test_admin_two_factor_requirement_can_be_set_explicitly(environ):
+    server_env(environ, "production", ADMIN_REQUIRES_2FA="false")
+    assert load_config().ADMIN_REQUIRES_2FA is False
+    server_env(environ, "development", ADMIN_REQUIRES_2FA="true")
+    assert load_config().ADMIN_REQUIRES_2FA is True
