@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
 
 from banking.accounts.charts import chart_summary, render_chart
@@ -122,12 +122,25 @@ def _account_row(account: Account) -> dict[str, Any]:
     }
 
 
+PENDING = TransactionStatus.PENDING.value
+DECLINED = (TransactionStatus.REJECTED.value, TransactionStatus.EXPIRED.value)
+EXPIRED_REASON = "It was not reviewed in time."
+
+
 def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list[dict[str, Any]]:
-    """Posted entries and still-pending transfers across the accounts, newest first."""
+    """Posted entries, still-pending transfers and the sender's declined ones, newest first.
+
+    A held transfer that is rejected or expires moves no money, so it never becomes an
+    entry; without its own row it would simply vanish, and the sender would never learn
+    it was not sent, nor why. Declined transfers are shown to the sender only (the
+    recipient never expected the money) and come from the same query as pending ones,
+    so the dashboard costs no extra statement.
+    """
     by_id = {a.id: a for a in accounts}
     if not by_id:
         return []
     ids = list(by_id)
+    owner_id = accounts[0].owner_id
     rows: list[dict[str, Any]] = []
     posted = db.session.execute(
         select(Entry, JournalTransaction)
@@ -137,13 +150,16 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
         .limit(limit)
         .options(_NO_RELATIONSHIPS)
     ).all()
-    pending = db.session.scalars(
+    undecided_or_declined = db.session.scalars(
         select(JournalTransaction)
         .where(
-            JournalTransaction.status == TransactionStatus.PENDING.value,
+            JournalTransaction.status.in_([PENDING, *DECLINED]),
             or_(
                 JournalTransaction.source_account_id.in_(ids),
-                JournalTransaction.destination_account_id.in_(ids),
+                and_(
+                    JournalTransaction.status == PENDING,
+                    JournalTransaction.destination_account_id.in_(ids),
+                ),
             ),
         )
         .order_by(JournalTransaction.created_at.desc(), JournalTransaction.id.desc())
@@ -154,10 +170,11 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
     moves = [
         (txn, entry.account_id, entry.amount, entry.amount < 0, "posted") for entry, txn in posted
     ]
-    for txn in pending:
+    for txn in undecided_or_declined:
         outgoing = txn.source_account_id in by_id
         own_id = txn.source_account_id if outgoing else txn.destination_account_id
-        moves.append((txn, own_id, -txn.amount if outgoing else txn.amount, outgoing, "pending"))
+        status = "pending" if txn.status == PENDING else "declined"
+        moves.append((txn, own_id, -txn.amount if outgoing else txn.amount, outgoing, status))
     others = _counterparties(
         {_other_id(txn, outgoing) for txn, _, _, outgoing, _ in moves} - set(by_id)
     )
@@ -174,10 +191,20 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
                 "status": status,
                 "description": _describe(txn, _other_id(txn, outgoing), outgoing, by_id, others),
                 "memo": txn.memo or "",
+                # The transfer page shows only what the customer sent themselves.
+                "linked": txn.initiator_id is not None and txn.initiator_id == owner_id,
+                "reason": decline_reason(txn) if status == "declined" else "",
             }
         )
     rows.sort(key=lambda row: (row["when"], row["transaction_id"]), reverse=True)
     return rows[:limit]
+
+
+def decline_reason(txn: JournalTransaction) -> str:
+    """Why a held transfer was not sent, in words for its sender."""
+    if txn.status == TransactionStatus.EXPIRED.value:
+        return EXPIRED_REASON
+    return (txn.decision_reason or "").strip() or "No reason was given."
 
 
 def _other_id(txn: JournalTransaction, outgoing: bool) -> int:

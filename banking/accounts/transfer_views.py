@@ -12,6 +12,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from banking.accounts import bp, queries
+from banking.accounts.dashboard import DECLINED, decline_reason
 from banking.accounts.forms import (
     ConfirmTransferForm,
     OwnTransferForm,
@@ -125,6 +126,8 @@ def transfer_result(transaction_id: int):
         recipient=recipient,
         own_destination=own_destination,
         held=txn.status == TransactionStatus.PENDING.value,
+        declined=txn.status in DECLINED,
+        decline_reason=decline_reason(txn) if txn.status in DECLINED else "",
     )
 
 

@@ -74,6 +74,85 @@ def test_pending_transfer_appears_as_pending_and_reduces_available_only(app, cli
     assert f'data-testid="available-{jane.account_id}">$1,034.56<' in html
 
 
+def held_payment(app, client, jane, john, amount: str = "200.00") -> int:
+    app.config["REVIEW_THRESHOLD_CENTS"] = 10_000
+    attempt = pay(client, jane.account_id, john.account_number, amount, memo="Deposit for flat")
+    assert attempt.transaction_id is not None
+    return attempt.transaction_id
+
+
+def admin_rejects(app, transaction_id: int, reason: str) -> None:
+    from banking.admin import money_actions
+
+    admin = make_admin(app)
+    with app.app_context():
+        money_actions.reject(db.session, transaction_id, actor_id=admin.id, reason=reason)
+        db.session.remove()
+
+
+def recent_row(html: str, transaction_id: int) -> str:
+    match = re.search(rf'<tr data-testid="recent-{transaction_id}">(.*?)</tr>', html, re.S)
+    assert match, f"transaction {transaction_id} is not in recent activity"
+    return match.group(1)
+
+
+def test_sender_sees_a_rejected_transfer_as_declined_with_the_reason(app, client, jane):
+    john = make_customer(app, "John Smith")
+    txn_id = held_payment(app, client, jane, john)
+    assert "Pending" in recent_row(dashboard(client), txn_id)  # the summary is now cached
+
+    admin_rejects(app, txn_id, "We could not verify the payee")
+
+    html = dashboard(client)
+    row = recent_row(html, txn_id)
+    assert "Declined" in row and "Pending" not in row
+    assert "Not sent" in row and "did not leave your account" in row
+    assert "We could not verify the payee" in row
+    assert f'href="/transfers/{txn_id}"' in row
+    assert "−$200.00" not in row  # not shown as money that went out
+    assert f'data-testid="available-{jane.account_id}">$1,234.56<' in html
+
+
+def test_sender_sees_an_expired_transfer_as_declined(app, client, jane):
+    john = make_customer(app, "John Smith")
+    txn_id = held_payment(app, client, jane, john)
+    dashboard(client)
+    with app.app_context():
+        ledger.expire_holds(db.session, now=utcnow() + timedelta(days=30))
+        db.session.remove()
+
+    row = recent_row(dashboard(client), txn_id)
+    assert "Declined" in row and "not reviewed in time" in row
+
+
+def test_recipient_does_not_see_a_declined_transfer(app, client, jane):
+    john = make_customer(app, "John Smith")
+    txn_id = held_payment(app, client, jane, john)
+    other = app.test_client()
+    login_as(other, app, john.id)
+    assert f'data-testid="recent-{txn_id}"' in dashboard(other)  # pending: both see it
+
+    admin_rejects(app, txn_id, "Not verified")
+
+    html = dashboard(other)
+    assert f'data-testid="recent-{txn_id}"' not in html
+    assert "Not verified" not in html
+
+
+def test_only_transfers_the_customer_sent_link_to_the_transfer_page(app, client, jane):
+    john = make_customer(app, "John Smith", balance="10.00")
+    sent = pay(client, jane.account_id, john.account_number, "5.00").transaction_id
+    other = app.test_client()
+    login_as(other, app, john.id)
+    received = pay(other, john.account_id, jane.account_number, "1.00").transaction_id
+
+    html = dashboard(client)
+
+    assert f'href="/transfers/{sent}"' in recent_row(html, sent)
+    assert "href=" not in recent_row(html, received)  # John's transfer page is John's
+    assert client.get(f"/transfers/{sent}").status_code == 200
+
+
 def test_customer_never_sees_a_stale_balance_after_their_own_transfer(app, client, jane):
     savings = add_account(app, jane.id, nickname="Rainy day")
     assert f'data-testid="balance-{savings}">$0.00<' in dashboard(client)  # now cached

@@ -131,3 +131,25 @@ def test_queries_per_request_do_not_grow_with_history(app, client, measure, expe
 
     assert few == many, f"{few} statements with 5 entries but {many} with 50"
     assert many == expected[dialect(app)]
+
+
+def test_declined_and_pending_transfers_cost_the_dashboard_no_extra_statement(app, client):
+    """They come from the one query that already found pending transfers."""
+    from banking import ledger
+    from tests.ledger_support import call, send
+
+    customer = customer_with_entries(app, client, 5)
+    payee = make_customer(app, f"Payee {uuid4().hex[:6]}")
+    review = ledger.Limits(review_threshold=100)
+    declined = send(app, customer.account_id, payee.account_id, 500, limits=review)
+    send(app, customer.account_id, payee.account_id, 700, limits=review)
+    call(app, ledger.reject_hold, declined.transaction_id, admin_id=None, reason="expired")
+    clear_cache(app)
+
+    with counting_queries(app) as statements:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Declined" in html and "Pending" in html
+    assert len(statements) == DASHBOARD_QUERIES[dialect(app)]

@@ -378,6 +378,43 @@ def test_large_transfer_is_held_for_review(app, client, jane, john):
         assert event.target_id == str(txn.id)
 
 
+def test_result_page_of_a_rejected_transfer_shows_the_admins_reason(app, client, jane, john):
+    from banking.admin import money_actions
+    from tests.builders import make_admin
+
+    app.config["REVIEW_THRESHOLD_CENTS"] = 50_000
+    txn_id = pay(client, jane.account_id, john.account_number, "600.00").transaction_id
+    admin = make_admin(app)
+    with app.app_context():
+        money_actions.reject(db.session, txn_id, actor_id=admin.id, reason="Payee unverified")
+        db.session.remove()
+
+    html = page(client.get(f"/transfers/{txn_id}"))
+
+    assert "Transfer declined" in html
+    assert "was not sent" in html and "Payee unverified" in html
+    assert 'data-testid="new-available">$1,000.00<' in html
+
+
+def test_result_page_of_an_expired_transfer_says_it_was_not_reviewed_in_time(
+    app, client, jane, john
+):
+    from datetime import timedelta
+
+    from banking import ledger
+    from banking.models.base import utcnow
+
+    app.config["REVIEW_THRESHOLD_CENTS"] = 50_000
+    txn_id = pay(client, jane.account_id, john.account_number, "600.00").transaction_id
+    with app.app_context():
+        ledger.expire_holds(db.session, now=utcnow() + timedelta(days=30))
+        db.session.remove()
+
+    html = page(client.get(f"/transfers/{txn_id}"))
+
+    assert "Transfer declined" in html and "not reviewed in time" in html
+
+
 def test_result_page_of_another_customers_transaction_is_404(app, client, jane, john):
     login_as(client, app, john.id)
     theirs = pay(client, john.account_id, jane.account_number, "5").transaction_id
