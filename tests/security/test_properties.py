@@ -3,13 +3,16 @@
 `parse_amount` only ever raises InvalidAmount and only returns cents in range. Each form
 (transfer entry and confirm, payee, schedule, sign-up, name, password) answers 200, 302
 or 400 to arbitrary unicode, control characters, NUL bytes, 10 kB strings and numbers in
-every notation, never a 500; and when it refuses, the database is exactly as it was.
+every notation, never a 500; and when it refuses, the database is exactly as it was
+(every row and column of every table a form can write, see `world.snapshot`) and the
+page says why (a field error or the form's summary; a NUL byte gets the plain 400 page).
 Each field is sometimes a *valid* value, so hostile text also reaches the database
 beside otherwise-good input (a NUL byte in a memo that would be accepted, say).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -19,7 +22,7 @@ from hypothesis import strategies as st
 from banking.extensions import limiter
 from banking.money import MAX_AMOUNT_MINOR, InvalidAmount, parse_amount
 from tests.conftest import csrf_from
-from tests.security.world import build_world, snapshot
+from tests.security.world import assert_unchanged, build_world, snapshot
 from tests.session_helpers import login_as
 
 FORM_SETTINGS = settings(
@@ -127,12 +130,12 @@ class Visitor:
             self.client.get("/auth/profile" if user_id else "/auth/login").get_data(as_text=True)
         )
 
-    def post(self, url: str, data: dict) -> int:
+    def post(self, url: str, data: dict):
         with self.app.app_context():
             limiter.reset()  # the sign-up/sign-in limits are not what is tested here
         response = self.client.post(url, data={"csrf_token": self.token, **data})
         assert response.status_code in OK_STATUSES, (url, response.status_code, data)
-        return response.status_code
+        return response
 
 
 @pytest.fixture
@@ -141,11 +144,29 @@ def world(app):
     return build_world(app)
 
 
-def check(app, visitor: Visitor, url: str, data: dict) -> None:
+# What a refusal must show: a field's error, the form's summary, or an error message.
+FORM_ERROR = re.compile(r'class="(?:field-error|form-summary|flash flash-error)\b')
+# A NUL byte is refused before any form sees it (banking/security.py), with this page.
+NUL_REFUSAL = "We couldn&#39;t understand that request."
+# The entry forms answer a valid submission with the confirm page: 200, nothing written.
+CONFIRM_STEP = 'action="/transfers/confirm"'
+
+
+def check(app, visitor: Visitor, url: str, data: dict, *, ignore=None) -> None:
+    """Post `data`: accepted (302, or the confirm step), or refused with the reason shown
+    and the database exactly as before (but for `ignore`d columns)."""
     before = snapshot(app)
-    status = visitor.post(url, data)
-    if status != 302:
-        assert snapshot(app) == before, (url, data)
+    response = visitor.post(url, data)
+    if response.status_code == 302:
+        return
+    assert_unchanged(app, before, (url, data), ignore=ignore)
+    html = response.get_data(as_text=True)
+    if response.status_code == 200 and CONFIRM_STEP in html:
+        return
+    if any("\x00" in str(value) for value in data.values()):
+        assert response.status_code == 400 and NUL_REFUSAL in html, (url, data, html[-2000:])
+        return
+    assert FORM_ERROR.search(html), ("refused without saying why", url, data, html[-3000:])
 
 
 @given(data=st.data())
@@ -242,4 +263,6 @@ def test_sign_up_and_profile_forms_survive_hostile_input(app, world, data):
     }
     check(app, bob, "/auth/profile/password", changed)
     login = {"email": data.draw(field(world.a.customer.email)), "password": data.draw(field())}
-    check(app, Visitor(app, None), "/auth/login", login)
+    # A wrong password is meant to count towards the lockout; nothing else may change.
+    failures = {"users": {"failed_logins", "lockout_until"}}
+    check(app, Visitor(app, None), "/auth/login", login, ignore=failures)

@@ -21,8 +21,10 @@ from banking.models import (
     Account,
     AuditEvent,
     Entry,
+    Hold,
     JournalTransaction,
     Payee,
+    RecoveryCode,
     ScheduledTransfer,
     User,
 )
@@ -97,18 +99,73 @@ def build_world(app: Flask) -> World:
     return World(a=_objects(app, a, b), b=_objects(app, b, a), admin=admin)
 
 
-def snapshot(app: Flask) -> dict:
-    """Row counts of every customer-visible table plus every balance: "nothing changed"."""
+# Every table a form or an action can write, whole rows: a refused request that changed
+# a nickname, a status, an email, a password hash, a session token (signing someone out),
+# a schedule's next run or a hold would show up here. The audit log is counted apart
+# (`audit_count`): refusals may rightly record that they happened.
+SNAPSHOT_MODELS = (
+    User,
+    RecoveryCode,
+    Account,
+    Payee,
+    ScheduledTransfer,
+    JournalTransaction,
+    Entry,
+    Hold,
+)
+Snapshot = dict[str, dict[int, dict[str, object]]]
+
+
+def snapshot(app: Flask) -> Snapshot:
+    """Every row of every table in SNAPSHOT_MODELS, every column: "nothing changed"."""
     with app.app_context():
-        counts = {
-            model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (User, Account, Payee, ScheduledTransfer, JournalTransaction, Entry)
-        }
-        balances = dict(db.session.execute(select(Account.id, Account.balance)).all())
-        names = dict(db.session.execute(select(User.id, User.full_name)).all())
-        nicknames = dict(db.session.execute(select(Payee.id, Payee.nickname)).all())
+        state = {}
+        for model in SNAPSHOT_MODELS:
+            table = model.__table__
+            rows = db.session.execute(select(table).order_by(table.c.id)).mappings().all()
+            state[table.name] = {row["id"]: dict(row) for row in rows}
         db.session.remove()
-    return {"counts": counts, "balances": balances, "names": names, "payees": nicknames}
+    return state
+
+
+Ignore = dict[str, set[str] | dict[int, set[str]]]
+
+
+def changes(before: Snapshot, after: Snapshot, *, ignore: Ignore | None = None):
+    """What differs, cell by cell ({table: {id: {column: (before, after)}}}), for messages.
+
+    `ignore` names columns a request may rightly change, in every row of a table
+    ({"users": {"failed_logins"}}: a failed sign-in counts itself) or in one row only
+    ({"users": {7: {"session_token"}}}: user 7 signing themselves out).
+    """
+    ignore = ignore or {}
+    found: dict[str, dict] = {}
+    for table in before.keys() | after.keys():
+        old, new = before.get(table, {}), after.get(table, {})
+        skip = ignore.get(table, set())
+        diff: dict = {}
+        for row_id in old.keys() | new.keys():
+            if row_id not in new:
+                diff[row_id] = "deleted"
+            elif row_id not in old:
+                diff[row_id] = "added"
+            else:
+                skipped = skip.get(row_id, set()) if isinstance(skip, dict) else skip
+                cells = {
+                    column: (old[row_id][column], value)
+                    for column, value in new[row_id].items()
+                    if column not in skipped and old[row_id].get(column) != value
+                }
+                if cells:
+                    diff[row_id] = cells
+        if diff:
+            found[table] = diff
+    return found
+
+
+def assert_unchanged(app: Flask, before: Snapshot, context=None, **kwargs) -> None:
+    diff = changes(before, snapshot(app), **kwargs)
+    assert not diff, (context, diff)
 
 
 def audit_count(app: Flask) -> int:
