@@ -5,7 +5,11 @@ customer A on customer B's objects (and on admin pages), and an admin on B's obj
 The table is explicit on purpose: a new route without a row fails
 `test_every_route_has_an_expectation`, so nobody adds a page without deciding who may
 see it. GET is used where a rule allows it, else POST with a valid CSRF token (so the
-answer is the authorization decision, not the CSRF refusal). "login" means a redirect
+answer is the authorization decision, not the CSRF refusal). A rule that takes both is
+asked twice: GET (EXPECTED) and POST (POST_EXPECTED), since the POST is what acts.
+Refused visitors post a complete, plausible form (a reason, `confirmed=yes`, a
+nickname, an amount) to other people's objects and admin actions, so a missing check
+would change the database, which must stay exactly as it was. "login" means a redirect
 to the sign-in page; "redirect" any other 302.
 """
 
@@ -15,7 +19,7 @@ import re
 
 import pytest
 
-from tests.security.world import World, build_world, page_csrf, snapshot
+from tests.security.world import World, assert_unchanged, build_world, page_csrf, snapshot
 from tests.session_helpers import login_as
 
 LOGIN = "login"
@@ -92,6 +96,64 @@ EXPECTED: dict[str, tuple] = {
 }
 COLUMNS = (ANON, OWNER, OTHER, ADMIN)
 
+# The POST of every rule that also takes GET: (anonymous, -, customer A on B's objects or
+# on admin pages, admin on B's). The owner's POST isn't probed here: it may rightly act
+# (delete their own payee, say); the feature tests cover it. A customer's own forms
+# (open an account, new payee) refuse the empty form: 400. An admin's action without a
+# reason is refused (400); the integrity check just runs (it writes only an audit row).
+NOT_PROBED = None
+POST_EXPECTED: dict[str, tuple] = {
+    "auth.login": (200, NOT_PROBED, REDIRECT, REDIRECT),
+    "auth.signup": (200, NOT_PROBED, REDIRECT, REDIRECT),
+    "auth.forgot_password": (200, NOT_PROBED, 200, 200),
+    "auth.reset_password": (400, NOT_PROBED, 400, 400),  # an unknown token
+    "auth.second_factor": (LOGIN, NOT_PROBED, LOGIN, LOGIN),
+    "auth.two_factor_setup": (LOGIN, NOT_PROBED, 200, 200),
+    "auth.two_factor_disable": (LOGIN, NOT_PROBED, REDIRECT, REDIRECT),
+    "accounts.open_account": (LOGIN, NOT_PROBED, 400, 403),
+    "accounts.transfer_own": (LOGIN, NOT_PROBED, 400, 403),
+    "accounts.transfer_pay": (LOGIN, NOT_PROBED, 400, 403),
+    "accounts.payees": (LOGIN, NOT_PROBED, 400, 403),
+    "accounts.rename_payee": (LOGIN, NOT_PROBED, 404, 403),
+    "accounts.delete_payee": (LOGIN, NOT_PROBED, 404, 403),
+    "accounts.schedule_new": (LOGIN, NOT_PROBED, 400, 403),
+    "admin.adjust_account": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.close_account": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.freeze_account": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.unfreeze_account": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.integrity": (LOGIN, NOT_PROBED, 403, REDIRECT),
+    "admin.reverse_transaction": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.approve_transfer": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.reject_transfer": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.lock_user": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.unlock_user": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.change_role": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.reset_password": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.reset_two_factor": (LOGIN, NOT_PROBED, 403, 400),
+}
+# What a refused visitor sends to someone else's object or an admin action: everything
+# those forms need to act (an admin would only have to press the button).
+TAKEOVER_FORM = {
+    "nickname": "Taken over",
+    "reason": "Taken over",
+    "confirmed": "yes",
+    "direction": "credit",
+    "amount": "1.00",
+    "idempotency_key": "takeover-1",
+    "role": "admin",
+}
+
+
+def _both(rule) -> bool:
+    return {"GET", "POST"} <= rule.methods
+
+
+def _own_row(world: World, who: str) -> dict:
+    """What a visitor may change in their own user row while walking the map: signing out
+    rotates their session token, opening the two-factor page stores a pending secret."""
+    visitor = {OWNER: world.a.customer, OTHER: world.a.customer, ADMIN: world.admin}.get(who)
+    return {"users": {visitor.id: {"session_token", "totp_secret"}}} if visitor else {}
+
 
 def _rules(app):
     return sorted(
@@ -106,6 +168,11 @@ def test_every_route_has_an_expectation(app):
     assert not missing, f"routes without an authorization expectation: {missing}"
     stale = sorted(set(EXPECTED) - endpoints)
     assert not stale, f"expectations for routes that no longer exist: {stale}"
+    both = {rule.endpoint for rule in _rules(app) if _both(rule)}
+    assert both == set(POST_EXPECTED), {
+        "GET+POST routes without a POST expectation": sorted(both - set(POST_EXPECTED)),
+        "POST expectations for routes without GET+POST": sorted(set(POST_EXPECTED) - both),
+    }
 
 
 def outcome(response) -> int | str:
@@ -124,15 +191,23 @@ def _client_for(app, world: World, who: str):
     return client
 
 
-def _ask(app, world: World, who: str, rule) -> int | str:
+def _post_data(rule, who: str, token: str) -> dict[str, str]:
+    data = {"csrf_token": token}
+    if who in (ANON, OTHER) and (rule.arguments or rule.endpoint.startswith("admin.")):
+        data |= TAKEOVER_FORM
+    return data
+
+
+def _ask(app, world: World, who: str, rule, method: str | None = None) -> int | str:
     client = _client_for(app, world, who)
     objects = world.a if who == OWNER else world.b
     values = {arg: objects.params()[arg] for arg in rule.arguments}
     url = rule.build(values, append_unknown=False)[1]
-    if "GET" in rule.methods:
+    method = method or ("GET" if "GET" in rule.methods else "POST")
+    if method == "GET":
         return outcome(client.get(url))
     token = page_csrf(client, "/auth/profile" if who != ANON else "/auth/login")
-    return outcome(client.post(url, data={"csrf_token": token}))
+    return outcome(client.post(url, data=_post_data(rule, who, token)))
 
 
 @pytest.mark.parametrize("who", COLUMNS)
@@ -151,4 +226,25 @@ def test_authorization_matrix(app, who):
     assert not wrong, f"{who}: {wrong}"
     if who in (ANON, OTHER):
         # Nobody without the right changed anything (B's objects are all still there).
-        assert snapshot(app) == before
+        assert_unchanged(app, before, who, ignore=_own_row(world, who))
+
+
+@pytest.mark.parametrize("who", [ANON, OTHER, ADMIN])
+def test_authorization_matrix_for_the_post_of_get_and_post_routes(app, who):
+    world = build_world(app)
+    before = snapshot(app)
+    column = COLUMNS.index(who)
+    wrong = {}
+    probed = 0
+    for rule in _rules(app):
+        if not _both(rule) or rule.endpoint not in POST_EXPECTED:
+            continue
+        expected = POST_EXPECTED[rule.endpoint][column]
+        got = _ask(app, world, who, rule, "POST")
+        probed += 1
+        if got != expected:
+            wrong[rule.endpoint] = {"expected": expected, "got": got}
+    assert probed == len(POST_EXPECTED)
+    assert not wrong, f"{who} POST: {wrong}"
+    # Refused takeovers changed nothing; an admin's POST without a reason acted on nothing.
+    assert_unchanged(app, before, who, ignore=_own_row(world, who))
