@@ -276,7 +276,9 @@ def test_approving_when_the_sender_was_frozen_or_closed_since_is_refused(
     # Rejecting stays allowed: it only gives the reservation back.
     call(app, ledger.reject_hold, held.transaction_id, admin_id=admin.id, reason="frozen")
     assert state(app, alice.account_id) == (10000, 10000)
-    assert verify(app).ok
+    # Raw SQL closed an account holding money here (the ledger never would): verify says so.
+    expected = {"closed_account"} if status == "closed" else set()
+    assert {breach.check for breach in verify(app).breaches} == expected
 
 
 def test_expired_holds_are_released(app, alice, bob):
