@@ -42,12 +42,6 @@ class ReasonForm(FlaskForm):
         return self.confirmed.data == CONFIRMED
 
 
-class RoleForm(ReasonForm):
-    role = SelectField(
-        "New role", choices=[SelectChoice("customer", "Customer"), SelectChoice("admin", "Admin")]
-    )
-
-
 ADJUSTMENT_LABELS = {
     "deposit": "Deposit (cash in)",
     "withdrawal": "Withdrawal (cash out)",
