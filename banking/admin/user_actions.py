@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from banking import audit
 from banking.admin.errors import AdminActionRefused
 from banking.admin.pagination import Page, paginate
-from banking.auth.reset import send_reset_email
+from banking.auth.reset import send_quietly, send_reset_email
 from banking.models import Account, AuditEvent, Entry, JournalTransaction, RecoveryCode, User
 from banking.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 
@@ -156,13 +156,18 @@ def demote_admin(session: Session, user_id: int, *, actor_id: int, reason: str) 
 def force_password_reset(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
     """Sign the user out everywhere and email them a reset link.
 
-    The audit row is committed first so the reason is kept even if mail delivery fails.
+    The audit row is committed first so the reason is kept even if mail delivery fails;
+    a failed delivery is then told to the admin (who can retry), not shown as a 500.
     """
     user = _locked_user(session, user_id)
     user.rotate_session_token()
     _audit(session, "admin.user.password_reset", actor_id, user, reason=reason)
     session.commit()
-    send_reset_email(user)
+    if not send_quietly(send_reset_email, user, "password_reset"):
+        raise AdminActionRefused(
+            f"{user.full_name} was signed out everywhere, but the reset email could not be "
+            "sent. Check the mail server, then try again."
+        )
     return user
 
 

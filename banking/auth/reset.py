@@ -9,6 +9,8 @@ PASSWORD_RESET_MINUTES by its signed timestamp.
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -18,6 +20,8 @@ from banking.models import User
 from banking.services.email import send_email
 
 SALT = "banking.password-reset"
+
+log = logging.getLogger(__name__)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -69,3 +73,24 @@ def send_password_changed_email(user: User) -> None:
         "session was signed out. If this wasn't you, reset your password now and "
         "contact us.\n",
     )
+
+
+def send_quietly(send: Callable[[User], None], user: User, what: str) -> bool:
+    """Send an email; on a transport failure log it and return False instead of raising.
+
+    SMTP runs inside the request in staging and production: an outage would turn
+    "forgot password" into a 500 only for addresses that have an account (telling an
+    attacker which ones do), and would show an error after a reset or an admin action
+    that succeeded. The log line carries the exception's type and the user id only: the
+    message of an SMTP error can hold the address, and the email itself holds the
+    one-time link.
+    """
+    try:
+        send(user)
+    except Exception as exc:  # noqa: BLE001 - any transport failure is reported the same way
+        log.warning(
+            "email not sent",
+            extra={"email_kind": what, "user_id": user.id, "error_type": type(exc).__name__},
+        )
+        return False
+    return True

@@ -178,6 +178,25 @@ def test_force_password_reset_emails_a_link_and_signs_the_user_out(app, client):
     assert len(audit_rows(app, "admin.user.password_reset")) == 1
 
 
+def test_force_password_reset_with_the_mail_server_down_tells_the_admin_not_a_500(
+    app, client, monkeypatch
+):
+    from tests.integration.test_auth_reset import smtp_down
+
+    admin_client(app, client)
+    customer = make_customer(app, email="no.mail@example.com")
+    before = get_user(app, customer.id).session_token
+    smtp_down(app, monkeypatch)
+    page = confirm_action(
+        client, f"/admin/users/{customer.id}/reset-password", {"reason": "account takeover"}
+    )
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "signed out everywhere, but the reset email could not be sent" in text
+    assert get_user(app, customer.id).session_token != before  # the sign-out still holds
+    assert len(audit_rows(app, "admin.user.password_reset")) == 1
+
+
 def test_reset_two_factor_clears_secret_and_recovery_codes(app, client):
     admin_client(app, client)
     customer = make_customer(app)
