@@ -25,8 +25,9 @@ from banking.models import (
 )
 from banking.models.user import ROLE_CUSTOMER
 
-# v2: the money figures became per currency; a new key so no process reads an old shape.
-STATS_KEY = "admin:stats:v2"
+# v3: the money figures and transfer volumes became per currency; a new key so no process
+# reads an old shape.
+STATS_KEY = "admin:stats:v3"
 CHART_DAYS = 14
 
 
@@ -67,12 +68,13 @@ class OverviewStats:
     accounts: int
     money: list[CurrencyBooks]
     transfers_24h: int
-    volume_24h: int
+    volume_24h: list[tuple[str, int]]  # (currency, cents): amounts never add across currencies
     transfers_7d: int
-    volume_7d: int
+    volume_7d: list[tuple[str, int]]
     pending_reviews: int
     failed_schedules: int
     locked_users: int
+    chart_currency: str = "USD"  # the daily chart's volumes are in this currency only
     days: list[DayVolume] = field(default_factory=list)
 
     @property
@@ -99,6 +101,7 @@ def compute_stats(session: Session, now: datetime | None = None) -> OverviewStat
     now = now or datetime.now(UTC)
     is_system = Account.kind == AccountKind.SYSTEM.value
     money = money_by_currency(session)
+    chart_currency = current_app.config.get("DEFAULT_CURRENCY", "USD")
     count_24h, volume_24h = _transfers_since(session, now - timedelta(hours=24))
     count_7d, volume_7d = _transfers_since(session, now - timedelta(days=7))
     stats = OverviewStats(
@@ -123,7 +126,8 @@ def compute_stats(session: Session, now: datetime | None = None) -> OverviewStat
             ),
         ),
         locked_users=_count(session, select(func.count(User.id)).where(User.is_locked.is_(True))),
-        days=daily_volumes(session, now),
+        chart_currency=chart_currency,
+        days=daily_volumes(session, now, currency=chart_currency),
     )
     return stats
 
@@ -163,17 +167,27 @@ def _posted_transfers():
     )
 
 
-def _transfers_since(session: Session, since: datetime) -> tuple[int, int]:
-    count, volume = session.execute(
+def _transfers_since(session: Session, since: datetime) -> tuple[int, list[tuple[str, int]]]:
+    """How many transfers were posted since `since`, and their volume per currency."""
+    rows = session.execute(
         select(
-            func.count(JournalTransaction.id), func.coalesce(func.sum(JournalTransaction.amount), 0)
-        ).where(*_posted_transfers(), JournalTransaction.created_at >= since)
-    ).one()
-    return int(count), int(volume)
+            Account.currency,
+            func.count(JournalTransaction.id),
+            func.coalesce(func.sum(JournalTransaction.amount), 0),
+        )
+        .join(Account, Account.id == JournalTransaction.source_account_id)
+        .where(*_posted_transfers(), JournalTransaction.created_at >= since)
+        .group_by(Account.currency)
+        .order_by(Account.currency)
+    ).all()
+    count = sum(int(n) for _, n, _ in rows)
+    return count, [(currency, int(volume)) for currency, _, volume in rows]
 
 
-def daily_volumes(session: Session, now: datetime, days: int = CHART_DAYS) -> list[DayVolume]:
-    """Posted transfers per UTC day for the last `days` days, oldest first, gaps as zero."""
+def daily_volumes(
+    session: Session, now: datetime, days: int = CHART_DAYS, currency: str = "USD"
+) -> list[DayVolume]:
+    """Posted transfers in `currency` per UTC day for the last `days` days, oldest first."""
     first = (now - timedelta(days=days - 1)).date()
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     column = JournalTransaction.created_at
@@ -186,7 +200,12 @@ def daily_volumes(session: Session, now: datetime, days: int = CHART_DAYS) -> li
             func.count(JournalTransaction.id),
             func.coalesce(func.sum(JournalTransaction.amount), 0),
         )
-        .where(*_posted_transfers(), JournalTransaction.created_at >= start)
+        .join(Account, Account.id == JournalTransaction.source_account_id)
+        .where(
+            *_posted_transfers(),
+            JournalTransaction.created_at >= start,
+            Account.currency == currency,
+        )
         .group_by(bucket)
     ).all()
     found = {_as_date(day): (int(count), int(volume)) for day, count, volume in rows}

@@ -39,8 +39,8 @@ def test_overview_counts_transfers_in_the_last_day_and_week(app, ctx):
         id=old.transaction_id,
     )
     stats = compute_stats(db.session)
-    assert (stats.transfers_24h, stats.volume_24h) == (1, 1_000)
-    assert (stats.transfers_7d, stats.volume_7d) == (2, 3_000)
+    assert (stats.transfers_24h, stats.volume_24h) == (1, [("USD", 1_000)])
+    assert (stats.transfers_7d, stats.volume_7d) == (2, [("USD", 3_000)])
     assert stats.customers == 2 and stats.accounts == 2
     (usd,) = stats.money
     assert (usd.currency, usd.customer_total, usd.system_total) == ("USD", 10_000, -10_000)

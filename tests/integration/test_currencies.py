@@ -149,6 +149,27 @@ def test_overview_shows_money_held_per_currency(app, client):
     assert page.count("Books balance") == 2
 
 
+def test_overview_transfer_volumes_are_per_currency_and_the_chart_in_the_default_one(
+    app, client
+):
+    """$10 and €7 moved today are two figures, never "$17.00"."""
+    from tests.ledger_support import send
+
+    admin_client(app, client)
+    alice = make_customer(app, "Alice Able", balance="50.00")
+    bob = make_customer(app, "Bob Baker")
+    alice_eur, bob_eur = open_in(app, alice.id, "EUR"), open_in(app, bob.id, "EUR")
+    adjust(client, alice_eur, "deposit", "20.00")
+    send(app, alice.account_id, bob.account_id, 1_000, owner_id=alice.id)
+    send(app, alice_eur, bob_eur, 700, owner_id=alice.id)
+
+    page = client.get("/admin/").get_data(as_text=True)
+
+    assert "€7.00 · $10.00 moved" in page  # by currency code
+    assert "$17.00" not in page
+    assert "Posted transfers in USD per UTC day" in page
+
+
 def test_an_imbalance_in_one_currency_is_not_hidden_by_another(app, client):
     """+1 cent in EUR and -1 cent in USD cancel out in a naive grand total."""
     admin_client(app, client)
