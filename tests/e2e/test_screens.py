@@ -1,4 +1,5 @@
-"""Every main page at phone and desktop width: no sideways scrolling, screenshots, axe-core.
+"""Every main page at phone and desktop width: no sideways scrolling, screenshots, axe-core,
+and a <title> of its own (a tab or a screen reader's page list tells them apart).
 
 One customer with some history (two accounts, a payee, a schedule) is built once for
 the module through the pages themselves; each test then walks the main pages with it.
@@ -7,6 +8,7 @@ Screenshots land in test-artifacts/screenshots as `<page>-<width>.png`.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
@@ -86,6 +88,14 @@ def _walk(page, pages, customer, *, axe: bool = False) -> dict[str, list]:
     return findings
 
 
+def _titles(page, pages, customer) -> dict[str, str]:
+    titles = {}
+    for name, path in pages:
+        bank.go(page, path.format(**customer))
+        titles[name] = page.title()
+    return titles
+
+
 def _sign_in(page, email: str) -> None:
     bank.sign_in(page, email)
     assert page.get_by_role("heading", level=1).inner_text() == "Your accounts"
@@ -120,3 +130,22 @@ def test_main_pages_have_no_serious_accessibility_violations_at_desktop(new_cont
     bank.sign_in_admin(admin)
     findings |= _walk(admin, ADMIN_PAGES, customer, axe=True)
     assert not findings, findings
+
+
+def test_every_main_page_has_a_title_of_its_own(new_context, customer):
+    anonymous = new_context(DESKTOP)
+    titles = _titles(anonymous, ANONYMOUS_PAGES, customer)
+    page = new_context(DESKTOP)
+    _sign_in(page, customer["email"])
+    titles |= _titles(page, CUSTOMER_PAGES, customer)
+    admin = new_context(DESKTOP)
+    bank.sign_in_admin(admin)
+    titles |= _titles(admin, ADMIN_PAGES, customer)
+
+    assert len(titles) == len(ANONYMOUS_PAGES) + len(CUSTOMER_PAGES) + len(ADMIN_PAGES)
+    pages_by_title = defaultdict(list)
+    for name, title in titles.items():
+        assert title.removesuffix(" · Northwind Bank").strip(), f"{name} has no title of its own"
+        pages_by_title[title].append(name)
+    shared = {title: names for title, names in pages_by_title.items() if len(names) > 1}
+    assert not shared, f"pages sharing a <title>: {shared}"
