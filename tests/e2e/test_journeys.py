@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -33,9 +34,35 @@ def _funded_customer(page, admin_page, name: str, amount: str = "500.00") -> tup
     return email, number
 
 
-def _history_rows(page, account_id: int) -> list[str]:
+def _history_row(page, account_id: int, memo: str) -> dict[str, object]:
+    """The one history row with `memo`: its amount cell as read aloud, cue, colour, balance."""
     bank.go(page, f"/accounts/{account_id}/history")
-    return page.locator("table tbody tr").all_inner_texts()
+    rows = page.locator("table tbody tr").filter(has_text=memo)
+    assert rows.count() == 1, page.locator("table tbody tr").all_inner_texts()
+    cell = rows.first.locator("td.cell-amount")
+    return {
+        # textContent: the visually hidden words for screen readers, the amount, the cue.
+        "amount": " ".join(cell.text_content().split()),
+        "cue": cell.locator("div.small").inner_text().strip(),
+        "colour": {"credit", "debit"} & set(cell.get_attribute("class").split()),
+        "balance": rows.first.locator("td.cell-balance").inner_text().strip(),
+    }
+
+
+def _csv_rows(page, account_id: int, memo: str) -> list[dict[str, str]]:
+    """The history CSV's rows with this memo, downloaded through the page's link."""
+    bank.go(page, f"/accounts/{account_id}/history")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    content = download_info.value.path().read_text(encoding="utf-8-sig")
+    return [row for row in csv.DictReader(io.StringIO(content)) if row["Memo"] == memo]
+
+
+def _signed(row: dict[str, str]) -> Decimal:
+    """The CSV's two non-negative columns as one signed amount (exactly one is filled)."""
+    money_in, money_out = row["Money in"], row["Money out"]
+    assert bool(money_in) != bool(money_out), row
+    return Decimal(money_in) if money_in else -Decimal(money_out)
 
 
 def test_customer_journey_from_sign_up_to_a_refused_transfer_to_a_frozen_account(
@@ -68,20 +95,27 @@ def test_customer_journey_from_sign_up_to_a_refused_transfer_to_a_frozen_account
     assert alice.get_by_test_id("recipient").inner_text().startswith("B")
     bank.confirm_transfer(alice, "$42.00")
 
-    # Both see it, with sign and words, in their own histories.
+    # Both see it, with sign, words and colour, in their own histories.
     alice_checking = bank.first_account_id(alice)
-    sent = [row for row in _history_rows(alice, alice_checking) if "Dinner" in row]
-    assert sent and "−$42.00" in sent[0] and "out" in sent[0]
-    received = [row for row in _history_rows(bob, bank.first_account_id(bob)) if "Dinner" in row]
-    assert received and "+$42.00" in received[0] and "in" in received[0]
+    bob_checking = bank.first_account_id(bob)
+    assert _history_row(alice, alice_checking, "Dinner") == {
+        "amount": "Money out: −$42.00 out",
+        "cue": "out",
+        "colour": {"debit"},
+        "balance": "$337.50",  # 500.00 - 120.50 - 42.00
+    }
+    assert _history_row(bob, bob_checking, "Dinner") == {
+        "amount": "Money in: +$42.00 in",
+        "cue": "in",
+        "colour": {"credit"},
+        "balance": "$42.00",
+    }
 
-    # The CSV export downloads and parses.
-    bank.go(alice, f"/accounts/{alice_checking}/history")
-    with alice.expect_download() as download_info:
-        alice.get_by_role("link", name="Download CSV").click()
-    content = download_info.value.path().read_text(encoding="utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(content)))
-    assert any("Dinner" in " ".join(str(v) for v in row.values()) for row in rows), content
+    # Each one's CSV export has the payment once, on the right side, with the balance.
+    (sent,) = _csv_rows(alice, alice_checking, "Dinner")
+    assert _signed(sent) == Decimal("-42.00") and sent["Balance"] == "337.50", sent
+    (received,) = _csv_rows(bob, bob_checking, "Dinner")
+    assert _signed(received) == Decimal("42.00") and received["Balance"] == "42.00", received
 
     # A monthly transfer to Bob, starting next week.
     start = (date.today() + timedelta(days=7)).isoformat()
