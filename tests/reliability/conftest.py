@@ -18,6 +18,16 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The figures every reliability test recorded, in the log of a green run too."""
+    if not support.FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for name, figures in support.FIGURES.items():
+        terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True)}")
+    terminalreporter.write_line(f"(also in {support.FIGURES_FILE})")
+
+
 class LoadRun:
     """The load generator running in a second process (see tests/reliability/load.py)."""
 

@@ -14,6 +14,12 @@ submissions is spent or the deadline passes:
 It writes a JSON report to `out` (figures plus every duplicated key with the
 transaction ids its submissions were sent to) and touches `ready` once every client
 has signed in, so a fault test knows when to strike.
+
+Nothing is hidden from the report: a duplicate flow whose entry page or entry POST
+fails (a 5xx, a redirect, no answer) is a `flow_errors` entry that used its budget
+slot; only a transfer the entry form refused with a reason (e.g. insufficient funds)
+gives the slot back. Requests resent after an idle keep-alive connection dropped are
+counted (`keepalive_resends`).
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ class Shared:
         self.submissions = 0
         self.failures: list[str] = []
         self.unfriendly_5xx: list[str] = []  # a 5xx that isn't the friendly 503 page
+        self.confirm_errors = 0  # confirm submissions that got no answer (cut connection)
+        self.flow_errors: Counter = Counter()  # "GET /transfers/pay -> 503": a failed step
+        self.resends = 0
 
     def take(self) -> bool:
         with self.lock:
@@ -80,6 +89,8 @@ def _confirm(shared: Shared, browser: Browser, fields: dict) -> int | None:
     """One submission of the confirm form; the transaction id it went to, if any."""
     status, headers, _body, elapsed = _timed(shared, browser, "POST", "/transfers/confirm", fields)
     if status is None:
+        with shared.lock:
+            shared.confirm_errors += 1
         return None
     with shared.lock:
         shared.statuses[status] += 1
@@ -95,11 +106,17 @@ def _give_back(shared: Shared) -> None:
         shared.submissions -= 1
 
 
+def _flow_failed(shared: Shared, step: str, status: int | None) -> None:
+    """A step of the duplicate flow failed: an error in the report, and the slot stays used."""
+    with shared.lock:
+        shared.flow_errors[f"{step} -> {status or 'no answer'}"] += 1
+
+
 def _duplicate(shared: Shared, browser: Browser, me: dict, others: list[dict], rng) -> None:
     """The whole flow, then the same confirm form submitted three times."""
     status, _, html, _ = _timed(shared, browser, "GET", "/transfers/pay")
     if status != 200:
-        _give_back(shared)
+        _flow_failed(shared, "GET /transfers/pay", status)
         return
     entry = form_fields(html, "/transfers/pay")
     entry.update(
@@ -110,9 +127,12 @@ def _duplicate(shared: Shared, browser: Browser, me: dict, others: list[dict], r
         memo="duplicate test",
     )
     status, _, html, _ = _timed(shared, browser, "POST", "/transfers/pay", entry)
+    if status == 400 and 'class="field-error' in html:
+        _give_back(shared)  # refused at entry with a reason (e.g. funds): nothing submitted
+        return
     fields = form_fields(html, "/transfers/confirm") if status == 200 else None
     if not fields:
-        _give_back(shared)  # refused at entry (e.g. insufficient funds): nothing submitted
+        _flow_failed(shared, "POST /transfers/pay", status)
         return
     twin = browser.clone()
     ids: list[int | None] = [None, None, None]
@@ -125,6 +145,8 @@ def _duplicate(shared: Shared, browser: Browser, me: dict, others: list[dict], r
     ids[0] = _confirm(shared, browser, fields)
     thread.join()
     twin.close()
+    with shared.lock:
+        shared.resends += twin.resends
     ids[2] = _confirm(shared, browser, fields)
     with shared.lock:
         shared.submissions += 2  # three submissions for the one budget slot taken
@@ -148,6 +170,14 @@ def _client(index: int, spec: dict, shared: Shared, signed_in: threading.Barrier
     me = customers[index % len(customers)]
     others = [c for c in customers if c is not me]
     browser = Browser(spec["port"], timeout=spec.get("timeout", 30))
+    try:
+        _submit_until_done(spec, shared, signed_in, browser, me, others, rng)
+    finally:
+        with shared.lock:
+            shared.resends += browser.resends
+
+
+def _submit_until_done(spec, shared, signed_in, browser, me, others, rng) -> None:
     sign_in(browser, me["email"])
     csrf = browser.csrf("/transfers/pay")
     signed_in.wait(timeout=300)
@@ -209,7 +239,12 @@ def run(spec: dict) -> dict:
         "clients": clients,
         "customers": len(spec["customers"]),
         "requests": shared.requests,
-        "submissions": sum(shared.statuses.values()) + sum(shared.errors.values()),
+        # Every budget slot ends as a confirm answer, a confirm with no answer, or a
+        # failed duplicate-flow step (refusals at entry gave theirs back).
+        "submissions": (
+            sum(shared.statuses.values()) + shared.confirm_errors + sum(shared.flow_errors.values())
+        ),
+        "budget_used": shared.submissions,
         "transfers_ok": ok,
         "seconds": round(seconds, 1),
         "transfers_per_s": round(ok / seconds, 1) if seconds else 0,
@@ -218,6 +253,8 @@ def run(spec: dict) -> dict:
         "statuses": {str(k): v for k, v in shared.statuses.items()},
         "page_statuses": {str(k): v for k, v in shared.page_statuses.items()},
         "errors": dict(shared.errors),
+        "flow_errors": dict(shared.flow_errors),
+        "keepalive_resends": shared.resends,
         "duplicates": shared.duplicates,
         "failures": shared.failures,
         "unfriendly_5xx": shared.unfriendly_5xx[:20],

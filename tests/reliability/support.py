@@ -174,16 +174,56 @@ def transactions_for_keys(database_url: str, keys: list[str]) -> dict[str, int]:
     return found
 
 
-def terminate_backends(database_url: str) -> int:
+def terminate_backends(database_url: str, *, spare: int | None = None) -> int:
+    """pg_terminate_backend every connection to the database (but `spare`, a backend pid)."""
     dbname = urllib.parse.urlsplit(database_url).path.lstrip("/")
     admin = _with_db(database_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (dbname,),
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
+            (dbname, spare or 0),
         ).fetchall()
     return len(rows)
+
+
+def backends_waiting_on_a_lock(database_url: str, *, spare: int) -> int:
+    """Connections to the database (but `spare`) queued behind a row lock: requests in flight."""
+    dbname = urllib.parse.urlsplit(database_url).path.lstrip("/")
+    admin = _with_db(database_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> %s AND wait_event_type = 'Lock'",
+            (dbname, spare),
+        ).fetchone()[0]
+
+
+def backends_started_since(database_url: str, since) -> int:
+    """Connections to the database opened after `since` (a PostgreSQL timestamp)."""
+    dbname = urllib.parse.urlsplit(database_url).path.lstrip("/")
+    admin = _with_db(database_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_start > %s",
+            (dbname, since),
+        ).fetchone()[0]
+
+
+# Figures ------------------------------------------------------------------------------
+# Every reliability test records its figures here; they go to test-artifacts/reliability.json
+# (rewritten after each test, so a partial or failing run keeps what it measured) and are
+# printed in pytest's terminal summary (tests/reliability/conftest.py), so a green CI log
+# shows them without -s.
+FIGURES: dict[str, dict] = {}
+FIGURES_FILE = ROOT / "test-artifacts" / "reliability.json"
+
+
+def record_figures(name: str, figures: dict) -> None:
+    FIGURES[name] = {**figures, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES_FILE.write_text(json.dumps(FIGURES, indent=2, sort_keys=True) + "\n")
 
 
 # gunicorn ----------------------------------------------------------------------------
@@ -295,6 +335,7 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.raw_set_cookies: list[str] = []
         self.conn: http.client.HTTPConnection | None = None
+        self.resends = 0  # requests sent again after an idle keep-alive connection dropped
 
     def clone(self) -> Browser:
         """Another connection with the same cookies (a second tab of the same session)."""
@@ -327,6 +368,9 @@ class Browser:
                 raise
             # The server closed this keep-alive connection while it sat idle (gunicorn's
             # keepalive timeout); like a browser, send the request again on a new one.
+            # Counted: the load report shows how often, so a server that drops live
+            # connections can't hide behind the resend.
+            self.resends += 1
             return self.request(method, path, fields)
         except (OSError, http.client.HTTPException):
             self.close()
