@@ -20,6 +20,7 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.reliability import support
@@ -58,6 +59,12 @@ def _check_load(report: dict, *, allowed_errors: set[str] = frozenset()) -> None
     pages_ok = {"200", "503"} | ({"error"} if allowed_errors else set())
     assert set(report["page_statuses"]) <= pages_ok, report["page_statuses"]
     assert set(report["errors"]) <= allowed_errors, report["errors"]
+    # A duplicate flow's step may fail only the way any page may: the friendly 503 (the
+    # unfriendly_5xx check above proves it was the friendly page), or a cut connection
+    # where those are allowed. A redirect, a 400 without a reason, a 500: never.
+    flow_ok = {"503"} | ({"no answer"} if allowed_errors else set())
+    outcomes = {key.rsplit(" -> ", 1)[1] for key in report["flow_errors"]}
+    assert outcomes <= flow_ok, report["flow_errors"]
     assert report["statuses"].get("302", 0) > 0
 
 
@@ -67,7 +74,8 @@ def _json(browser: support.Browser, path: str):
 
 
 def _show(name: str, figures: dict) -> None:
-    print(f"\nreliability {name}:", json.dumps(figures))
+    """test-artifacts/reliability.json and the terminal summary (see conftest)."""
+    support.record_figures(name, figures)
 
 
 # Redis ------------------------------------------------------------------------------------
@@ -121,10 +129,43 @@ def _alive(pid: int) -> bool:
     return True
 
 
+LIMITER_PREFIX = "banking-rl"  # config.py RATELIMIT_KEY_PREFIX
+
+
+def _limiter_keys(port: int) -> list[str]:
+    """The rate limiter's counters in that Redis (the app's cache keys are not counted)."""
+    import redis as redis_client
+
+    connection = redis_client.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+    try:
+        return [key.decode() for key in connection.scan_iter(match=f"*{LIMITER_PREFIX}*")]
+    finally:
+        connection.close()
+
+
+def _failed_sign_in(port: int) -> int:
+    """One wrong sign-in (an address no customer has: nobody gets locked out); its status."""
+    attacker = support.Browser(port)
+    token = attacker.csrf()
+    status, _, _ = attacker.post(
+        "/auth/login",
+        {"csrf_token": token, "email": "nobody.at.all@example.com", "password": "wrong"},
+    )
+    attacker.close()
+    return status
+
+
+def _require_redis_server() -> None:
+    if shutil.which("redis-server"):
+        return
+    if support.REQUIRE_SERVICES:
+        pytest.fail("redis-server is required in this run (REQUIRE_SERVICE_TESTS=1)")
+    pytest.skip("redis-server binary not installed")
+
+
 def test_redis_dies_mid_run_pages_answer_and_everything_recovers(workdir, start_load):
     support.require_services()
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server binary not installed")
+    _require_redis_server()
     redis = RedisServer(workdir)
     redis.start()
     try:
@@ -152,6 +193,8 @@ def test_redis_dies_mid_run_pages_answer_and_everything_recovers(workdir, start_
             watcher = support.Browser(server.port)
             support.sign_in(watcher, customers[0]["email"])
             assert _json(watcher, "/readyz")[0] == 200
+            # Sign-ins are counted in Redis while it is up (the clients' own sign-ins).
+            assert _limiter_keys(redis.port), "no rate-limit counter in Redis before the outage"
 
             redis.kill()
             status, body = _json(watcher, "/readyz")
@@ -172,9 +215,20 @@ def test_redis_dies_mid_run_pages_answer_and_everything_recovers(workdir, start_
             assert throttled > 0
             time.sleep(5)
 
-            redis.start()  # the same port: the app reconnects by itself
+            redis.start()  # the same port, empty: the app reconnects by itself
             assert support.wait_for(lambda: _json(watcher, "/readyz")[0] == 200, 20)
             assert watcher.get("/")[0] == 200
+            # Throttling counts in Redis again: the limiter re-checks its storage with a
+            # backoff of up to 32 s per worker, so keep failing sign-ins until a counter
+            # appears in the new, empty Redis.
+            assert not _limiter_keys(redis.port)
+            recovered_at = time.monotonic()
+            assert support.wait_for(
+                lambda: _failed_sign_in(server.port) in (200, 429) and _limiter_keys(redis.port),
+                75,
+                step=0.5,
+            ), "sign-in throttling never wrote to Redis again after it came back"
+            limiter_back_after = round(time.monotonic() - recovered_at, 1)
             report = load.result()
         finally:
             assert server.stop() == 0
@@ -183,11 +237,28 @@ def test_redis_dies_mid_run_pages_answer_and_everything_recovers(workdir, start_
             redis.kill()
     _check_load(report)
     figures = _prove_books(real, setup_env, customers)
-    _show("redis outage", {**_summary(report), **figures, "throttled_during_outage": throttled})
+    _show(
+        "redis outage",
+        {
+            **_summary(report),
+            **figures,
+            "throttled_during_outage": throttled,
+            "limiter_in_redis_again_after_s": limiter_back_after,
+        },
+    )
 
 
 def _summary(report: dict) -> dict:
-    keep = ("requests", "transfers_ok", "seconds", "statuses", "page_statuses", "errors")
+    keep = (
+        "requests",
+        "transfers_ok",
+        "seconds",
+        "statuses",
+        "page_statuses",
+        "errors",
+        "flow_errors",
+        "keepalive_resends",
+    )
     return {k: report[k] for k in keep}
 
 
@@ -198,7 +269,8 @@ def test_postgres_connections_killed_mid_run_fail_friendly_and_the_pool_recovers
     support.require_services()
     real, setup_env, env, customers = _stack(workdir, "pgkill", support.redis_url(12))
     server = support.Server(env, workdir, workers=3).start()
-    killed = 0
+    workers_before = server.worker_pids()
+    killed = in_flight = 0
     try:
         load = start_load(
             workdir,
@@ -212,21 +284,61 @@ def test_postgres_connections_killed_mid_run_fail_friendly_and_the_pool_recovers
             },
         )
         load.wait_ready()
-        for _ in range(4):
+        for round_number in range(4):
             time.sleep(5)
-            killed += support.terminate_backends(real)
+            # Hold one customer's account row so the transfers touching it queue behind
+            # the lock: requests certainly in flight, mid-transaction, when every app
+            # connection is killed. Those must fail friendly (503), not hang or 500.
+            account_id = customers[round_number % len(customers)]["account_id"]
+            kill = _kill_backends_mid_request(real, account_id)
+            killed += kill["killed"]
+            in_flight += kill["in_flight"]
+            last_kill_at = kill["at"]
         report = load.result()
         # No restart: the same workers answer again (pool_pre_ping replaces dead ones).
         browser = support.Browser(server.port)
         support.sign_in(browser, customers[0]["email"])
         assert browser.get("/")[0] == 200
         assert _json(browser, "/readyz")[0] == 200
+        workers_after = server.worker_pids()
+        reconnected = support.backends_started_since(real, last_kill_at)
+        database_errors = server.count_log("database unavailable")
     finally:
         assert server.stop() == 0
+    figures = {
+        **_summary(report),
+        "backends_killed": killed,
+        "requests_in_flight_at_kill": in_flight,
+        "database_unavailable_logged": database_errors,
+        "workers_unchanged": workers_after == workers_before,
+        "backends_reopened": reconnected,
+    }
+    _show("pg backends killed", figures)  # before the checks: a failure keeps its figures
     assert killed > 0
+    # The fault was hit: requests were waiting on the lock when their connection died,
+    # the app logged it and the clients got the friendly 503.
+    assert in_flight > 0
+    assert database_errors > 0
+    assert report["statuses"].get("503", 0) > 0, report["statuses"]
+    # The pool recovered by itself: the same worker processes, on new connections.
+    assert workers_after == workers_before, (workers_before, workers_after)
+    assert reconnected > 0
     _check_load(report)
-    figures = _prove_books(real, setup_env, customers)
-    _show("pg backends killed", {**_summary(report), **figures, "backends_killed": killed})
+    _show("pg backends killed", {**figures, **_prove_books(real, setup_env, customers)})
+
+
+def _kill_backends_mid_request(database_url: str, account_id: int) -> dict:
+    """Lock an account row, wait for app requests to queue behind it, kill every app
+    connection, release. Returns the killed count, how many were waiting, and when."""
+    with psycopg.connect(database_url) as locker:
+        locker.execute("SELECT id FROM accounts WHERE id = %s FOR UPDATE", (account_id,))
+        mine = locker.info.backend_pid
+        support.wait_for(lambda: support.backends_waiting_on_a_lock(database_url, spare=mine), 10)
+        waiting = support.backends_waiting_on_a_lock(database_url, spare=mine)
+        at = locker.execute("SELECT clock_timestamp()").fetchone()[0]
+        killed = support.terminate_backends(database_url, spare=mine)
+        locker.rollback()
+    return {"killed": killed, "in_flight": waiting, "at": at}
 
 
 def test_postgres_unreachable_briefly_fails_friendly_and_recovers(workdir, start_load):
