@@ -73,7 +73,8 @@ def test_verify_json_is_machine_readable(app, runner):
     )
 
 
-def test_expire_holds_releases_only_holds_past_their_expiry(app, runner):
+def two_holds_one_past_expiry(app):
+    """Alice's $30 transfer held past its expiry, and a $20 one still within it."""
     alice = make_customer(app, "Alice Able", balance="100.00")
     bob = make_customer(app, "Bob Baker")
     limits = ledger.Limits(review_threshold=1000)
@@ -85,6 +86,11 @@ def test_expire_holds_releases_only_holds_past_their_expiry(app, runner):
         when=utcnow() - timedelta(hours=1),
         id=due.transaction_id,
     )
+    return alice, due
+
+
+def test_expire_holds_releases_only_holds_past_their_expiry(app, runner):
+    alice, _due = two_holds_one_past_expiry(app)
 
     result = runner.invoke(args=["ledger", "expire-holds"])
 
@@ -97,17 +103,7 @@ def test_expire_holds_releases_only_holds_past_their_expiry(app, runner):
 
 
 def test_expire_holds_writes_one_system_audit_row_per_released_hold(app, runner):
-    alice = make_customer(app, "Alice Able", balance="100.00")
-    bob = make_customer(app, "Bob Baker")
-    limits = ledger.Limits(review_threshold=1000)
-    due = send(app, alice.account_id, bob.account_id, 3000, limits=limits)
-    send(app, alice.account_id, bob.account_id, 2000, limits=limits)
-    execute(
-        app,
-        "UPDATE holds SET expires_at = :when WHERE transaction_id = :id",
-        when=utcnow() - timedelta(hours=1),
-        id=due.transaction_id,
-    )
+    alice, due = two_holds_one_past_expiry(app)
 
     runner.invoke(args=["ledger", "expire-holds"])
     runner.invoke(args=["ledger", "expire-holds"])
