@@ -59,6 +59,10 @@ class Shared:
         self.confirm_errors = 0  # confirm submissions that got no answer (cut connection)
         self.flow_errors: Counter = Counter()  # "GET /transfers/pay -> 503": a failed step
         self.resends = 0
+        # Transaction ids the server named in a success redirect: each must exist afterwards
+        # (a "sent" answer for money that never moved is the worst lie a bank can tell).
+        self.confirmed_ids: set[int] = set()
+        self.redirected_elsewhere: Counter = Counter()  # a 302 that is not a transfer result
 
     def take(self) -> bool:
         with self.lock:
@@ -96,7 +100,15 @@ def _confirm(shared: Shared, browser: Browser, fields: dict) -> int | None:
         shared.statuses[status] += 1
         if status == 302:
             shared.latencies.append(elapsed)
-    match = RESULT.search(headers.get("Location", "")) if status == 302 else None
+    if status != 302:
+        return None
+    location = headers.get("Location", "")
+    match = RESULT.search(location)
+    with shared.lock:
+        if match:
+            shared.confirmed_ids.add(int(match.group(1)))
+        else:
+            shared.redirected_elsewhere[location.split("?", 1)[0]] += 1
     return int(match.group(1)) if match else None
 
 
@@ -256,6 +268,9 @@ def run(spec: dict) -> dict:
         "flow_errors": dict(shared.flow_errors),
         "keepalive_resends": shared.resends,
         "duplicates": shared.duplicates,
+        "confirmed_transfers": len(shared.confirmed_ids),
+        "confirmed_ids": sorted(shared.confirmed_ids),
+        "redirected_elsewhere": dict(shared.redirected_elsewhere),
         "failures": shared.failures,
         "unfriendly_5xx": shared.unfriendly_5xx[:20],
     }

@@ -174,6 +174,18 @@ def transactions_for_keys(database_url: str, keys: list[str]) -> dict[str, int]:
     return found
 
 
+def missing_transactions(database_url: str, ids: list[int]) -> list[int]:
+    """The ids among `ids` with no journal transaction: answers that claimed a transfer."""
+    with psycopg.connect(database_url) as conn:
+        found = {
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM journal_transactions WHERE id = ANY(%s)", (list(ids),)
+            )
+        }
+    return sorted(set(ids) - found)
+
+
 def terminate_backends(database_url: str, *, spare: int | None = None) -> int:
     """pg_terminate_backend every connection to the database (but `spare`, a backend pid)."""
     dbname = urllib.parse.urlsplit(database_url).path.lstrip("/")

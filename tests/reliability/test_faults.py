@@ -44,13 +44,20 @@ def _stack(
     return real, setup_env, env, customers
 
 
-def _prove_books(real_url: str, setup_env: dict, customers: list) -> dict:
+def _prove_books(real_url: str, setup_env: dict, customers: list, *reports: dict) -> dict:
     books = support.books(real_url)
     assert books.customer_total == len(customers) * FUNDING
     assert books.all_total == 0
     assert books.below_limit == []
     support.verify_ledger_cli(setup_env)
-    return {"transfers_in_db": books.transactions}
+    confirmed = 0
+    for report in reports:
+        # Every "transfer sent" redirect names a transaction that was committed: a fault
+        # may cost an answer (503, cut connection), never produce a false success.
+        assert not report["redirected_elsewhere"], report["redirected_elsewhere"]
+        assert support.missing_transactions(real_url, report["confirmed_ids"]) == []
+        confirmed += report["confirmed_transfers"]
+    return {"transfers_in_db": books.transactions, "confirmed_transfers": confirmed}
 
 
 def _check_load(report: dict, *, allowed_errors: set[str] = frozenset()) -> None:
@@ -236,7 +243,7 @@ def test_redis_dies_mid_run_pages_answer_and_everything_recovers(workdir, start_
         with contextlib.suppress(Exception):
             redis.kill()
     _check_load(report)
-    figures = _prove_books(real, setup_env, customers)
+    figures = _prove_books(real, setup_env, customers, report)
     _show(
         "redis outage",
         {
@@ -324,7 +331,7 @@ def test_postgres_connections_killed_mid_run_fail_friendly_and_the_pool_recovers
     assert workers_after == workers_before, (workers_before, workers_after)
     assert reconnected > 0
     _check_load(report)
-    _show("pg backends killed", {**figures, **_prove_books(real, setup_env, customers)})
+    _show("pg backends killed", {**figures, **_prove_books(real, setup_env, customers, report)})
 
 
 def _kill_backends_mid_request(database_url: str, account_id: int) -> dict:
@@ -393,7 +400,7 @@ def test_postgres_unreachable_briefly_fails_friendly_and_recovers(workdir, start
         proxy.stop()
     _check_load(report)
     assert report["statuses"].get("503", 0) + report["page_statuses"].get("503", 0) > 0
-    figures = _prove_books(real, setup_env, customers)
+    figures = _prove_books(real, setup_env, customers, report)
     _show("pg unreachable", {**_summary(report), **figures})
 
 
@@ -495,7 +502,7 @@ def test_worker_sigkill_and_graceful_sigterm_leave_no_half_written_transfer(work
     assert not second_report["unfriendly_5xx"]
     assert set(second_report["statuses"]) <= ALLOWED_TRANSFER_STATUSES
     assert support.transactions_for_keys(real, [in_flight_key]) == {in_flight_key: 1}
-    figures = _prove_books(real, setup_env, everyone)
+    figures = _prove_books(real, setup_env, everyone, report, second_report)
     _show(
         "signals",
         {

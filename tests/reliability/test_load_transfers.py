@@ -49,7 +49,7 @@ def test_concurrent_transfers_over_http_conserve_money(workdir, start_load):
     finally:
         assert server.stop() == 0
     retries = server.count_log("ledger retry")
-    figures = {k: v for k, v in report.items() if k != "duplicates"}
+    figures = {k: v for k, v in report.items() if k not in ("duplicates", "confirmed_ids")}
     figures.update(retries=retries, duplicate_forms=len(report["duplicates"]))
     support.record_figures("load", figures)
 
@@ -62,6 +62,10 @@ def test_concurrent_transfers_over_http_conserve_money(workdir, start_load):
     assert not [s for s in report["statuses"] if s.startswith("5")], report["statuses"]
     assert set(report["statuses"]) <= {"302", "400"}, report["statuses"]
     assert report["transfers_ok"] > SUBMISSIONS // 2
+
+    assert not report["redirected_elsewhere"], report["redirected_elsewhere"]
+    # Every "sent" answer names a committed transaction (duplicates name the same one).
+    assert support.missing_transactions(database, report["confirmed_ids"]) == []
 
     books = support.books(database)
     assert books.customer_total == CUSTOMERS * FUNDING  # conserved to the cent
