@@ -505,9 +505,14 @@ def iter_export_rows(
                 if len(counterparties) > _COUNTERPARTY_MEMO:
                     counterparties.clear()
                 counterparty = counterparties[key] = _counterparty(row)
+            when = row[1]
+            if when.tzinfo is not None and when.utcoffset():
+                # PostgreSQL returns timestamptz in the connection's TimeZone setting; the
+                # column says UTC, so a server not set to UTC must not shift the dates.
+                when = when.astimezone(UTC)
             yield [
                 # == strftime("%Y-%m-%d %H:%M:%S"), at half the cost
-                row[1].isoformat(" ")[:19],
+                when.isoformat(" ")[:19],
                 labels.get(kind) or kind.capitalize(),
                 counterparty,
                 row[6] or "",

@@ -7,10 +7,11 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from banking import ledger
 from banking.extensions import db
-from banking.history import HistoryFilters, iter_history
+from banking.history import HistoryFilters, iter_export_rows, iter_history
 from tests.builders import make_customer
 from tests.ledger_support import send
 from tests.session_helpers import login_as
@@ -153,4 +154,31 @@ def test_export_iterator_reads_in_batches(app):
         first = next(rows)
         assert first.amount == -100
         assert len(list(rows)) == 7  # six more transfers and the deposit
+        db.session.remove()
+
+
+def test_export_dates_are_utc_whatever_the_database_time_zone(app, clock):
+    """PostgreSQL hands timestamptz back in the connection's TimeZone; the CSV says UTC."""
+    clock(T0)
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    with app.app_context():
+        if db.session.get_bind().dialect.name != "postgresql":
+            pytest.skip("only PostgreSQL has a session time zone")
+        db.session.execute(text("SET TIME ZONE 'Asia/Tokyo'"))
+        (row,) = list(iter_export_rows(db.session, alice.account_id))
+        db.session.remove()
+    assert row[0] == "2026-04-01 09:00:00"
+
+
+def test_export_rows_stream_in_batches(app):
+    """The export route's own reader: rows arrive before the query is drained."""
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    bob = make_customer(app, "Bob Baker")
+    for _ in range(7):
+        send(app, alice.account_id, bob.account_id, 100)
+    with app.app_context():
+        rows = iter_export_rows(db.session, alice.account_id, batch_size=2)
+        first = next(rows)
+        assert first[4:] == ["1.00", "", "93.00"]
+        assert len(list(rows)) == 7
         db.session.remove()
