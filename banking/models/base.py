@@ -14,7 +14,13 @@ def utcnow() -> datetime:
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; treat them as the UTC they were stored as."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    """The moment in UTC, however the driver handed it back.
+
+    SQLite returns naive datetimes: the UTC they were stored as. PostgreSQL returns
+    timestamptz in the connection's TimeZone setting, which need not be UTC.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

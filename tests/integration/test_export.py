@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from banking import ledger
 from banking.extensions import db
-from banking.history import HistoryFilters, iter_export_rows, iter_history
+from banking.history import HistoryFilters, export_row, iter_export_rows, iter_history
 from tests.builders import make_customer
 from tests.ledger_support import send
 from tests.session_helpers import login_as
@@ -166,8 +166,10 @@ def test_export_dates_are_utc_whatever_the_database_time_zone(app, clock):
             pytest.skip("only PostgreSQL has a session time zone")
         db.session.execute(text("SET TIME ZONE 'Asia/Tokyo'"))
         (row,) = list(iter_export_rows(db.session, alice.account_id))
+        (history_row,) = list(iter_history(db.session, alice.account_id, HistoryFilters()))
         db.session.remove()
     assert row[0] == "2026-04-01 09:00:00"
+    assert export_row(history_row)[0] == "2026-04-01 09:00:00"
 
 
 def test_export_rows_stream_in_batches(app):
