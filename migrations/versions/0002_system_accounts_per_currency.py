@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-30 10:00:00
+Create Date: 2026-11-29 21:40:00
 
 Customers may hold EUR, GBP, CAD and CHF accounts, but 0001 seeded the bank's own
 accounts (external cash, interest expense, suspense) in USD only and made `system_code`
