@@ -69,11 +69,14 @@ def _app():
 
 
 @pytest.fixture
-def app(_app):
+def app(_app, request):
     """The app, with a clean database, cache, rate limits and outbox for each test.
 
     No app context is held during the test: each test-client request must get its own,
     as in production (a shared one would share `g` and the database session).
+    Afterwards every invariant of `flask ledger verify --deep` must hold on what the test
+    left behind, so each test's money movements are proved, not only the ones it checks;
+    a test that breaks the books on purpose says so with `@pytest.mark.corrupts_ledger`.
     """
     saved = dict(_app.config)
     with _app.app_context():
@@ -84,8 +87,18 @@ def app(_app):
     yield _app
     with _app.app_context():
         db.session.remove()
+        if request.node.get_closest_marker("corrupts_ledger") is None:
+            _assert_books_hold()
+        db.session.remove()
     _app.config.clear()
     _app.config.update(saved)
+
+
+def _assert_books_hold() -> None:
+    from banking.integrity import verify_ledger
+
+    report = verify_ledger(db.session, deep=True)
+    assert report.ok, "the test left the ledger broken:\n" + report.format()
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from banking.admin.stats import compute_stats
 from banking.extensions import db
 from tests.admin_support import admin_client, audit_rows
@@ -49,6 +51,7 @@ def test_overview_counts_transfers_in_the_last_day_and_week(app, ctx):
     assert stats.days[-1].volume == 1_000
 
 
+@pytest.mark.corrupts_ledger
 def test_overview_flags_books_that_do_not_balance(app, client):
     admin_client(app, client)
     customer = make_customer(app, balance="10.00")
@@ -86,6 +89,7 @@ def test_integrity_check_runs_on_demand_and_remembers_the_result(app, client):
     assert row.success is True
 
 
+@pytest.mark.corrupts_ledger
 def test_integrity_check_lists_breaches(app, client):
     admin_client(app, client)
     customer = make_customer(app, balance="10.00")

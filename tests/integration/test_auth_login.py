@@ -337,9 +337,7 @@ def test_after_the_lockout_window_a_real_and_an_unknown_email_answer_alike(
     assert "The email or password is incorrect." in unknown.get_data(as_text=True)
 
 
-def test_an_unknown_email_locks_again_only_after_a_fresh_run_of_failures(
-    app, client, monkeypatch
-):
+def test_an_unknown_email_locks_again_only_after_a_fresh_run_of_failures(app, client, monkeypatch):
     """After the window, counting restarts from zero for an unknown email as for a real one."""
     app.config["LOGIN_RATE_LIMIT"] = "1000/minute"
     app.config["LOCKOUT_THRESHOLD"] = 3

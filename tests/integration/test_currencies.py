@@ -149,9 +149,7 @@ def test_overview_shows_money_held_per_currency(app, client):
     assert page.count("Books balance") == 2
 
 
-def test_overview_transfer_volumes_are_per_currency_and_the_chart_in_the_default_one(
-    app, client
-):
+def test_overview_transfer_volumes_are_per_currency_and_the_chart_in_the_default_one(app, client):
     """$10 and €7 moved today are two figures, never "$17.00"."""
     from tests.ledger_support import send
 
@@ -170,6 +168,7 @@ def test_overview_transfer_volumes_are_per_currency_and_the_chart_in_the_default
     assert "Posted transfers in USD per UTC day" in page
 
 
+@pytest.mark.corrupts_ledger
 def test_an_imbalance_in_one_currency_is_not_hidden_by_another(app, client):
     """+1 cent in EUR and -1 cent in USD cancel out in a naive grand total."""
     admin_client(app, client)

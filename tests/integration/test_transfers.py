@@ -237,6 +237,7 @@ def test_account_frozen_between_confirm_page_and_confirm_is_refused(app, client,
     assert count_transactions(app) == 0
 
 
+@pytest.mark.corrupts_ledger
 def test_transfer_to_closed_account_is_refused(app, client, jane, john):
     set_status(app, john.account_id, "closed")
 

@@ -260,6 +260,7 @@ def test_approving_to_a_frozen_account_is_refused_and_the_hold_stays(app, alice,
 @pytest.mark.parametrize(
     ("status", "error"), [("frozen", ledger.AccountFrozen), ("closed", ledger.AccountClosed)]
 )
+@pytest.mark.corrupts_ledger
 def test_approving_when_the_sender_was_frozen_or_closed_since_is_refused(
     app, alice, bob, admin, status, error
 ):

@@ -183,6 +183,7 @@ def test_admin_adjustment_may_correct_a_frozen_account(app, alice):
     assert state(app, alice.account_id) == (9500, 9500)
 
 
+@pytest.mark.corrupts_ledger
 @pytest.mark.parametrize("side", ["source", "destination"])
 def test_closed_account_is_refused_on_either_side(app, alice, bob, side):
     closed = alice.account_id if side == "source" else bob.account_id
@@ -192,6 +193,7 @@ def test_closed_account_is_refused_on_either_side(app, alice, bob, side):
     assert_nothing_moved(app, (alice.account_id, (10000, 10000)), (bob.account_id, (0, 0)))
 
 
+@pytest.mark.corrupts_ledger
 def test_closed_account_refuses_even_an_adjustment(app, alice):
     set_status(app, alice.account_id, "closed")
     with pytest.raises(ledger.AccountClosed):
