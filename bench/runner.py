@@ -84,6 +84,7 @@ class Settings:
             big_entries=1_000_000,
             variants=[
                 {"worker_class": "sync", "workers": 2 * cpus + 1, "threads": 1},
+                {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 1},
                 {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 4},
             ],
         )
