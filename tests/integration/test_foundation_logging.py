@@ -260,3 +260,23 @@ def test_development_emails_go_to_stderr_and_stdout_stays_json(app, client, caps
     assert "/auth/reset/" not in out
     for line in filter(None, out.splitlines()):
         json.loads(line)
+
+
+def test_a_payment_by_account_number_leaves_no_full_account_number_in_the_logs(logs, app, client):
+    """Numbers are typed into forms and shown masked; the access line names the URL rule."""
+    from tests.builders import make_customer
+    from tests.session_helpers import login_as
+    from tests.transfer_helpers import pay
+
+    jane = make_customer(app, "Jane Doe", balance="100.00")
+    john = make_customer(app, "John Smith")
+    login_as(client, app, jane.id)
+
+    paid = pay(client, jane.account_id, john.account_number, "5.00", memo="rent")
+    client.get(f"/accounts/{jane.account_id}/history?q={john.account_number}")
+
+    assert paid.result is not None and paid.result.status_code == 302
+    text, lines = logs()
+    assert any(line.get("route") == "/transfers/confirm" for line in lines)
+    for number in (jane.account_number, john.account_number):
+        assert number not in text
