@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from banking.extensions import cache, db
 from banking.models import User
-from banking.models.base import as_utc
+from banking.models.base import as_utc, update_if
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +103,8 @@ def register_failure(user: User, now: datetime) -> Failure:
     set_committed_value(user, "failed_logins", count)
     if count < _threshold():
         return Failure(count, locked=False, newly_locked=False)
-    until = now + _window()
-    claimed = session.execute(
-        update(User)
-        .where(User.id == user.id, User.lockout_until.is_(None))
-        .values(lockout_until=until)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed == 1:
-        set_committed_value(user, "lockout_until", until)
-    return Failure(count, locked=True, newly_locked=claimed == 1)
+    claimed = update_if(session, user, User.lockout_until.is_(None), lockout_until=now + _window())
+    return Failure(count, locked=True, newly_locked=claimed)
 
 
 def clear_failures(user: User) -> None:

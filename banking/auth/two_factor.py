@@ -25,12 +25,11 @@ from datetime import datetime
 
 import pyotp
 import segno
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from banking.models import RecoveryCode, User
-from banking.models.base import utcnow
+from banking.models.base import update_if, utcnow
 
 ISSUER = "Northwind Bank"
 VALID_WINDOW = 1  # steps either side of now
@@ -82,19 +81,12 @@ def _claim_step(user: User, counter: int) -> bool:
     if session is None or user.id is None:
         user.totp_last_counter = counter  # not stored yet: nothing to race with
         return True
-    claimed = session.execute(
-        update(User)
-        .where(
-            User.id == user.id,
-            or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter),
-        )
-        .values(totp_last_counter=counter)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        return False
-    set_committed_value(user, "totp_last_counter", counter)
-    return True
+    return update_if(
+        session,
+        user,
+        or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter),
+        totp_last_counter=counter,
+    )
 
 
 def _hash_code(code: str) -> str:
@@ -134,17 +126,7 @@ def use_recovery_code(session: Session, user: User, code: str) -> bool:
 
 def _spend(session: Session, row: RecoveryCode) -> bool:
     """Mark the code used if it still is unused; False when a concurrent request won."""
-    now = utcnow()
-    spent = session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if spent != 1:
-        return False
-    set_committed_value(row, "used_at", now)
-    return True
+    return update_if(session, row, RecoveryCode.used_at.is_(None), used_at=utcnow())
 
 
 def remaining_recovery_codes(session: Session, user: User) -> int:

@@ -1,8 +1,11 @@
-"""Column helpers shared by the models."""
+"""Column and row helpers shared by the models."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Integer
+from sqlalchemy import BigInteger, ColumnElement, Integer, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 # 64-bit keys on PostgreSQL; SQLite only autoincrements a column typed INTEGER.
 IdType = BigInteger().with_variant(Integer, "sqlite")
@@ -24,3 +27,25 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def update_if(session: Session, row: Any, condition: ColumnElement[bool], **values: Any) -> bool:
+    """`UPDATE … SET values WHERE id = row.id AND condition`; True when this request won.
+
+    For a check that a concurrent request could pass at the same moment (a one-time code,
+    a lock end set once): checking the loaded row in Python and then writing lets both
+    through, while the UPDATE's WHERE lets exactly one match. The winner's loaded row
+    shows the new values without a reload.
+    """
+    model = type(row)
+    matched = session.execute(
+        update(model)
+        .where(model.id == row.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if matched != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    return True
