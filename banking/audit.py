@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, has_request_context, request
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from banking.extensions import db
 from banking.logging import SENSITIVE_KEYS
-from banking.models import AuditEvent
+from banking.models import AuditEvent, JournalTransaction
 
 
 def record(
@@ -42,3 +43,30 @@ def record(
         event.request_id = g.get("request_id")
     (session or db.session).add(event)
     return event
+
+
+def transaction_hook(
+    action: str,
+    *,
+    actor_id: int | None = None,
+    details: Callable[[JournalTransaction], dict[str, Any]],
+) -> Callable[[Session, JournalTransaction], None]:
+    """A ledger `on_posted` hook that records `action` about the posted transaction.
+
+    The ledger runs it inside the movement's own database transaction, so the row commits
+    with the money or not at all (and a replay, which posts nothing, writes none).
+    `actor_id` None means the system did it (interest, an expired hold).
+    """
+
+    def on_posted(session: Session, txn: JournalTransaction) -> None:
+        record(
+            action,
+            actor_id=actor_id,
+            target_type="transaction",
+            target_id=txn.id,
+            success=True,
+            details=details(txn),
+            session=session,
+        )
+
+    return on_posted

@@ -31,7 +31,6 @@ from banking.models import (
     AccountKind,
     AccountStatus,
     Entry,
-    JournalTransaction,
     TransactionKind,
 )
 from banking.models.base import utcnow
@@ -157,24 +156,13 @@ def accrue(
 
 
 def _audit_paid(period: Period, rate_bp: int) -> ledger.Hook:
-    """The audit hook of one payment: written in the payment's own database transaction,
-    so money the bank paid out always has its row in the trail (and a replay, which posts
-    nothing, writes none)."""
-
-    def on_posted(session: Session, txn: JournalTransaction) -> None:
-        audit.record(
-            INTEREST_PAID,
-            actor_id=None,
-            target_type="transaction",
-            target_id=txn.id,
-            success=True,
-            details={
-                "account_id": txn.destination_account_id,
-                "amount": txn.amount,
-                "period": str(period),
-                "rate_bp": rate_bp,
-            },
-            session=session,
-        )
-
-    return on_posted
+    """The audit row of one payment: money the bank paid out always has its row."""
+    return audit.transaction_hook(
+        INTEREST_PAID,
+        details=lambda txn: {
+            "account_id": txn.destination_account_id,
+            "amount": txn.amount,
+            "period": str(period),
+            "rate_bp": rate_bp,
+        },
+    )

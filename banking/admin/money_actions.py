@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from banking import audit, ledger
 from banking.admin.errors import AdminActionRefused
-from banking.models import Account, JournalTransaction, TransactionKind
+from banking.models import Account, TransactionKind
 
 # direction -> (ledger kind, system account, sign of the amount for the customer)
 ADJUSTMENTS = {
@@ -23,19 +23,17 @@ ADJUSTMENTS = {
 }
 
 
-def _hook(action: str, actor_id: int, **details):
-    def on_posted(session: Session, txn: JournalTransaction) -> None:
-        audit.record(
-            action,
-            actor_id=actor_id,
-            target_type="transaction",
-            target_id=txn.id,
-            success=True,
-            details={"amount": txn.amount, "kind": txn.kind, "status": txn.status, **details},
-            session=session,
-        )
-
-    return on_posted
+def _hook(action: str, actor_id: int, **extra):
+    return audit.transaction_hook(
+        action,
+        actor_id=actor_id,
+        details=lambda txn: {
+            "amount": txn.amount,
+            "kind": txn.kind,
+            "status": txn.status,
+            **extra,
+        },
+    )
 
 
 def reverse(session: Session, transaction_id: int, *, actor_id: int, reason: str):

@@ -7,12 +7,10 @@ import json
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy.orm import Session
 
 from banking import audit, ledger
 from banking.extensions import db
 from banking.integrity import verify_ledger
-from banking.models import JournalTransaction
 
 ledger_cli = AppGroup("ledger", help="Check and maintain the double-entry ledger.")
 
@@ -35,23 +33,17 @@ def verify_command(as_json: bool, deep: bool, limit: int) -> None:
 HOLD_EXPIRED = "transfer.hold_expired"
 
 
-def audit_hold_expired(session: Session, txn: JournalTransaction) -> None:
-    """The audit row of one expiry: money the customer reserved is theirs again, and no
-    person decided it (actor none), so the trail must say the clock did."""
-    audit.record(
-        HOLD_EXPIRED,
-        actor_id=None,
-        target_type="transaction",
-        target_id=txn.id,
-        success=True,
-        details={
-            "amount": txn.amount,
-            "account_id": txn.source_account_id,
-            "status": txn.status,
-            "via": "cli",
-        },
-        session=session,
-    )
+# One expiry's audit row: money the customer reserved is theirs again, and no person
+# decided it (actor none), so the trail must say the clock did.
+audit_hold_expired = audit.transaction_hook(
+    HOLD_EXPIRED,
+    details=lambda txn: {
+        "amount": txn.amount,
+        "account_id": txn.source_account_id,
+        "status": txn.status,
+        "via": "cli",
+    },
+)
 
 
 @ledger_cli.command("expire-holds")
