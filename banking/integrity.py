@@ -265,12 +265,7 @@ def _account_balances(session: Session, limit: int) -> tuple[list[str], bool]:
 
 def _available_balances(session: Session, limit: int) -> tuple[list[str], bool]:
     """Available = balance - money reserved by active holds."""
-    held = (
-        select(Hold.account_id.label("account_id"), func.sum(Hold.amount).label("total"))
-        .where(Hold.active.is_(True))
-        .group_by(Hold.account_id)
-        .subquery()
-    )
+    held = _active_holds()
     reserved = func.coalesce(held.c.total, 0)
     query = (
         select(Account.id, Account.balance, Account.available_balance, reserved)
@@ -284,6 +279,21 @@ def _available_balances(session: Session, limit: int) -> tuple[list[str], bool]:
         f"minus active holds {holds} is {balance - holds}"
         for account_id, balance, available, holds in rows
     ], more
+
+
+def _active_holds():
+    """Per account with active holds: how many (`n`) and how much they reserve (`total`),
+    as a subquery to outer-join to accounts (no row: nothing held)."""
+    return (
+        select(
+            Hold.account_id.label("account_id"),
+            func.count(Hold.id).label("n"),
+            func.sum(Hold.amount).label("total"),
+        )
+        .where(Hold.active.is_(True))
+        .group_by(Hold.account_id)
+        .subquery()
+    )
 
 
 def _within_overdraft(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -421,12 +431,7 @@ def _closed_accounts(session: Session, limit: int) -> tuple[list[str], bool]:
     Closing is refused while money or a hold remains, under the row lock; a breach here
     means a close raced a posting, or someone changed a status behind the ledger's back.
     """
-    held = (
-        select(Hold.account_id.label("account_id"), func.count(Hold.id).label("n"))
-        .where(Hold.active.is_(True))
-        .group_by(Hold.account_id)
-        .subquery()
-    )
+    held = _active_holds()
     holds = func.coalesce(held.c.n, 0)
     query = (
         select(Account.id, Account.balance, Account.available_balance, holds)
