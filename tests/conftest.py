@@ -123,6 +123,22 @@ def reset_database() -> None:
 
 
 @pytest.fixture
+def alice(app):
+    """A customer with $100.00 in her checking account (the usual sender)."""
+    from tests.builders import make_customer  # builders imports this module: import late
+
+    return make_customer(app, "Alice Able", balance="100.00")
+
+
+@pytest.fixture
+def bob(app):
+    """A customer with an empty checking account (the usual recipient)."""
+    from tests.builders import make_customer
+
+    return make_customer(app, "Bob Baker")
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -143,12 +143,17 @@ def test_export_with_bad_filters_is_refused_with_the_form(app, client):
     assert "Enter a number like 25 or 25.50." in response.get_data(as_text=True)
 
 
-def test_export_iterator_reads_in_batches(app):
-    """The export goes through a yield_per stream: rows arrive before the query is drained."""
-    alice = make_customer(app, "Alice Able", balance="100.00")
-    bob = make_customer(app, "Bob Baker")
+@pytest.fixture
+def seven_dollars_sent(app, alice, bob):
+    """Alice's account after seven $1.00 transfers to Bob: eight rows with the deposit."""
     for _ in range(7):
         send(app, alice.account_id, bob.account_id, 100)
+    return alice
+
+
+def test_export_iterator_reads_in_batches(app, seven_dollars_sent):
+    """The export goes through a yield_per stream: rows arrive before the query is drained."""
+    alice = seven_dollars_sent
     with app.app_context():
         rows = iter_history(db.session, alice.account_id, HistoryFilters(), batch_size=2)
         first = next(rows)
@@ -172,12 +177,9 @@ def test_export_dates_are_utc_whatever_the_database_time_zone(app, clock):
     assert export_row(history_row)[0] == "2026-04-01 09:00:00"
 
 
-def test_export_rows_stream_in_batches(app):
+def test_export_rows_stream_in_batches(app, seven_dollars_sent):
     """The export route's own reader: rows arrive before the query is drained."""
-    alice = make_customer(app, "Alice Able", balance="100.00")
-    bob = make_customer(app, "Bob Baker")
-    for _ in range(7):
-        send(app, alice.account_id, bob.account_id, 100)
+    alice = seven_dollars_sent
     with app.app_context():
         rows = iter_export_rows(db.session, alice.account_id, batch_size=2)
         first = next(rows)

@@ -68,16 +68,6 @@ def audit_actions(app) -> list[str]:
     return [a for a in actions if a.startswith("schedule.")]
 
 
-@pytest.fixture
-def alice(app):
-    return make_customer(app, "Alice Able", balance="100.00")
-
-
-@pytest.fixture
-def bob(app):
-    return make_customer(app, "Bob Baker")
-
-
 # Creating ----------------------------------------------------------------------------
 def schedule_form(client, **data):
     payload = {

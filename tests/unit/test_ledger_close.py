@@ -16,16 +16,6 @@ from tests.ledger_support import call, send, set_status, state, verify
 REVIEW = ledger.Limits(review_threshold=5000)
 
 
-@pytest.fixture
-def alice(app):
-    return make_customer(app, "Alice Able", balance="100.00")
-
-
-@pytest.fixture
-def bob(app):
-    return make_customer(app, "Bob Baker")
-
-
 def status_of(app, account_id: int) -> str:
     return detached(app, Account, account_id).status
 

@@ -12,18 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from banking import ledger
 from banking.extensions import db
-from tests.builders import make_customer
 from tests.ledger_support import count_transactions, send, state, verify
-
-
-@pytest.fixture
-def alice(app):
-    return make_customer(app, "Alice Able", balance="100.00")
-
-
-@pytest.fixture
-def bob(app):
-    return make_customer(app, "Bob Baker")
 
 
 def database_error(orig: Exception) -> OperationalError:

@@ -11,7 +11,7 @@ from banking import ledger
 from banking.extensions import db
 from banking.models import Hold, JournalTransaction
 from banking.models.base import utcnow
-from tests.builders import make_admin, make_customer
+from tests.builders import make_admin
 from tests.ledger_support import (
     adjust,
     call,
@@ -24,16 +24,6 @@ from tests.ledger_support import (
 )
 
 REVIEW = ledger.Limits(review_threshold=5000, hold_days=7)
-
-
-@pytest.fixture
-def alice(app):
-    return make_customer(app, "Alice Able", balance="100.00")
-
-
-@pytest.fixture
-def bob(app):
-    return make_customer(app, "Bob Baker")
 
 
 @pytest.fixture

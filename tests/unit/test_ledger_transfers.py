@@ -24,16 +24,6 @@ from tests.ledger_support import (
 )
 
 
-@pytest.fixture
-def alice(app):
-    return make_customer(app, "Alice Able", balance="100.00")
-
-
-@pytest.fixture
-def bob(app):
-    return make_customer(app, "Bob Baker")
-
-
 def assert_nothing_moved(app, *accounts: tuple[int, tuple[int, int]]) -> None:
     for account_id, before in accounts:
         assert state(app, account_id) == before
