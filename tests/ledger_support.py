@@ -45,6 +45,20 @@ def send(
             db.session.remove()
 
 
+def hold(app: Flask, sender, destination_id: int, amount: int) -> ledger.PostingResult:
+    """A transfer from `sender`'s checking account that the ledger holds for review."""
+    result = send(
+        app,
+        sender.account_id,
+        destination_id,
+        amount,
+        owner_id=sender.id,
+        limits=ledger.Limits(review_threshold=1),
+    )
+    assert result.status == "pending", result
+    return result
+
+
 def adjust(app: Flask, account_id: int, amount: int, **options) -> ledger.PostingResult:
     options.setdefault("memo", "test adjustment")
     options.setdefault("initiator_id", None)

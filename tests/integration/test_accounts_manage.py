@@ -11,7 +11,7 @@ from banking.extensions import db
 from banking.models import Account, AuditEvent
 from tests.builders import fund, make_customer
 from tests.conftest import submit
-from tests.ledger_support import send, verify
+from tests.ledger_support import hold, send, verify
 from tests.session_helpers import login_as
 from tests.transfer_helpers import add_account, own_transfer, set_status
 
@@ -32,6 +32,16 @@ def accounts_of(app, user_id: int) -> list[Account]:
         )
         db.session.expunge_all()
         return rows
+
+
+def close_own(client, account_id: int, *, follow_redirects: bool = False):
+    """Press Close on the account's settings page."""
+    return submit(
+        client,
+        f"/accounts/{account_id}/close",
+        form_url=f"/accounts/{account_id}/settings",
+        follow_redirects=follow_redirects,
+    )
 
 
 def test_customer_opens_a_savings_account(app, client, jane):
@@ -97,12 +107,7 @@ def test_rename_with_an_overlong_nickname_is_refused(app, client, jane):
 def test_customer_closes_an_empty_account(app, client, jane):
     savings = add_account(app, jane.id, nickname="Old pot")
 
-    response = submit(
-        client,
-        f"/accounts/{savings}/close",
-        form_url=f"/accounts/{savings}/settings",
-        follow_redirects=True,
-    )
+    response = close_own(client, savings, follow_redirects=True)
 
     assert response.status_code == 200
     assert "Old pot is closed" in response.get_data(as_text=True)
@@ -112,11 +117,7 @@ def test_customer_closes_an_empty_account(app, client, jane):
 def test_account_with_money_cannot_be_closed(app, client, jane):
     fund(app, jane.account_id, "1.00")
 
-    response = submit(
-        client,
-        f"/accounts/{jane.account_id}/close",
-        form_url=f"/accounts/{jane.account_id}/settings",
-    )
+    response = close_own(client, jane.account_id)
 
     assert response.status_code == 400
     assert "zero balance" in response.get_data(as_text=True)
@@ -130,9 +131,7 @@ def test_account_with_a_pending_hold_cannot_be_closed(app, client, jane):
     own_transfer(client, savings, jane.account_id, "20.00")  # held: balance stays 20
     # Even once the balance is moved away, the hold keeps the account open; here it's both.
 
-    response = submit(
-        client, f"/accounts/{savings}/close", form_url=f"/accounts/{savings}/settings"
-    )
+    response = close_own(client, savings)
 
     assert response.status_code == 400
     assert "awaiting review" in response.get_data(as_text=True)
@@ -141,20 +140,9 @@ def test_account_with_a_pending_hold_cannot_be_closed(app, client, jane):
 def test_account_with_an_incoming_transfer_awaiting_review_cannot_be_closed(app, client, jane):
     """Money may still arrive; the admin close already refused this, now both do."""
     john = make_customer(app, "John Smith", balance="100.00")
-    send(
-        app,
-        john.account_id,
-        jane.account_id,
-        6_000,
-        owner_id=john.id,
-        limits=ledger.Limits(review_threshold=1_000),
-    )
+    hold(app, john, jane.account_id, 6_000)
 
-    response = submit(
-        client,
-        f"/accounts/{jane.account_id}/close",
-        form_url=f"/accounts/{jane.account_id}/settings",
-    )
+    response = close_own(client, jane.account_id)
 
     assert response.status_code == 400
     assert "A transfer to this account is awaiting review" in response.get_data(as_text=True)
@@ -164,7 +152,7 @@ def test_account_with_an_incoming_transfer_awaiting_review_cannot_be_closed(app,
 def test_closing_an_account_is_audited_once(app, client, jane):
     savings = add_account(app, jane.id)
 
-    submit(client, f"/accounts/{savings}/close", form_url=f"/accounts/{savings}/settings")
+    close_own(client, savings)
 
     with app.app_context():
         rows = db.session.scalars(
@@ -206,7 +194,7 @@ def test_a_transfer_landing_during_a_close_never_leaves_a_closed_account_with_mo
 
     monkeypatch.setattr(audit, "record", record_with_a_payment_in_between)
 
-    submit(client, f"/accounts/{savings}/close", form_url=f"/accounts/{savings}/settings")
+    close_own(client, savings)
     outcome["worker"].join(timeout=10)
 
     closed = accounts_of(app, jane.id)[1]
@@ -218,11 +206,7 @@ def test_a_transfer_landing_during_a_close_never_leaves_a_closed_account_with_mo
 def test_frozen_account_cannot_be_closed_online(app, client, jane):
     set_status(app, jane.account_id, "frozen", "Checks")
 
-    response = submit(
-        client,
-        f"/accounts/{jane.account_id}/close",
-        form_url=f"/accounts/{jane.account_id}/settings",
-    )
+    response = close_own(client, jane.account_id)
 
     assert response.status_code == 400
     assert "frozen account cannot be closed" in response.get_data(as_text=True)

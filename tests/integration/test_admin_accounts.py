@@ -10,7 +10,7 @@ from banking.extensions import db
 from banking.models import Account, JournalTransaction
 from tests.admin_support import HIDDEN, admin_client, audit_rows, confirm_action, start_action
 from tests.builders import balance_of, get_account, make_customer
-from tests.ledger_support import send, state
+from tests.ledger_support import hold, send, state
 
 
 def test_find_account_by_number_or_owner(app, client):
@@ -73,14 +73,7 @@ def test_close_refused_while_a_transfer_awaits_review(app, client):
     admin_client(app, client)
     alice = make_customer(app, "Alice Able", balance="100.00")
     bob = make_customer(app, "Bob Baker")
-    send(
-        app,
-        alice.account_id,
-        bob.account_id,
-        5_000,
-        owner_id=alice.id,
-        limits=ledger.Limits(review_threshold=1_000),
-    )
+    hold(app, alice, bob.account_id, 5_000)
     page = confirm_action(client, f"/admin/accounts/{bob.account_id}/close", {"reason": "x"})
     assert "awaiting review" in page.get_data(as_text=True)
     assert get_account(app, bob.account_id).status == "active"
@@ -122,14 +115,7 @@ def test_account_page_lists_why_it_cannot_close(app, client):
     admin_client(app, client)
     alice = make_customer(app, "Alice Able", balance="100.00")
     bob = make_customer(app, "Bob Baker", balance="1.00")
-    send(
-        app,
-        alice.account_id,
-        bob.account_id,
-        5_000,
-        owner_id=alice.id,
-        limits=ledger.Limits(review_threshold=1_000),
-    )
+    hold(app, alice, bob.account_id, 5_000)
     page = client.get(f"/admin/accounts/{bob.account_id}").get_data(as_text=True)
     assert "The balance must be exactly zero." in page
     assert "A transfer to this account is awaiting review" in page
