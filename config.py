@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from decouple import AutoConfig, Csv, UndefinedValueError
 
@@ -47,10 +48,39 @@ def normalize_database_url(url: str | None) -> str | None:
     return url
 
 
+def public_base_url_problem(url: str, *, require_https: bool = False) -> str | None:
+    """Why `url` cannot be the public base URL, or None when it can.
+
+    An absolute http(s) URL with a host and nothing a link could not carry (no
+    credentials, query or fragment); https when `require_https`.
+    """
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a malformed port raises here, not later in a link
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http(s) URL such as https://bank.example.com"
+    if require_https and parts.scheme != "https":
+        return "must use https in production"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "must not contain credentials, a query or a fragment"
+    return None
+
+
+def public_base_host(url: str) -> str | None:
+    """The host name of the public base URL (lower-case, no port), if it has one."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
 class Config:
     """Settings shared by every environment; subclasses override what differs."""
 
     ENV_NAME = "base"
+    HTTPS_ONLY = False  # production: the public base URL must be https
     DEBUG = False
     TESTING = False
     REQUIRE_SERVICES = False  # staging/production: PostgreSQL + Redis are mandatory
@@ -144,18 +174,36 @@ class Config:
         self.MAIL_USE_TLS = env("MAIL_USE_TLS", default=True, cast=bool)
         self.MAIL_SENDER = env("MAIL_SENDER", default="Banking <no-reply@example.com>")
 
-        # Host header check (Flask 3.1's TRUSTED_HOSTS; a refused Host answers 400): links
-        # built from the Host (the password-reset email's) must not point at an attacker's
-        # domain. "bank.example.com" matches that name, ".example.com" any subdomain too;
-        # ports are ignored. Empty means no check (None, not [], is Flask's "anything").
+        # The address customers use, e.g. "https://bank.example.com". Every link in every
+        # email is built from it and never from the request: a forged Host header must not
+        # be able to point a password-reset link at an attacker's site.
+        self.PUBLIC_BASE_URL = (
+            env("PUBLIC_BASE_URL", default="") or self.default_public_base_url() or ""
+        ).rstrip("/")
+
+        # Host header check (Flask 3.1's TRUSTED_HOSTS; a refused Host answers 400).
+        # "bank.example.com" matches that name, ".example.com" any subdomain too; ports
+        # are ignored. Staging and production always check: the public base URL's host is
+        # trusted even when ALLOWED_HOSTS is unset, so a server never answers for any Host.
+        # Development and testing check only when ALLOWED_HOSTS is set (None, not [], is
+        # Flask's "anything").
         self.ALLOWED_HOSTS = [
             host.lower() for host in env("ALLOWED_HOSTS", default="", cast=Csv()) if host
         ]
-        self.TRUSTED_HOSTS = list(self.ALLOWED_HOSTS) or None
+        trusted = list(self.ALLOWED_HOSTS)
+        if self.REQUIRE_SERVICES:
+            base_host = public_base_host(self.PUBLIC_BASE_URL)
+            if base_host and base_host not in trusted:
+                trusted.append(base_host)
+        self.TRUSTED_HOSTS = trusted or None
 
     # Per-environment defaults -------------------------------------------------
     def default_secret_key(self) -> str | None:
         return DEV_SECRET_PLACEHOLDER
+
+    def default_public_base_url(self) -> str | None:
+        # `make run` serves here; a developer following an emailed link lands on it.
+        return "http://127.0.0.1:5000"
 
     def default_database_url(self) -> str | None:
         instance = BASE_DIR / "instance"
@@ -201,6 +249,15 @@ class Config:
             raise ConfigError(f"{self.ENV_NAME}: DATABASE_URL is not set")
         if not self.REDIS_URL:
             raise ConfigError(f"{self.ENV_NAME}: REDIS_URL is not set")
+        if not self.PUBLIC_BASE_URL:
+            raise ConfigError(
+                f"{self.ENV_NAME}: PUBLIC_BASE_URL is not set (emailed links are built from it)"
+            )
+        problem = public_base_url_problem(self.PUBLIC_BASE_URL, require_https=self.HTTPS_ONLY)
+        if problem:
+            raise ConfigError(f"{self.ENV_NAME}: PUBLIC_BASE_URL {problem}")
+        if not self.TRUSTED_HOSTS:
+            raise ConfigError(f"{self.ENV_NAME}: ALLOWED_HOSTS is not set")
 
     @classmethod
     def init_app(cls, app) -> None:
@@ -246,6 +303,9 @@ class TestingConfig(Config):
     def default_database_url(self) -> str | None:
         return "sqlite://"
 
+    def default_public_base_url(self) -> str | None:
+        return "http://localhost"  # the test client's host
+
     def secure_cookies(self) -> bool:
         return False
 
@@ -253,6 +313,9 @@ class TestingConfig(Config):
 class StagingConfig(Config):
     ENV_NAME = "staging"
     REQUIRE_SERVICES = True
+
+    def default_public_base_url(self) -> str | None:
+        return None  # required: refused at start-up when missing
 
     def default_secret_key(self) -> str | None:
         return None
@@ -269,6 +332,7 @@ class StagingConfig(Config):
 
 class ProductionConfig(StagingConfig):
     ENV_NAME = "production"
+    HTTPS_ONLY = True
 
 
 config_by_name: dict[str, type[Config]] = {

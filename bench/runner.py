@@ -111,6 +111,8 @@ class Run:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "CACHE_KEY_PREFIX": "bench:",
+            "PUBLIC_BASE_URL": "https://bank.example.com",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
             # Every load client signs in from 127.0.0.1: the per-IP limit would refuse them.
             "LOGIN_RATE_LIMIT": "100000/minute",
             "MAIL_BACKEND": "log",

@@ -164,9 +164,10 @@ def submit(
     *,
     form_url: str | None = None,
     follow_redirects: bool = False,
+    headers: dict | None = None,
 ):
     """POST a form the way a browser would: load the page first, then send its CSRF token."""
-    page = client.get(form_url or url)
+    page = client.get(form_url or url, headers=headers)
     payload = {"csrf_token": csrf_from(page.get_data(as_text=True))}
     payload.update(data or {})
-    return client.post(url, data=payload, follow_redirects=follow_redirects)
+    return client.post(url, data=payload, follow_redirects=follow_redirects, headers=headers)

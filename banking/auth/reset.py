@@ -12,11 +12,12 @@ import hashlib
 import logging
 from collections.abc import Callable
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from banking.models import User
+from banking.public_urls import public_url
 from banking.services.email import send_email
 
 SALT = "banking.password-reset"
@@ -53,7 +54,7 @@ def user_for_reset_token(session: Session, token: str) -> User | None:
 
 
 def send_reset_email(user: User) -> None:
-    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+    link = public_url("auth.reset_password", token=make_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
     send_email(
         user.email,

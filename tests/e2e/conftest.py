@@ -91,11 +91,12 @@ def _e2e_postgres_url(base: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def _server_env(database_url: str) -> dict[str, str]:
+def _server_env(database_url: str, base_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "REDIS_URL")}
     env.update(
         APP_ENV="development",
         DATABASE_URL=database_url,
+        PUBLIC_BASE_URL=base_url,  # emailed links must lead back to this server
         SECRET_KEY="e2e-" + "x" * 40,
         FLASK_APP="wsgi",
         # Cheap hashes and room for the handful of sign-ups a run makes from one IP.
@@ -139,7 +140,9 @@ def live_server():
         database_url = _e2e_postgres_url(test_db)
     else:
         database_url = f"sqlite:///{workdir / 'e2e.db'}"
-    env = _server_env(database_url)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = _server_env(database_url, url)
     flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(
@@ -151,7 +154,6 @@ def live_server():
         check=True,
         capture_output=True,
     )
-    port = _free_port()
     log = workdir / "server.log"
     # One worker: development uses an in-process cache, which two workers would not share.
     with log.open("w") as log_file:
@@ -164,7 +166,6 @@ def live_server():
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(url, process, log)
         yield url

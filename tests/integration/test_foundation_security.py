@@ -29,6 +29,8 @@ def production_app(monkeypatch, app):
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
     monkeypatch.setenv("DATABASE_URL", "postgresql://bank:pw@127.0.0.1:1/bank")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bank.example.com")
+    monkeypatch.setenv("ALLOWED_HOSTS", "localhost")  # the test client's Host
     return create_app()
 
 

@@ -16,6 +16,7 @@ VALID = {
     "SECRET_KEY": GOOD_SECRET,
     "DATABASE_URL": "postgresql://bank:pw@127.0.0.1:1/bank",
     "REDIS_URL": "redis://127.0.0.1:1/0",
+    "PUBLIC_BASE_URL": "https://bank.example.com",
 }
 COMMANDS = {
     "flask": [str(BIN / "flask"), "--app", "wsgi", "routes"],
@@ -27,6 +28,10 @@ CASES = [
     pytest.param({"SECRET_KEY": "dev-insecure-change-me"}, "placeholder", id="placeholder"),
     pytest.param({"DATABASE_URL": None}, "DATABASE_URL is not set", id="missing-database"),
     pytest.param({"REDIS_URL": None}, "REDIS_URL is not set", id="missing-redis"),
+    pytest.param({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL is not set", id="missing-base-url"),
+    pytest.param(
+        {"PUBLIC_BASE_URL": "bank.example.com"}, "absolute http(s) URL", id="relative-base-url"
+    ),
 ]
 
 

@@ -38,6 +38,8 @@ def production_env(database_url: str, redis_url: str, **extra: str) -> dict[str,
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         WEB_CONCURRENCY="2",
+        PUBLIC_BASE_URL="https://bank.example.com",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
         **extra,
     )
     return env

@@ -88,6 +88,8 @@ def production_env(database_url: str, redis: str, log_file: Path, **extra: str) 
         LOG_FILE=str(log_file),
         LOG_LEVEL="INFO",
         MAIL_BACKEND="log",
+        PUBLIC_BASE_URL="https://bank.example.com",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
         ADMIN_REQUIRES_2FA="false",
         # Cheaper argon2 than production's default: sign-ins are not what is measured.
         ARGON2_TIME_COST="1",

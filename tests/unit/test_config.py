@@ -34,6 +34,7 @@ MANAGED = (
     "DB_POOL_TIMEOUT",
     "ALLOWED_HOSTS",
     "ADMIN_REQUIRES_2FA",
+    "PUBLIC_BASE_URL",
 )
 
 
@@ -57,6 +58,7 @@ def server_env(set_env, app_env: str = "production", **overrides: str) -> None:
         "SECRET_KEY": GOOD_SECRET,
         "DATABASE_URL": PG_URL,
         "REDIS_URL": REDIS_URL,
+        "PUBLIC_BASE_URL": "https://bank.example.com",
     }
     values.update(overrides)
     set_env(**{k: v for k, v in values.items() if v is not None})
@@ -241,10 +243,62 @@ def test_allowed_hosts_become_flasks_trusted_hosts(environ):
     assert config.TRUSTED_HOSTS == ["bank.example.com", ".branch.example"]
 
 
-@pytest.mark.parametrize("app_env", ["development", "testing", "staging", "production"])
-def test_without_allowed_hosts_no_host_check_is_made(environ, app_env):
+@pytest.mark.parametrize("app_env", ["development", "testing"])
+def test_without_allowed_hosts_the_embedded_default_makes_no_host_check(environ, app_env):
     server_env(environ, app_env)
     assert load_config().TRUSTED_HOSTS is None  # Flask: any host
+
+
+@pytest.mark.parametrize("app_env", ["staging", "production"])
+def test_servers_always_check_the_host_defaulting_to_the_public_base_urls(environ, app_env):
+    server_env(environ, app_env, PUBLIC_BASE_URL="https://Bank.Example.com:8443/app")
+    assert load_config().TRUSTED_HOSTS == ["bank.example.com"]
+
+
+def test_the_public_base_urls_host_is_trusted_beside_allowed_hosts(environ):
+    server_env(environ, "production", ALLOWED_HOSTS="127.0.0.1")
+    assert load_config().TRUSTED_HOSTS == ["127.0.0.1", "bank.example.com"]
+
+
+@pytest.mark.parametrize("app_env", ["staging", "production"])
+def test_servers_refuse_to_start_without_a_public_base_url(environ, app_env):
+    server_env(environ, app_env, PUBLIC_BASE_URL=None)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL is not set"):
+        load_config()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("bank.example.com", "absolute http"),
+        ("ftp://bank.example.com", "absolute http"),
+        ("https://", "absolute http"),
+        ("https://bank.example.com:99999", "absolute http"),
+        ("http://bank.example.com", "https in production"),
+        ("https://user:pw@bank.example.com", "credentials"),
+        ("https://bank.example.com/?next=x", "query"),
+    ],
+)
+def test_production_refuses_an_unusable_public_base_url(environ, url, reason):
+    server_env(environ, "production", PUBLIC_BASE_URL=url)
+    with pytest.raises(ConfigError, match=reason):
+        load_config()
+
+
+def test_staging_accepts_a_plain_http_base_url(environ):
+    server_env(environ, "staging", PUBLIC_BASE_URL="http://staging.internal:8000/")
+    assert load_config().PUBLIC_BASE_URL == "http://staging.internal:8000"
+
+
+@pytest.mark.parametrize(
+    ("app_env", "expected"),
+    [("development", "http://127.0.0.1:5000"), ("testing", "http://localhost")],
+)
+def test_the_embedded_default_has_a_public_base_url_of_its_own(environ, app_env, expected):
+    server_env(environ, app_env, PUBLIC_BASE_URL=None)
+    config = load_config()
+    base_url = config.PUBLIC_BASE_URL
+    assert base_url == expected
 
 
 @pytest.mark.parametrize(
