@@ -171,7 +171,13 @@ class Config:
         self.MAIL_PORT = env("MAIL_PORT", default=587, cast=int)
         self.MAIL_USERNAME = env("MAIL_USERNAME", default="")
         self.MAIL_PASSWORD = env("MAIL_PASSWORD", default="")
+        # STARTTLS on MAIL_PORT (587), or implicit TLS from the first byte (MAIL_USE_SSL,
+        # port 465). Either way the server's certificate and name are verified, against
+        # the system's CAs or MAIL_CA_FILE (a PEM bundle for a private CA).
         self.MAIL_USE_TLS = env("MAIL_USE_TLS", default=True, cast=bool)
+        self.MAIL_USE_SSL = env("MAIL_USE_SSL", default=False, cast=bool)
+        self.MAIL_CA_FILE = env("MAIL_CA_FILE", default="") or None
+        self.MAIL_TIMEOUT = env("MAIL_TIMEOUT", default=10, cast=int)
         self.MAIL_SENDER = env("MAIL_SENDER", default="Banking <no-reply@example.com>")
 
         # The address customers use, e.g. "https://bank.example.com". Every link in every
