@@ -12,7 +12,7 @@ from banking.auth.forms import (
     EnableTwoFactorForm,
     NameForm,
 )
-from banking.auth.reset import send_password_changed_email
+from banking.auth.reset import send_password_changed_email, send_quietly
 from banking.extensions import db
 
 
@@ -64,7 +64,9 @@ def change_password():
         else:
             db.session.commit()
             sessions.refresh_session_user(user)
-            send_password_changed_email(user)
+            # The change is committed: a mail outage must not turn it into an error page
+            # that says nothing changed (the notice is logged as not sent).
+            send_quietly(send_password_changed_email, user, "password_changed")
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("auth.profile"))
         db.session.rollback()

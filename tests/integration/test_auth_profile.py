@@ -124,3 +124,17 @@ def test_profile_does_not_show_other_users_events(app, client):
     assert page.count('badge-active">Success') == len(
         [e for e in events_for_me if e.action == events.LOGIN]
     )
+
+
+def test_a_mail_outage_never_turns_a_changed_password_into_an_error(app, client, caplog):
+    """The change is committed before the notice is sent: SMTP down used to answer 500
+    "Nothing was changed" although the password had changed."""
+    customer = make_customer(app)
+    login(client, customer.email)
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=2)
+    response = change_password(client)
+    assert response.status_code == 302
+    assert "Your password was changed" in client.get("/auth/profile").get_data(as_text=True)
+    assert login(app.test_client(), customer.email, NEW_PASSWORD).status_code == 302
+    failures = [r for r in caplog.records if r.getMessage() == "email not sent"]
+    assert [r.email_kind for r in failures] == ["password_changed"]
