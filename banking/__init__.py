@@ -20,6 +20,9 @@ def create_app(config: Config | str | None = None) -> Flask:
         static_folder=str(BASE_DIR / "static"),
         instance_path=str(BASE_DIR / "instance"),
     )
+    from banking import url_converters
+
+    url_converters.init_app(app)  # before any route is registered
     app.config.from_object(config)
     app.config["ENV_NAME"] = config.ENV_NAME
     config.init_app(app)

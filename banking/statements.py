@@ -38,7 +38,8 @@ class Month:
         if not match:
             raise InvalidMonth("Enter the month as YYYY-MM, for example 2026-01.")
         year, month = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12 or year < 1970:
+        # 9999-12 has no next month a `date` can hold (the statement links to it).
+        if not 1 <= month <= 12 or not 1970 <= year <= 9998:
             raise InvalidMonth("Enter a real month, for example 2026-01.")
         return cls(year, month)
 
