@@ -145,11 +145,16 @@ def _own_account(user_id: int, account_id: int) -> Account | None:
     )
 
 
+_VERB = {"sending": "send", "receiving": "receive"}  # spelled out: "receiving"[:-3] is "receiv"
+
+
 def _refuse_unusable(account: Account, role: str, field: str) -> None:
     if account.status == AccountStatus.CLOSED.value:
         raise TransferRefused(f"The {role} account is closed.", field)
     if account.status == AccountStatus.FROZEN.value:
-        raise TransferRefused(f"The {role} account is frozen and cannot {role[:-3]} money.", field)
+        raise TransferRefused(
+            f"The {role} account is frozen and cannot {_VERB[role]} money.", field
+        )
 
 
 def make_transfer(
