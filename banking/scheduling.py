@@ -13,7 +13,8 @@ idempotency key `schedule:{id}:{occurrence date}`; the schedule row is locked (F
 SKIP LOCKED on PostgreSQL, SQLite's BEGIN IMMEDIATE lock elsewhere) and advanced in the
 same database transaction as the posting, so two runners, or one run twice, post each
 occurrence exactly once. A refused occurrence marks the schedule failed with the reason;
-it is never retried by itself.
+it is never retried by itself. A locked owner's schedules, and a frozen or closed
+account's, are refused that way too: the owner sees why on their Scheduled page.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, lazyload
 
 from banking import audit, ledger
-from banking.models import Frequency, JournalTransaction, ScheduledTransfer, ScheduleStatus
+from banking.models import (
+    Frequency,
+    JournalTransaction,
+    ScheduledTransfer,
+    ScheduleStatus,
+    User,
+)
 from banking.models.base import utcnow
 from banking.money import InvalidAmount
 
@@ -37,6 +44,12 @@ log = logging.getLogger(__name__)
 LAST_DAY = 31
 MONTH_DAYS = tuple(range(1, 29))
 GENERIC_FAILURE = "This transfer could not be made. Nothing was moved."
+
+
+class OwnerLocked(ledger.LedgerError):
+    """The schedule's owner is locked: none of their scheduled transfers run."""
+
+    message = "Your sign-in is locked, so scheduled transfers are not made. Contact us."
 
 
 class _ScheduleChanged(Exception):
@@ -200,6 +213,10 @@ def _post_occurrence(
     """Post one occurrence; the schedule advances inside the same database transaction."""
     schedule_id = schedule.id
     owner_id = schedule.owner_id
+    if session.scalar(select(User.is_locked).where(User.id == owner_id)):
+        # A locked customer cannot sign in, so standing instructions must not keep moving
+        # their money either (a frozen account is refused by the ledger's own rules).
+        raise OwnerLocked()
 
     def on_posted(hook_session: Session, txn: JournalTransaction) -> None:
         # A ledger retry gives up the row lock taken by _lock_next_due: take it again and

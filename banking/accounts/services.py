@@ -140,10 +140,17 @@ def close_account(session: Session, account: Account) -> None:
     cannot land between the check and the close. The schedules check stays here: it
     is about the customer's standing instructions, not money under lock (a schedule
     that still fires on a closed account is refused by the ledger anyway).
+
+    Only the owner's *own* schedules count, the ones listed on their Scheduled page:
+    another customer's schedule paying into this account used to block the close with a
+    message about schedules the owner could neither see nor cancel. Such a schedule
+    fails at its next run instead ("The receiving account is closed."), recorded on the
+    schedule and shown to the customer who made it.
     """
     schedule = session.scalar(
         select(ScheduledTransfer.id)
         .where(
+            ScheduledTransfer.owner_id == account.owner_id,
             (ScheduledTransfer.from_account_id == account.id)
             | (ScheduledTransfer.to_account_id == account.id),
             ScheduledTransfer.status.in_(

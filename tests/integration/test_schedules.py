@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from banking import ledger
 from banking.extensions import db
-from banking.models import AuditEvent, JournalTransaction, ScheduledTransfer
+from banking.models import Account, AuditEvent, JournalTransaction, ScheduledTransfer
 from banking.scheduling import run_due
 from tests.builders import balance_of, detached, make_customer
 from tests.conftest import submit
@@ -435,3 +435,96 @@ def test_two_hosts_running_at_once_post_each_occurrence_once(app, requires_postg
     assert len(posted) == len(set(posted)) == 6 + 3  # weekly: May 18, May 25, June 1
     assert len(scheduled_postings(app)) == 9
     assert balance_of(app, bob.account_id) == 900
+
+
+# Locked owners, frozen accounts, closed destinations ---------------------------------------
+def close(client, account_id: int):
+    """Press Close on the account's settings page (and follow to the page that answers)."""
+    return submit(
+        client,
+        f"/accounts/{account_id}/close",
+        form_url=f"/accounts/{account_id}/settings",
+        follow_redirects=True,
+    )
+
+
+def test_a_locked_customers_schedules_do_not_run_and_the_reason_is_recorded(
+    app, client, runner, alice, bob
+):
+    schedule_id = make_schedule(app, alice, bob.account_id, frequency="weekly")
+    assert runner.invoke(args=["users", "lock", alice.email, "--reason", "fraud"]).exit_code == 0
+
+    report = run(app, date(2026, 6, 1))
+
+    message = "Your sign-in is locked, so scheduled transfers are not made. Contact us."
+    assert report.posted == []
+    assert report.failed == [(schedule_id, date(2026, 6, 1), message)]
+    assert balance_of(app, alice.account_id) == 10000
+    assert balance_of(app, bob.account_id) == 0
+    assert (load(app, schedule_id).status, load(app, schedule_id).last_error) == ("failed", message)
+    assert audit_actions(app) == ["schedule.failed"]
+    # Unlocked, the owner sees why it stopped and can resume it.
+    assert runner.invoke(args=["users", "unlock", alice.email]).exit_code == 0
+    login_as(client, app, alice.id)
+    assert message in client.get("/schedules").get_data(as_text=True)
+
+
+def test_a_frozen_source_accounts_schedules_do_not_run(app, client, alice, bob):
+    schedule_id = make_schedule(app, alice, bob.account_id)
+    with app.app_context():
+        db.session.get(Account, alice.account_id).status = "frozen"
+        db.session.commit()
+        db.session.remove()
+
+    report = run(app, date(2026, 6, 1))
+
+    assert report.posted == []
+    schedule = load(app, schedule_id)
+    assert schedule.status == "failed"
+    assert schedule.last_error == "The sending account is frozen and cannot send money."
+    assert balance_of(app, bob.account_id) == 0
+    login_as(client, app, alice.id)
+    assert "cannot send money" in client.get("/schedules").get_data(as_text=True)
+
+
+def test_someone_elses_schedule_to_my_account_does_not_stop_me_closing_it(app, client, alice, bob):
+    """Bob's Scheduled page is empty: a schedule Alice made *to* his account is hers."""
+    schedule_id = make_schedule(app, alice, bob.account_id)
+    login_as(client, app, bob.id)
+    assert "You have no scheduled transfers." in client.get("/schedules").get_data(as_text=True)
+
+    close(client, bob.account_id)
+
+    assert detached(app, Account, bob.account_id).status == "closed"
+    # Alice's schedule fails at its next run; she sees why, and nothing moved.
+    report = run(app, date(2026, 6, 1))
+    assert report.failed == [(schedule_id, date(2026, 6, 1), "The receiving account is closed.")]
+    assert balance_of(app, alice.account_id) == 10000
+    login_as(client, app, alice.id)
+    assert "The receiving account is closed." in client.get("/schedules").get_data(as_text=True)
+
+
+def test_my_own_schedule_from_the_account_still_blocks_closing_it(app, client, alice, bob):
+    from tests.transfer_helpers import add_account
+
+    savings = add_account(app, alice.id)  # empty: only the schedule stands in the way
+    with app.app_context():
+        schedule = ScheduledTransfer(
+            owner_id=alice.id,
+            from_account_id=savings,
+            to_account_id=bob.account_id,
+            amount=1000,
+            frequency="once",
+            next_run_on=date(2026, 6, 1),
+        )
+        db.session.add(schedule)
+        db.session.commit()
+        db.session.remove()
+    login_as(client, app, alice.id)
+
+    response = close(client, savings)
+
+    assert "This account has scheduled transfers; cancel them before closing it." in (
+        response.get_data(as_text=True)
+    )
+    assert detached(app, Account, savings).status == "active"
