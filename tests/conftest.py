@@ -25,6 +25,7 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICE_TESTS") == "1"
 PASSWORD = "correct horse battery staple"
 TABLES = [
     "audit_events",
+    "unknown_login_failures",
     "recovery_codes",
     "holds",
     "entries",

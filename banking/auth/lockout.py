@@ -1,40 +1,41 @@
 """Per-account sign-in lockout: N consecutive failures lock the account for M minutes.
 
-Known accounts count in the database (`failed_logins`, `lockout_until`). Unknown
-emails count in the cache under a hashed key, so that hammering an address that does
-not exist produces exactly the same answers, at the same moments, as hammering one
-that does: the threshold-th failure fixes the lock end once, failures while locked
+Known accounts count in the database (`failed_logins`, `lockout_until`); unknown
+emails count in the database too (`unknown_login_failures`, under a keyed hash of the
+address), never in the cache, so that hammering an address that does not exist
+produces exactly the same answers, at the same moments, as hammering one that does,
+whether or not Redis is up: the threshold-th failure fixes the lock end once, failures while locked
 neither count nor move it, and once it has passed counting starts again from zero.
 Any difference (say, a lock end pushed back by every probe) would let a patient
 attacker tell real addresses from made-up ones.
 
-Counting is atomic on both sides (`failed_logins + 1` in SQL, `INCR` in Redis), so a
-burst of parallel wrong guesses counts every one of them.
+Counting is atomic on both sides (`failed_logins + 1` in SQL, an upsert's `+ 1` for
+unknown addresses), so a burst of parallel wrong guesses counts every one of them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
+import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from banking.extensions import cache, db
-from banking.models import User
+from banking.extensions import db
+from banking.models import UnknownLoginFailure, User
 from banking.models.base import as_utc, update_if
 
-log = logging.getLogger(__name__)
-
-# How long the cache remembers failures against an address with no account, counted
-# from the first failure of a series. A real account keeps its count until its next
-# successful sign-in; the cache cannot keep every address ever probed, so a day bounds
-# its memory while staying far longer than the lockout window.
-UNKNOWN_COUNT_RETENTION = timedelta(days=1)
+# How long failures against an address with no account are remembered after the last
+# one. A real account keeps its count until its next successful sign-in, which an
+# unknown address never has; a month bounds the table while being far longer than any
+# lockout window, so the two cannot be told apart in practice.
+UNKNOWN_RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -112,42 +113,76 @@ def clear_failures(user: User) -> None:
     user.lockout_until = None
 
 
-def _unknown_keys(email: str) -> tuple[str, str]:
-    digest = hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
-    return f"auth:unknown-failures:{digest}", f"auth:unknown-lock:{digest}"
+def _unknown_key(email: str) -> str:
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(secret, email.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _lock_end(value: object) -> datetime | None:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    return None
+def _insert_for(session: Session):
+    """The dialect's INSERT, which has ON CONFLICT DO UPDATE (PostgreSQL and SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 def register_unknown_failure(email: str, now: datetime) -> bool:
     """Count a failure for an address with no account; True while it "locks" like a real one.
 
-    The same steps as a real account, in the cache: while locked (lock end after `now`)
-    nothing is counted and the lock end stays put; once it has passed, both keys are
-    dropped and counting restarts; the threshold-th failure writes the lock end with
-    `add`, which only writes an absent key, so it is fixed once. The count is `add(0)`
-    then `inc`: atomic in Redis (INCR keeps the key's expiry), so parallel probes all count.
+    The same steps as `expire_if_due` + `register_failure` for a real account, on a row
+    of `unknown_login_failures` in the same database transaction as the request's audit
+    row: while locked nothing is counted and the lock end stays put; once it has passed,
+    counting restarts from zero; the count is one atomic upsert (`+ 1 ... RETURNING`), so
+    parallel probes all count; the threshold-th failure fixes the lock end once. No cache
+    is involved, so a Redis outage changes nothing (it used to stop unknown addresses
+    from ever locking while real ones did).
     """
-    count_key, lock_key = _unknown_keys(email)
-    retention = int(max(UNKNOWN_COUNT_RETENTION, _window()).total_seconds())
-    try:
-        until = _lock_end(cache.get(lock_key))
-        if until is not None:
-            if until > now:
-                return True
-            cache.delete_many(count_key, lock_key)
-        cache.add(count_key, 0, timeout=retention)
-        count = int(cache.cache.inc(count_key) or 0)  # Flask-Caching proxies no `inc`
-        if count < _threshold():
-            return False
-        # Written after the count, with the same retention: the lock end outlives the
-        # count that caused it, so a remembered count never loses its lock end.
-        cache.add(lock_key, (now + _window()).timestamp(), timeout=retention)
-    except Exception as exc:  # noqa: BLE001 - a cache outage must not break sign-in
-        log.warning("lockout cache unavailable", extra={"error_type": type(exc).__name__})
+    session = db.session
+    key = _unknown_key(email)
+    _purge_stale(session, now)
+    Row = UnknownLoginFailure
+    until = as_utc(session.scalar(select(Row.lockout_until).where(Row.key == key)))
+    if until is not None:
+        if until > now:
+            return True
+        session.execute(
+            update(Row)
+            .where(Row.key == key, Row.lockout_until.is_not(None), Row.lockout_until <= now)
+            .values(failed_logins=0, lockout_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    insert = _insert_for(session)(Row).values(key=key, failed_logins=1, last_failure_at=now)
+    count = session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[Row.key],
+            set_={"failed_logins": Row.failed_logins + 1, "last_failure_at": now},
+        ).returning(Row.failed_logins)
+    ).scalar_one()
+    if count < _threshold():
         return False
+    session.execute(
+        update(Row)
+        .where(Row.key == key, Row.lockout_until.is_(None))
+        .values(lockout_until=now + _window())
+        .execution_options(synchronize_session=False)
+    )
     return True
+
+
+_last_purge: datetime | None = None
+
+
+def _purge_stale(session: Session, now: datetime) -> None:
+    """Forget addresses nobody has tried for UNKNOWN_RETENTION, at most once a minute
+    per process, so a spray of made-up addresses cannot grow the table without end."""
+    global _last_purge
+    if _last_purge is not None and now - _last_purge < timedelta(minutes=1):
+        return
+    _last_purge = now
+    session.execute(
+        delete(UnknownLoginFailure).where(
+            UnknownLoginFailure.last_failure_at < now - UNKNOWN_RETENTION,
+            (UnknownLoginFailure.lockout_until.is_(None))
+            | (UnknownLoginFailure.lockout_until < now),
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -9,6 +9,7 @@ from banking.models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
+from banking.models.login_failures import UnknownLoginFailure
 from banking.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
 from banking.models.user import RecoveryCode, User
 
@@ -27,5 +28,6 @@ __all__ = [
     "ScheduledTransfer",
     "TransactionKind",
     "TransactionStatus",
+    "UnknownLoginFailure",
     "User",
 ]
