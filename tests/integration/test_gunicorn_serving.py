@@ -186,6 +186,35 @@ def test_compose_has_db_redis_migrate_and_web():
     assert grace.endswith("s") and int(grace[:-1]) >= 35
 
 
+APP_SECRETS = ("SECRET_KEY", "MAIL_PASSWORD", "MAIL_USERNAME")
+
+
+def test_compose_gives_the_app_settings_to_the_app_only():
+    """The database container used to get every variable of .env, SECRET_KEY included."""
+    services = compose()["services"]
+    for name in ("db", "redis", "migrate"):
+        assert "env_file" not in services[name], name
+    for name in ("db", "redis"):
+        environment = services[name].get("environment", {})
+        assert not set(environment) & set(APP_SECRETS), name
+    assert set(services["db"]["environment"]) == {
+        "POSTGRES_DB",
+        "POSTGRES_USER",
+        "POSTGRES_PASSWORD",
+    }
+    assert "MAIL_PASSWORD" not in services["migrate"]["environment"]
+
+
+def test_compose_sets_the_host_checks_and_binds_to_loopback_by_default():
+    web = compose()["services"]["web"]
+    environment = web["environment"]
+    for name in ("PUBLIC_BASE_URL", "ALLOWED_HOSTS", "PROXY_FIX_COUNT", "SECRET_KEY"):
+        assert environment.get(name), name
+    assert environment["PUBLIC_BASE_URL"].startswith("${PUBLIC_BASE_URL:?")
+    (port,) = web["ports"]
+    assert port.startswith("${WEB_BIND:-127.0.0.1}:"), port
+
+
 def test_compose_migrate_command_is_a_real_flask_command():
     command = compose()["services"]["migrate"]["command"]
     assert command[0] == "flask" and command[-2:] == ["db", "upgrade"]
