@@ -9,6 +9,11 @@ from banking.models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
+from banking.models.pending import (
+    PendingActionKind,
+    PendingActionStatus,
+    PendingAdminAction,
+)
 from banking.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
 from banking.models.user import RecoveryCode, User
 
@@ -22,6 +27,9 @@ __all__ = [
     "Hold",
     "JournalTransaction",
     "Payee",
+    "PendingActionKind",
+    "PendingActionStatus",
+    "PendingAdminAction",
     "RecoveryCode",
     "ScheduleStatus",
     "ScheduledTransfer",
