@@ -33,8 +33,13 @@ def refuse_own_transaction(session: Session, transaction_id: int, actor_id: int)
     txn = session.get(JournalTransaction, transaction_id)
     if txn is None:
         return  # the action itself says "not found"
-    for account_id in (txn.source_account_id, txn.destination_account_id):
-        refuse_own_account(session, account_id, actor_id)
+    owners = session.scalars(
+        select(Account.owner_id).where(
+            Account.id.in_([txn.source_account_id, txn.destination_account_id])
+        )
+    )
+    if actor_id in set(owners):
+        raise AdminActionRefused(OWN_TRANSACTION)
 
 
 def refuse_own_user(user_id: int, actor_id: int, message: str = OWN_USER) -> None:
