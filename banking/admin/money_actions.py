@@ -31,6 +31,7 @@ ADJUSTMENTS = {
 }
 
 
+NEEDS_SECOND_ADMIN = "This is above the dual-control threshold: a second admin must approve it."
 Claim = Callable[[Session, JournalTransaction], None]
 
 
@@ -68,6 +69,9 @@ def reverse(
 ):
     """Post the mirror image of a posted transaction; a second attempt is AlreadyReversed."""
     guards.refuse_own_transaction(session, transaction_id, actor_id)
+    original = session.get(JournalTransaction, transaction_id)
+    if claim is None and original and original.amount > guards.dual_control_threshold():
+        raise AdminActionRefused(NEEDS_SECOND_ADMIN)  # only `dual_control.approve` posts it
     return ledger.reverse_transaction(
         session,
         transaction_id,
@@ -139,6 +143,8 @@ def adjust(
     journal row names the maker as initiator, the audit row both.
     """
     check_adjustment(session, account_id, direction=direction, amount=amount, actor_id=actor_id)
+    if claim is None and amount > guards.dual_control_threshold():
+        raise AdminActionRefused(NEEDS_SECOND_ADMIN)  # only `dual_control.approve` posts it
     if maker_id is not None:
         guards.refuse_own_account(session, account_id, maker_id)
     kind, system_code, sign = ADJUSTMENTS[direction]

@@ -186,6 +186,8 @@ def prepare_change(session: Session, kind: str, user_id: int, *, actor_id: int) 
 
 def _change_now(session: Session, kind: str, user_id: int, *, actor_id: int, reason: str) -> User:
     user = prepare_change(session, kind, user_id, actor_id=actor_id)
+    if user.is_admin:  # one admin never does this to another alone (dual control)
+        raise AdminActionRefused("A second admin must approve this for an admin user.")
     USER_CHANGES[kind].apply(session, user, actor_id, reason, {})
     session.commit()
     return user

@@ -11,7 +11,14 @@ from banking.admin.errors import AdminActionRefused
 from banking.extensions import db
 from banking.models import JournalTransaction, PendingAdminAction, RecoveryCode, User
 from tests.admin_support import admin_client, audit_rows, confirm_action, start_action
-from tests.builders import Customer, balance_of, get_user, make_admin, make_customer
+from tests.builders import (
+    Customer,
+    balance_of,
+    get_account,
+    get_user,
+    make_admin,
+    make_customer,
+)
 from tests.ledger_support import hold, send, state
 from tests.session_helpers import login_as
 
@@ -76,6 +83,25 @@ def test_admin_cannot_adjust_an_account_they_own(app, client):
     assert OWN in text(page)
     assert balance_of(app, owner.account_id) == 10_000
     assert audit_rows(app, "admin.adjustment") == [] and pending_rows(app) == []
+
+
+def test_admin_cannot_unfreeze_freeze_or_close_an_account_they_own(app, client):
+    owner = promoted_owner(app, client)
+    with app.app_context():
+        from banking.models import Account
+
+        account = db.session.get(Account, owner.account_id)
+        account.status, account.status_reason = "frozen", "fraud"
+        db.session.commit()
+        db.session.remove()
+    for action in ("unfreeze", "freeze", "close"):
+        page = confirm_action(
+            client, f"/admin/accounts/{owner.account_id}/{action}", {"reason": "x"}
+        )
+        assert OWN in text(page), action
+    assert state(app, owner.account_id) == (10_000, 10_000)
+    assert get_account(app, owner.account_id).status == "frozen"
+    assert audit_rows(app, "admin.account.unfreeze") == []
 
 
 def test_admin_cannot_approve_or_reject_a_held_transfer_touching_their_account(app, client, alice):
@@ -362,3 +388,27 @@ def test_pending_page_lists_waiting_and_decided_requests(app, client, bob):
 def test_unknown_request_is_404(app, client):
     admin_client(app, client)
     assert client.get("/admin/pending/999/approve").status_code == 404
+
+
+def test_the_direct_services_refuse_what_needs_a_second_admin(app, ctx, bob):
+    """Defence in depth: only `dual_control.approve` may post or apply these."""
+    from banking.admin import money_actions, user_actions
+
+    admin, other = make_admin(app), make_admin(app, "Otto Other")
+    with pytest.raises(AdminActionRefused, match="second admin"):
+        money_actions.adjust(
+            db.session,
+            bob.account_id,
+            direction="credit",
+            amount=100_001,
+            key="k",
+            actor_id=admin.id,
+            reason="x",
+        )
+    db.session.rollback()
+    for service in (user_actions.lock_user, user_actions.demote_admin):
+        with pytest.raises(AdminActionRefused, match="second admin"):
+            service(db.session, other.id, actor_id=admin.id, reason="x")
+        db.session.rollback()
+    assert balance_of(app, bob.account_id) == 0
+    assert get_user(app, other.id).role == "admin" and not get_user(app, other.id).is_locked
