@@ -1,147 +1,30 @@
-"""Issue 12 item 4: no admin deals with their own money or user, and no admin acts alone
-on large sums or on another admin (maker-checker: a second admin approves or rejects)."""
+"""Issue 12 item 4: no admin acts alone on large sums or on another admin.
+
+Adjustments and reversals above the dual-control threshold, and locking, demoting or
+resetting the two-factor of an admin, wait as a pending admin action until a second,
+different admin approves (then happen once, both named in the audit) or rejects them.
+"""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
 from banking.admin import dual_control
 from banking.admin.errors import AdminActionRefused
 from banking.extensions import db
-from banking.models import JournalTransaction, PendingAdminAction, RecoveryCode, User
+from banking.models import JournalTransaction, RecoveryCode, User
 from tests.admin_support import admin_client, audit_rows, confirm_action, start_action
-from tests.builders import (
-    Customer,
-    balance_of,
-    get_account,
-    get_user,
-    make_admin,
-    make_customer,
+from tests.builders import balance_of, get_user, make_admin, make_customer
+from tests.dual_control_support import (
+    OWN,
+    adjust,
+    journal_count,
+    pending_rows,
+    promoted_owner,
+    second_admin,
+    text,
 )
-from tests.ledger_support import hold, send, state
-from tests.session_helpers import login_as
-
-OWN = "That account is yours"
-OWN_TXN = "touches an account of yours"
-
-
-def promoted_owner(app, client, balance: str = "100.00") -> Customer:
-    """An admin who also owns a funded account: a customer promoted before the CLI refused."""
-    owner = make_customer(app, "Pat Promoted", balance=balance)
-    with app.app_context():
-        db.session.get(User, owner.id).role = "admin"
-        db.session.commit()
-        db.session.remove()
-    login_as(client, app, owner.id)
-    return owner
-
-
-def second_admin(app, name: str = "Chris Checker") -> tuple:
-    """Another admin, signed in on their own client: (client, admin)."""
-    client = app.test_client()
-    admin = make_admin(app, name)
-    login_as(client, app, admin.id)
-    return client, admin
-
-
-def adjust(client, account_id: int, amount: str, direction: str = "credit", reason="teller"):
-    return confirm_action(
-        client,
-        f"/admin/accounts/{account_id}/adjust",
-        {"direction": direction, "amount": amount, "reason": reason},
-    )
-
-
-def pending_rows(app) -> list[PendingAdminAction]:
-    with app.app_context():
-        rows = db.session.scalars(select(PendingAdminAction).order_by(PendingAdminAction.id)).all()
-        for row in rows:
-            db.session.expunge(row)
-        db.session.remove()
-        return list(rows)
-
-
-def journal_count(app) -> int:
-    with app.app_context():
-        count = db.session.scalar(select(func.count(JournalTransaction.id)))
-        db.session.remove()
-        return count
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-# Self-dealing -------------------------------------------------------------------------
-def test_admin_cannot_adjust_an_account_they_own(app, client):
-    owner = promoted_owner(app, client)
-    for amount in ("9999.00", "10.00"):  # above and below the dual-control threshold
-        page = adjust(client, owner.account_id, amount)
-        assert OWN in text(page)
-    page = adjust(client, owner.account_id, "50.00", direction="withdrawal")
-    assert OWN in text(page)
-    assert balance_of(app, owner.account_id) == 10_000
-    assert audit_rows(app, "admin.adjustment") == [] and pending_rows(app) == []
-
-
-def test_admin_cannot_unfreeze_freeze_or_close_an_account_they_own(app, client):
-    owner = promoted_owner(app, client)
-    with app.app_context():
-        from banking.models import Account
-
-        account = db.session.get(Account, owner.account_id)
-        account.status, account.status_reason = "frozen", "fraud"
-        db.session.commit()
-        db.session.remove()
-    for action in ("unfreeze", "freeze", "close"):
-        page = confirm_action(
-            client, f"/admin/accounts/{owner.account_id}/{action}", {"reason": "x"}
-        )
-        assert OWN in text(page), action
-    assert state(app, owner.account_id) == (10_000, 10_000)
-    assert get_account(app, owner.account_id).status == "frozen"
-    assert audit_rows(app, "admin.account.unfreeze") == []
-
-
-def test_admin_cannot_approve_or_reject_a_held_transfer_touching_their_account(app, client, alice):
-    owner = promoted_owner(app, client)
-    outgoing = hold(app, owner, alice.account_id, 5_000)
-    incoming = hold(app, alice, owner.account_id, 2_000)
-    for txn_id in (outgoing.transaction_id, incoming.transaction_id):
-        for verb in ("approve", "reject"):
-            page = confirm_action(client, f"/admin/reviews/{txn_id}/{verb}", {"reason": "ok"})
-            assert OWN_TXN in text(page), verb
-    assert state(app, owner.account_id) == (10_000, 5_000)  # both still held
-    assert state(app, alice.account_id) == (10_000, 8_000)
-    assert audit_rows(app, "admin.review.approve") == audit_rows(app, "admin.review.reject") == []
-
-
-def test_admin_cannot_reverse_a_transaction_touching_their_account(app, client, alice):
-    owner = promoted_owner(app, client)
-    paid = send(app, alice.account_id, owner.account_id, 4_000, owner_id=alice.id)
-    page = confirm_action(
-        client, f"/admin/journal/{paid.transaction_id}/reverse", {"reason": "mine"}
-    )
-    assert OWN_TXN in text(page)
-    assert balance_of(app, owner.account_id) == 14_000
-    assert audit_rows(app, "admin.transaction.reverse") == []
-
-
-@pytest.mark.parametrize("action", ["reset-password", "reset-2fa", "unlock"])
-def test_admin_cannot_act_on_their_own_user(app, client, action):
-    admin = admin_client(app, client)
-    before = get_user(app, admin.id)
-    with app.app_context():
-        user = db.session.get(User, admin.id)
-        user.totp_secret, user.totp_enabled = "JBSWY3DPEHPK3PXP", True
-        db.session.commit()
-        db.session.remove()
-    page = confirm_action(client, f"/admin/users/{admin.id}/{action}", {"reason": "me"})
-    assert "That is your own user" in text(page)
-    after = get_user(app, admin.id)
-    assert after.session_token == before.session_token and after.totp_enabled
-    assert audit_rows(app, f"admin.user.{action.replace('-', '_')}") == []
+from tests.ledger_support import send
 
 
 # Large adjustments: a second admin ----------------------------------------------------
