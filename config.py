@@ -158,6 +158,16 @@ class Config:
         self.DASHBOARD_CACHE_SECONDS = env("DASHBOARD_CACHE_SECONDS", default=60, cast=int)
         self.ADMIN_STATS_CACHE_SECONDS = env("ADMIN_STATS_CACHE_SECONDS", default=30, cast=int)
         self.ADMIN_PAGE_SIZE = env("ADMIN_PAGE_SIZE", default=25, cast=int)
+        # Dual control (maker-checker): an admin adjustment or reversal above this many
+        # cents waits for a second admin's approval instead of posting (1,000.00).
+        self.DUAL_CONTROL_THRESHOLD_CENTS = env(
+            "DUAL_CONTROL_THRESHOLD_CENTS", default=100_000, cast=int
+        )
+        # The largest single adjustment an admin may even ask for (100,000.00): a teller
+        # deposit or a correction is never bigger than that in a personal bank; anything
+        # larger (an estate, a wire) has its own process, and a typo of three extra zeros
+        # must be refused, not queued for a tired second admin to wave through.
+        self.ADJUSTMENT_MAX_CENTS = env("ADJUSTMENT_MAX_CENTS", default=10_000_000, cast=int)
 
         # Logging
         self.LOG_LEVEL = env("LOG_LEVEL", default="DEBUG" if self.DEBUG else "INFO")

@@ -24,6 +24,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICE_TESTS") == "1"
 PASSWORD = "correct horse battery staple"
 TABLES = [
+    "pending_admin_actions",
     "audit_events",
     "unknown_login_failures",
     "recovery_codes",

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from banking import audit, ledger
+from banking.admin import guards
 from banking.admin.errors import AdminActionRefused
 from banking.admin.pagination import Page, paginate
 from banking.models import Account, AccountStatus, User
@@ -67,6 +68,7 @@ def _finish(session: Session, action: str, actor_id: int, account: Account, **de
 
 
 def freeze_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:
+    guards.refuse_own_account(session, account_id, actor_id)
     account = _locked_account(session, account_id)
     if account.status != AccountStatus.ACTIVE.value:
         raise AdminActionRefused(
@@ -79,6 +81,8 @@ def freeze_account(session: Session, account_id: int, *, actor_id: int, reason: 
 
 
 def unfreeze_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:
+    """Let money move again; never on the admin's own account (they froze for a reason)."""
+    guards.refuse_own_account(session, account_id, actor_id)
     account = _locked_account(session, account_id)
     if account.status != AccountStatus.FROZEN.value:
         raise AdminActionRefused("That account is not frozen.")
@@ -110,6 +114,7 @@ def close_blockers(session: Session, account: Account) -> list[str]:
 
 def close_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:
     """Close an account for good (a frozen one too), through the ledger's locked close."""
+    guards.refuse_own_account(session, account_id, actor_id)
     account = session.get(Account, account_id)
     if account is None:
         raise AdminActionRefused("That account no longer exists.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 from sqlalchemy import select
 
-from banking.admin import account_actions, bp, money_actions
-from banking.admin.flow import actor_id, confirm_flow
+from banking.admin import account_actions, bp, dual_control
+from banking.admin.flow import actor_id, awaiting_approval, confirm_flow
 from banking.admin.forms import ADJUSTMENT_LABELS, AdjustmentForm, ReasonForm, SearchForm
 from banking.extensions import db
-from banking.models import Account, Entry, Hold
+from banking.models import Account, Entry, Hold, PendingAdminAction
 from banking.money import format_plain
 
 RECENT_ENTRIES = 25
@@ -119,7 +119,7 @@ def adjust_account(account_id: int):
         ]
 
     def perform() -> str:
-        result = money_actions.adjust(
+        result = dual_control.request_adjustment(
             db.session,
             account_id,
             direction=form.direction.data,
@@ -128,6 +128,8 @@ def adjust_account(account_id: int):
             actor_id=actor_id(),
             reason=form.reason.data,
         )
+        if isinstance(result, PendingAdminAction):
+            return awaiting_approval(result)
         if result.replayed:
             return f"That adjustment was already recorded as transaction #{result.transaction_id}."
         return f"Adjustment posted as transaction #{result.transaction_id}."
@@ -139,5 +141,6 @@ def adjust_account(account_id: int):
         back_url=url_for("admin.account_detail", account_id=account_id),
         perform=perform,
         notice="Deposits and withdrawals use the external cash account; corrections use "
-        "the suspense account.",
+        "the suspense account. Above the dual-control threshold a second admin must approve "
+        "the adjustment before it posts.",
     )

@@ -16,6 +16,7 @@ from banking.admin.errors import AdminActionRefused
 from banking.admin.forms import CONFIRMED, ReasonForm
 from banking.extensions import db
 from banking.ledger import LedgerError
+from banking.models import PendingAdminAction
 from banking.money import InvalidAmount
 
 REFUSALS = (AdminActionRefused, LedgerError, InvalidAmount)
@@ -23,6 +24,14 @@ REFUSALS = (AdminActionRefused, LedgerError, InvalidAmount)
 
 def actor_id() -> int:
     return int(current_user.id)
+
+
+def awaiting_approval(action: PendingAdminAction) -> str:
+    """The success text when the action was queued for a second admin, not done."""
+    return (
+        f"Request #{action.id} is waiting for a second admin's approval; "
+        "nothing changes until another admin approves it."
+    )
 
 
 def confirm_flow(

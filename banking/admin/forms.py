@@ -9,6 +9,8 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from banking.admin.errors import AdminActionRefused
+from banking.admin.guards import refuse_oversized_adjustment
 from banking.models import TransactionKind, TransactionStatus
 from banking.money import InvalidAmount, parse_amount
 
@@ -61,7 +63,9 @@ class AdjustmentForm(ReasonForm):
     def validate_amount(self, field) -> None:
         try:
             self.amount_minor = parse_amount(field.data)
-        except InvalidAmount as exc:
+            # Said on the form, before any confirmation; the service refuses it again.
+            refuse_oversized_adjustment(self.amount_minor)
+        except (InvalidAmount, AdminActionRefused) as exc:
             raise ValidationError(exc.message) from exc
 
     def validate_idempotency_key(self, field) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import render_template, request, url_for
 
-from banking.admin import bp, money_actions, queries
-from banking.admin.flow import actor_id, confirm_flow
+from banking.admin import bp, dual_control, money_actions, queries
+from banking.admin.flow import actor_id, awaiting_approval, confirm_flow
 from banking.admin.forms import JournalFilterForm, ReasonForm
 from banking.extensions import db
-from banking.models import JournalTransaction
+from banking.models import JournalTransaction, PendingAdminAction
 from banking.money import format_plain
 
 
@@ -48,9 +48,11 @@ def reverse_transaction(transaction_id: int):
     form = ReasonForm()
 
     def perform() -> str:
-        result = money_actions.reverse(
+        result = dual_control.request_reversal(
             db.session, transaction_id, actor_id=actor_id(), reason=form.reason.data
         )
+        if isinstance(result, PendingAdminAction):
+            return awaiting_approval(result)
         return f"Transaction #{transaction_id} was reversed by #{result.transaction_id}."
 
     return confirm_flow(
@@ -60,7 +62,8 @@ def reverse_transaction(transaction_id: int):
         back_url=url_for("admin.transaction_detail", transaction_id=transaction_id),
         perform=perform,
         danger=True,
-        notice="A mirror-image transaction is posted. A transaction can be reversed once.",
+        notice="A mirror-image transaction is posted. A transaction can be reversed once. "
+        "Above the dual-control threshold a second admin must approve the reversal first.",
     )
 
 

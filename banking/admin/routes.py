@@ -11,8 +11,10 @@ from flask_login import current_user
 
 from banking.admin import bp
 from banking.admin.chart import layout
+from banking.admin.dual_control import pending_queue
 from banking.admin.flow import actor_id
 from banking.admin.integrity_check import last_result, run_check
+from banking.admin.pending_views import describe
 from banking.admin.stats import overview_stats
 from banking.auth.decorators import admin_required
 from banking.extensions import db
@@ -36,6 +38,8 @@ def overview():
         stats=stats,
         chart=layout(stats.days),
         health=dependency_states(),
+        # Never cached with the figures: an approved request must leave the queue at once.
+        pending=[describe(action) for action in pending_queue(db.session)],
         cache_seconds=current_app.config.get("ADMIN_STATS_CACHE_SECONDS", 30),
     )
 
@@ -56,5 +60,6 @@ from banking.admin import (  # noqa: E402,F401 - register the area views on bp
     account_views,
     audit_views,
     journal_views,
+    pending_views,
     user_views,
 )

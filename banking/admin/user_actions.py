@@ -1,12 +1,15 @@
 """Admin services on users: search, the detail view's data, lock, demote, reset password/2FA.
 
-Each action re-reads the user under a row lock, refuses what makes no sense (locking
-yourself, demoting yourself), changes the row, writes the audit row, and commits both
-together.
+Each action re-reads the user under a row lock, refuses what makes no sense (acting on
+yourself, locking a locked user), changes the row, writes the audit row, and commits both
+together. Locking, demoting or resetting the two-factor of another *admin* is not done
+here directly: `banking.admin.dual_control` queues it for a second admin, then applies
+the same `USER_CHANGES` entry when approved.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select
@@ -14,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from banking import audit
 from banking.admin.errors import AdminActionRefused
+from banking.admin.guards import OWN_USER, refuse_own_user
 from banking.admin.pagination import Page, paginate
 from banking.auth.reset import send_quietly, send_reset_email
 from banking.models import Account, AuditEvent, Entry, JournalTransaction, RecoveryCode, User
@@ -103,22 +107,99 @@ def _audit(session: Session, action: str, actor_id: int, user: User, **details) 
     )
 
 
-def lock_user(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
-    """Lock the user out and end their sessions (a new session token signs them out)."""
-    if user_id == actor_id:
-        raise AdminActionRefused("You cannot lock your own account.")
-    user = _locked_user(session, user_id)
+# The changes a second admin may have to approve (see `banking.admin.dual_control`): each
+# is a `check` (refuse what makes no sense, before asking anyone) and an `apply` that
+# changes the locked row and adds the audit row, committed by the caller. `extra` carries
+# the maker/checker details of an approved request into that audit row.
+@dataclass(frozen=True)
+class UserChange:
+    check: Callable[[User], None]
+    apply: Callable[[Session, User, int, str, dict], None]
+
+
+def _check_lock(user: User) -> None:
     if user.is_locked:
         raise AdminActionRefused("That user is already locked.")
+
+
+def _apply_lock(session: Session, user: User, actor_id: int, reason: str, extra: dict) -> None:
     user.is_locked = True
     user.locked_reason = reason
     user.rotate_session_token()
-    _audit(session, "admin.user.lock", actor_id, user, reason=reason)
+    _audit(session, "admin.user.lock", actor_id, user, reason=reason, **extra)
+
+
+def _check_demote(user: User) -> None:
+    if user.role != ROLE_ADMIN:
+        raise AdminActionRefused("That user is not an admin.")
+
+
+def _apply_demote(session: Session, user: User, actor_id: int, reason: str, extra: dict) -> None:
+    user.role = ROLE_CUSTOMER
+    user.rotate_session_token()  # privileges changed: start from a fresh sign-in
+    _audit(
+        session,
+        "admin.user.role",
+        actor_id,
+        user,
+        reason=reason,
+        old=ROLE_ADMIN,
+        new=ROLE_CUSTOMER,
+        **extra,
+    )
+
+
+def _check_two_factor(user: User) -> None:
+    if not user.totp_enabled and not user.totp_secret:
+        raise AdminActionRefused("That user has no two-factor authentication to reset.")
+
+
+def _apply_two_factor(
+    session: Session, user: User, actor_id: int, reason: str, extra: dict
+) -> None:
+    user.totp_secret = None
+    user.totp_enabled = False
+    user.totp_last_counter = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    _audit(session, "admin.user.2fa_reset", actor_id, user, reason=reason, **extra)
+
+
+USER_CHANGES: dict[str, UserChange] = {
+    "user.lock": UserChange(_check_lock, _apply_lock),
+    "user.demote": UserChange(_check_demote, _apply_demote),
+    "user.2fa_reset": UserChange(_check_two_factor, _apply_two_factor),
+}
+# What acting on yourself is refused with (the older, specific wording where there is one).
+SELF_REFUSALS = {
+    "user.lock": "You cannot lock your own account.",
+    "user.demote": "You cannot change your own role.",
+}
+
+
+def prepare_change(session: Session, kind: str, user_id: int, *, actor_id: int) -> User:
+    """Lock the target row and refuse what cannot be done, before doing or queueing it."""
+    refuse_own_user(user_id, actor_id, SELF_REFUSALS.get(kind, OWN_USER))
+    user = _locked_user(session, user_id)
+    USER_CHANGES[kind].check(user)
+    return user
+
+
+def _change_now(session: Session, kind: str, user_id: int, *, actor_id: int, reason: str) -> User:
+    user = prepare_change(session, kind, user_id, actor_id=actor_id)
+    if user.is_admin:  # one admin never does this to another alone (dual control)
+        raise AdminActionRefused("A second admin must approve this for an admin user.")
+    USER_CHANGES[kind].apply(session, user, actor_id, reason, {})
     session.commit()
     return user
 
 
+def lock_user(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
+    """Lock the user out and end their sessions (a new session token signs them out)."""
+    return _change_now(session, "user.lock", user_id, actor_id=actor_id, reason=reason)
+
+
 def unlock_user(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
+    refuse_own_user(user_id, actor_id)
     user = _locked_user(session, user_id)
     if not user.is_locked:
         raise AdminActionRefused("That user is not locked.")
@@ -139,18 +220,7 @@ def demote_admin(session: Session, user_id: int, *, actor_id: int, reason: str) 
     session cannot mint more admins. Demoting yourself is refused, which also means
     the web can never remove the last admin (the one acting stays).
     """
-    if user_id == actor_id:
-        raise AdminActionRefused("You cannot change your own role.")
-    user = _locked_user(session, user_id)
-    if user.role != ROLE_ADMIN:
-        raise AdminActionRefused("That user is not an admin.")
-    user.role = ROLE_CUSTOMER
-    user.rotate_session_token()  # privileges changed: start from a fresh sign-in
-    _audit(
-        session, "admin.user.role", actor_id, user, reason=reason, old=ROLE_ADMIN, new=ROLE_CUSTOMER
-    )
-    session.commit()
-    return user
+    return _change_now(session, "user.demote", user_id, actor_id=actor_id, reason=reason)
 
 
 def force_password_reset(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
@@ -159,6 +229,7 @@ def force_password_reset(session: Session, user_id: int, *, actor_id: int, reaso
     The audit row is committed first so the reason is kept even if mail delivery fails;
     a failed delivery is then told to the admin (who can retry), not shown as a 500.
     """
+    refuse_own_user(user_id, actor_id)  # your own password: the profile page, not admin powers
     user = _locked_user(session, user_id)
     user.rotate_session_token()
     _audit(session, "admin.user.password_reset", actor_id, user, reason=reason)
@@ -173,13 +244,4 @@ def force_password_reset(session: Session, user_id: int, *, actor_id: int, reaso
 
 def reset_two_factor(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
     """Clear the TOTP secret and every recovery code, so the user can enrol again."""
-    user = _locked_user(session, user_id)
-    if not user.totp_enabled and not user.totp_secret:
-        raise AdminActionRefused("That user has no two-factor authentication to reset.")
-    user.totp_secret = None
-    user.totp_enabled = False
-    user.totp_last_counter = None
-    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    _audit(session, "admin.user.2fa_reset", actor_id, user, reason=reason)
-    session.commit()
-    return user
+    return _change_now(session, "user.2fa_reset", user_id, actor_id=actor_id, reason=reason)

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from flask import render_template, request, url_for
 
-from banking.admin import bp, user_actions
-from banking.admin.flow import actor_id, confirm_flow
+from banking.admin import bp, dual_control, user_actions
+from banking.admin.flow import actor_id, awaiting_approval, confirm_flow
 from banking.admin.forms import ReasonForm, SearchForm
 from banking.extensions import db
-from banking.models import User
+from banking.models import PendingAdminAction, User
 
 
 @bp.get("/users")
@@ -37,7 +37,7 @@ def _user_action(
     user_id: int,
     *,
     title: str,
-    service: Callable[..., User],
+    service: Callable[..., User | PendingAdminAction],
     done: str,
     danger: bool = False,
     notice: str | None = None,
@@ -49,6 +49,8 @@ def _user_action(
 
     def perform() -> str:
         changed = service(db.session, user_id, actor_id=actor_id(), reason=form.reason.data)
+        if isinstance(changed, PendingAdminAction):
+            return awaiting_approval(changed)
         return _done(changed, done)
 
     return confirm_flow(
@@ -67,7 +69,7 @@ def lock_user(user_id: int):
     return _user_action(
         user_id,
         title="Lock user",
-        service=user_actions.lock_user,
+        service=_dual("user.lock"),
         done="is now locked",
         danger=True,
         notice="The user is signed out everywhere and cannot sign in until unlocked.",
@@ -92,7 +94,7 @@ def change_role(user_id: int):
     return _user_action(
         user_id,
         title="Remove admin role",
-        service=user_actions.demote_admin,
+        service=_dual("user.demote"),
         done="is now a customer",
         danger=True,
         notice=(
@@ -118,11 +120,22 @@ def reset_two_factor(user_id: int):
     return _user_action(
         user_id,
         title="Reset two-factor authentication",
-        service=user_actions.reset_two_factor,
+        service=_dual("user.2fa_reset"),
         done="has two-factor authentication reset",
         danger=True,
         notice="The authenticator and every recovery code stop working.",
     )
+
+
+def _dual(kind: str) -> Callable[..., User | PendingAdminAction]:
+    """The change done now on a customer, or queued for a second admin on an admin."""
+
+    def service(session, user_id: int, *, actor_id: int, reason: str):
+        return dual_control.request_user_change(
+            session, kind, user_id, actor_id=actor_id, reason=reason
+        )
+
+    return service
 
 
 def _done(user: User, what: str) -> str:

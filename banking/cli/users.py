@@ -16,7 +16,7 @@ from banking import audit
 from banking.auth.services import find_user_by_email
 from banking.cli.reasons import required_reason
 from banking.extensions import db
-from banking.models import User
+from banking.models import Account, AccountStatus, User
 from banking.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 
 users_cli = AppGroup("users", help="List users and change their access (lock, roles).")
@@ -114,11 +114,27 @@ def unlock_user(email: str) -> None:
 @users_cli.command("promote")
 @click.argument("email")
 def promote_user(email: str) -> None:
-    """Make EMAIL an admin (their current sessions end, so they sign in again as admin)."""
+    """Make EMAIL an admin (their current sessions end, so they sign in again as admin).
+
+    Refused while EMAIL has open accounts: an admin who owns an account could credit it
+    and withdraw the money (issue 12). Admins are separate, account-less users; the
+    customer keeps their own login, and the admin gets another (`flask create-admin`).
+    """
     user = _get_user_or_fail(email)
     if user.role == ROLE_ADMIN:
         click.echo(f"{user.email} is already an admin.")
         return
+    open_accounts = db.session.scalar(
+        select(func.count(Account.id)).where(
+            Account.owner_id == user.id, Account.status != AccountStatus.CLOSED.value
+        )
+    )
+    if open_accounts:
+        raise click.ClickException(
+            f"{user.email} has {open_accounts} open account(s); an admin must not own "
+            "accounts. Create a separate admin user with `flask create-admin`, or close "
+            "the accounts first."
+        )
     user.role = ROLE_ADMIN
     user.rotate_session_token()
     _audit("user.promote", user, role_from=ROLE_CUSTOMER, role_to=ROLE_ADMIN)

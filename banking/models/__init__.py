@@ -9,7 +9,15 @@ from banking.models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
+<<<<<<< HEAD
 from banking.models.login_failures import UnknownLoginFailure
+=======
+from banking.models.pending import (
+    PendingActionKind,
+    PendingActionStatus,
+    PendingAdminAction,
+)
+>>>>>>> dual
 from banking.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
 from banking.models.user import RecoveryCode, User
 
@@ -23,6 +31,9 @@ __all__ = [
     "Hold",
     "JournalTransaction",
     "Payee",
+    "PendingActionKind",
+    "PendingActionStatus",
+    "PendingAdminAction",
     "RecoveryCode",
     "ScheduleStatus",
     "ScheduledTransfer",

@@ -61,7 +61,10 @@ def customer(browser, live_server):
     friend_number = bank.account_number(friend, bank.first_account_id(friend))
     bank.sign_up(page, "Sam Screens", email)
     checking = bank.first_account_id(page)
-    bank.admin_deposit(admin, bank.account_number(page, checking), "2500.00")
+    # 2,500.00 in deposits of at most the dual-control threshold (1,000.00), which an admin
+    # may post alone; a larger one would wait for a second admin's approval.
+    for amount in ("1000.00", "1000.00", "500.00"):
+        bank.admin_deposit(admin, bank.account_number(page, checking), amount)
     bank.open_savings(page, "Holiday fund")
     bank.transfer_own(page, "Everyday", "Holiday fund", "300.00", memo="Summer trip")
     bank.confirm_transfer(page, "$300.00")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from banking.admin import dual_control
+from banking.extensions import db
 from tests.admin_support import admin_client
-from tests.builders import get_user, make_customer
+from tests.builders import get_user, make_admin, make_customer
 from tests.conftest import csrf_from
 from tests.ledger_support import send
 from tests.session_helpers import login_as
@@ -41,7 +43,19 @@ def every_admin_url(app):
         owner_id=alice.id,
         limits=Limits(review_threshold=10_000),
     )
-    ids = {"user_id": bob.id, "account_id": bob.account_id, "transaction_id": held.transaction_id}
+    maker = make_admin(app, "Mark Maker")
+    with app.app_context():
+        pending = dual_control.request_user_change(
+            db.session, "user.lock", maker.id, actor_id=make_admin(app).id, reason="left"
+        )
+        pending_id = pending.id
+        db.session.remove()
+    ids = {
+        "user_id": bob.id,
+        "account_id": bob.account_id,
+        "transaction_id": held.transaction_id,
+        "action_id": pending_id,
+    }
     urls = _admin_urls(app, ids)
     assert len(urls) >= 20
     return urls

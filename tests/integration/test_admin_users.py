@@ -150,18 +150,29 @@ def test_the_web_cannot_make_anyone_an_admin(app, client):
     assert audit_rows(app, "admin.user.role") == []
 
 
-def test_admin_can_demote_another_admin(app, client):
-    admin_client(app, client)
+def test_admin_can_demote_another_admin_once_a_second_admin_approves(app, client):
+    maker = admin_client(app, client)
     other = make_admin(app, "Otto Other")
     before = get_user(app, other.id).session_token
     detail = client.get(f"/admin/users/{other.id}").get_data(as_text=True)
     assert "Remove admin role" in detail
     page = confirm_action(client, f"/admin/users/{other.id}/role", {"reason": "left the team"})
-    assert "is now a customer" in page.get_data(as_text=True)
+    assert "waiting for a second admin" in page.get_data(as_text=True)
+    assert get_user(app, other.id).role == "admin"  # dual control: nothing yet
+    (request,) = audit_rows(app, "admin.pending.request")
+
+    checker_client = app.test_client()
+    checker = admin_client(app, checker_client)
+    page = confirm_action(
+        checker_client, f"/admin/pending/{request.target_id}/approve", {"reason": "confirmed"}
+    )
+    assert "approved" in page.get_data(as_text=True)
     demoted = get_user(app, other.id)
     assert demoted.role == "customer" and demoted.session_token != before
     (row,) = audit_rows(app, "admin.user.role")
     assert row.details["old"] == "admin" and row.details["new"] == "customer"
+    assert row.actor_id == checker.id and row.details["maker_id"] == maker.id
+    assert row.details["reason"] == "left the team"
 
 
 def test_force_password_reset_emails_a_link_and_signs_the_user_out(app, client):

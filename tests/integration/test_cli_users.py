@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
+from banking import ledger
 from banking.extensions import db
-from banking.models import AuditEvent, User
+from banking.models import Account, AuditEvent, User
 from tests.builders import get_user, login, make_admin, make_customer
 
 
@@ -95,8 +96,16 @@ def test_unlock_restores_sign_in_and_clears_lockout(app, runner):
     assert audit_rows(app, "user.unlock") == [(None, "user", str(alice.id), {"via": "cli"})]
 
 
+def _close_accounts(app, user_id: int) -> None:
+    with app.app_context():
+        for account_id in db.session.scalars(select(Account.id).where(Account.owner_id == user_id)):
+            ledger.close_account(db.session, account_id, reason="becomes staff")
+        db.session.remove()
+
+
 def test_promote_makes_an_admin_and_is_audited(app, runner):
     alice = make_customer(app, "Alice Able", "alice@example.com")
+    _close_accounts(app, alice.id)
     result = runner.invoke(args=["users", "promote", "alice@example.com"])
     assert result.exit_code == 0
     assert "now an admin" in result.output
@@ -105,6 +114,16 @@ def test_promote_makes_an_admin_and_is_audited(app, runner):
     assert actor is None
     assert target == str(alice.id)
     assert details["via"] == "cli"
+
+
+def test_promote_refuses_a_user_with_open_accounts(app, runner):
+    """An admin who owns an account could credit it and take the money (issue 12)."""
+    alice = make_customer(app, "Alice Able", "alice@example.com", balance="10.00")
+    result = runner.invoke(args=["users", "promote", "alice@example.com"])
+    assert result.exit_code != 0
+    assert "1 open account(s)" in result.output and "must not own accounts" in result.output
+    assert get_user(app, alice.id).role == "customer"
+    assert not audit_rows(app, "user.promote")
 
 
 def test_promote_an_admin_changes_nothing(app, runner):

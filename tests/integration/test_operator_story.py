@@ -18,6 +18,7 @@ from tests.builders import login
 
 ADMIN_EMAIL = "olive.ops@example.com"
 ADMIN_PASSWORD = "a long and quiet operator passphrase"
+CHECKER_EMAIL = "carl.check@example.com"
 
 
 def links(page, pattern: str) -> list[int]:
@@ -63,11 +64,25 @@ def test_operator_creates_an_admin_seeds_a_bank_freezes_approves_and_reverses(ap
     assert approved.status_code == 200
     assert balances(app, source_id) == (before[0] - amount, before[1])
 
-    # It was a mistake after all: reverse it, once.
+    # It was a mistake after all: reverse it, once. It is a large sum, so a second admin
+    # (dual control) must approve the reversal before it posts.
     reversed_page = confirm_action(
         client, f"/admin/journal/{held_id}/reverse", {"reason": "sent to the wrong payee"}
     )
-    assert reversed_page.status_code == 200
+    assert "waiting for a second admin" in reversed_page.get_data(as_text=True)
+    assert balances(app, source_id) == (before[0] - amount, before[1])
+    made = runner.invoke(
+        args=["create-admin", "--email", CHECKER_EMAIL, "--name", "Carl Check", "--password-stdin"],
+        input=ADMIN_PASSWORD + "\n",
+    )
+    assert made.exit_code == 0, made.output
+    checker = app.test_client()
+    assert login(checker, CHECKER_EMAIL, ADMIN_PASSWORD).status_code == 302
+    (pending_id, *_) = links(checker.get("/admin/"), r"/admin/pending/(\d+)/approve")
+    approved_reversal = confirm_action(
+        checker, f"/admin/pending/{pending_id}/approve", {"reason": "checked with the payee"}
+    )
+    assert approved_reversal.status_code == 200
     # The money is back, and no longer reserved by the hold either.
     assert balances(app, source_id) == (before[0], before[0])
     with app.app_context():

@@ -87,6 +87,9 @@ EXPECTED: dict[str, tuple] = {
     "admin.approve_transfer": (LOGIN, 403, 403, 200),
     "admin.reject_transfer": (LOGIN, 403, 403, 200),
     "admin.users": (LOGIN, 403, 403, 200),
+    "admin.pending_actions": (LOGIN, 403, 403, 200),
+    "admin.approve_pending": (LOGIN, 403, 403, 200),
+    "admin.reject_pending": (LOGIN, 403, 403, 200),
     "admin.user_detail": (LOGIN, 403, 403, 200),
     "admin.lock_user": (LOGIN, 403, 403, 200),
     "admin.reset_two_factor": (LOGIN, 403, 403, 200),
@@ -130,6 +133,8 @@ POST_EXPECTED: dict[str, tuple] = {
     "admin.change_role": (LOGIN, NOT_PROBED, 403, 400),
     "admin.reset_password": (LOGIN, NOT_PROBED, 403, 400),
     "admin.reset_two_factor": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.approve_pending": (LOGIN, NOT_PROBED, 403, 400),
+    "admin.reject_pending": (LOGIN, NOT_PROBED, 403, 400),
 }
 # What a refused visitor sends to someone else's object or an admin action: everything
 # those forms need to act (an admin would only have to press the button).

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from banking import ledger
 from banking.accounts import services
+from banking.admin import dual_control
 from banking.extensions import db
 from banking.models import (
     Account,
@@ -24,6 +25,7 @@ from banking.models import (
     Hold,
     JournalTransaction,
     Payee,
+    PendingAdminAction,
     RecoveryCode,
     ScheduledTransfer,
     User,
@@ -41,6 +43,7 @@ class Objects:
     payee_id: int
     schedule_id: int
     transaction_id: int
+    pending_action_id: int = 0
 
     def params(self) -> dict[str, int | str]:
         return {
@@ -48,6 +51,7 @@ class Objects:
             "payee_id": self.payee_id,
             "schedule_id": self.schedule_id,
             "transaction_id": self.transaction_id,
+            "action_id": self.pending_action_id,
             "user_id": self.customer.id,
             "token": "not-a-real-token",
         }
@@ -96,7 +100,22 @@ def build_world(app: Flask) -> World:
     a = make_customer(app, "Alice Able", balance="1000.00")
     b = make_customer(app, "Bob Baker", balance="1000.00")
     admin = make_admin(app)
-    return World(a=_objects(app, a, b), b=_objects(app, b, a), admin=admin)
+    world = World(a=_objects(app, a, b), b=_objects(app, b, a), admin=admin)
+    # A large adjustment of B's account another admin asked for, awaiting a second admin.
+    maker = make_admin(app, "Mark Maker")
+    with app.app_context():
+        pending = dual_control.request_adjustment(
+            db.session,
+            b.account_id,
+            direction="credit",
+            amount=500_000,
+            key=f"world-{uuid4()}",
+            actor_id=maker.id,
+            reason="World request",
+        )
+        world.a.pending_action_id = world.b.pending_action_id = pending.id
+        db.session.remove()
+    return world
 
 
 # Every table a form or an action can write, whole rows: a refused request that changed
@@ -112,6 +131,7 @@ SNAPSHOT_MODELS = (
     JournalTransaction,
     Entry,
     Hold,
+    PendingAdminAction,
 )
 Snapshot = dict[str, dict[int, dict[str, object]]]
 

@@ -35,6 +35,8 @@ MANAGED = (
     "ALLOWED_HOSTS",
     "ADMIN_REQUIRES_2FA",
     "PUBLIC_BASE_URL",
+    "DUAL_CONTROL_THRESHOLD_CENTS",
+    "ADJUSTMENT_MAX_CENTS",
 )
 
 
@@ -315,3 +317,15 @@ def test_admin_two_factor_requirement_can_be_set_explicitly(environ):
     assert load_config().ADMIN_REQUIRES_2FA is False
     server_env(environ, "development", ADMIN_REQUIRES_2FA="true")
     assert load_config().ADMIN_REQUIRES_2FA is True
+
+
+def test_dual_control_threshold_and_adjustment_maximum_default_to_1000_and_100000(environ):
+    config = load_config("development")
+    assert config.DUAL_CONTROL_THRESHOLD_CENTS == 100_000
+    assert config.ADJUSTMENT_MAX_CENTS == 10_000_000
+
+
+def test_dual_control_settings_come_from_the_environment(environ):
+    environ(DUAL_CONTROL_THRESHOLD_CENTS="5000", ADJUSTMENT_MAX_CENTS="200000")
+    config = load_config("development")
+    assert (config.DUAL_CONTROL_THRESHOLD_CENTS, config.ADJUSTMENT_MAX_CENTS) == (5_000, 200_000)
