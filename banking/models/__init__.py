@@ -9,15 +9,12 @@ from banking.models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
-<<<<<<< HEAD
 from banking.models.login_failures import UnknownLoginFailure
-=======
 from banking.models.pending import (
     PendingActionKind,
     PendingActionStatus,
     PendingAdminAction,
 )
->>>>>>> dual
 from banking.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
 from banking.models.user import RecoveryCode, User
 
