@@ -67,9 +67,9 @@ def _copy(app, client):
 def _reauth_failures(app, user_id: int) -> list[AuditEvent]:
     with app.app_context():
         rows = db.session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == events.REAUTH_FAILED, AuditEvent.target_id == user_id
-            )
+            select(AuditEvent)
+            .where(AuditEvent.action == events.REAUTH_FAILED, AuditEvent.actor_id == user_id)
+            .order_by(AuditEvent.id)
         ).all()
         db.session.expunge_all()
         return list(rows)
