@@ -23,6 +23,7 @@ from banking.auth.forms import (
 from banking.auth.reset import send_password_changed_email
 from banking.auth.throttling import per_user, reauth_limit
 from banking.extensions import db
+from banking.models import User
 
 
 def _render_profile(name_form=None, password_form=None, status: int = 200):
@@ -111,7 +112,7 @@ def _new_setup_secret() -> str:
     return secret
 
 
-def _setup_page(user, form, secret: str, status: int = 200):
+def _setup_page(user: User, form: EnableTwoFactorForm, secret: str, status: int = 200):
     uri = two_factor.provisioning_uri(user, secret)
     return render_template(
         "auth/two_factor_setup.html",
@@ -121,7 +122,7 @@ def _setup_page(user, form, secret: str, status: int = 200):
     ), status
 
 
-def _switched_two_factor(user, action: str) -> None:
+def _switched_two_factor(user: User, action: str) -> None:
     """Commit a two-factor change with its audit row; sign out every other copy of this
     session and keep this one (a new token, re-issued here)."""
     events.record_own(action, user.id)

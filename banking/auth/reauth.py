@@ -18,6 +18,7 @@ proved they know the password (and the code, where one is asked).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
@@ -91,7 +92,7 @@ def _wrong(code: str | None) -> str:
     return WRONG_PASSWORD if code is None else WRONG_PASSWORD_OR_CODE
 
 
-def _count_failure(user: User, purpose: str, reason: str, now, message: str) -> Result:
+def _count_failure(user: User, purpose: str, reason: str, now: datetime, message: str) -> Result:
     """One more failure on the sign-in counter; at the threshold, sign out everywhere.
 
     The lockout row is written once, by the failure that set the lock (as on sign-in);

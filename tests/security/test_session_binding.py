@@ -42,9 +42,7 @@ def test_a_copied_cookie_is_not_bound_to_address_or_browser_but_dies_at_sign_out
     client.environ_base["HTTP_USER_AGENT"] = "Owner/1.0"
     login(client, customer.email)
     thief = _thief(app, client.get_cookie(COOKIE).value)
-    spoofed = _thief(
-        app, client.get_cookie(COOKIE).value, address="127.0.0.1", agent="Owner/1.0"
-    )
+    spoofed = _thief(app, client.get_cookie(COOKIE).value, address="127.0.0.1", agent="Owner/1.0")
     # What the comment claims: no IP/UA binding (so none to spoof either)...
     assert _signed_in(thief) and _signed_in(spoofed)
     # ...but the server-side token: signing out kills every copy.
