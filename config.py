@@ -113,6 +113,12 @@ class Config:
         self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", default="20/minute")
         self.SIGNUP_RATE_LIMIT = env("SIGNUP_RATE_LIMIT", default="10/hour")
         self.RESET_RATE_LIMIT = env("RESET_RATE_LIMIT", default="5/15minutes")
+        # Re-checks of a signed-in user's password or code, per user, all forms together.
+        # The lockout's own numbers (10 in 15 minutes): a real user is never throttled
+        # before the lockout would stop them anyway, while the limiter's atomic counter
+        # caps a parallel burst (which can race past the lock check) and the argon2 work
+        # one stolen cookie can make the server do.
+        self.REAUTH_RATE_LIMIT = env("REAUTH_RATE_LIMIT", default="10/15minutes")
 
         # Identity
         self.LOCKOUT_THRESHOLD = env("LOCKOUT_THRESHOLD", default=10, cast=int)

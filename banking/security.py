@@ -32,7 +32,17 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
         )
 
-    login_manager.session_protection = "strong"
+    # No Flask-Login session protection, on purpose. "strong" did nothing here: it
+    # skips permanent sessions (every session is permanent, for the idle timeout) and
+    # its fingerprint is the client address, which behind ProxyFix comes from
+    # X-Forwarded-For, so a cookie thief could send whatever it needed. Binding to IP or
+    # user agent would also sign out phone users whose address changes on every hop.
+    # What binds a session instead: Flask-Login's id is the server-side `session_token`
+    # (rotated on sign-out, password change or reset, two-factor on/off, a re-auth
+    # lockout and admin actions: every copy of the cookie dies), and the idle and
+    # absolute limits in banking/auth/sessions.py. Tested in
+    # tests/security/test_session_binding.py.
+    login_manager.session_protection = None
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"

@@ -1,8 +1,9 @@
 """Sign a test client in without the sign-in form: write the session Flask-Login reads.
 
 Money-page tests must not depend on the sign-in views, so this sets exactly what a real
-sign-in stores: `_user_id` (the user's session token), `_fresh`, the session-protection
-identifier `_id`, and the idle/absolute clocks the auth session checks read.
+sign-in stores: `_user_id` (the user's session token), `_fresh`, Flask-Login's
+identifier `_id` (stored by every sign-in, though session protection is off), and
+the idle/absolute clocks the auth session checks read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ def login_as(client, app: Flask, user_id: int) -> None:
     with app.app_context():
         token = db.session.get(User, user_id).session_token
         db.session.remove()
-    # Strong session protection compares a hash of the client's address and user agent.
     with app.test_request_context(environ_base=client._copy_environ({})):
         identifier = login_manager._session_identifier_generator()
     now = int(time.time())

@@ -17,6 +17,12 @@ def admin_needs_two_factor(user) -> bool:
     )
 
 
+def must_keep_two_factor(user) -> bool:
+    """True when policy forbids this user turning two-factor off (an admin under
+    ADMIN_REQUIRES_2FA): the profile explains instead of offering a button that 403s."""
+    return bool(current_app.config.get("ADMIN_REQUIRES_2FA") and user.is_admin)
+
+
 def admin_required(view):
     """Anonymous → the sign-in page; a customer → 403; an admin without required 2FA →
     the enrollment page."""

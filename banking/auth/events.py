@@ -25,11 +25,13 @@ NAME_CHANGE = "auth.name_change"
 TWO_FACTOR_ENROLL = "auth.2fa_enroll"
 TWO_FACTOR_DISABLE = "auth.2fa_disable"
 TWO_FACTOR_FAILED = "auth.2fa_failed"
+REAUTH_FAILED = "auth.reauth_failed"  # a wrong current password or code while signed in
 RECOVERY_CODE_USED = "auth.recovery_code_used"
 ADMIN_CREATED = "auth.admin_created"
 
-# What the profile page lists as "recent sign-in activity".
-SIGN_IN_ACTIONS = (LOGIN, LOGIN_FAILED, LOCKOUT, TWO_FACTOR_FAILED)
+# What the profile page lists as "recent sign-in activity" (a failed re-check is there
+# too: it counts toward the same lockout, so the customer should see it).
+SIGN_IN_ACTIONS = (LOGIN, LOGIN_FAILED, LOCKOUT, TWO_FACTOR_FAILED, REAUTH_FAILED)
 
 
 def record_own(

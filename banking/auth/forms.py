@@ -65,6 +65,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class EnableTwoFactorForm(FlaskForm):
+    password = PasswordField("Current password", validators=PASSWORD_FIELD)
     code = StringField("6-digit code from your app", validators=[DataRequired(), Length(max=16)])
 
 

@@ -82,10 +82,6 @@ class PasswordRejected(ValueError):
         self.problems = problems
 
 
-class WrongPassword(ValueError):
-    pass
-
-
 class LoginStatus(enum.Enum):
     SUCCESS = "success"
     NEEDS_SECOND_FACTOR = "needs_second_factor"
@@ -224,9 +220,9 @@ def set_password(session: Session, user: User, new_password: str) -> None:
     lockout.clear_failures(user)
 
 
-def change_password(session: Session, user: User, *, current: str, new: str) -> None:
-    if not verify_password(user.password_hash, current):
-        raise WrongPassword()
+def set_new_password(session: Session, user: User, new: str) -> None:
+    """The signed-in user's password change. The current password is checked first by
+    `banking.auth.reauth.check` (throttled, counted toward the lockout), never here."""
     check_new_password(new, user.email)
     set_password(session, user, new)
     events.record_own(events.PASSWORD_CHANGE, user.id, session=session)
@@ -243,10 +239,6 @@ def change_name(session: Session, user: User, full_name: str) -> None:
     user.full_name = full_name.strip()
     if old != user.full_name:
         events.record_own(events.NAME_CHANGE, user.id, session=session)
-
-
-def verify_current_password(user: User, password: str) -> bool:
-    return verify_password(user.password_hash, password)
 
 
 def sign_in_history(session: Session, user: User, limit: int = 20) -> list[AuditEvent]:

@@ -1,4 +1,5 @@
-"""Rate limits for the front door, per client IP and per account.
+"""Rate limits for the front door (per client IP and per account) and for re-checks
+of a signed-in user's password (per user).
 
 Limits are callables reading `current_app.config`, so each environment (and a test)
 sets its own. The per-account key is a hash of the normalized email, so a botnet
@@ -12,6 +13,7 @@ import hashlib
 
 from flask import current_app, request, session
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from banking.auth.sessions import PENDING_USER
 from banking.extensions import limiter
@@ -27,6 +29,10 @@ def signup_limit() -> str:
 
 def reset_limit() -> str:
     return current_app.config["RESET_RATE_LIMIT"]
+
+
+def reauth_limit() -> str:
+    return current_app.config["REAUTH_RATE_LIMIT"]
 
 
 def account_key() -> str:
@@ -58,6 +64,25 @@ def per_ip_and_account(limit):
         return limiter.limit(limit, methods=["POST"], key_func=get_remote_address)(view)
 
     return decorate
+
+
+def user_key() -> str:
+    """The signed-in user's id: not the session token (it rotates), not the IP (a cookie
+    thief can spread guesses over many). Anonymous requests fall back to the IP; the
+    view's `login_required` turns them away anyway."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "ip:" + (get_remote_address() or "")
+
+
+def per_user(limit):
+    """One limit per signed-in user on a view's POSTs, shared by every view using it.
+
+    Shared (one scope, "reauth") so that the re-checks together, not each one, get
+    `limit` tries: an attacker can't take the password page's allowance, then the
+    two-factor pages' as well.
+    """
+    return limiter.shared_limit(limit, scope="reauth", key_func=user_key, methods=["POST"])
 
 
 def _scope(prefix: str):

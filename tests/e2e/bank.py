@@ -116,6 +116,7 @@ def enroll_two_factor(page) -> pyotp.TOTP:
     secret = page.locator(".secret-key").inner_text().strip()
     totp = pyotp.TOTP(secret)
     page.get_by_label("6-digit code from your app").fill(totp.now())
+    page.get_by_label("Current password").fill(PASSWORD)
     press_submit(page, "Turn on two-factor")
     assert "recovery codes" in page.get_by_role("heading", level=1).inner_text()
     return totp

@@ -10,7 +10,6 @@ the second one waits on the first one's row lock and then finds the code spent.
 
 from __future__ import annotations
 
-import re
 import threading
 
 import pyotp
@@ -20,7 +19,8 @@ from banking.auth import events, services
 from banking.extensions import db
 from banking.models import AuditEvent, User
 from tests.builders import login, make_customer
-from tests.conftest import csrf_from, submit
+from tests.conftest import csrf_from
+from tests.two_factor_helpers import enroll
 
 BARRIER_SECONDS = 2.0
 WRONG = "definitely not the password"
@@ -62,10 +62,7 @@ def enrolled_customer(app, client) -> tuple:
     """A customer with two-factor on; returns (customer, secret, recovery codes)."""
     customer = make_customer(app)
     login(client, customer.email)
-    page = client.get("/auth/two-factor/setup").get_data(as_text=True)
-    secret = re.search(r'class="secret-key">([A-Z2-7]+)<', page).group(1)
-    response = submit(client, "/auth/two-factor/setup", {"code": pyotp.TOTP(secret).now()})
-    codes = re.findall(r"<code>([a-z2-7-]{19})</code>", response.get_data(as_text=True))
+    secret, codes = enroll(client, customer.password)
     with app.app_context():
         db.session.get(User, customer.id).totp_last_counter = None  # a fresh step
         db.session.commit()

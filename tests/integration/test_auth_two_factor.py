@@ -13,19 +13,14 @@ from banking.extensions import db
 from banking.models import AuditEvent, RecoveryCode, User
 from tests.builders import login, make_customer
 from tests.conftest import PASSWORD, submit
+from tests.two_factor_helpers import confirm_setup, open_setup
+from tests.two_factor_helpers import enroll as enroll_through_pages
 
 
 def enroll(app, client, customer) -> tuple[str, list[str]]:
     """Enroll through the pages; returns the secret and the recovery codes shown."""
     login(client, customer.email)
-    page = client.get("/auth/two-factor/setup").get_data(as_text=True)
-    secret = re.search(r'class="secret-key">([A-Z2-7]+)<', page).group(1)
-    response = submit(client, "/auth/two-factor/setup", {"code": pyotp.TOTP(secret).now()})
-    codes = re.findall(
-        r"<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>",
-        response.get_data(as_text=True),
-    )
-    return secret, codes
+    return enroll_through_pages(client, customer.password)
 
 
 def fresh_login(app, customer):
@@ -55,8 +50,8 @@ def test_setup_page_shows_a_server_rendered_qr_code_and_the_secret(app, client):
 def test_enrollment_needs_a_valid_code(app, client):
     customer = make_customer(app)
     login(client, customer.email)
-    client.get("/auth/two-factor/setup")
-    response = submit(client, "/auth/two-factor/setup", {"code": "000000"})
+    _secret, token = open_setup(client)
+    response = confirm_setup(client, token, "000000")
     assert "That code isn" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, customer.id).totp_enabled is False
