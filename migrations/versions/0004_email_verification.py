@@ -30,12 +30,12 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not batch mode: SQLite (3.35+) does both in place, while a
+# batch "move and copy" of `users` would fail on the foreign keys that point at it.
 def upgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("users", sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE users SET email_verified_at = CURRENT_TIMESTAMP")
 
 
 def downgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("email_verified_at")
+    op.drop_column("users", "email_verified_at")
