@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from banking.auth import bp, services
 from banking.auth.forms import ConfirmEmailForm, SignupForm
-from banking.auth.throttling import per_ip_and_account, reset_limit, signup_limit
+from banking.auth.throttling import per_ip_and_account, signup_limit
 from banking.auth.verification import notify_signup, user_for_verify_token
 from banking.extensions import db
 
@@ -64,7 +64,7 @@ def signup_sent():
 
 
 @bp.route("/verify/<token>", methods=["GET", "POST"])
-@per_ip_and_account(reset_limit)
+@per_ip_and_account(signup_limit)  # one confirmation per sign-up: the same budget
 def verify_email(token: str):
     user = user_for_verify_token(db.session, token)
     if user is None:
