@@ -127,6 +127,8 @@ class Config:
         self.SESSION_ABSOLUTE_HOURS = env("SESSION_ABSOLUTE_HOURS", default=12, cast=int)
         self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=self.SESSION_IDLE_MINUTES)
         self.PASSWORD_RESET_MINUTES = env("PASSWORD_RESET_MINUTES", default=30, cast=int)
+        # How long a sign-up's email-confirmation link works (signing in sends a new one).
+        self.EMAIL_VERIFY_HOURS = env("EMAIL_VERIFY_HOURS", default=24, cast=int)
         self.ADMIN_REQUIRES_2FA = env(
             "ADMIN_REQUIRES_2FA", default=self.default_admin_requires_2fa(), cast=bool
         )

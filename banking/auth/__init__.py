@@ -5,6 +5,12 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__)
 
 # Importing the view modules registers them on bp; sessions registers the user loader.
-from banking.auth import profile_routes, reset_routes, routes, sessions  # noqa: E402,F401
+from banking.auth import (  # noqa: E402,F401
+    profile_routes,
+    reset_routes,
+    routes,
+    sessions,
+    signup_routes,
+)
 
 bp.before_app_request(sessions.enforce_session_limits)

@@ -14,6 +14,10 @@ from banking.audit import record
 from banking.models import AuditEvent
 
 SIGNUP = "auth.signup"
+# A sign-up with an address that already has an account: nothing was created, the
+# owner was emailed. Anonymous (no actor), targeted at the existing user.
+SIGNUP_EXISTING_EMAIL = "auth.signup_existing_email"
+EMAIL_VERIFIED = "auth.email_verified"
 LOGIN = "auth.login"
 LOGIN_FAILED = "auth.login_failed"
 LOCKOUT = "auth.lockout"

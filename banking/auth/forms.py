@@ -23,6 +23,14 @@ class SignupForm(FlaskForm):
     )
 
 
+class ConfirmEmailForm(FlaskForm):
+    """Just the CSRF token: the emailed link opens a page, its button does the change.
+
+    A GET never changes anything, so a mail scanner or link preview that fetches the
+    link can't spend it before the owner has seen the page.
+    """
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", validators=PASSWORD_FIELD)

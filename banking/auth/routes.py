@@ -1,4 +1,6 @@
-"""The front door: sign up, sign in (password, then code when two-factor is on), sign out."""
+"""The front door: sign in (password, then code when two-factor is on), sign out.
+
+Sign-up and its email verification live in signup_routes.py."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from flask_login import current_user, login_required
 
 from banking.auth import bp, events, services, sessions
 from banking.auth.decorators import admin_needs_two_factor
-from banking.auth.forms import LoginForm, SecondFactorForm, SignupForm
+from banking.auth.forms import LoginForm, SecondFactorForm
+from banking.auth.reset import send_quietly
 from banking.auth.services import LoginStatus
-from banking.auth.throttling import login_limit, per_ip_and_account, signup_limit
+from banking.auth.throttling import login_limit, per_ip_and_account
+from banking.auth.verification import send_verification_email
 from banking.extensions import db
 
 INVALID_LOGIN = "The email or password is incorrect."
@@ -18,6 +22,10 @@ LOCKED_OUT = (
     "try again later or reset your password."
 )
 DISABLED = "This account has been locked. Please contact us to unlock it."
+UNVERIFIED = (
+    "Confirm your email address first: we've just sent a new link to it. "
+    "Follow the link, then sign in."
+)
 INVALID_CODE = "That code isn't valid. Check your authenticator app and try again."
 
 
@@ -29,38 +37,6 @@ def _landing(user, next_url: str | None = None):
         return redirect(url_for("auth.two_factor_setup"))
     home = url_for("admin.overview") if user.is_admin else url_for("accounts.dashboard")
     return redirect(sessions.safe_next(next_url, home))
-
-
-@bp.route("/signup", methods=["GET", "POST"])
-@per_ip_and_account(signup_limit)
-def signup():
-    if current_user.is_authenticated:
-        return redirect(url_for("accounts.dashboard"))
-    form = SignupForm()
-    if form.validate_on_submit():
-        try:
-            user = services.register_customer(
-                db.session,
-                full_name=form.full_name.data,
-                email=form.email.data,
-                password=form.password.data,
-            )
-        except services.EmailInvalid:
-            form.email.errors.append("Enter a valid email address.")
-        except services.EmailTaken:
-            form.email.errors.append(
-                "An account already uses this email. Sign in or reset your password."
-            )
-        except services.PasswordRejected as exc:
-            form.password.errors.extend(exc.problems)
-        else:
-            services.complete_sign_in(db.session, user, method="signup")
-            db.session.commit()
-            sessions.start_session(user)
-            flash("Welcome! Your account is open.", "success")
-            return redirect(url_for("accounts.dashboard"))
-        db.session.rollback()
-    return render_template("auth/signup.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -85,7 +61,12 @@ def login():
             db.session.commit()
             sessions.start_session(outcome.user, remember=form.remember.data)
             return _landing(outcome.user, next_url)
+        if outcome.status is LoginStatus.UNVERIFIED:
+            # Only the right password gets here, so this tells nothing to a stranger;
+            # a fresh link means an expired or lost one never strands the owner.
+            send_quietly(send_verification_email, outcome.user, "email_verification")
         message = {
+            LoginStatus.UNVERIFIED: UNVERIFIED,
             LoginStatus.LOCKED_OUT: LOCKED_OUT,
             LoginStatus.DISABLED: DISABLED,
         }.get(outcome.status, INVALID_LOGIN)

@@ -15,7 +15,7 @@ from banking.audit import record
 from banking.auth import events, lockout, two_factor
 from banking.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from banking.models import AuditEvent, User
-from banking.models.base import utcnow
+from banking.models.base import update_if, utcnow
 from banking.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 
 
@@ -45,13 +45,20 @@ def create_user(
     password: str,
     role: str = ROLE_CUSTOMER,
     currency: str = "USD",
+    email_verified: bool = True,
 ) -> User:
-    """Create a user (customers also get their first checking account); caller commits."""
+    """Create a user (customers also get their first checking account); caller commits.
+
+    Verified by default: the operator's CLI, the demo seed and the tests vouch for the
+    address they type. Only the public sign-up, where anyone may type anyone's address,
+    passes `email_verified=False` and waits for the emailed link.
+    """
     user = User(
         full_name=full_name.strip(),
         email=normalize_email(email),
         password_hash=hash_password(password),
         role=role,
+        email_verified_at=utcnow() if email_verified else None,
     )
     session.add(user)
     session.flush()
@@ -72,10 +79,6 @@ def create_admin(session: Session, *, full_name: str, email: str, password: str)
 # audit row together.
 
 
-class EmailTaken(ValueError):
-    pass
-
-
 class PasswordRejected(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(" ".join(problems))
@@ -88,6 +91,18 @@ class LoginStatus(enum.Enum):
     INVALID = "invalid"
     LOCKED_OUT = "locked_out"  # too many failures: temporary
     DISABLED = "disabled"  # locked by an admin
+    UNVERIFIED = "unverified"  # right password, but the sign-up link was never followed
+
+
+@dataclass(frozen=True)
+class Signup:
+    """What a sign-up did: `created` a new, unverified user, or found the address taken.
+
+    The view answers both the same way; only the email sent (and the audit row) differ.
+    """
+
+    user: User
+    created: bool
 
 
 @dataclass(frozen=True)
@@ -102,25 +117,46 @@ def check_new_password(password: str, email: str) -> None:
         raise PasswordRejected(problems)
 
 
-def register_customer(session: Session, *, full_name: str, email: str, password: str) -> User:
-    """Sign-up: a unique, normalized email, a password that passes the rules, an account."""
+def register_customer(session: Session, *, full_name: str, email: str, password: str) -> Signup:
+    """Sign-up, answering the same whether or not the address already has an account.
+
+    The password rules are checked before the address is looked up, so a rejected
+    password says nothing about the address. A taken address costs what a new one does
+    (one argon2 hash, one audit row) and changes nothing on the existing account: its
+    owner is told by email instead (see `banking.auth.verification`). A new user is
+    created unverified and cannot sign in until the emailed link is followed.
+    """
     normalized = normalize_email(email)
-    if find_user_by_email(session, normalized) is not None:
-        raise EmailTaken(normalized)
     check_new_password(password, normalized)
-    try:
-        with session.begin_nested():
-            user = create_user(
-                session,
-                full_name=full_name,
-                email=normalized,
-                password=password,
-                currency=default_currency(),
-            )
-    except IntegrityError as exc:  # a concurrent sign-up took the address first
-        raise EmailTaken(normalized) from exc
-    events.record_own(events.SIGNUP, user.id, session=session)
-    return user
+    existing = find_user_by_email(session, normalized)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                user = create_user(
+                    session,
+                    full_name=full_name,
+                    email=normalized,
+                    password=password,
+                    currency=default_currency(),
+                    email_verified=False,
+                )
+        except IntegrityError:  # a concurrent sign-up took the address first
+            existing = find_user_by_email(session, normalized)
+            if existing is None:
+                raise
+        else:
+            events.record_own(events.SIGNUP, user.id, session=session)
+            return Signup(user, created=True)
+    else:
+        hash_password(password)  # the cost create_user pays: no timing difference
+    record(
+        events.SIGNUP_EXISTING_EMAIL,
+        target_type="user",
+        target_id=existing.id,
+        success=False,
+        session=session,
+    )
+    return Signup(existing, created=False)
 
 
 def _login_failed(session: Session, user: User | None, reason: str) -> None:
@@ -158,6 +194,11 @@ def authenticate(session: Session, email: str, password: str) -> LoginOutcome:
     if user.is_locked:
         _login_failed(session, user, "account_locked")
         return LoginOutcome(LoginStatus.DISABLED)
+    if user.email_verified_at is None:
+        # Said only after the right password: without it this path looks exactly like
+        # a wrong password, so it tells a stranger nothing about the address.
+        _login_failed(session, user, "email_unverified")
+        return LoginOutcome(LoginStatus.UNVERIFIED, user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if user.totp_enabled:
@@ -229,9 +270,25 @@ def set_new_password(session: Session, user: User, new: str) -> None:
 
 
 def reset_password(session: Session, user: User, new: str) -> None:
+    """A reset link reached the address's mailbox, so following it proves the address
+    just as the sign-up link does: an unverified account is verified too (and the
+    password chosen here replaces whatever a squatter may have set at sign-up)."""
     check_new_password(new, user.email)
     set_password(session, user, new)
     events.record_own(events.PASSWORD_RESET, user.id, session=session)
+    mark_email_verified(session, user, via="password_reset")
+
+
+def mark_email_verified(session: Session, user: User, *, via: str) -> bool:
+    """Record that the owner proved the address; True for the one request that did it.
+
+    A conditional UPDATE, so two clicks on the same link at the same moment verify
+    (and audit) once: the link is single-use even under a race.
+    """
+    won = update_if(session, user, User.email_verified_at.is_(None), email_verified_at=utcnow())
+    if won:
+        events.record_own(events.EMAIL_VERIFIED, user.id, details={"via": via}, session=session)
+    return won
 
 
 def change_name(session: Session, user: User, full_name: str) -> None:

@@ -41,6 +41,11 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the owner proved the address is theirs (followed the sign-up link or a reset
+    # link). None only for a self-service sign-up still waiting for that proof: such an
+    # account cannot sign in, so an address typed by someone else never becomes a
+    # working account in its owner's name.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     accounts = relationship("Account", back_populates="owner", lazy="select")
     recovery_codes = relationship(
@@ -53,6 +58,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def rotate_session_token(self) -> None:
         self.session_token = new_session_token()

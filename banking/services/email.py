@@ -7,6 +7,7 @@ import logging
 import smtplib
 import ssl
 import sys
+from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -23,6 +24,10 @@ class Email:
 
 
 outbox: list[Email] = []  # the "memory" backend's mailbox, read by tests
+# The "log" backend's last emails, for development's /dev/mail page (banking.dev_mail):
+# bounded, in this process only, and never filled by the smtp backend.
+RECENT_CAPACITY = 50
+recent: deque[Email] = deque(maxlen=RECENT_CAPACITY)
 
 
 def send_email(to: str, subject: str, body: str) -> None:
@@ -42,9 +47,10 @@ def _write_to_console(message: Email) -> None:
     Not the JSON log, because the body may hold a one-time link that must never be in
     the logs; and not stdout, because stdout carries only JSON log lines (whatever
     collects them would choke on, or keep, the plain-text email). The log line says
-    where to look, without the body.
+    where to look, without the body. It is also kept in `recent` for /dev/mail.
     """
     log.info("email written to stderr", extra={"subject": message.subject})
+    recent.append(message)
     print(  # noqa: T201
         f"\n--- email to {message.to}: {message.subject} ---\n{message.body}\n---\n",
         file=sys.stderr,

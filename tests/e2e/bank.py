@@ -87,14 +87,29 @@ def shoot(page, name: str) -> Path:
 
 
 # Customers --------------------------------------------------------------------------------
+def heading(page) -> str:
+    return page.get_by_role("heading", level=1).inner_text()
+
+
 def sign_up(page, name: str, email: str) -> None:
+    """Open an account the whole way: the form, the emailed link, the confirm button, and
+    signing in. The server runs in development, so the email is read where a developer
+    reads it: the /dev/mail page the "check your email" page links to."""
     go(page, "/auth/signup")
     page.get_by_label("Full name").fill(name)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     press_submit(page, "Open my account")
-    assert page.get_by_role("heading", level=1).inner_text() == "Your accounts"
+    assert heading(page) == "Check your email"
+    click_and_settle(page, page.get_by_role("link", name="see the emails the app has sent"))
+    message = page.locator("article.dev-mail").filter(has_text=email).first
+    click_and_settle(page, message.locator('a[href*="/auth/verify/"]'))
+    assert heading(page) == "Confirm your email"
+    press_submit(page, "Confirm my email")
+    assert heading(page) == "Sign in"
+    sign_in(page, email)
+    assert heading(page) == "Your accounts"
 
 
 def sign_out(page) -> None:

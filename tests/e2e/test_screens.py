@@ -29,7 +29,12 @@ CUSTOMER_PAGES = [
     ("settings", "/accounts/{checking}/settings"),
     ("profile", "/auth/profile"),
 ]
-ANONYMOUS_PAGES = [("login", "/auth/login"), ("signup", "/auth/signup"), ("forgot", "/auth/forgot")]
+ANONYMOUS_PAGES = [
+    ("login", "/auth/login"),
+    ("signup", "/auth/signup"),
+    ("check-email", "/auth/signup/check-email"),
+    ("forgot", "/auth/forgot"),
+]
 ADMIN_PAGES = [
     ("admin-overview", "/admin/"),
     ("admin-accounts", "/admin/accounts"),

@@ -12,6 +12,7 @@ from banking.extensions import db
 from banking.models import User
 from tests.builders import login, make_admin, make_customer
 from tests.conftest import PASSWORD, submit
+from tests.signup_helpers import open_account, verification_path
 
 
 def test_anonymous_visitor_is_sent_to_sign_in(app, client):
@@ -84,16 +85,10 @@ def test_admin_with_2fa_may_not_turn_it_off_when_required(app, client):
 def test_nothing_sensitive_reaches_the_logs(app, client, caplog):
     caplog.set_level(logging.DEBUG)
     password = "lemon glacier orbit parade"
-    submit(
-        client,
-        "/auth/signup",
-        {
-            "full_name": "Log Tester",
-            "email": "logs@example.com",
-            "password": password,
-            "confirm": password,
-        },
+    open_account(
+        client, "logs@example.com", full_name="Log Tester", password=password, confirm=password
     )
+    verify_token = verification_path("logs@example.com").rsplit("/", 1)[1]
     submit(client, "/auth/logout", form_url="/auth/profile")
     login(client, "logs@example.com", "wrong guess for the logs")
     login(client, "logs@example.com", password)
@@ -101,6 +96,7 @@ def test_nothing_sensitive_reaches_the_logs(app, client, caplog):
     assert caplog.records, "expected access log lines"
     assert password not in logged
     assert "wrong guess for the logs" not in logged
+    assert verify_token not in logged  # the one-time sign-up link
     assert PASSWORD not in logged
     with client.session_transaction() as session:
         token = session.get("_user_id")

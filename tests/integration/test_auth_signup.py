@@ -1,33 +1,35 @@
-"""Sign-up: validation, the password rules, normalization, and signing in on success."""
+"""Sign-up: validation, the password rules, normalization, and where success lands.
+
+That every address gets the same answer, and the email link, are in
+test_auth_signup_verification.py."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from banking.auth import events
 from banking.extensions import db
 from banking.models import Account, AuditEvent, User
 from tests.builders import make_customer
-from tests.conftest import submit
+from tests.signup_helpers import CHECK_EMAIL, SIGNUP_PASSWORD, open_account, sign_up
 
-GOOD_PASSWORD = "plum tractor quietly sings"
+GOOD_PASSWORD = SIGNUP_PASSWORD
 
 
 def signup(client, **overrides):
-    data = {
-        "full_name": "Grace Hopper",
-        "email": "grace@example.com",
-        "password": GOOD_PASSWORD,
-        "confirm": GOOD_PASSWORD,
-    }
-    data.update(overrides)
-    return submit(client, "/auth/signup", data)
+    return sign_up(client, **overrides)
 
 
-def test_signup_signs_in_and_lands_on_the_dashboard(app, client):
+def test_signup_lands_on_check_your_email_without_signing_in(app, client):
     response = signup(client)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == CHECK_EMAIL
+    assert "Check your email" in client.get(CHECK_EMAIL).get_data(as_text=True)
+    assert client.get("/auth/profile").status_code == 302  # not signed in
+
+
+def test_signup_then_the_emailed_link_opens_a_working_account(app, client):
+    open_account(client)
     profile = client.get("/auth/profile")
     assert profile.status_code == 200
     assert "Grace Hopper" in profile.get_data(as_text=True)
@@ -50,11 +52,14 @@ def test_signup_stores_the_email_normalized(app, client):
     assert "grace.hopper@example.com" in emails
 
 
-def test_signup_refuses_an_email_taken_in_another_case(app, client):
-    make_customer(app, email="taken@example.com")
+def test_signup_with_an_email_taken_in_another_case_creates_nothing(app, client):
+    taken = make_customer(app, email="taken@example.com")
     response = signup(client, email="TAKEN@Example.com")
-    assert response.status_code == 200
-    assert "already uses this email" in response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == CHECK_EMAIL
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        user = db.session.get(User, taken.id)
+        assert user.full_name == taken.full_name
 
 
 def test_signup_refuses_an_invalid_email(app, client):

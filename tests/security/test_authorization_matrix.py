@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple] = {
     "health.readyz": (200, 200, 200, 200),
     "auth.login": (200, REDIRECT, REDIRECT, REDIRECT),
     "auth.signup": (200, REDIRECT, REDIRECT, REDIRECT),
+    "auth.signup_sent": (200, 200, 200, 200),  # the same static page for everyone
+    "auth.verify_email": (400, 400, 400, 400),  # an unknown token
     "auth.forgot_password": (200, 200, 200, 200),
     "auth.reset_password": (400, 400, 400, 400),  # an unknown token
     "auth.second_factor": (LOGIN, LOGIN, LOGIN, LOGIN),  # no password step pending
@@ -108,6 +110,7 @@ NOT_PROBED = None
 POST_EXPECTED: dict[str, tuple] = {
     "auth.login": (200, NOT_PROBED, REDIRECT, REDIRECT),
     "auth.signup": (200, NOT_PROBED, REDIRECT, REDIRECT),
+    "auth.verify_email": (400, NOT_PROBED, 400, 400),  # an unknown token
     "auth.forgot_password": (200, NOT_PROBED, 200, 200),
     "auth.reset_password": (400, NOT_PROBED, 400, 400),  # an unknown token
     "auth.second_factor": (LOGIN, NOT_PROBED, LOGIN, LOGIN),
