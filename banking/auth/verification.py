@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from banking.auth.reset import send_quietly
 from banking.auth.services import Signup
 from banking.models import User
+from banking.public_urls import public_url
 from banking.services.email import send_email
 
 SALT = "banking.email-verify"  # distinct from the reset salt: one token can't pass as the other
@@ -55,17 +56,8 @@ def user_for_verify_token(session: Session, token: str) -> User | None:
     return user
 
 
-def email_link(endpoint: str, **values: str) -> str:
-    """The absolute URL an email points at; every link in these emails is built here.
-
-    Built from the request like the reset email's for now; the lead is moving every
-    emailed link to one configured public base URL, and this is the one line to switch.
-    """
-    return url_for(endpoint, **values, _external=True)
-
-
 def send_verification_email(user: User) -> None:
-    link = email_link("auth.verify_email", token=make_verify_token(user))
+    link = public_url("auth.verify_email", token=make_verify_token(user))
     hours = current_app.config["EMAIL_VERIFY_HOURS"]
     send_email(
         user.email,
@@ -80,8 +72,8 @@ def send_verification_email(user: User) -> None:
 
 def send_account_exists_email(user: User) -> None:
     """To the owner of a taken address: the only place the sign-up says "it exists"."""
-    sign_in = email_link("auth.login")
-    forgot = email_link("auth.forgot_password")
+    sign_in = public_url("auth.login")
+    forgot = public_url("auth.forgot_password")
     if user.email_verified_at is None:
         status = (
             "You started opening an account with this address but haven't confirmed it "

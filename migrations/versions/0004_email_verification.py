@@ -1,7 +1,7 @@
 """email verification: users.email_verified_at (nullable), existing users verified now
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003_dual_control
 Create Date: 2026-11-30 20:10:00
 
 Sign-up no longer opens a usable account on the spot (issue 12, item 5): a new address
@@ -25,7 +25,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003_dual_control"
 branch_labels = None
 depends_on = None
 

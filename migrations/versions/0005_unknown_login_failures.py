@@ -1,7 +1,7 @@
 """unknown_login_failures: sign-in failures for addresses with no account, in the database
 
 Revision ID: 0005
-Revises: 0003_dual_control
+Revises: 0004
 Create Date: 2026-11-30 20:30:00
 
 Failures against an address with no account were counted in the cache; with Redis
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0005"
-down_revision = "0003_dual_control"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
