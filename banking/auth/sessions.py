@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, request, session
+from flask import current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -54,8 +54,16 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def start_session(user: User, *, remember: bool = False) -> None:
-    """Sign in on a brand-new session (the old one is cleared: no fixation)."""
+    """Sign in on a brand-new session (the old one is cleared: no fixation).
+
+    The cleared session takes its CSRF secret with it; Flask-WTF caches the signed token
+    of the old one in `g` for the rest of the request, so a page rendered in this same
+    request (the recovery codes after enrolling two-factor) would carry a token the new
+    session cannot check, and its next form (even Sign out) would be a 400. Dropping the
+    cached token makes the page's forms use the new session's.
+    """
     session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(user, remember=remember, fresh=True)
     session.permanent = True  # the cookie expires with the idle window
     now = int(time.time())

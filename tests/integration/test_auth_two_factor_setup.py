@@ -12,7 +12,7 @@ from banking.auth import events
 from banking.extensions import db
 from banking.models import AuditEvent, User
 from tests.builders import get_user, login, make_admin, make_customer
-from tests.conftest import PASSWORD, submit
+from tests.conftest import PASSWORD, csrf_from, submit
 from tests.two_factor_helpers import confirm_setup, enroll, open_setup
 
 COOKIE = "banking_session"
@@ -160,3 +160,15 @@ def test_an_admin_may_turn_two_factor_off_when_policy_allows(app, client):
     page = client.get("/auth/profile").get_data(as_text=True)
     assert "Turn off two-factor" in page
     assert "your administrator role requires it" not in page
+
+
+def test_the_recovery_codes_page_forms_work_in_the_new_session(app):
+    """Enrolling starts a new session in the same request that renders the codes: the
+    page's Sign out form used to carry the old session's CSRF token and answer 400."""
+    client, _ = _signed_in(app)
+    secret, token = open_setup(client)
+    page = confirm_setup(client, token, pyotp.TOTP(secret).now()).get_data(as_text=True)
+
+    response = client.post("/auth/logout", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    assert not _signed_in_still(client)
