@@ -8,14 +8,13 @@ PASSWORD_RESET_MINUTES by its signed timestamp.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from banking.auth.signed_links import SignedLink
 from banking.models import User
 from banking.public_urls import public_url
 from banking.services.email import send_email
@@ -25,30 +24,21 @@ SALT = "banking.password-reset"
 log = logging.getLogger(__name__)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
-def _fingerprint(user: User) -> str:
-    material = f"{user.password_hash}|{user.session_token}".encode()
-    return hashlib.sha256(material).hexdigest()[:24]
+RESET_LINK = SignedLink(
+    salt=SALT,
+    material=lambda user: f"{user.password_hash}|{user.session_token}",
+    max_age_seconds=lambda: int(current_app.config["PASSWORD_RESET_MINUTES"]) * 60,
+)
 
 
 def make_reset_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "fp": _fingerprint(user)})
+    return RESET_LINK.token_for(user)
 
 
 def user_for_reset_token(session: Session, token: str) -> User | None:
     """The user the link is for, or None when it is forged, expired or already used."""
-    max_age = int(current_app.config["PASSWORD_RESET_MINUTES"]) * 60
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
-        return None
-    user = session.get(User, data["uid"])
-    if user is None or user.is_locked or data.get("fp") != _fingerprint(user):
+    user = RESET_LINK.user_for(session, token)
+    if user is None or user.is_locked:
         return None
     return user
 

@@ -13,14 +13,12 @@ only while the account is still unverified, so following it once ends it, and a 
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from banking.auth.reset import send_quietly
 from banking.auth.services import Signup
+from banking.auth.signed_links import SignedLink
 from banking.models import User
 from banking.public_urls import public_url
 from banking.services.email import send_email
@@ -28,30 +26,21 @@ from banking.services.email import send_email
 SALT = "banking.email-verify"  # distinct from the reset salt: one token can't pass as the other
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
-def _fingerprint(user: User) -> str:
-    material = f"{user.email}|{user.password_hash}".encode()
-    return hashlib.sha256(material).hexdigest()[:24]
+VERIFY_LINK = SignedLink(
+    salt=SALT,
+    material=lambda user: f"{user.email}|{user.password_hash}",
+    max_age_seconds=lambda: int(current_app.config["EMAIL_VERIFY_HOURS"]) * 3600,
+)
 
 
 def make_verify_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "fp": _fingerprint(user)})
+    return VERIFY_LINK.token_for(user)
 
 
 def user_for_verify_token(session: Session, token: str) -> User | None:
     """The unverified user the link is for; None when forged, expired, or already used."""
-    max_age = int(current_app.config["EMAIL_VERIFY_HOURS"]) * 3600
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
-        return None
-    user = session.get(User, data["uid"])
-    if user is None or user.email_verified_at is not None or data.get("fp") != _fingerprint(user):
+    user = VERIFY_LINK.user_for(session, token)
+    if user is None or user.email_verified_at is not None:
         return None
     return user
 
