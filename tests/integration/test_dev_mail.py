@@ -39,6 +39,7 @@ def dev_app(monkeypatch, tmp_path):
     monkeypatch.setenv("ARGON2_TIME_COST", "1")
     monkeypatch.setenv("ARGON2_MEMORY_COST", "1024")
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     app = create_app(DevelopmentConfig())
     with app.app_context():
         upgrade()
@@ -87,7 +88,9 @@ def test_a_development_sign_up_is_finished_from_the_dev_mail_page(dev_app):
     assert response.headers["Location"] == CHECK_EMAIL
     page = client.get("/dev/mail").get_data(as_text=True)
     assert "dev@example.com" in page
-    link = page.split('href="http://localhost/auth/verify/', 1)[1].split('"', 1)[0]
+    base = dev_app.config["PUBLIC_BASE_URL"]  # emailed links never come from the request
+    assert base == "http://127.0.0.1:5000"
+    link = page.split(f'href="{base}/auth/verify/', 1)[1].split('"', 1)[0]
     path = f"/auth/verify/{link}"
     form = client.get(path).get_data(as_text=True)
     client.post(path, data={"csrf_token": csrf_from(form)})
