@@ -9,7 +9,10 @@ import re
 
 import pyotp
 
-from tests.conftest import PASSWORD, csrf_from
+from banking.extensions import db
+from banking.models import User
+from tests.builders import login, make_admin
+from tests.conftest import PASSWORD, csrf_from, submit
 
 SECRET_PATTERN = re.compile(r'class="secret-key">([A-Z2-7]+)<')
 RECOVERY_PATTERN = re.compile(r"<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>")
@@ -32,3 +35,17 @@ def enroll(client, password: str = PASSWORD) -> tuple[str, list[str]]:
     secret, token = open_setup(client)
     response = confirm_setup(client, token, pyotp.TOTP(secret).now(), password)
     return secret, RECOVERY_PATTERN.findall(response.get_data(as_text=True))
+
+
+def sign_in_admin_with_two_factor(app, client):
+    """A new admin with two-factor already on, signed in through both steps; the admin."""
+    admin = make_admin(app)
+    with app.app_context():
+        user = db.session.get(User, admin.id)
+        user.totp_secret = pyotp.random_base32()
+        user.totp_enabled = True
+        secret = user.totp_secret
+        db.session.commit()
+    login(client, admin.email)
+    submit(client, "/auth/two-factor", {"code": pyotp.TOTP(secret).now()})
+    return admin

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import pyotp
 from flask_login import login_user
 
 from banking.auth.decorators import admin_required
@@ -13,6 +12,7 @@ from banking.models import User
 from tests.builders import login, make_admin, make_customer
 from tests.conftest import PASSWORD, submit
 from tests.signup_helpers import open_account, verification_path
+from tests.two_factor_helpers import sign_in_admin_with_two_factor
 
 
 def test_anonymous_visitor_is_sent_to_sign_in(app, client):
@@ -70,15 +70,7 @@ def test_admin_without_2fa_is_sent_to_enroll_when_required(app, client):
 
 def test_admin_with_2fa_may_not_turn_it_off_when_required(app, client):
     app.config["ADMIN_REQUIRES_2FA"] = True
-    admin = make_admin(app)
-    with app.app_context():
-        user = db.session.get(User, admin.id)
-        user.totp_secret = pyotp.random_base32()
-        user.totp_enabled = True
-        secret = user.totp_secret
-        db.session.commit()
-    login(client, admin.email)
-    submit(client, "/auth/two-factor", {"code": pyotp.TOTP(secret).now()})
+    sign_in_admin_with_two_factor(app, client)
     assert client.get("/auth/two-factor/disable").status_code == 403
 
 

@@ -11,9 +11,14 @@ from sqlalchemy import select
 from banking.auth import events
 from banking.extensions import db
 from banking.models import AuditEvent, User
-from tests.builders import get_user, login, make_admin, make_customer
+from tests.builders import get_user, login, make_customer
 from tests.conftest import PASSWORD, csrf_from, submit
-from tests.two_factor_helpers import confirm_setup, enroll, open_setup
+from tests.two_factor_helpers import (
+    confirm_setup,
+    enroll,
+    open_setup,
+    sign_in_admin_with_two_factor,
+)
 
 COOKIE = "banking_session"
 
@@ -133,21 +138,9 @@ def test_an_expired_set_up_starts_again_with_a_new_secret(app):
     assert get_user(app, customer.id).totp_enabled is False
 
 
-def _admin_with_two_factor(app, client):
-    admin = make_admin(app)
-    with app.app_context():
-        user = db.session.get(User, admin.id)
-        user.totp_secret = pyotp.random_base32()
-        user.totp_enabled = True
-        secret = user.totp_secret
-        db.session.commit()
-    login(client, admin.email)
-    submit(client, "/auth/two-factor", {"code": pyotp.TOTP(secret).now()})
-
-
 def test_an_admin_kept_on_two_factor_is_told_why_instead_of_offered_the_button(app, client):
     app.config["ADMIN_REQUIRES_2FA"] = True
-    _admin_with_two_factor(app, client)
+    sign_in_admin_with_two_factor(app, client)
     page = client.get("/auth/profile").get_data(as_text=True)
     assert "your administrator role requires it" in page
     assert "Turn off two-factor" not in page
@@ -156,7 +149,7 @@ def test_an_admin_kept_on_two_factor_is_told_why_instead_of_offered_the_button(a
 
 def test_an_admin_may_turn_two_factor_off_when_policy_allows(app, client):
     app.config["ADMIN_REQUIRES_2FA"] = False
-    _admin_with_two_factor(app, client)
+    sign_in_admin_with_two_factor(app, client)
     page = client.get("/auth/profile").get_data(as_text=True)
     assert "Turn off two-factor" in page
     assert "your administrator role requires it" not in page
