@@ -15,6 +15,7 @@ from flask import Flask
 from banking.auth.sessions import LAST_SEEN, LOGIN_AT
 from banking.extensions import db, login_manager
 from banking.models import User
+from tests.conftest import submit
 
 
 def login_as(client, app: Flask, user_id: int) -> None:
@@ -37,3 +38,13 @@ def login_as(client, app: Flask, user_id: int) -> None:
 def logout(client) -> None:
     with client.session_transaction() as session:
         session.clear()
+
+
+def change_own_password(client, current: str, new: str):
+    """The signed-in customer changes their password on the profile page."""
+    return submit(
+        client,
+        "/auth/profile/password",
+        {"current_password": current, "new_password": new, "confirm": new},
+        form_url="/auth/profile",
+    )

@@ -15,6 +15,7 @@ from banking.auth.sessions import LOGIN_AT
 from banking.extensions import login_manager
 from tests.builders import login, make_customer
 from tests.conftest import submit
+from tests.session_helpers import change_own_password
 
 COOKIE = "banking_session"
 NEW_PASSWORD = "a brand new passphrase 2025"
@@ -55,16 +56,7 @@ def test_a_copied_cookie_dies_when_the_password_changes(app, client):
     login(client, customer.email)
     thief = _thief(app, client.get_cookie(COOKIE).value)
     assert _signed_in(thief)
-    response = submit(
-        client,
-        "/auth/profile/password",
-        {
-            "current_password": customer.password,
-            "new_password": NEW_PASSWORD,
-            "confirm": NEW_PASSWORD,
-        },
-        form_url="/auth/profile",
-    )
+    response = change_own_password(client, customer.password, NEW_PASSWORD)
     assert response.status_code == 302
     assert _signed_in(client)
     assert not _signed_in(thief)

@@ -8,6 +8,7 @@ import pytest
 from config import ProductionConfig
 from tests.builders import login, make_customer
 from tests.conftest import submit
+from tests.session_helpers import change_own_password
 
 COOKIE = "banking_session"
 NEW_PASSWORD = "a brand new passphrase 2025"
@@ -97,16 +98,7 @@ def test_other_sessions_are_dead_after_a_password_change(app, client):
     customer = make_customer(app, "Pat Password")
     login(client, customer.email)
     other_device = _cookie_value(client)
-    response = submit(
-        client,
-        "/auth/profile/password",
-        {
-            "current_password": customer.password,
-            "new_password": NEW_PASSWORD,
-            "confirm": NEW_PASSWORD,
-        },
-        form_url="/auth/profile",
-    )
+    response = change_own_password(client, customer.password, NEW_PASSWORD)
     assert response.status_code == 302
     assert client.get("/").status_code == 200  # this browser stays signed in
     replay = _replay(app, other_device)
