@@ -44,7 +44,7 @@ migrate: $(RUN_STAMP)
 seed: migrate
 	@if ! $(FLASK) --help 2>/dev/null | grep -q 'seed-demo'; then \
 		echo "make: 'flask seed-demo' is not available yet; skipping demo data"; \
-	elif $(BIN)/python -c "import sys; from wsgi import app; from banking.extensions import db; from banking.models import User; ctx = app.app_context(); ctx.push(); sys.exit(0 if db.session.scalar(db.select(db.func.count()).select_from(User).where(User.role == 'customer')) else 1)" 2>/dev/null; then \
+	elif $(BIN)/python -c "import sys; from wsgi import app; from banking.extensions import db; from banking.core.models import User; ctx = app.app_context(); ctx.push(); sys.exit(0 if db.session.scalar(db.select(db.func.count()).select_from(User).where(User.role == 'customer')) else 1)" 2>/dev/null; then \
 		echo "make: the database already has customers; not seeding"; \
 	else \
 		$(FLASK) seed-demo; \

@@ -5,7 +5,7 @@ import sys
 from config import ConfigError
 
 try:
-    from banking import create_app
+    from banking.app import create_app
 
     app = create_app()
 except ConfigError as exc:

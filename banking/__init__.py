@@ -1,78 +1,9 @@
-"""The application factory: a table of contents of how the app is put together."""
+"""The banking product. Deliberately empty: importing `banking.core` must never load Flask.
 
-from __future__ import annotations
-
-from pathlib import Path
-
-from flask import Flask
-
-from banking.extensions import cache, csrf, db, limiter, login_manager, migrate
-from config import BASE_DIR, Config, load_config
-
-
-def create_app(config: Config | str | None = None) -> Flask:
-    """Build the app for `config` (a Config instance, an environment name, or APP_ENV)."""
-    if not isinstance(config, Config):
-        config = load_config(config)
-    app = Flask(
-        __name__,
-        template_folder=str(BASE_DIR / "templates"),
-        static_folder=str(BASE_DIR / "static"),
-        instance_path=str(BASE_DIR / "instance"),
-    )
-    from banking import url_converters
-
-    url_converters.init_app(app)  # before any route is registered
-    app.config.from_object(config)
-    app.config["ENV_NAME"] = config.ENV_NAME
-    config.init_app(app)
-
-    from banking.logging import configure_logging
-
-    configure_logging(app)
-    register_extensions(app)
-    register_blueprints(app)
-
-    from banking import caching, errors, security, templating
-    from banking.cli import register_commands
-
-    security.init_app(app)
-    errors.init_app(app)
-    templating.init_app(app)
-    caching.init_app(app)
-    register_commands(app)
-    return app
-
-
-def register_extensions(app: Flask) -> None:
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        Path(app.instance_path).mkdir(exist_ok=True)
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    cache.init_app(app)
-    limiter.init_app(app)
-
-    from banking.database import configure_engine
-    from banking.database import init_app as init_database
-
-    init_database(app)
-    with app.app_context():
-        configure_engine(db.engine)
-
-
-def register_blueprints(app: Flask) -> None:
-    from banking import health
-    from banking.accounts import bp as accounts_bp
-    from banking.admin import bp as admin_bp
-    from banking.auth import bp as auth_bp
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(auth_bp, url_prefix="/auth")
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-
-    from banking import dev_mail
-
-    dev_mail.init_app(app)
+The layers, from the inside out (docs/architecture.md):
+    banking.core      money, models, the ledger and its rule book — no framework
+    banking.services  use cases; each owns its transaction and audit row
+    banking.web       Flask blueprints, templates' glue; parse → one service call → render
+    banking.cli       `flask` commands over the same services
+    banking.app       create_app(), which wires them together
+"""

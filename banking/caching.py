@@ -17,8 +17,8 @@ from flask import Flask, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from banking.core.models import Account, JournalTransaction
 from banking.extensions import cache
-from banking.models import Account, JournalTransaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

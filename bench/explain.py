@@ -15,10 +15,10 @@ def explain_cases(cases: list[dict]) -> list[dict]:
     from flask import request
     from sqlalchemy import event
 
-    from banking import create_app
+    from banking.app import create_app
+    from banking.core.history import Cursor, history_page
     from banking.extensions import db
-    from banking.forms_history import HistoryFilterForm
-    from banking.history import Cursor, history_page
+    from banking.web.accounts.history_forms import HistoryFilterForm
 
     app = create_app()
     results = []

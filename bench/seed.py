@@ -58,7 +58,7 @@ CROSS JOIN LATERAL (VALUES
 
 
 def luhn_number(body: str) -> str:
-    from banking.account_numbers import luhn_check_digit
+    from banking.core.account_numbers import luhn_check_digit
 
     return body + luhn_check_digit(body)
 
@@ -75,8 +75,8 @@ def unique_numbers(count: int, taken: set[str]) -> list[str]:
 
 def insert_customers(session, emails: list[str], password_hash: str) -> dict[str, int]:
     """Users and one checking account each, in bulk (one hash reused: argon2 is slow)."""
-    from banking.models import Account, User
-    from banking.models.base import utcnow
+    from banking.core.models import Account, User
+    from banking.core.models.base import utcnow
 
     verified_at = utcnow()
     now_rows = [
@@ -123,7 +123,7 @@ def generate_history(
     step_s: float,
 ) -> None:
     """`n` balanced journal transactions on `account_id`, set-based, then fix balances."""
-    from banking.models import Account
+    from banking.core.models import Account
 
     acct_start = session.get(Account, account_id).balance
     cp_start = session.get(Account, counterpart_id).balance
@@ -154,12 +154,17 @@ def generate_history(
 
 
 def seed(spec: dict) -> dict:
-    from banking import create_app
-    from banking.accounts.services import open_account
-    from banking.auth.passwords import hash_password
+    from banking.app import create_app
+    from banking.core.ledger import (
+        EXTERNAL_CASH,
+        ensure_system_accounts,
+        post_adjustment,
+        post_transfer,
+    )
+    from banking.core.models import Account
     from banking.extensions import db
-    from banking.ledger import EXTERNAL_CASH, ensure_system_accounts, post_adjustment, post_transfer
-    from banking.models import Account
+    from banking.services.accounts import open_account
+    from banking.services.passwords import hash_password
 
     timings: dict[str, float] = {}
     started = time.perf_counter()

@@ -14,7 +14,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from banking import create_app
+from banking.app import create_app
 from banking.extensions import cache, db, limiter
 from banking.services import email as email_service
 from config import TestingConfig
@@ -97,7 +97,7 @@ def app(_app, request):
 
 
 def _assert_books_hold() -> None:
-    from banking.integrity import verify_ledger
+    from banking.core.integrity import verify_ledger
 
     report = verify_ledger(db.session, deep=True)
     assert report.ok, "the test left the ledger broken:\n" + report.format()
@@ -112,7 +112,7 @@ def ctx(app):
 
 
 def reset_database() -> None:
-    from banking.ledger import ensure_system_accounts
+    from banking.core.ledger import ensure_system_accounts
 
     db.session.remove()
     with db.engine.begin() as conn:
@@ -127,7 +127,7 @@ def reset_database() -> None:
 @pytest.fixture
 def alice(app):
     """A customer with $100.00 in her checking account (the usual sender)."""
-    from tests.builders import make_customer  # builders imports this module: import late
+    from tests.support.builders import make_customer  # builders imports this module: import late
 
     return make_customer(app, "Alice Able", balance="100.00")
 
@@ -135,7 +135,7 @@ def alice(app):
 @pytest.fixture
 def bob(app):
     """A customer with an empty checking account (the usual recipient)."""
-    from tests.builders import make_customer
+    from tests.support.builders import make_customer
 
     return make_customer(app, "Bob Baker")
 

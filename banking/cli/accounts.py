@@ -11,11 +11,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from banking import audit
-from banking.account_numbers import is_valid_account_number, normalize_account_number
 from banking.cli.reasons import required_reason
+from banking.core import audit
+from banking.core.account_numbers import is_valid_account_number, normalize_account_number
+from banking.core.models import Account, AccountStatus
 from banking.extensions import db
-from banking.models import Account, AccountStatus
 
 accounts_cli = AppGroup("accounts", help="Freeze and unfreeze customer accounts.")
 

@@ -13,11 +13,16 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from banking.audit import record
-from banking.auth import events
-from banking.auth.passwords import password_problems
-from banking.auth.services import EmailInvalid, create_admin, find_user_by_email, normalize_email
+from banking.core.audit import record
 from banking.extensions import db
+from banking.services import auth_events as events
+from banking.services.auth import (
+    EmailInvalid,
+    create_admin,
+    find_user_by_email,
+    normalize_email,
+)
+from banking.services.passwords import password_problems
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -10,9 +10,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from banking import interest
+from banking.core import interest
+from banking.core.money import format_plain
 from banking.extensions import db
-from banking.money import format_plain
 
 interest_cli = AppGroup("interest", help="Savings interest.")
 

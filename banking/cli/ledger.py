@@ -8,9 +8,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from banking import audit, ledger
+from banking.core import audit, ledger
+from banking.core.integrity import verify_ledger
 from banking.extensions import db
-from banking.integrity import verify_ledger
 
 ledger_cli = AppGroup("ledger", help="Check and maintain the double-entry ledger.")
 

@@ -12,11 +12,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from banking import demo
+from banking.core.models import User
+from banking.core.models.base import utcnow
+from banking.core.models.user import ROLE_CUSTOMER
 from banking.extensions import db
-from banking.models import User
-from banking.models.base import utcnow
-from banking.models.user import ROLE_CUSTOMER
+from banking.services import demo
 
 REFUSED_ENVS = ("production", "staging")
 

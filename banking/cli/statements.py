@@ -12,17 +12,17 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from banking.account_numbers import normalize_account_number
-from banking.csv_export import iter_csv
-from banking.extensions import db
-from banking.models import Account, AccountKind
-from banking.statements import (
+from banking.core.account_numbers import normalize_account_number
+from banking.core.csv_export import iter_csv
+from banking.core.models import Account, AccountKind
+from banking.core.statements import (
     STATEMENT_HEADER,
     InvalidMonth,
     Month,
     build_statement,
     statement_csv_rows,
 )
+from banking.extensions import db
 
 statements_group = AppGroup("statements", help="Monthly account statements.")
 

@@ -1,6 +1,6 @@
 """`flask transfers run-due`: post every scheduled transfer due today (cron / systemd timer).
 
-Safe to run twice, or on two hosts at once: see `banking.scheduling.run_due`.
+Safe to run twice, or on two hosts at once: see `banking.core.scheduling.run_due`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from banking.accounts.transfers import limits_from_config
+from banking.core.scheduling import run_due
 from banking.extensions import db
-from banking.scheduling import run_due
+from banking.services.transfers import limits_from_config
 
 transfers_group = AppGroup("transfers", help="Scheduled transfers.")
 

@@ -12,12 +12,12 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, or_, select
 
-from banking import audit
-from banking.auth.services import find_user_by_email
 from banking.cli.reasons import required_reason
+from banking.core import audit
+from banking.core.models import Account, AccountStatus, User
+from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.extensions import db
-from banking.models import Account, AccountStatus, User
-from banking.models.user import ROLE_ADMIN, ROLE_CUSTOMER
+from banking.services.auth import find_user_by_email
 
 users_cli = AppGroup("users", help="List users and change their access (lock, roles).")
 

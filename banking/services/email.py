@@ -24,7 +24,7 @@ class Email:
 
 
 outbox: list[Email] = []  # the "memory" backend's mailbox, read by tests
-# The "log" backend's last emails, for development's /dev/mail page (banking.dev_mail):
+# The "log" backend's last emails, for development's /dev/mail page (banking.web.dev_mail):
 # bounded, in this process only, and never filled by the smtp backend.
 RECENT_CAPACITY = 50
 recent: deque[Email] = deque(maxlen=RECENT_CAPACITY)

@@ -36,7 +36,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.reliability.support import Browser, sign_in
-from tests.transfer_helpers import form_fields
+from tests.support.transfers import form_fields
 
 RESULT = re.compile(r"/transfers/(\d+)$")
 

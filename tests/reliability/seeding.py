@@ -15,10 +15,11 @@ import uuid
 def main(spec: dict) -> list[dict]:
     from sqlalchemy import select
 
-    from banking import create_app, ledger
-    from banking.auth.services import create_user
+    from banking.app import create_app
+    from banking.core import ledger
+    from banking.core.models import Account
     from banking.extensions import db
-    from banking.models import Account
+    from banking.services.auth import create_user
 
     app = create_app()
     customers = []

@@ -20,7 +20,7 @@ import re
 import pytest
 
 from tests.security.world import World, assert_unchanged, build_world, page_csrf, snapshot
-from tests.session_helpers import login_as
+from tests.support.sessions import login_as
 
 LOGIN = "login"
 REDIRECT = "redirect"

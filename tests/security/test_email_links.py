@@ -12,8 +12,8 @@ import pytest
 
 from banking.public_urls import public_url
 from banking.services import email as email_service
-from tests.builders import make_customer
 from tests.conftest import submit
+from tests.support.builders import make_customer
 
 FORGED = "evil.example"
 
@@ -69,7 +69,7 @@ def _restore_limiter():
 
 def test_production_refuses_a_forged_host_outright(app, monkeypatch, _restore_limiter):
     """Staging and production always check the Host: a forged one gets the friendly 400."""
-    from banking import create_app
+    from banking.app import create_app
 
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "p" * 48)

@@ -19,17 +19,24 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from banking.csv_export import FORMULA_PREFIXES
+from banking.core.csv_export import FORMULA_PREFIXES
+from banking.core.models import (
+    Account,
+    AuditEvent,
+    JournalTransaction,
+    Payee,
+    ScheduledTransfer,
+    User,
+)
 from banking.extensions import db
-from banking.models import Account, AuditEvent, JournalTransaction, Payee, ScheduledTransfer, User
-from tests.admin_support import HIDDEN
-from tests.builders import make_admin, make_customer
 from tests.conftest import submit
-from tests.ledger_support import send
 from tests.security.world import assert_unchanged, build_world, page_csrf, snapshot
-from tests.session_helpers import login_as
-from tests.signup_helpers import open_account
-from tests.transfer_helpers import form_fields, own_transfer, pay, start_transfer
+from tests.support.admin import HIDDEN
+from tests.support.builders import make_admin, make_customer
+from tests.support.ledger import send
+from tests.support.sessions import login_as
+from tests.support.signup import open_account
+from tests.support.transfers import form_fields, own_transfer, pay, start_transfer
 
 
 # CSRF -----------------------------------------------------------------------------------

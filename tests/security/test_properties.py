@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from banking.core.money import MAX_AMOUNT_MINOR, InvalidAmount, parse_amount
 from banking.extensions import limiter
-from banking.money import MAX_AMOUNT_MINOR, InvalidAmount, parse_amount
 from tests.conftest import csrf_from
 from tests.security.world import assert_unchanged, build_world, snapshot
-from tests.session_helpers import login_as
+from tests.support.sessions import login_as
 
 FORM_SETTINGS = settings(
     max_examples=50,
@@ -146,7 +146,7 @@ def world(app):
 
 # What a refusal must show: a field's error, the form's summary, or an error message.
 FORM_ERROR = re.compile(r'class="(?:field-error|form-summary|flash flash-error)\b')
-# A NUL byte is refused before any form sees it (banking/security.py), with this page.
+# A NUL byte is refused before any form sees it (banking/web/security.py), with this page.
 NUL_REFUSAL = "We couldn&#39;t understand that request."
 # The entry forms answer a valid submission with the confirm page: 200, nothing written.
 CONFIRM_STEP = 'action="/transfers/confirm"'

@@ -1,4 +1,4 @@
-"""What binds a session to its owner (banking/security.py says it, this proves it).
+"""What binds a session to its owner (banking/web/security.py says it, this proves it).
 
 Flask-Login's session protection is off: a copied cookie is *not* tied to the client's
 address or browser (behind a proxy that fingerprint was whatever X-Forwarded-For said).
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 
-from banking.auth.sessions import LOGIN_AT
 from banking.extensions import login_manager
-from tests.builders import login, make_customer
+from banking.web.auth.sessions import LOGIN_AT
 from tests.conftest import submit
-from tests.session_helpers import change_own_password
+from tests.support.builders import login, make_customer
+from tests.support.sessions import change_own_password
 
 COOKIE = "banking_session"
 NEW_PASSWORD = "a brand new passphrase 2025"

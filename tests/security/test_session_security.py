@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from config import ProductionConfig
-from tests.builders import login, make_customer
 from tests.conftest import submit
-from tests.session_helpers import change_own_password
+from tests.support.builders import login, make_customer
+from tests.support.sessions import change_own_password
 
 COOKIE = "banking_session"
 NEW_PASSWORD = "a brand new passphrase 2025"

@@ -14,11 +14,8 @@ from uuid import uuid4
 from flask import Flask
 from sqlalchemy import func, select
 
-from banking import ledger
-from banking.accounts import services
-from banking.admin import dual_control
-from banking.extensions import db
-from banking.models import (
+from banking.core import ledger
+from banking.core.models import (
     Account,
     AuditEvent,
     Entry,
@@ -30,8 +27,11 @@ from banking.models import (
     ScheduledTransfer,
     User,
 )
-from tests.builders import Customer, make_admin, make_customer
+from banking.extensions import db
+from banking.services import accounts as services
+from banking.services.admin import dual_control
 from tests.conftest import csrf_from
+from tests.support.builders import Customer, make_admin, make_customer
 
 
 @dataclass

@@ -1,0 +1,41 @@
+"""The database models; import them from here so Alembic sees every table."""
+
+from banking.core.models.account import Account, AccountKind, AccountStatus, Payee
+from banking.core.models.audit import AuditEvent
+from banking.core.models.ledger import (
+    Entry,
+    Hold,
+    JournalTransaction,
+    TransactionKind,
+    TransactionStatus,
+)
+from banking.core.models.login_failures import UnknownLoginFailure
+from banking.core.models.pending import (
+    PendingActionKind,
+    PendingActionStatus,
+    PendingAdminAction,
+)
+from banking.core.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
+from banking.core.models.user import RecoveryCode, User
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "AccountStatus",
+    "AuditEvent",
+    "Entry",
+    "Frequency",
+    "Hold",
+    "JournalTransaction",
+    "Payee",
+    "PendingActionKind",
+    "PendingActionStatus",
+    "PendingAdminAction",
+    "RecoveryCode",
+    "ScheduleStatus",
+    "ScheduledTransfer",
+    "TransactionKind",
+    "TransactionStatus",
+    "UnknownLoginFailure",
+    "User",
+]

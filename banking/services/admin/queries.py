@@ -1,0 +1,138 @@
+"""Read-only admin lists: the journal, the review queue and the audit log (keyset-paged)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from banking.core.models import (
+    Account,
+    AuditEvent,
+    JournalTransaction,
+    TransactionStatus,
+    User,
+)
+from banking.services.admin.pagination import Page, paginate
+
+CSV_BATCH = 500
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def journal_query(criteria: dict):
+    """Transactions matching the filter form's criteria (dates inclusive, UTC days)."""
+    query = select(JournalTransaction)
+    txn = JournalTransaction
+    if criteria.get("date_from"):
+        query = query.where(txn.created_at >= _start_of(criteria["date_from"]))
+    if criteria.get("date_to"):
+        query = query.where(txn.created_at < _start_of(criteria["date_to"] + timedelta(days=1)))
+    if criteria.get("kind"):
+        query = query.where(txn.kind == criteria["kind"])
+    if criteria.get("status"):
+        query = query.where(txn.status == criteria["status"])
+    if criteria.get("amount_min") is not None:
+        query = query.where(txn.amount >= criteria["amount_min"])
+    if criteria.get("amount_max") is not None:
+        query = query.where(txn.amount <= criteria["amount_max"])
+    if criteria.get("account"):
+        account_ids = select(Account.id).where(Account.number == criteria["account"])
+        query = query.where(
+            or_(
+                txn.source_account_id.in_(account_ids),
+                txn.destination_account_id.in_(account_ids),
+            )
+        )
+    return query
+
+
+def list_journal(session: Session, criteria: dict, cursor: str | None) -> Page:
+    return paginate(session, journal_query(criteria), JournalTransaction, cursor)
+
+
+def review_queue(session: Session, cursor: str | None) -> Page:
+    """Pending transfers, oldest first: the longest-waiting customer is served first."""
+    query = select(JournalTransaction).where(
+        JournalTransaction.status == TransactionStatus.PENDING.value
+    )
+    return paginate(session, query, JournalTransaction, cursor, newest_first=False)
+
+
+def reversal_of(session: Session, transaction_id: int) -> JournalTransaction | None:
+    return session.scalar(
+        select(JournalTransaction).where(JournalTransaction.reverses_id == transaction_id)
+    )
+
+
+def audit_query(criteria: dict):
+    query = select(AuditEvent)
+    if criteria.get("actor"):
+        actor = aliased(User)
+        query = query.join(actor, AuditEvent.actor_id == actor.id).where(
+            func.lower(actor.email) == criteria["actor"].lower()
+        )
+    if criteria.get("action"):
+        query = query.where(AuditEvent.action == criteria["action"])
+    if criteria.get("target_type"):
+        query = query.where(AuditEvent.target_type == criteria["target_type"])
+    if criteria.get("target_id"):
+        query = query.where(AuditEvent.target_id == criteria["target_id"])
+    if criteria.get("date_from"):
+        query = query.where(AuditEvent.created_at >= _start_of(criteria["date_from"]))
+    if criteria.get("date_to"):
+        query = query.where(
+            AuditEvent.created_at < _start_of(criteria["date_to"] + timedelta(days=1))
+        )
+    return query
+
+
+def list_audit(session: Session, criteria: dict, cursor: str | None) -> Page:
+    return paginate(session, audit_query(criteria), AuditEvent, cursor)
+
+
+AUDIT_CSV_HEADER = [
+    "id",
+    "created_at",
+    "actor_email",
+    "action",
+    "target_type",
+    "target_id",
+    "success",
+    "ip",
+    "request_id",
+    "details",
+]
+
+
+def iter_audit_rows(session: Session, criteria: dict) -> Iterator[list]:
+    """Every matching event, newest first, fetched in keyset batches (memory stays flat)."""
+    token: str | None = None
+    while True:
+        page = paginate(session, audit_query(criteria), AuditEvent, token, size=CSV_BATCH)
+        for event in page.items:
+            yield [
+                event.id,
+                event.created_at.isoformat() if event.created_at else "",
+                event.actor.email if event.actor else "",
+                event.action,
+                event.target_type or "",
+                event.target_id or "",
+                "" if event.success is None else ("yes" if event.success else "no"),
+                event.ip or "",
+                event.request_id or "",
+                _details_text(event.details),
+            ]
+        if page.next_cursor is None:
+            return
+        token = page.next_cursor
+
+
+def _details_text(details: dict | None) -> str:
+    if not details:
+        return ""
+    return "; ".join(f"{key}={value}" for key, value in sorted(details.items()))

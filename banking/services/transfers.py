@@ -1,0 +1,205 @@
+"""The Flask-side facade over `banking.core.ledger.post_transfer` for customer transfers.
+
+Views never call the ledger directly: they `preview_transfer` (cheap checks so the
+confirm page can show who gets what, and refuse obvious mistakes early) and then
+`make_transfer`, which builds the customer's limits from config and writes the audit row
+inside the same database transaction as the movement (the cached dashboards of both
+sides are dropped by `banking.caching`'s commit event). The ledger re-checks everything
+under its locks; the preview only spares the customer a pointless confirm step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banking.core import audit, ledger
+from banking.core.account_numbers import is_valid_account_number, normalize_account_number
+from banking.core.models import (
+    Account,
+    AccountStatus,
+    JournalTransaction,
+    TransactionStatus,
+    User,
+)
+from banking.extensions import db
+
+_UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+class TransferRefused(ledger.LedgerError):
+    """A transfer refused before it reached the ledger; `field` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class TransferPreview:
+    """What the confirm page shows and what its hidden fields send back."""
+
+    source_id: int
+    source_name: str
+    source_number: str  # masked
+    destination_number: str  # full: the customer typed it or owns it
+    destination_masked: str
+    recipient_name: str  # masked unless the destination is the customer's own account
+    own_destination: bool
+    amount: int
+    currency: str
+    memo: str
+
+
+def mask_name(full_name: str) -> str:
+    """ "Jane Doe" -> "J*** D***": enough to recognise a payee, not enough to learn a name."""
+    return " ".join(f"{word[0]}***" for word in full_name.split() if word) or "***"
+
+
+def is_idempotency_key(key: str | None) -> bool:
+    return bool(key) and bool(_UUID4.match(key))
+
+
+def limits_from_config() -> ledger.Limits:
+    config = current_app.config
+    return ledger.Limits(
+        per_transfer=config["TRANSFER_LIMIT_CENTS"],
+        daily=config["DAILY_LIMIT_CENTS"],
+        review_threshold=config["REVIEW_THRESHOLD_CENTS"],
+        hold_days=config["HOLD_EXPIRY_DAYS"],
+    )
+
+
+def find_destination(number_text: str) -> Account:
+    """The account a customer typed, validated (format + Luhn) before anything is looked up."""
+    number = normalize_account_number(number_text)
+    if not number:
+        raise TransferRefused("Enter the recipient's account number.", "account_number")
+    if not is_valid_account_number(number):
+        raise TransferRefused(
+            "That is not a valid account number; check the 12 digits.", "account_number"
+        )
+    account = db.session.scalar(select(Account).where(Account.number == number))
+    if account is None or account.is_system:
+        raise TransferRefused("No account has that number.", "account_number")
+    return account
+
+
+def preview_transfer(
+    user_id: int,
+    *,
+    source_id: int,
+    amount: int,
+    memo: str,
+    destination_number: str | None = None,
+    own_destination_id: int | None = None,
+) -> TransferPreview:
+    """Check a transfer the way the ledger will, without moving anything.
+
+    The destination is either an account number typed by the customer (or from a payee)
+    or, between own accounts, the id of one of the customer's accounts.
+    """
+    source = _own_account(user_id, source_id)
+    if source is None:
+        raise TransferRefused("Choose one of your accounts to send from.", "from_account")
+    if own_destination_id is not None:
+        destination = _own_account(user_id, own_destination_id)
+        if destination is None:
+            raise TransferRefused("Choose one of your accounts to send to.", "to_account")
+    else:
+        destination = find_destination(destination_number or "")
+    if destination.id == source.id:
+        raise TransferRefused(ledger.SameAccount.message, "to_account")
+    _refuse_unusable(source, "sending", "from_account")
+    _refuse_unusable(destination, "receiving", "to_account")
+    if source.currency != destination.currency:
+        raise TransferRefused(ledger.CurrencyMismatch.message, "to_account")
+    limits = limits_from_config()
+    if limits.per_transfer is not None and amount > limits.per_transfer:
+        raise TransferRefused("That amount is over your per-transfer limit.", "amount")
+    if limits.daily is not None and (
+        ledger.spent_last_24h(db.session, user_id) + amount > limits.daily
+    ):
+        raise TransferRefused("That transfer would take you over your 24-hour limit.", "amount")
+    if source.available_balance - amount < -source.overdraft_limit:
+        raise TransferRefused(ledger.InsufficientFunds.message, "amount")
+    own = destination.owner_id == user_id
+    owner = db.session.get(User, destination.owner_id) if destination.owner_id else None
+    return TransferPreview(
+        source_id=source.id,
+        source_name=source.display_name,
+        source_number=source.masked_number,
+        destination_number=destination.number,
+        destination_masked=destination.masked_number,
+        recipient_name=destination.display_name
+        if own
+        else mask_name(owner.full_name if owner else ""),
+        own_destination=own,
+        amount=amount,
+        currency=source.currency,
+        memo=memo,
+    )
+
+
+def _own_account(user_id: int, account_id: int) -> Account | None:
+    return db.session.scalar(
+        select(Account).where(Account.id == account_id, Account.owner_id == user_id)
+    )
+
+
+_VERB = {"sending": "send", "receiving": "receive"}  # spelled out: "receiving"[:-3] is "receiv"
+
+
+def _refuse_unusable(account: Account, role: str, field: str) -> None:
+    if account.status == AccountStatus.CLOSED.value:
+        raise TransferRefused(f"The {role} account is closed.", field)
+    if account.status == AccountStatus.FROZEN.value:
+        raise TransferRefused(
+            f"The {role} account is frozen and cannot {_VERB[role]} money.", field
+        )
+
+
+def make_transfer(
+    user_id: int, *, source_id: int, destination_number: str, amount: int, memo: str, key: str
+) -> ledger.PostingResult:
+    """Post (or hold for review) a customer's transfer; the same key twice moves money once.
+
+    Raises a `ledger.LedgerError` (including `TransferRefused`) when nothing was moved.
+    """
+    if not is_idempotency_key(key):
+        raise TransferRefused("This form has expired. Start a new transfer.")
+    destination = find_destination(destination_number)
+
+    def write_audit(session: Session, txn: JournalTransaction) -> None:
+        held = txn.status == TransactionStatus.PENDING.value
+        audit.record(
+            "transfer.held" if held else "transfer.posted",
+            actor_id=user_id,
+            target_type="transaction",
+            target_id=txn.id,
+            success=True,
+            details={
+                "amount": txn.amount,
+                "source_account_id": txn.source_account_id,
+                "destination_account_id": txn.destination_account_id,
+            },
+            session=session,
+        )
+
+    return ledger.post_transfer(
+        db.session,
+        source_id=source_id,
+        destination_id=destination.id,
+        amount=amount,
+        initiator_id=user_id,
+        key=key,
+        memo=memo,
+        owner_id=user_id,
+        limits=limits_from_config(),
+        on_posted=write_audit,
+        max_retries=current_app.config["LEDGER_MAX_RETRIES"],
+    )

@@ -1,0 +1,9 @@
+"""The `accounts` blueprint: what a customer sees and does with their money."""
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+# Each module registers its views on bp: dashboard/settings/payees, transfers,
+# history/export/statements, and scheduled transfers.
+from banking.web.accounts import history, routes, schedules, transfer_views  # noqa: E402,F401

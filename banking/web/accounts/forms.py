@@ -1,0 +1,163 @@
+"""Forms for the money pages: transfers, payees and account settings.
+
+Amounts stay text here and are parsed by `banking.core.money.parse_amount` in `validate_amount`,
+so every odd input ("1e3", "-5", "٣") becomes a field error, never an exception.
+Every money form carries a one-time idempotency key generated when it is rendered.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from banking.core.money import SUPPORTED_CURRENCIES, InvalidAmount, parse_amount
+
+MEMO_MAX = 140
+NICKNAME_MAX = 60
+
+
+def new_idempotency_key() -> str:
+    return str(uuid4())
+
+
+def _coerce_id(value) -> int | None:
+    """Select values arrive as text; anything that isn't a plain id is "nothing chosen"."""
+    if value in (None, "", "None"):
+        return None
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+class _AmountMixin:
+    amount_minor: int | None = None
+
+    def validate_amount(self, field) -> None:
+        try:
+            self.amount_minor = parse_amount(field.data)
+        except InvalidAmount as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class _MoneyForm(_AmountMixin, FlaskForm):
+    amount = StringField(
+        "Amount", validators=[InputRequired("Enter an amount.")], render_kw={"inputmode": "decimal"}
+    )
+    memo = StringField(
+        "Memo (optional)",
+        validators=[
+            Optional(),
+            Length(max=MEMO_MAX, message=f"Use at most {MEMO_MAX} characters."),
+        ],
+    )
+    idempotency_key = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.idempotency_key.data:
+            self.idempotency_key.data = new_idempotency_key()
+
+
+class OwnTransferForm(_MoneyForm):
+    """Between two of the customer's own accounts."""
+
+    from_account = SelectField("From", coerce=_coerce_id, validate_choice=False)
+    to_account = SelectField("To", coerce=_coerce_id, validate_choice=False)
+
+    def validate_from_account(self, field) -> None:
+        if field.data is None:
+            raise ValidationError("Choose an account to send from.")
+
+    def validate_to_account(self, field) -> None:
+        if field.data is None:
+            raise ValidationError("Choose an account to send to.")
+        if field.data == self.from_account.data:
+            raise ValidationError("Choose two different accounts.")
+
+
+class PayTransferForm(_MoneyForm):
+    """To another customer: a saved payee or an account number typed in."""
+
+    from_account = SelectField("From", coerce=_coerce_id, validate_choice=False)
+    payee = SelectField("Saved payee", coerce=_coerce_id, validate_choice=False)
+    account_number = StringField(
+        "Or their account number",
+        # No Optional(): it would stop the chain before `validate_account_number` runs.
+        validators=[Length(max=40, message="That is not a valid account number.")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+    def validate_from_account(self, field) -> None:
+        if field.data is None:
+            raise ValidationError("Choose an account to send from.")
+
+    def validate_account_number(self, field) -> None:
+        if self.payee.data is None and not (field.data or "").strip():
+            raise ValidationError("Choose a saved payee or enter an account number.")
+
+
+class ConfirmTransferForm(_AmountMixin, FlaskForm):
+    """The confirm page sends back exactly what it showed, plus the form's idempotency key."""
+
+    flow = HiddenField(validators=[DataRequired()])
+    from_account = HiddenField(validators=[DataRequired()])
+    to_number = HiddenField(validators=[DataRequired()])
+    amount = HiddenField(validators=[InputRequired()])
+    memo = HiddenField(validators=[Optional(), Length(max=MEMO_MAX)])
+    idempotency_key = HiddenField(validators=[DataRequired()])
+
+    @property
+    def from_account_id(self) -> int | None:
+        return _coerce_id(self.from_account.data)
+
+
+class OpenAccountForm(FlaskForm):
+    kind = SelectField(
+        "Account type",
+        choices=[SelectChoice("savings", "Savings"), SelectChoice("checking", "Checking")],
+        default="savings",
+    )
+    currency = SelectField("Currency", choices=[SelectChoice(c) for c in SUPPORTED_CURRENCIES])
+    nickname = StringField(
+        "Nickname (optional)",
+        validators=[
+            Optional(),
+            Length(max=NICKNAME_MAX, message=f"Use at most {NICKNAME_MAX} characters."),
+        ],
+    )
+
+
+class RenameForm(FlaskForm):
+    """Nicknames for accounts and payees."""
+
+    nickname = StringField(
+        "Nickname",
+        validators=[
+            DataRequired("Enter a nickname."),
+            Length(max=NICKNAME_MAX, message=f"Use at most {NICKNAME_MAX} characters."),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form (close an account, delete a payee): CSRF is its only field."""
+
+
+class PayeeForm(FlaskForm):
+    nickname = StringField(
+        "Nickname",
+        validators=[
+            DataRequired("Enter a nickname."),
+            Length(max=NICKNAME_MAX, message=f"Use at most {NICKNAME_MAX} characters."),
+        ],
+    )
+    account_number = StringField(
+        "Account number",
+        validators=[
+            DataRequired("Enter the account number."),
+            Length(max=40, message="That is not a valid account number."),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )

@@ -1,0 +1,185 @@
+"""The customer's money pages: dashboard, account settings and payees.
+
+Transfers live in `transfer_views`, history in `history`, schedules in `schedules`.
+
+Views stay thin: parse the form, call one service, render. Every object in a URL is
+looked up through `banking.web.accounts.queries`, so another customer's id is a 404.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from banking.core.models import AccountStatus
+from banking.extensions import db, login_manager
+from banking.services import accounts as services
+from banking.services.accounts import AccountActionRefused
+from banking.services.transfers import mask_name
+from banking.web.accounts import bp, queries
+from banking.web.accounts.dashboard import cached_summary, dashboard_charts
+from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
+
+
+def customer_required(view):
+    """Signed-in customers only: anonymous -> sign-in page, an admin (no accounts) -> 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# Dashboard ------------------------------------------------------------------------------
+@bp.get("/")
+def dashboard():
+    if current_user.is_authenticated and current_user.is_admin:
+        return redirect(url_for("admin.overview"))
+    return _customer_dashboard()
+
+
+@customer_required
+def _customer_dashboard():
+    summary = cached_summary(current_user.id)
+    charts = dashboard_charts(summary, current_app.config["BABEL_LOCALE"])
+    return render_template("accounts/dashboard.html", summary=summary, charts=charts)
+
+
+# Own accounts ---------------------------------------------------------------------------
+@bp.route("/accounts/open", methods=["GET", "POST"])
+@customer_required
+def open_account():
+    form = OpenAccountForm()
+    if request.method == "GET":
+        form.currency.data = services.default_currency()
+    if form.validate_on_submit():
+        try:
+            account = services.open_customer_account(
+                db.session,
+                current_user.id,
+                kind=form.kind.data,
+                currency=form.currency.data,
+                nickname=form.nickname.data or "",
+            )
+        except AccountActionRefused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(f"Your new account {account.display_name} is open.", "success")
+            return redirect(url_for("accounts.dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("accounts/open.html", form=form), status
+
+
+@bp.get("/accounts/<int:account_id>/settings")
+@customer_required
+def account_settings(account_id: int):
+    account = queries.get_own_account_or_404(account_id)
+    return _settings_page(account, RenameForm(nickname=account.nickname), ConfirmForm())
+
+
+@bp.post("/accounts/<int:account_id>/rename")
+@customer_required
+def rename_account(account_id: int):
+    account = queries.get_own_account_or_404(account_id)
+    form = RenameForm()
+    if not form.validate_on_submit():
+        return _settings_page(account, form, ConfirmForm(), status=400)
+    services.rename_account(db.session, account, form.nickname.data)
+    flash("The account was renamed.", "success")
+    return redirect(url_for("accounts.account_settings", account_id=account.id))
+
+
+@bp.post("/accounts/<int:account_id>/close")
+@customer_required
+def close_account(account_id: int):
+    account = queries.get_own_account_or_404(account_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.close_account(db.session, account)
+        except AccountActionRefused as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(f"{account.display_name} is closed.", "success")
+            return redirect(url_for("accounts.dashboard"))
+    return _settings_page(account, RenameForm(nickname=account.nickname), form, status=400)
+
+
+def _settings_page(account, rename_form, close_form, status: int = 200):
+    return render_template(
+        "accounts/settings.html", account=account, rename_form=rename_form, close_form=close_form
+    ), status
+
+
+# Payees ---------------------------------------------------------------------------------
+@bp.route("/payees", methods=["GET", "POST"])
+@customer_required
+def payees():
+    form = PayeeForm()
+    if form.validate_on_submit():
+        try:
+            payee = services.add_payee(
+                db.session,
+                current_user.id,
+                nickname=form.nickname.data,
+                account_number=form.account_number.data,
+            )
+        except AccountActionRefused as exc:
+            form.account_number.errors = [*form.account_number.errors, exc.message]
+        else:
+            flash(f"{payee.nickname} was saved.", "success")
+            return redirect(url_for("accounts.payees"))
+    status = 400 if form.errors else 200
+    saved = [
+        {"payee": p, "owner": mask_name(p.account.owner.full_name if p.account.owner else "")}
+        for p in queries.own_payees(current_user.id)
+    ]
+    return render_template("accounts/payees.html", form=form, saved=saved), status
+
+
+@bp.route("/payees/<int:payee_id>/rename", methods=["GET", "POST"])
+@customer_required
+def rename_payee(payee_id: int):
+    payee = queries.get_own_payee_or_404(payee_id)
+    form = RenameForm(obj=payee)
+    if form.validate_on_submit():
+        services.rename_payee(db.session, payee, form.nickname.data)
+        flash("The payee was renamed.", "success")
+        return redirect(url_for("accounts.payees"))
+    status = 400 if form.errors else 200
+    return render_template("accounts/payee_rename.html", payee=payee, form=form), status
+
+
+@bp.route("/payees/<int:payee_id>/delete", methods=["GET", "POST"])
+@customer_required
+def delete_payee(payee_id: int):
+    payee = queries.get_own_payee_or_404(payee_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        nickname = payee.nickname
+        services.delete_payee(db.session, payee)
+        flash(f"{nickname} was deleted.", "success")
+        return redirect(url_for("accounts.payees"))
+    owner = mask_name(payee.account.owner.full_name if payee.account.owner else "")
+    return render_template("accounts/payee_delete.html", payee=payee, owner=owner, form=form)
+
+
+# Shared with the templates ----------------------------------------------------------------
+@bp.app_template_global()
+def account_status_text(status: str, reason: str | None = None) -> str:
+    """A frozen or closed account explained in plain words (never just a colour)."""
+    if status == AccountStatus.FROZEN.value:
+        text = "This account is frozen: it can't send or receive money until we unfreeze it."
+        if reason:
+            text += f" Reason: {reason.rstrip('.')}."
+        return text + " Contact us if you have questions."
+    if status == AccountStatus.CLOSED.value:
+        return "This account is closed."
+    return ""

@@ -1,0 +1,225 @@
+"""Scheduled-transfer views (registered on the accounts bp): list, create, pause, resume, cancel.
+
+Views validate and render; dates and running live in `banking.core.scheduling`. A schedule is
+always looked up through `queries.get_own_schedule_or_404`, so another customer's id is a 404.
+Status changes lock the schedule row, so they wait for a runner posting it right now.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice
+
+from banking.core import audit
+from banking.core.models import AccountStatus, ScheduledTransfer, ScheduleStatus
+from banking.core.scheduling import describe, first_run, first_run_on_or_after
+from banking.extensions import db
+from banking.services.transfers import TransferRefused, find_destination, limits_from_config
+from banking.web.accounts import bp
+from banking.web.accounts.history_forms import ScheduleForm
+from banking.web.accounts.queries import get_own_schedule_or_404, own_accounts, own_schedules
+from banking.web.accounts.routes import customer_required
+
+OPEN_STATUSES = (
+    ScheduleStatus.ACTIVE.value,
+    ScheduleStatus.PAUSED.value,
+    ScheduleStatus.FAILED.value,
+)
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))).date()
+
+
+def _audit(action: str, schedule: ScheduledTransfer, **details) -> None:
+    audit.record(
+        action,
+        actor_id=current_user.id,
+        target_type="scheduled_transfer",
+        target_id=schedule.id,
+        success=True,
+        details=details,
+    )
+
+
+class ActionForm(FlaskForm):
+    """The CSRF-only form behind the pause / resume / cancel buttons."""
+
+
+@bp.get("/schedules")
+@customer_required
+def schedules():
+    rows = own_schedules(current_user.id)
+    open_rows = [s for s in rows if s.status in OPEN_STATUSES]
+    closed_rows = [s for s in rows if s.status not in OPEN_STATUSES]
+    return render_template(
+        "accounts/schedules.html",
+        open_rows=open_rows,
+        closed_rows=closed_rows,
+        describe=describe,
+        action_form=ActionForm(),
+        user_id=current_user.id,
+    )
+
+
+@bp.route("/schedules/new", methods=["GET", "POST"])
+@customer_required
+def schedule_new():
+    today = _today()
+    form = ScheduleForm(today=today)
+    accounts = own_accounts()
+    usable = [a for a in accounts if a.status == AccountStatus.ACTIVE.value]
+    form.from_account.choices = [
+        SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in usable
+    ]
+    form.to_account.choices = [
+        SelectChoice("", "Another customer's account (enter the number)")
+    ] + [SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in usable]
+    if form.validate_on_submit():
+        schedule = _create_schedule(form, {a.id: a for a in usable}, today)
+        if schedule is not None:
+            flash(f"Scheduled: first transfer on {schedule.next_run_on.isoformat()}.", "success")
+            return redirect(url_for("accounts.schedules"))
+    return render_template("accounts/schedule_new.html", form=form), (400 if form.errors else 200)
+
+
+def _create_schedule(form: ScheduleForm, usable: dict, today: date) -> ScheduledTransfer | None:
+    """Add the schedule, or put the reason on the form field at fault and return None."""
+    source = usable.get(_as_int(form.from_account.data))
+    if source is None:
+        form.from_account.errors.append("Choose one of your accounts.")
+        return None
+    if form.to_account.data:
+        destination = usable.get(_as_int(form.to_account.data))
+        if destination is None:
+            form.to_account.errors.append("Choose one of your accounts.")
+            return None
+    else:
+        try:
+            destination = find_destination(form.account_number.data)
+        except TransferRefused as exc:
+            form.account_number.errors.append(exc.message)
+            return None
+        if destination.status == AccountStatus.CLOSED.value:
+            form.account_number.errors.append("That account is closed.")
+            return None
+    if destination.id == source.id:
+        form.to_account.errors.append("Choose two different accounts.")
+        return None
+    if destination.currency != source.currency:
+        form.account_number.errors.append("Both accounts must use the same currency.")
+        return None
+    per_transfer = limits_from_config().per_transfer
+    if per_transfer is not None and form.amount_minor > per_transfer:
+        form.amount.errors.append("That amount is over your per-transfer limit.")
+        return None
+    frequency = form.frequency.data
+    day_of_month = form.day_of_month_value()
+    start = first_run(frequency, form.start_on.data, day_of_month)
+    if form.end_on.data and start > form.end_on.data:
+        form.end_on.errors.append("No payment would fall before this end date.")
+        return None
+    schedule = ScheduledTransfer(
+        owner_id=current_user.id,
+        from_account_id=source.id,
+        to_account_id=destination.id,
+        amount=form.amount_minor,
+        memo=(form.memo.data or "").strip(),
+        frequency=frequency,
+        day_of_month=day_of_month,
+        next_run_on=start,
+        end_on=form.end_on.data,
+        status=ScheduleStatus.ACTIVE.value,
+    )
+    db.session.add(schedule)
+    db.session.flush()
+    _audit(
+        "schedule.created",
+        schedule,
+        frequency=frequency,
+        amount=schedule.amount,
+        first_run_on=start.isoformat(),
+    )
+    db.session.commit()
+    return schedule
+
+
+def _as_int(value: str | None) -> int | None:
+    text = value or ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+def _change(schedule_id: int, allowed: tuple[str, ...], apply, action: str, message: str):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    schedule = get_own_schedule_or_404(schedule_id, lock=True)
+    if schedule.status not in allowed:
+        db.session.rollback()
+        flash("That scheduled transfer can no longer be changed that way.", "warning")
+        return redirect(url_for("accounts.schedules"))
+    apply(schedule)
+    _audit(action, schedule, status=schedule.status)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("accounts.schedules"))
+
+
+@bp.post("/schedules/<int:schedule_id>/pause")
+@customer_required
+def schedule_pause(schedule_id: int):
+    def pause(schedule: ScheduledTransfer) -> None:
+        schedule.status = ScheduleStatus.PAUSED.value
+
+    return _change(
+        schedule_id,
+        (ScheduleStatus.ACTIVE.value,),
+        pause,
+        "schedule.paused",
+        "Paused. Nothing will be sent until you resume it.",
+    )
+
+
+@bp.post("/schedules/<int:schedule_id>/resume")
+@customer_required
+def schedule_resume(schedule_id: int):
+    today = _today()
+
+    def resume(schedule: ScheduledTransfer) -> None:
+        # Payments missed while paused (or the one that failed) are not sent in a burst.
+        schedule.next_run_on = first_run_on_or_after(schedule, today)
+        schedule.last_error = None
+        schedule.status = (
+            ScheduleStatus.ACTIVE.value
+            if schedule.next_run_on is not None
+            else ScheduleStatus.COMPLETED.value
+        )
+
+    return _change(
+        schedule_id,
+        (ScheduleStatus.PAUSED.value, ScheduleStatus.FAILED.value),
+        resume,
+        "schedule.resumed",
+        "Resumed.",
+    )
+
+
+@bp.post("/schedules/<int:schedule_id>/cancel")
+@customer_required
+def schedule_cancel(schedule_id: int):
+    def cancel(schedule: ScheduledTransfer) -> None:
+        schedule.status = ScheduleStatus.CANCELLED.value
+        schedule.next_run_on = None
+
+    return _change(
+        schedule_id,
+        OPEN_STATUSES,
+        cancel,
+        "schedule.cancelled",
+        "Cancelled. No further transfers will be made.",
+    )

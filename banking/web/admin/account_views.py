@@ -1,0 +1,148 @@
+"""Admin views on accounts: search, detail, freeze/unfreeze, close, and adjustments."""
+
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+from sqlalchemy import select
+
+from banking.core.models import Account, Entry, Hold, PendingAdminAction
+from banking.core.money import format_plain
+from banking.extensions import db
+from banking.services.admin import accounts as account_actions
+from banking.services.admin import dual_control
+from banking.web.admin import bp
+from banking.web.admin.flow import actor_id, awaiting_approval, confirm_flow
+from banking.web.admin.forms import ADJUSTMENT_LABELS, AdjustmentForm, ReasonForm, SearchForm
+
+RECENT_ENTRIES = 25
+
+
+@bp.get("/accounts")
+def accounts():
+    form = SearchForm(formdata=request.args)
+    text = form.q.data if form.validate() else None
+    page = account_actions.search_accounts(db.session, text, request.args.get("after"))
+    return render_template("admin/accounts.html", form=form, page=page, q=text or "")
+
+
+@bp.get("/accounts/<int:account_id>")
+def account_detail(account_id: int):
+    account = db.get_or_404(Account, account_id)
+    entries = db.session.scalars(
+        select(Entry)
+        .where(Entry.account_id == account.id)
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(RECENT_ENTRIES)
+    ).all()
+    holds = db.session.scalars(
+        select(Hold).where(Hold.account_id == account.id, Hold.active.is_(True))
+    ).all()
+    return render_template(
+        "admin/account_detail.html",
+        account=account,
+        entries=entries,
+        holds=holds,
+        close_blockers=account_actions.close_blockers(db.session, account),
+    )
+
+
+def _account_summary(account: Account) -> list[tuple[str, str]]:
+    owner = account.owner
+    return [
+        ("Account", f"{account.number} ({account.kind})"),
+        ("Owner", f"{owner.full_name} <{owner.email}>" if owner else "The bank"),
+        ("Status", account.status),
+        ("Balance", f"{format_plain(account.balance)} {account.currency}"),
+    ]
+
+
+def _status_action(account_id: int, *, title: str, service, done: str, danger=False, notice=None):
+    account = db.get_or_404(Account, account_id)
+    form = ReasonForm()
+
+    def perform() -> str:
+        service(db.session, account_id, actor_id=actor_id(), reason=form.reason.data)
+        return f"Account {account.masked_number} {done}."
+
+    return confirm_flow(
+        form,
+        title=title,
+        summary=_account_summary(account),
+        back_url=url_for("admin.account_detail", account_id=account_id),
+        perform=perform,
+        danger=danger,
+        notice=notice,
+    )
+
+
+@bp.route("/accounts/<int:account_id>/freeze", methods=["GET", "POST"])
+def freeze_account(account_id: int):
+    return _status_action(
+        account_id,
+        title="Freeze account",
+        service=account_actions.freeze_account,
+        done="is frozen",
+        danger=True,
+        notice="A frozen account can neither send nor receive money.",
+    )
+
+
+@bp.route("/accounts/<int:account_id>/unfreeze", methods=["GET", "POST"])
+def unfreeze_account(account_id: int):
+    return _status_action(
+        account_id,
+        title="Unfreeze account",
+        service=account_actions.unfreeze_account,
+        done="is active again",
+    )
+
+
+@bp.route("/accounts/<int:account_id>/close", methods=["GET", "POST"])
+def close_account(account_id: int):
+    return _status_action(
+        account_id,
+        title="Close account",
+        service=account_actions.close_account,
+        done="is closed",
+        danger=True,
+        notice="Only an account with a zero balance and no transfers awaiting review can close.",
+    )
+
+
+@bp.route("/accounts/<int:account_id>/adjust", methods=["GET", "POST"])
+def adjust_account(account_id: int):
+    account = db.get_or_404(Account, account_id)
+    form = AdjustmentForm()
+    summary = _account_summary(account)
+    if request.method == "POST" and form.validate():
+        summary += [
+            ("Type", ADJUSTMENT_LABELS.get(form.direction.data, "")),
+            ("Amount", f"{format_plain(form.amount_minor)} {account.currency}"),
+        ]
+
+    def perform() -> str:
+        result = dual_control.request_adjustment(
+            db.session,
+            account_id,
+            direction=form.direction.data,
+            amount=form.amount_minor,
+            key=form.idempotency_key.data,
+            actor_id=actor_id(),
+            reason=form.reason.data,
+        )
+        if isinstance(result, PendingAdminAction):
+            return awaiting_approval(result)
+        if result.replayed:
+            return f"That adjustment was already recorded as transaction #{result.transaction_id}."
+        return f"Adjustment posted as transaction #{result.transaction_id}."
+
+    return confirm_flow(
+        form,
+        title="Adjust balance",
+        summary=summary,
+        back_url=url_for("admin.account_detail", account_id=account_id),
+        perform=perform,
+        notice="Deposits and withdrawals use the external cash account; corrections use "
+        "the suspense account. Above the dual-control threshold a second admin must approve "
+        "the adjustment before it posts.",
+    )

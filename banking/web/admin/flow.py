@@ -1,0 +1,71 @@
+"""The admin action flow shared by every change: reason form -> confirmation -> act.
+
+GET shows the form; a valid POST shows what is about to happen with the reason carried
+in hidden fields; only the POST from that confirmation page (`confirmed=yes`) acts.
+A refusal (domain error) is rolled back and shown as a message, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import flash, redirect, render_template, request
+from flask_login import current_user
+
+from banking.core.ledger import LedgerError
+from banking.core.models import PendingAdminAction
+from banking.core.money import InvalidAmount
+from banking.extensions import db
+from banking.services.admin.errors import AdminActionRefused
+from banking.web.admin.forms import CONFIRMED, ReasonForm
+
+REFUSALS = (AdminActionRefused, LedgerError, InvalidAmount)
+
+
+def actor_id() -> int:
+    return int(current_user.id)
+
+
+def awaiting_approval(action: PendingAdminAction) -> str:
+    """The success text when the action was queued for a second admin, not done."""
+    return (
+        f"Request #{action.id} is waiting for a second admin's approval; "
+        "nothing changes until another admin approves it."
+    )
+
+
+def confirm_flow(
+    form: ReasonForm,
+    *,
+    title: str,
+    summary: list[tuple[str, str]],
+    back_url: str,
+    perform: Callable[[], str],
+    danger: bool = False,
+    notice: str | None = None,
+):
+    """Run one admin action through the two-step flow; `perform` returns the success text."""
+    context = {
+        "form": form,
+        "title": title,
+        "summary": summary,
+        "back_url": back_url,
+        "danger": danger,
+        "notice": notice,
+    }
+    if request.method != "POST":
+        return render_template("admin/action.html", **context)
+    if not form.validate():
+        form.confirmed.data = ""  # a corrected form must be confirmed again
+        return render_template("admin/action.html", **context), 400
+    if not form.is_confirmed:
+        form.confirmed.data = CONFIRMED
+        return render_template("admin/confirm.html", **context)
+    try:
+        message = perform()
+    except REFUSALS as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back_url)
+    flash(message, "success")
+    return redirect(back_url)

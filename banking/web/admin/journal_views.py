@@ -1,0 +1,111 @@
+"""Admin views on the journal: filtered list, transaction detail, reversal, review queue."""
+
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+
+from banking.core.models import JournalTransaction, PendingAdminAction
+from banking.core.money import format_plain
+from banking.extensions import db
+from banking.services.admin import dual_control, queries
+from banking.services.admin import money as money_actions
+from banking.web.admin import bp
+from banking.web.admin.flow import actor_id, awaiting_approval, confirm_flow
+from banking.web.admin.forms import JournalFilterForm, ReasonForm
+
+
+@bp.get("/journal")
+def journal():
+    form = JournalFilterForm(formdata=request.args)
+    criteria = form.criteria() if form.validate() else {}
+    page = queries.list_journal(db.session, criteria, request.args.get("after"))
+    filters = {k: v for k, v in request.args.items() if k != "after" and v}
+    return render_template("admin/journal.html", form=form, page=page, filters=filters)
+
+
+@bp.get("/journal/<int:transaction_id>")
+def transaction_detail(transaction_id: int):
+    txn = db.get_or_404(JournalTransaction, transaction_id)
+    return render_template(
+        "admin/transaction_detail.html",
+        txn=txn,
+        reversal=queries.reversal_of(db.session, txn.id),
+    )
+
+
+def _transaction_summary(txn: JournalTransaction) -> list[tuple[str, str]]:
+    return [
+        ("Transaction", f"#{txn.id} ({txn.kind}, {txn.status})"),
+        ("From", txn.source_account.number),
+        ("To", txn.destination_account.number),
+        ("Amount", f"{format_plain(txn.amount)} {txn.source_account.currency}"),
+        ("Memo", txn.memo),
+    ]
+
+
+@bp.route("/journal/<int:transaction_id>/reverse", methods=["GET", "POST"])
+def reverse_transaction(transaction_id: int):
+    txn = db.get_or_404(JournalTransaction, transaction_id)
+    summary = _transaction_summary(txn)
+    form = ReasonForm()
+
+    def perform() -> str:
+        result = dual_control.request_reversal(
+            db.session, transaction_id, actor_id=actor_id(), reason=form.reason.data
+        )
+        if isinstance(result, PendingAdminAction):
+            return awaiting_approval(result)
+        return f"Transaction #{transaction_id} was reversed by #{result.transaction_id}."
+
+    return confirm_flow(
+        form,
+        title="Reverse transaction",
+        summary=summary,
+        back_url=url_for("admin.transaction_detail", transaction_id=transaction_id),
+        perform=perform,
+        danger=True,
+        notice="A mirror-image transaction is posted. A transaction can be reversed once. "
+        "Above the dual-control threshold a second admin must approve the reversal first.",
+    )
+
+
+@bp.get("/reviews")
+def reviews():
+    page = queries.review_queue(db.session, request.args.get("after"))
+    return render_template("admin/reviews.html", page=page)
+
+
+def _decision(transaction_id: int, *, approve: bool):
+    txn = db.get_or_404(JournalTransaction, transaction_id)
+    summary = _transaction_summary(txn)
+    form = ReasonForm()
+    service = money_actions.approve if approve else money_actions.reject
+    verb = "approved" if approve else "rejected"
+
+    def perform() -> str:
+        service(db.session, transaction_id, actor_id=actor_id(), reason=form.reason.data)
+        return f"Transfer #{transaction_id} was {verb}."
+
+    return confirm_flow(
+        form,
+        title="Approve transfer" if approve else "Reject transfer",
+        summary=summary,
+        back_url=url_for("admin.reviews"),
+        perform=perform,
+        danger=not approve,
+        notice=(
+            "The held money leaves the sender and reaches the recipient."
+            if approve
+            else "The held money is released back to the sender. The customer sees your reason."
+        ),
+    )
+
+
+@bp.route("/reviews/<int:transaction_id>/approve", methods=["GET", "POST"])
+def approve_transfer(transaction_id: int):
+    return _decision(transaction_id, approve=True)
+
+
+@bp.route("/reviews/<int:transaction_id>/reject", methods=["GET", "POST"])
+def reject_transfer(transaction_id: int):
+    return _decision(transaction_id, approve=False)

@@ -1,0 +1,135 @@
+"""Admin views on dual control: the queue of requests and the approve/reject pages.
+
+Deciding uses the same reason -> confirm flow as every admin change (CSRF, POST only,
+a written reason); the rules themselves (not your own request, nothing of yours) live in
+`banking.services.admin.dual_control`, so the overview's queue and these pages cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template, url_for
+from flask_login import current_user
+
+from banking.core.models import Account, JournalTransaction, PendingAdminAction, User
+from banking.extensions import db
+from banking.services.admin import dual_control
+from banking.web.admin import bp
+from banking.web.admin.flow import actor_id, confirm_flow
+from banking.web.admin.forms import ReasonForm
+from banking.web.templating import money
+
+KIND_LABELS = {
+    "adjustment": "Balance adjustment",
+    "reversal": "Transaction reversal",
+    "user.lock": "Lock an admin",
+    "user.demote": "Remove admin role",
+    "user.2fa_reset": "Reset an admin's two-factor authentication",
+}
+
+
+@dataclass
+class PendingRow:
+    """One request as the queue shows it: what, on what, how much, who asked."""
+
+    action: PendingAdminAction
+    what: str
+    target: str
+    target_url: str
+    amount: str
+
+    @property
+    def mine(self) -> bool:
+        return self.action.maker_id == int(current_user.id)
+
+
+def describe(action: PendingAdminAction) -> PendingRow:
+    what = KIND_LABELS.get(action.kind, action.kind)
+    if action.kind == "adjustment":
+        what = f"{what} ({action.params.get('direction', '')})"
+    target, url, currency = f"{action.target_type} {action.target_id}", "", "USD"
+    if action.target_type == "account":
+        account = db.session.get(Account, action.target_id)
+        if account is not None:
+            owner = account.owner.full_name if account.owner else "the bank"
+            target, currency = f"{account.number} ({owner})", account.currency
+        url = url_for("admin.account_detail", account_id=action.target_id)
+    elif action.target_type == "transaction":
+        txn = db.session.get(JournalTransaction, action.target_id)
+        if txn is not None:
+            target = f"#{txn.id} ({txn.kind}, {txn.source_account.number} → "
+            target += f"{txn.destination_account.number})"
+            currency = txn.source_account.currency
+        url = url_for("admin.transaction_detail", transaction_id=action.target_id)
+    elif action.target_type == "user":
+        user = db.session.get(User, action.target_id)
+        if user is not None:
+            target = f"{user.full_name} <{user.email}> ({user.role})"
+        url = url_for("admin.user_detail", user_id=action.target_id)
+    amount = money(action.amount, currency) if action.amount is not None else ""
+    return PendingRow(action, what, target, url, amount)
+
+
+def _summary(row: PendingRow) -> list[tuple[str, str]]:
+    action = row.action
+    summary = [
+        ("Request", f"#{action.id} ({action.status})"),
+        ("What", row.what),
+        ("On", row.target),
+    ]
+    if row.amount:
+        summary.append(("Amount", row.amount))
+    maker = action.maker
+    summary += [
+        ("Asked by", f"{maker.full_name} <{maker.email}>" if maker else str(action.maker_id)),
+        ("Their reason", action.reason),
+    ]
+    return summary
+
+
+@bp.get("/pending")
+def pending_actions():
+    return render_template(
+        "admin/pending.html",
+        pending=[describe(a) for a in dual_control.pending_queue(db.session)],
+        decided=[describe(a) for a in dual_control.recently_decided(db.session)],
+    )
+
+
+def _decision(action_id: int, *, approve: bool):
+    action = db.get_or_404(PendingAdminAction, action_id)
+    row = describe(action)
+    form = ReasonForm()
+    service = dual_control.approve if approve else dual_control.reject
+
+    def perform() -> str:
+        service(db.session, action_id, checker_id=actor_id(), reason=form.reason.data)
+        return f"Request #{action_id} was {'approved and carried out' if approve else 'rejected'}."
+
+    notice = (
+        "Approving carries the request out now, in your name and the requester's."
+        if approve
+        else "Rejecting closes the request; nothing it asked for happens."
+    )
+    if row.mine:
+        notice = "You asked for this yourself: a different admin must decide it."
+    return confirm_flow(
+        form,
+        title="Approve request" if approve else "Reject request",
+        summary=_summary(row),
+        back_url=url_for("admin.pending_actions"),
+        perform=perform,
+        danger=approve,
+        notice=notice,
+    )
+
+
+@bp.route("/pending/<int:action_id>/approve", methods=["GET", "POST"])
+def approve_pending(action_id: int):
+    return _decision(action_id, approve=True)
+
+
+@bp.route("/pending/<int:action_id>/reject", methods=["GET", "POST"])
+def reject_pending(action_id: int):
+    return _decision(action_id, approve=False)

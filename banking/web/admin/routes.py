@@ -1,0 +1,65 @@
+"""Admin views: the guard for the whole blueprint, the overview and the integrity check.
+
+The other areas live in their own modules (users, accounts, journal, audit), imported
+at the bottom so their views register on the same blueprint and fall under the guard.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from banking.extensions import db
+from banking.services.admin.dual_control import pending_queue
+from banking.services.admin.integrity import last_result, run_check
+from banking.services.admin.stats import overview_stats
+from banking.web.admin import bp
+from banking.web.admin.chart import layout
+from banking.web.admin.flow import actor_id
+from banking.web.admin.pending_views import describe
+from banking.web.guards import admin_required
+from banking.web.health import dependency_states
+
+# The decorator's check, run before *every* view of the blueprint: a view added later
+# cannot forget it. The test suite walks the URL map to prove it.
+_admin_check = admin_required(lambda: None)
+
+
+@bp.before_request
+def require_admin():
+    return _admin_check()
+
+
+@bp.get("/")
+def overview():
+    stats = overview_stats(db.session)
+    return render_template(
+        "admin/overview.html",
+        stats=stats,
+        chart=layout(stats.days),
+        health=dependency_states(),
+        # Never cached with the figures: an approved request must leave the queue at once.
+        pending=[describe(action) for action in pending_queue(db.session)],
+        cache_seconds=current_app.config.get("ADMIN_STATS_CACHE_SECONDS", 30),
+    )
+
+
+@bp.route("/integrity", methods=["GET", "POST"])
+def integrity():
+    if request.method == "POST":
+        result = run_check(db.session, actor_id=actor_id(), actor_email=current_user.email)
+        if result["ok"]:
+            flash("The ledger check passed: every invariant holds.", "success")
+        else:
+            flash(f"The ledger check found {len(result['breaches'])} problem(s).", "error")
+        return redirect(url_for("admin.integrity"))
+    return render_template("admin/integrity.html", result=last_result())
+
+
+from banking.web.admin import (  # noqa: E402,F401 - register the area views on bp
+    account_views,
+    audit_views,
+    journal_views,
+    pending_views,
+    user_views,
+)

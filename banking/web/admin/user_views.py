@@ -1,0 +1,144 @@
+"""Admin views on users: search, detail, lock/unlock, demote, password reset, 2FA reset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import render_template, request, url_for
+
+from banking.core.models import PendingAdminAction, User
+from banking.extensions import db
+from banking.services.admin import dual_control
+from banking.services.admin import users as user_actions
+from banking.web.admin import bp
+from banking.web.admin.flow import actor_id, awaiting_approval, confirm_flow
+from banking.web.admin.forms import ReasonForm, SearchForm
+
+
+@bp.get("/users")
+def users():
+    form = SearchForm(formdata=request.args)
+    text = form.q.data if form.validate() else None
+    page = user_actions.search_users(db.session, text, request.args.get("after"))
+    return render_template("admin/users.html", form=form, page=page, q=text or "")
+
+
+@bp.get("/users/<int:user_id>")
+def user_detail(user_id: int):
+    user = db.get_or_404(User, user_id)
+    return render_template(
+        "admin/user_detail.html", detail=user_actions.user_detail(db.session, user)
+    )
+
+
+def _user_summary(user: User) -> list[tuple[str, str]]:
+    return [("User", f"{user.full_name} <{user.email}>"), ("Role", user.role)]
+
+
+def _user_action(
+    user_id: int,
+    *,
+    title: str,
+    service: Callable[..., User | PendingAdminAction],
+    done: str,
+    danger: bool = False,
+    notice: str | None = None,
+    extra_summary: list[tuple[str, str]] | None = None,
+):
+    """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`)."""
+    user = db.get_or_404(User, user_id)
+    form = ReasonForm()
+
+    def perform() -> str:
+        changed = service(db.session, user_id, actor_id=actor_id(), reason=form.reason.data)
+        if isinstance(changed, PendingAdminAction):
+            return awaiting_approval(changed)
+        return _done(changed, done)
+
+    return confirm_flow(
+        form,
+        title=title,
+        summary=[*_user_summary(user), *(extra_summary or [])],
+        back_url=url_for("admin.user_detail", user_id=user_id),
+        perform=perform,
+        danger=danger,
+        notice=notice,
+    )
+
+
+@bp.route("/users/<int:user_id>/lock", methods=["GET", "POST"])
+def lock_user(user_id: int):
+    return _user_action(
+        user_id,
+        title="Lock user",
+        service=_dual("user.lock"),
+        done="is now locked",
+        danger=True,
+        notice="The user is signed out everywhere and cannot sign in until unlocked.",
+    )
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["GET", "POST"])
+def unlock_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    return _user_action(
+        user_id,
+        title="Unlock user",
+        service=user_actions.unlock_user,
+        done="is unlocked",
+        extra_summary=[("Locked because", user.locked_reason or "")],
+    )
+
+
+@bp.route("/users/<int:user_id>/role", methods=["GET", "POST"])
+def change_role(user_id: int):
+    """Take the admin role away (the only role change the web offers; see demote_admin)."""
+    return _user_action(
+        user_id,
+        title="Remove admin role",
+        service=_dual("user.demote"),
+        done="is now a customer",
+        danger=True,
+        notice=(
+            "The user becomes a customer and is signed out everywhere. Admins are created "
+            "only on the server (flask create-admin, flask users promote)."
+        ),
+    )
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
+def reset_password(user_id: int):
+    return _user_action(
+        user_id,
+        title="Force a password reset",
+        service=user_actions.force_password_reset,
+        done="was signed out and sent a password reset email",
+        notice="The user is signed out everywhere and emailed a single-use reset link.",
+    )
+
+
+@bp.route("/users/<int:user_id>/reset-2fa", methods=["GET", "POST"])
+def reset_two_factor(user_id: int):
+    return _user_action(
+        user_id,
+        title="Reset two-factor authentication",
+        service=_dual("user.2fa_reset"),
+        done="has two-factor authentication reset",
+        danger=True,
+        notice="The authenticator and every recovery code stop working.",
+    )
+
+
+def _dual(kind: str) -> Callable[..., User | PendingAdminAction]:
+    """The change done now on a customer, or queued for a second admin on an admin."""
+
+    def service(session, user_id: int, *, actor_id: int, reason: str):
+        return dual_control.request_user_change(
+            session, kind, user_id, actor_id=actor_id, reason=reason
+        )
+
+    return service
+
+
+def _done(user: User, what: str) -> str:
+    return f"{user.full_name} {what}."

@@ -1,0 +1,196 @@
+"""The signed-in customer's own settings: name, password, two-factor, recent sign-ins.
+
+Every form here that asks for the current password (or a code) checks it through
+`reauth.check` and is rate-limited per user (`per_user(reauth_limit)`): failures count
+toward the sign-in lockout, and the threshold signs the user out everywhere.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import abort, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+
+from banking.core.models import User
+from banking.extensions import db
+from banking.services import auth as services
+from banking.services import auth_events as events
+from banking.services import two_factor
+from banking.services.reset import send_password_changed_email, send_quietly
+from banking.web.auth import bp, reauth, sessions
+from banking.web.auth.forms import (
+    ChangePasswordForm,
+    DisableTwoFactorForm,
+    EnableTwoFactorForm,
+    NameForm,
+)
+from banking.web.auth.throttling import per_user, reauth_limit
+from banking.web.guards import must_keep_two_factor
+
+
+def _render_profile(name_form=None, password_form=None, status: int = 200):
+    user = current_user._get_current_object()
+    return render_template(
+        "auth/profile.html",
+        name_form=name_form or NameForm(formdata=None, full_name=user.full_name),
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        history=services.sign_in_history(db.session, user),
+        recovery_left=two_factor.remaining_recovery_codes(db.session, user)
+        if user.totp_enabled
+        else 0,
+        must_keep_two_factor=must_keep_two_factor(user),
+    ), status
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    return _render_profile()
+
+
+@bp.post("/profile/name")
+@login_required
+def change_name():
+    form = NameForm()
+    if not form.validate_on_submit():
+        return _render_profile(name_form=form, status=400)
+    services.change_name(db.session, current_user, form.full_name.data)
+    db.session.commit()
+    flash("Your name was updated.", "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.post("/profile/password")
+@per_user(reauth_limit)
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        checked = reauth.check(user, reauth.PASSWORD_CHANGE, form.current_password.data)
+        if checked.signed_out:
+            return reauth.signed_out_response()
+        if not checked.ok:
+            form.current_password.errors.append(checked.message)
+            return _render_profile(password_form=form, status=400)
+        try:
+            services.set_new_password(db.session, user, form.new_password.data)
+        except services.PasswordRejected as exc:
+            form.new_password.errors.extend(exc.problems)
+        else:
+            db.session.commit()
+            sessions.refresh_session_user(user)
+            # The change is committed: a mail outage must not turn it into an error page
+            # that says nothing changed (the notice is logged as not sent).
+            send_quietly(send_password_changed_email, user, "password_changed")
+            flash("Your password was changed. Other devices have been signed out.", "success")
+            return redirect(url_for("auth.profile"))
+        db.session.rollback()
+    return _render_profile(password_form=form, status=400)
+
+
+# The set-up secret lives in the signed session cookie until a code confirms it; it is
+# never stored on the account before then. A new one is made on every GET, and the POST
+# only ever confirms the one in *its own* session, never one from the form. A session
+# cookie is signed, not encrypted, so whoever holds a copy can read what is in it; but a
+# copy holder who opens this page gets a different secret in their own (now diverged)
+# cookie, cannot confirm it without the password, and cannot make the victim enrol it:
+# the victim's page makes the victim's own. Turning two-factor on or off then rotates
+# the session token, so every copy of the cookie dies.
+SETUP_SECRET = "2fa_setup_secret"  # noqa: S105 - a session key name
+SETUP_AT = "2fa_setup_at"
+SETUP_SECONDS = 900  # scan and confirm within 15 minutes, or start again
+
+
+def _pending_setup_secret() -> str | None:
+    secret = session.get(SETUP_SECRET)
+    if not secret or time.time() - session.get(SETUP_AT, 0) > SETUP_SECONDS:
+        return None
+    return secret
+
+
+def _new_setup_secret() -> str:
+    secret = two_factor.new_secret()
+    session[SETUP_SECRET] = secret
+    session[SETUP_AT] = int(time.time())
+    return secret
+
+
+def _setup_page(user: User, form: EnableTwoFactorForm, secret: str, status: int = 200):
+    uri = two_factor.provisioning_uri(user, secret)
+    return render_template(
+        "auth/two_factor_setup.html",
+        form=form,
+        secret=secret,
+        qr_code=two_factor.qr_code_data_uri(uri),
+    ), status
+
+
+def _switched_two_factor(user: User, action: str) -> None:
+    """Commit a two-factor change with its audit row; sign out every other copy of this
+    session and keep this one (a new token, re-issued here)."""
+    events.record_own(action, user.id)
+    user.rotate_session_token()
+    db.session.commit()
+    sessions.refresh_session_user(user)
+
+
+@bp.route("/two-factor/setup", methods=["GET", "POST"])
+@per_user(reauth_limit)
+@login_required
+def two_factor_setup():
+    user = current_user._get_current_object()
+    if user.totp_enabled:
+        flash("Two-factor authentication is already on.", "info")
+        return redirect(url_for("auth.profile"))
+    form = EnableTwoFactorForm()
+    secret = _pending_setup_secret() if form.is_submitted() else None
+    if secret is None:
+        if form.is_submitted():
+            form.form_errors.append("That set-up expired. Scan this new code and try again.")
+        return _setup_page(user, form, _new_setup_secret())
+    if not form.validate_on_submit():
+        return _setup_page(user, form, secret)
+    checked = reauth.check(user, reauth.TWO_FACTOR_ENROLL, form.password.data)
+    if checked.signed_out:
+        return reauth.signed_out_response()
+    if not checked.ok:
+        form.password.errors.append(checked.message)
+        return _setup_page(user, form, secret)
+    # A wrong code here is not a guess at anything secret (the secret is on the page);
+    # it is not counted, but the POST is rate-limited like every re-check.
+    codes = two_factor.enable(db.session, user, secret, form.code.data)
+    if codes is None:
+        db.session.rollback()
+        form.code.errors.append("That code isn't valid. Check the time on your phone and retry.")
+        return _setup_page(user, form, secret)
+    _switched_two_factor(user, events.TWO_FACTOR_ENROLL)  # also drops the pending secret
+    return render_template("auth/recovery_codes.html", codes=codes)
+
+
+@bp.route("/two-factor/disable", methods=["GET", "POST"])
+@per_user(reauth_limit)
+@login_required
+def two_factor_disable():
+    user = current_user._get_current_object()
+    if not user.totp_enabled:
+        return redirect(url_for("auth.profile"))
+    if must_keep_two_factor(user):
+        abort(403)
+    form = DisableTwoFactorForm()
+    if form.validate_on_submit():
+        checked = reauth.check(
+            user, reauth.TWO_FACTOR_DISABLE, form.password.data, code=form.code.data
+        )
+        if checked.signed_out:
+            return reauth.signed_out_response()
+        if checked.ok:
+            two_factor.disable(db.session, user)
+            _switched_two_factor(user, events.TWO_FACTOR_DISABLE)
+            flash(
+                "Two-factor authentication is off. Other devices have been signed out.", "success"
+            )
+            return redirect(url_for("auth.profile"))
+        form.form_errors.append(checked.message)
+    return render_template("auth/two_factor_disable.html", form=form)

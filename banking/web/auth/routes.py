@@ -1,0 +1,116 @@
+"""The front door: sign in (password, then code when two-factor is on), sign out.
+
+Sign-up and its email verification live in signup_routes.py."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from banking.extensions import db
+from banking.services import auth as services
+from banking.services import auth_events as events
+from banking.services.auth import LoginStatus
+from banking.services.reset import send_quietly
+from banking.services.verification import send_verification_email
+from banking.web.auth import bp, sessions
+from banking.web.auth.forms import LoginForm, SecondFactorForm
+from banking.web.auth.throttling import login_limit, per_ip_and_account
+from banking.web.guards import admin_needs_two_factor
+
+INVALID_LOGIN = "The email or password is incorrect."
+LOCKED_OUT = (
+    "Too many failed attempts. If this account exists it is locked for a while; "
+    "try again later or reset your password."
+)
+DISABLED = "This account has been locked. Please contact us to unlock it."
+UNVERIFIED = (
+    "Confirm your email address first: we've just sent a new link to it. "
+    "Follow the link, then sign in."
+)
+INVALID_CODE = "That code isn't valid. Check your authenticator app and try again."
+
+
+def _landing(user, next_url: str | None = None):
+    """Where a freshly signed-in user goes: forced 2FA setup, a safe `next`, or home
+    (the dashboard for customers, the admin overview for admins)."""
+    if admin_needs_two_factor(user):
+        flash("Your role requires two-factor authentication. Set it up to continue.", "warning")
+        return redirect(url_for("auth.two_factor_setup"))
+    home = url_for("admin.overview") if user.is_admin else url_for("accounts.dashboard")
+    return redirect(sessions.safe_next(next_url, home))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@per_ip_and_account(login_limit)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        outcome = services.authenticate(db.session, form.email.data, form.password.data)
+        db.session.commit()
+        next_url = form.next.data
+        if outcome.status is LoginStatus.NEEDS_SECOND_FACTOR:
+            sessions.begin_second_factor(
+                outcome.user, remember=form.remember.data, next_url=next_url
+            )
+            return redirect(url_for("auth.second_factor"))
+        if outcome.status is LoginStatus.SUCCESS:
+            services.complete_sign_in(db.session, outcome.user)
+            db.session.commit()
+            sessions.start_session(outcome.user, remember=form.remember.data)
+            return _landing(outcome.user, next_url)
+        if outcome.status is LoginStatus.UNVERIFIED:
+            # Only the right password gets here, so this tells nothing to a stranger;
+            # a fresh link means an expired or lost one never strands the owner.
+            send_quietly(send_verification_email, outcome.user, "email_verification")
+        message = {
+            LoginStatus.UNVERIFIED: UNVERIFIED,
+            LoginStatus.LOCKED_OUT: LOCKED_OUT,
+            LoginStatus.DISABLED: DISABLED,
+        }.get(outcome.status, INVALID_LOGIN)
+        form.form_errors.append(message)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@per_ip_and_account(login_limit)
+def second_factor():
+    user = sessions.pending_user()
+    if user is None:
+        sessions.clear_pending()
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        outcome = services.check_second_factor(db.session, user, form.code.data)
+        if outcome.status is LoginStatus.SUCCESS:
+            remember = bool(session.get(sessions.PENDING_REMEMBER))
+            next_url = session.get(sessions.PENDING_NEXT)
+            services.complete_sign_in(db.session, user, method="two_factor")
+            db.session.commit()
+            sessions.start_session(user, remember=remember)
+            return _landing(user, next_url)
+        db.session.commit()  # the failure count and its audit row
+        if outcome.status is LoginStatus.LOCKED_OUT:
+            sessions.clear_pending()
+            flash(LOCKED_OUT, "error")
+            return redirect(url_for("auth.login"))
+        form.code.errors.append(INVALID_CODE)
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    events.record_own(events.LOGOUT, current_user.id)
+    # The session lives in a signed cookie: a copy of it (or of the remember cookie) would
+    # still load this user unless the token it carries stops matching. Signs out everywhere.
+    current_user.rotate_session_token()
+    db.session.commit()
+    sessions.end_session()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,138 @@
+"""Signed-in sessions: loading the user, starting a session, idle and absolute limits.
+
+Flask-Login's id is the user's `session_token`, so bumping it (password change or
+reset) makes every other session's cookie load nobody. The idle clock lives in the
+signed session cookie (`last_seen`), not in the database, so a page view costs no write.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, request, session
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from banking.core.models import User
+from banking.extensions import db, login_manager
+
+LAST_SEEN = "last_seen"
+LOGIN_AT = "login_at"
+PENDING_USER = "pending_2fa_user"
+PENDING_TOKEN = "pending_2fa_token"  # noqa: S105 - a session key name
+PENDING_AT = "pending_2fa_at"
+PENDING_REMEMBER = "pending_2fa_remember"
+PENDING_NEXT = "pending_2fa_next"
+PENDING_SECONDS = 300  # the code step must follow the password step within 5 minutes
+LAST_SEEN_GRANULARITY = 15  # seconds; avoids re-signing the cookie on every request
+
+
+@login_manager.user_loader
+def load_user(token: str) -> User | None:
+    """Load by session token; a user an admin has locked is not loaded at all."""
+    if not token:
+        return None
+    user = db.session.scalar(select(User).where(User.session_token == token))
+    if user is None or user.is_locked:
+        return None
+    return user
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a local path: no scheme, no host, no `//host` or `/\\host` tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ch in target for ch in ("\\", "\r", "\n", "\t")):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next(target: str | None, default: str) -> str:
+    return target if is_safe_next(target) else default
+
+
+def start_session(user: User, *, remember: bool = False) -> None:
+    """Sign in on a brand-new session (the old one is cleared: no fixation).
+
+    The cleared session takes its CSRF secret with it; Flask-WTF caches the signed token
+    of the old one in `g` for the rest of the request, so a page rendered in this same
+    request (the recovery codes after enrolling two-factor) would carry a token the new
+    session cannot check, and its next form (even Sign out) would be a 400. Dropping the
+    cached token makes the page's forms use the new session's.
+    """
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    login_user(user, remember=remember, fresh=True)
+    session.permanent = True  # the cookie expires with the idle window
+    now = int(time.time())
+    session[LOGIN_AT] = now
+    session[LAST_SEEN] = now
+
+
+def refresh_session_user(user: User) -> None:
+    """After the user's token changed, keep *this* session signed in under the new token."""
+    login_at = session.get(LOGIN_AT, int(time.time()))
+    start_session(user)
+    session[LOGIN_AT] = login_at
+
+
+def end_session() -> None:
+    session.clear()
+    logout_user()
+
+
+def begin_second_factor(user: User, *, remember: bool, next_url: str | None) -> None:
+    """Password accepted: remember who is half-way in, without signing them in."""
+    session.clear()
+    session[PENDING_USER] = user.id
+    session[PENDING_TOKEN] = user.session_token
+    session[PENDING_AT] = int(time.time())
+    session[PENDING_REMEMBER] = bool(remember)
+    session[PENDING_NEXT] = next_url if is_safe_next(next_url) else None
+
+
+def pending_user() -> User | None:
+    """The user between the password and code steps, if that step is still fresh."""
+    user_id = session.get(PENDING_USER)
+    started = session.get(PENDING_AT, 0)
+    if not user_id or time.time() - started > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_token != session.get(PENDING_TOKEN) or user.is_locked:
+        return None
+    return user
+
+
+def clear_pending() -> None:
+    for key in (PENDING_USER, PENDING_TOKEN, PENDING_AT, PENDING_REMEMBER, PENDING_NEXT):
+        session.pop(key, None)
+
+
+def _expired(now: float) -> bool:
+    config = current_app.config
+    idle = int(config["SESSION_IDLE_MINUTES"]) * 60
+    absolute = int(config["SESSION_ABSOLUTE_HOURS"]) * 3600
+    last_seen = session.get(LAST_SEEN)
+    login_at = session.get(LOGIN_AT)
+    return (last_seen is not None and now - last_seen > idle) or (
+        login_at is not None and now - login_at > absolute
+    )
+
+
+def enforce_session_limits():
+    """Before each request: sign out a session past its idle or absolute limit."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    if _expired(now):
+        end_session()
+        flash("Your session has ended for your security. Please sign in again.", "info")
+        return None
+    if LOGIN_AT not in session:
+        # Restored from a "remember me" cookie: a new session starts its own clocks.
+        session[LOGIN_AT] = int(now)
+    if now - session.get(LAST_SEEN, 0) >= LAST_SEEN_GRANULARITY:
+        session[LAST_SEEN] = int(now)
+    return None

@@ -1,0 +1,101 @@
+"""Liveness touches nothing; readiness reports the database and Redis, 200 or 503."""
+
+from __future__ import annotations
+
+import pytest
+
+from banking.app import create_app
+from banking.extensions import limiter
+from config import TestingConfig, normalize_database_url
+
+
+@pytest.fixture(autouse=True)
+def _restore_limiter(app):
+    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
+    saved = dict(limiter.__dict__)
+    yield
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved)
+
+
+CLOSED_PG = "postgresql://postgres@127.0.0.1:1/banking_nowhere"
+CLOSED_REDIS = "redis://127.0.0.1:1/0"
+STATES = {"ok", "down", "not configured"}
+
+
+def app_with(database_url: str | None = None, redis_url: str | None = None):
+    """A testing app whose DATABASE_URL / REDIS_URL point where the test says."""
+    config = TestingConfig()
+    if database_url:
+        config.SQLALCHEMY_DATABASE_URI = normalize_database_url(database_url)
+        config.SQLALCHEMY_ENGINE_OPTIONS = config.engine_options()
+    if redis_url:
+        config.REDIS_URL = redis_url
+        config.CACHE_TYPE = "RedisCache"
+        config.CACHE_REDIS_URL = redis_url
+        config.CACHE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    return create_app(config)
+
+
+def readyz(app):
+    response = app.test_client().get("/readyz")
+    body = response.get_json()
+    assert set(body) == {"status", "checks"}
+    assert set(body["checks"].values()) <= STATES, "readiness leaked error text"
+    return response.status_code, body
+
+
+def test_healthz_says_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_does_not_touch_the_database_or_redis(app):
+    dead = app_with(CLOSED_PG, CLOSED_REDIS)
+    response = dead.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_ready_without_redis_in_an_environment_that_has_none(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "not configured"}
+
+
+def test_readyz_is_200_against_real_postgres_and_redis(requires_postgres, requires_redis, app):
+    status, body = readyz(app_with(requires_postgres, requires_redis))
+    assert status == 200
+    assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_readyz_is_503_when_postgres_is_unreachable(requires_redis, app):
+    status, body = readyz(app_with(CLOSED_PG, requires_redis))
+    assert status == 503
+    assert body["status"] == "unavailable"
+    assert body["checks"] == {"database": "down", "redis": "ok"}
+
+
+def test_readyz_is_503_when_redis_is_unreachable(requires_postgres, app):
+    status, body = readyz(app_with(requires_postgres, CLOSED_REDIS))
+    assert status == 503
+    assert body["checks"] == {"database": "ok", "redis": "down"}
+
+
+@pytest.mark.parametrize("database_url", [None, CLOSED_PG])
+def test_readyz_reports_redis_down_without_any_service(app, database_url):
+    status, body = readyz(app_with(database_url, CLOSED_REDIS))
+    assert status == 503
+    assert body["checks"]["redis"] == "down"
+    if database_url:
+        assert body["checks"]["database"] == "down"
+
+
+def test_a_redis_outage_never_breaks_the_cache_aside_path(app):
+    from banking import caching
+
+    dead = app_with(None, CLOSED_REDIS)
+    with dead.app_context():
+        assert caching.get_or_load("user:1:dashboard", lambda: {"n": 1}, timeout=5) == {"n": 1}
+        caching.invalidate_users([1])

@@ -1,0 +1,155 @@
+"""SQL statements per request stay a small constant however much history there is.
+
+A page that runs one query per row (an N+1) is fast in a test with three rows and
+falls over with a customer's real history; so each page is loaded for a customer
+with 5 entries and again with 50, and the statement counts must match and stay small.
+Counts come from SQLAlchemy's `before_cursor_execute` event: every statement sent.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import event
+
+from banking.extensions import cache, db
+from tests.support.builders import fund, make_customer
+from tests.support.sessions import login_as
+from tests.support.transfers import start_transfer
+
+# Exact counts (PostgreSQL, SQLite — which adds BEGIN IMMEDIATE before writes and reads
+# that start a write transaction). A change in either direction should be deliberate:
+# - dashboard, summary not cached: user, accounts, recent entries, pending transfers,
+#   counterparties, 30-day series;
+# - dashboard, summary cached: the user only;
+# - history page: user, the account (scoped to the user), the page, pending holds;
+# - transfer confirm: user, destination by number, idempotency key, user lock, account
+#   locks, 24-hour spend, balances UPDATE, journal/entries/audit INSERTs — and nothing
+#   after the commit (no reload of expired rows).
+DASHBOARD_QUERIES = {"postgresql": 6, "sqlite": 7}
+CACHED_DASHBOARD_QUERIES = {"postgresql": 1, "sqlite": 2}
+HISTORY_QUERIES = {"postgresql": 4, "sqlite": 5}
+TRANSFER_QUERIES = {"postgresql": 10, "sqlite": 12}
+
+
+@contextmanager
+def counting_queries(app):
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def customer_with_entries(app, client, entries: int):
+    customer = make_customer(app, "Query Counter")
+    for _ in range(entries):
+        fund(app, customer.account_id, "10.00")
+    login_as(client, app, customer.id)
+    return customer
+
+
+def clear_cache(app) -> None:
+    with app.app_context():
+        cache.clear()
+
+
+def dashboard_queries(app, client, entries: int) -> int:
+    customer_with_entries(app, client, entries)
+    clear_cache(app)  # the uncached path is the one that touches the database
+    with counting_queries(app) as statements:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(statements)
+
+
+def cached_dashboard_queries(app, client, entries: int) -> int:
+    customer_with_entries(app, client, entries)
+    clear_cache(app)
+    assert client.get("/").status_code == 200  # fills the cache
+    with counting_queries(app) as statements:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(statements)
+
+
+def history_queries(app, client, entries: int) -> int:
+    customer = customer_with_entries(app, client, entries)
+    with counting_queries(app) as statements:
+        response = client.get(f"/accounts/{customer.account_id}/history")
+    assert response.status_code == 200
+    return len(statements)
+
+
+def transfer_queries(app, client, entries: int) -> int:
+    customer = customer_with_entries(app, client, entries)
+    payee = make_customer(app, f"Payee {uuid4().hex[:6]}")
+    attempt = start_transfer(
+        client,
+        "pay",
+        {
+            "from_account": customer.account_id,
+            "account_number": payee.account_number,
+            "amount": "1.00",
+            "memo": "count",
+        },
+    )
+    assert attempt.confirm_fields, attempt.entry.get_data(as_text=True)
+    with counting_queries(app) as statements:
+        response = client.post("/transfers/confirm", data=attempt.confirm_fields)
+    assert response.status_code == 302
+    return len(statements)
+
+
+def dialect(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+@pytest.mark.parametrize(
+    ("measure", "expected"),
+    [
+        (dashboard_queries, DASHBOARD_QUERIES),
+        (cached_dashboard_queries, CACHED_DASHBOARD_QUERIES),
+        (history_queries, HISTORY_QUERIES),
+        (transfer_queries, TRANSFER_QUERIES),
+    ],
+    ids=["dashboard", "dashboard-cached", "history", "transfer"],
+)
+def test_queries_per_request_do_not_grow_with_history(app, client, measure, expected):
+    few = measure(app, client, 5)
+    many = measure(app, client, 50)
+
+    assert few == many, f"{few} statements with 5 entries but {many} with 50"
+    assert many == expected[dialect(app)]
+
+
+def test_declined_and_pending_transfers_cost_the_dashboard_no_extra_statement(app, client):
+    """They come from the one query that already found pending transfers."""
+    from banking.core import ledger
+    from tests.support.ledger import call, send
+
+    customer = customer_with_entries(app, client, 5)
+    payee = make_customer(app, f"Payee {uuid4().hex[:6]}")
+    review = ledger.Limits(review_threshold=100)
+    declined = send(app, customer.account_id, payee.account_id, 500, limits=review)
+    send(app, customer.account_id, payee.account_id, 700, limits=review)
+    call(app, ledger.reject_hold, declined.transaction_id, admin_id=None, reason="expired")
+    clear_cache(app)
+
+    with counting_queries(app) as statements:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Declined" in html and "Pending" in html
+    assert len(statements) == DASHBOARD_QUERIES[dialect(app)]
