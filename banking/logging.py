@@ -18,11 +18,10 @@ from flask_login import current_user
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import inspect as sa_inspect
 
+from banking.core import audit
+from banking.core.redaction import SENSITIVE_KEYS
+
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-SENSITIVE_KEYS = re.compile(
-    r"(password|passwd|secret|token|csrf|cookie|session|authorization|otp|code_hash|api_key)",
-    re.IGNORECASE,
-)
 REDACTED = "[REDACTED]"
 _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
@@ -190,6 +189,23 @@ def register_request_logging(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else str(uuid.uuid4())
         g.request_started = time.perf_counter()
+        # Every audit row written during this request carries where it came from.
+        g.audit_origin_token = audit.set_origin(
+            audit.Origin(
+                ip=request.remote_addr,
+                user_agent=request.user_agent.string,
+                request_id=g.request_id,
+            )
+        )
+
+    @app.teardown_request
+    def forget_audit_origin(_exc) -> None:
+        token = g.pop("audit_origin_token", None)
+        if token is not None:
+            try:
+                audit.reset_origin(token)
+            except ValueError:  # set in another context (a copied one): just clear it
+                audit.set_origin(None)
 
     @app.after_request
     def log_request(response):

@@ -12,10 +12,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from banking.cli.reasons import required_reason
-from banking.core import audit
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
 from banking.core.models import Account, AccountStatus
 from banking.extensions import db
+from banking.services import audit
 
 accounts_cli = AppGroup("accounts", help="Freeze and unfreeze customer accounts.")
 

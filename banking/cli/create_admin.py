@@ -13,9 +13,9 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from banking.core.audit import record
 from banking.extensions import db
 from banking.services import auth_events as events
+from banking.services.audit import record
 from banking.services.auth import (
     EmailInvalid,
     create_admin,

@@ -8,9 +8,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from banking.core import audit, ledger
+from banking.core import ledger
 from banking.core.integrity import verify_ledger
 from banking.extensions import db
+from banking.services import audit
 
 ledger_cli = AppGroup("ledger", help="Check and maintain the double-entry ledger.")
 

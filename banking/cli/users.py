@@ -13,10 +13,10 @@ from flask.cli import AppGroup
 from sqlalchemy import func, or_, select
 
 from banking.cli.reasons import required_reason
-from banking.core import audit
 from banking.core.models import Account, AccountStatus, User
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.extensions import db
+from banking.services import audit
 from banking.services.auth import find_user_by_email
 
 users_cli = AppGroup("users", help="List users and change their access (lock, roles).")

@@ -1,19 +1,61 @@
-"""The one helper that writes the audit trail, used by every sensitive action."""
+"""The audit trail's one writer, used by every sensitive action (the core's, so no Flask).
+
+Where an action came from (ip, user agent, request id) is ambient to everything a
+request does, so the adapter that owns the request states it once with `origin_scope`
+(the web layer does it per request; the CLI and worker leave it empty) instead of
+threading it through every call. A ContextVar keeps it per thread and per task.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from banking.core.models import AuditEvent, JournalTransaction
-from banking.extensions import db
-from banking.logging import SENSITIVE_KEYS
+from banking.core.redaction import SENSITIVE_KEYS
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an audited action came from: what the audit row stores besides the actor."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+_origin: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
+
+
+def set_origin(origin: Origin | None) -> object:
+    """State the current origin; returns a token for `reset_origin`."""
+    return _origin.set(origin)
+
+
+def reset_origin(token: object) -> None:
+    _origin.reset(token)  # type: ignore[arg-type]
+
+
+@contextmanager
+def origin_scope(origin: Origin) -> Iterator[None]:
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def current_origin() -> Origin | None:
+    return _origin.get()
 
 
 def record(
+    session: Session,
     action: str,
     *,
     actor_id: int | None = None,
@@ -21,7 +63,6 @@ def record(
     target_id: Any = None,
     success: bool | None = None,
     details: dict[str, Any] | None = None,
-    session: Session | None = None,
 ) -> AuditEvent:
     """Add an audit row to the session (the caller commits it with the change it records).
 
@@ -37,11 +78,12 @@ def record(
         success=success,
         details=clean,
     )
-    if has_request_context():
-        event.ip = (request.remote_addr or "")[:64]
-        event.user_agent = (request.user_agent.string or "")[:256]
-        event.request_id = g.get("request_id")
-    (session or db.session).add(event)
+    origin = _origin.get()
+    if origin is not None:
+        event.ip = (origin.ip or "")[:64]
+        event.user_agent = (origin.user_agent or "")[:256]
+        event.request_id = origin.request_id
+    session.add(event)
     return event
 
 
@@ -60,13 +102,13 @@ def transaction_hook(
 
     def on_posted(session: Session, txn: JournalTransaction) -> None:
         record(
+            session,
             action,
             actor_id=actor_id,
             target_type="transaction",
             target_id=txn.id,
             success=True,
             details=details(txn),
-            session=session,
         )
 
     return on_posted

@@ -230,6 +230,7 @@ def _post_occurrence(
             raise _ScheduleChanged()
         _advance(locked, occurrence, now)
         audit.record(
+            hook_session,
             "schedule.executed",
             actor_id=owner_id,
             target_type="scheduled_transfer",
@@ -241,8 +242,7 @@ def _post_occurrence(
                 "status": txn.status,
                 "amount": txn.amount,
             },
-            session=hook_session,
-        )
+                    )
 
     result = ledger.post_transfer(
         session,
@@ -301,13 +301,13 @@ def _record_failure(
         schedule.last_error = message[:200]
         schedule.last_run_at = now or utcnow()
         audit.record(
+            session,
             "schedule.failed",
             actor_id=schedule.owner_id,
             target_type="scheduled_transfer",
             target_id=schedule_id,
             success=False,
             details={"occurrence": occurrence.isoformat(), "reason": message[:200]},
-            session=session,
         )
         session.commit()
         return True

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking.core import audit, ledger
+from banking.core import ledger
 from banking.core.account_numbers import new_account_number
 from banking.core.models import (
     Account,
@@ -25,6 +25,7 @@ from banking.core.models import (
     ScheduleStatus,
 )
 from banking.core.money import SUPPORTED_CURRENCIES
+from banking.services import audit
 
 log = logging.getLogger(__name__)
 MAX_OPEN_ACCOUNTS = 10  # a customer with more is almost certainly a script

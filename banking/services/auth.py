@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking.core.audit import record
 from banking.core.models import AuditEvent, User
 from banking.core.models.base import update_if, utcnow
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.services import auth_events as events
 from banking.services import lockout, two_factor
 from banking.services.accounts import default_currency, open_account
+from banking.services.audit import record
 from banking.services.passwords import (
     hash_password,
     needs_rehash,

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from banking.core.audit import record
 from banking.core.models import AuditEvent
+from banking.services.audit import record
 
 SIGNUP = "auth.signup"
 # A sign-up with an address that already has an account: nothing was created, the

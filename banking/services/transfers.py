@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banking.core import audit, ledger
+from banking.core import ledger
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
 from banking.core.models import (
     Account,
@@ -27,6 +27,7 @@ from banking.core.models import (
     User,
 )
 from banking.extensions import db
+from banking.services import audit
 
 _UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 

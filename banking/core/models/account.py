@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from banking.core.models.base import IdType, utcnow
-from banking.extensions import db
+from banking.core.models.base import Base, IdType, utcnow
 
 
 class AccountKind(enum.StrEnum):
@@ -24,7 +23,7 @@ class AccountStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Account(db.Model):
+class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         # System accounts mirror money outside the bank and may go arbitrarily negative.
@@ -77,7 +76,7 @@ class Account(db.Model):
         return f"<Account {self.id} {self.kind} {self.status}>"
 
 
-class Payee(db.Model):
+class Payee(Base):
     __tablename__ = "payees"
     __table_args__ = (UniqueConstraint("owner_id", "account_id", name="uq_payees_owner_account"),)
 

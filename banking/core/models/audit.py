@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from banking.core.models.base import IdType, utcnow
-from banking.extensions import db
+from banking.core.models.base import Base, IdType, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_created_id", "created_at", "id"),

@@ -3,9 +3,30 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, ColumnElement, Integer, MetaData, update
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.orm.attributes import set_committed_value
+
+# Named constraints make Alembic migrations reviewable and reversible on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The plain SQLAlchemy base of every model.
+
+    Flask-SQLAlchemy is handed this class (`SQLAlchemy(model_class=Base)`), so the web app
+    and `flask db` see the same metadata, while the core and its tests import the models
+    without loading Flask.
+    """
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
 
 # 64-bit keys on PostgreSQL; SQLite only autoincrements a column typed INTEGER.
 IdType = BigInteger().with_variant(Integer, "sqlite")

@@ -18,8 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from banking.core.models.base import IdType, utcnow
-from banking.extensions import db
+from banking.core.models.base import Base, IdType, utcnow
 
 
 class TransactionKind(enum.StrEnum):
@@ -38,7 +37,7 @@ class TransactionStatus(enum.StrEnum):
     EXPIRED = "expired"  # hold released by time
 
 
-class JournalTransaction(db.Model):
+class JournalTransaction(Base):
     __tablename__ = "journal_transactions"
     __table_args__ = (
         Index("ix_journal_transactions_created_id", "created_at", "id"),
@@ -84,7 +83,7 @@ class JournalTransaction(db.Model):
         return self.idempotency_key.split(":", 1)[-1]
 
 
-class Entry(db.Model):
+class Entry(Base):
     __tablename__ = "entries"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_nonzero"),
@@ -103,7 +102,7 @@ class Entry(db.Model):
     account = relationship("Account", lazy="select")
 
 
-class Hold(db.Model):
+class Hold(Base):
     """Money reserved from an account's available balance while a transfer awaits review."""
 
     __tablename__ = "holds"

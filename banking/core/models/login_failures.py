@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from banking.extensions import db
+from banking.core.models.base import Base
 
 
-class UnknownLoginFailure(db.Model):
+class UnknownLoginFailure(Base):
     __tablename__ = "unknown_login_failures"
 
     # HMAC-SHA256 of the normalized address (hex), keyed by SECRET_KEY: the table is not

@@ -15,8 +15,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from banking.core.models.base import IdType, utcnow
-from banking.extensions import db
+from banking.core.models.base import Base, IdType, utcnow
 
 
 class PendingActionKind(enum.StrEnum):
@@ -33,7 +32,7 @@ class PendingActionStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class PendingAdminAction(db.Model):
+class PendingAdminAction(Base):
     __tablename__ = "pending_admin_actions"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_valid"),

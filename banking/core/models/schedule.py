@@ -17,8 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from banking.core.models.base import IdType, utcnow
-from banking.extensions import db
+from banking.core.models.base import Base, IdType, utcnow
 
 
 class Frequency(enum.StrEnum):
@@ -35,7 +34,7 @@ class ScheduleStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class ScheduledTransfer(db.Model):
+class ScheduledTransfer(Base):
     __tablename__ = "scheduled_transfers"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),

@@ -5,12 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from banking.core.models.base import IdType, utcnow
-from banking.extensions import db
+from banking.core.models.base import Base, IdType, utcnow
 
 ROLE_CUSTOMER = "customer"
 ROLE_ADMIN = "admin"
@@ -20,7 +18,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -52,7 +50,15 @@ class User(UserMixin, db.Model):
         "RecoveryCode", back_populates="user", cascade="all, delete-orphan", lazy="select"
     )
 
+    # The user protocol Flask-Login expects (it duck-types; the core never imports it).
+    # A locked user is refused at sign-in and on each request by the web layer, so every
+    # loaded user is "active" here.
+    is_active = True
+    is_authenticated = True
+    is_anonymous = False
+
     def get_id(self) -> str:
+        """Flask-Login's id: the session token, not the primary key (see above)."""
         return self.session_token
 
     @property
@@ -70,7 +76,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Base):
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

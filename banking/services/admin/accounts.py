@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from banking.core import audit, ledger
+from banking.core import ledger
 from banking.core.models import Account, AccountStatus, User
+from banking.services import audit
 from banking.services.admin import guards
 from banking.services.admin.errors import AdminActionRefused
 from banking.services.admin.pagination import Page, paginate

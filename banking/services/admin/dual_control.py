@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking.core import audit, ledger
+from banking.core import ledger
 from banking.core.models import (
     JournalTransaction,
     PendingActionKind,
@@ -32,6 +32,7 @@ from banking.core.models import (
     User,
 )
 from banking.core.models.base import utcnow
+from banking.services import audit
 from banking.services.admin import guards
 from banking.services.admin import money as money_actions
 from banking.services.admin import users as user_actions

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from banking.core import audit
 from banking.core.integrity import verify_ledger
 from banking.extensions import cache
+from banking.services import audit
 
 log = logging.getLogger(__name__)
 LAST_RESULT_KEY = "admin:integrity:last"

@@ -17,8 +17,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from banking.core import audit, ledger
+from banking.core import ledger
 from banking.core.models import Account, JournalTransaction, TransactionKind
+from banking.services import audit
 from banking.services.admin import guards
 from banking.services.admin.errors import AdminActionRefused
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from banking.core import audit
 from banking.core.models import (
     Account,
     AuditEvent,
@@ -25,6 +24,7 @@ from banking.core.models import (
     User,
 )
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
+from banking.services import audit
 from banking.services.admin.errors import AdminActionRefused
 from banking.services.admin.guards import OWN_USER, refuse_own_user
 from banking.services.admin.pagination import Page, paginate

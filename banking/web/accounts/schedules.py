@@ -15,10 +15,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
-from banking.core import audit
 from banking.core.models import AccountStatus, ScheduledTransfer, ScheduleStatus
 from banking.core.scheduling import describe, first_run, first_run_on_or_after
 from banking.extensions import db
+from banking.services import audit
 from banking.services.transfers import TransferRefused, find_destination, limits_from_config
 from banking.web.accounts import bp
 from banking.web.accounts.history_forms import ScheduleForm

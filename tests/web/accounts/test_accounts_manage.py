@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
-from banking.core import audit, ledger
+from banking.core import ledger
 from banking.core.models import Account, AuditEvent
 from banking.extensions import db
+from banking.services import audit
 from tests.conftest import submit
 from tests.support.builders import fund, make_customer
 from tests.support.ledger import hold, send, verify

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from banking.core import audit
 from banking.extensions import db
+from banking.services import audit
 from tests.support.admin import admin_client, confirm_action, walk_pages
 from tests.support.builders import make_customer
 
