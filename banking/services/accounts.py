@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from banking.core import ledger
 from banking.core.account_numbers import new_account_number
+from banking.core.errors import DomainError
 from banking.core.models import (
     Account,
     AccountKind,
@@ -32,13 +33,13 @@ MAX_OPEN_ACCOUNTS = 10  # a customer with more is almost certainly a script
 FALLBACK_CURRENCY = "USD"
 
 
-class AccountActionRefused(Exception):
+class AccountActionRefused(DomainError):
     """An account or payee change refused for a reason the customer can act on."""
 
+    code = "account_action_refused"
+
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def default_currency() -> str:

@@ -35,9 +35,10 @@ _UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0
 class TransferRefused(ledger.LedgerError):
     """A transfer refused before it reached the ledger; `field` names the form field at fault."""
 
+    code = "transfer_refused"
+
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)

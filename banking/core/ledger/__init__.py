@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from banking.core.errors import DomainError
 from banking.core.models import (
     Account,
     AccountKind,
@@ -73,14 +74,11 @@ def frozen_clock(moment: datetime) -> Iterator[None]:
 
 
 # Domain errors -----------------------------------------------------------------------
-class LedgerError(Exception):
+class LedgerError(DomainError):
     """A movement refused for a reason the person asking can understand."""
 
+    code = "ledger_refused"
     message = "This movement cannot be made."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
-        self.message = message or self.message
 
 
 class AccountNotFound(LedgerError):

@@ -1,7 +1,7 @@
 """Why an admin action was refused, in words the admin can act on."""
 
+from banking.core.errors import DomainError
 
-class AdminActionRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+class AdminActionRefused(DomainError):
+    code = "admin_action_refused"
