@@ -10,9 +10,15 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from decouple import AutoConfig, Csv, UndefinedValueError
+
+from banking.secret_files import SecretFileError, read_secret_file, world_readable_problem
+from banking.setting_urls import (
+    normalize_database_url,
+    public_base_host,
+    public_base_url_problem,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 DEV_SECRET_PLACEHOLDER = "dev-insecure-change-me"  # noqa: S105 - the value we refuse
@@ -38,42 +44,30 @@ def env(name: str, default=None, cast=None):
         return None
 
 
-def normalize_database_url(url: str | None) -> str | None:
-    """Send every PostgreSQL URL through psycopg 3 (SQLAlchemy's default is psycopg2)."""
-    if not url:
-        return url
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+def secret(name: str, default=None, files: dict[str, str] | None = None):
+    """Read a secret from `NAME`, or from the file `NAME_FILE` names (never both).
 
-
-def public_base_url_problem(url: str, *, require_https: bool = False) -> str | None:
-    """Why `url` cannot be the public base URL, or None when it can.
-
-    An absolute http(s) URL with a host and nothing a link could not carry (no
-    credentials, query or fragment); https when `require_https`.
+    `files` collects the files read, so production can refuse ones every user can read.
     """
+    value = env(name, default="") or None
+    path = env(f"{name}_FILE", default="") or None
+    if value and path:
+        raise ConfigError(f"{name} and {name}_FILE are both set; set only one")
+    if not path:
+        return value if value is not None else default
     try:
-        parts = urlsplit(url)
-        _ = parts.port  # a malformed port raises here, not later in a link
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an absolute http(s) URL such as https://bank.example.com"
-    if require_https and parts.scheme != "https":
-        return "must use https in production"
-    if parts.username or parts.password or parts.query or parts.fragment:
-        return "must not contain credentials, a query or a fragment"
-    return None
+        content = read_secret_file(f"{name}_FILE", path)
+    except SecretFileError as error:
+        raise ConfigError(str(error)) from None
+    if files is not None:
+        files[f"{name}_FILE"] = path
+    return content
 
 
-def public_base_host(url: str) -> str | None:
-    """The host name of the public base URL (lower-case, no port), if it has one."""
-    try:
-        return urlsplit(url).hostname
-    except ValueError:
-        return None
+def secret_list(name: str, files: dict[str, str]) -> list[str]:
+    """A list secret (`SECRET_KEY_FALLBACKS`): commas in the variable, commas or lines in a file."""
+    raw = secret(name, default="", files=files) or ""
+    return [item.strip() for item in raw.replace("\n", ",").split(",") if item.strip()]
 
 
 class Config:
@@ -86,11 +80,18 @@ class Config:
     REQUIRE_SERVICES = False  # staging/production: PostgreSQL + Redis are mandatory
 
     def __init__(self) -> None:
-        self.SECRET_KEY = env("SECRET_KEY", default=self.default_secret_key())
-        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
-            env("DATABASE_URL", default=self.default_database_url())
+        # Secrets: each from NAME or from the file NAME_FILE names (Docker/Kubernetes secrets,
+        # Vault Agent). SECRET_KEY_FALLBACKS holds the previous keys during a rotation: Flask
+        # 3.1 accepts sessions they signed, and our signed links do too (signing_keys()).
+        self.SECRET_FILES: dict[str, str] = {}
+        self.SECRET_KEY = secret(
+            "SECRET_KEY", default=self.default_secret_key(), files=self.SECRET_FILES
         )
-        self.REDIS_URL = env("REDIS_URL", default="") or None
+        self.SECRET_KEY_FALLBACKS = secret_list("SECRET_KEY_FALLBACKS", self.SECRET_FILES)
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            secret("DATABASE_URL", default=self.default_database_url(), files=self.SECRET_FILES)
+        )
+        self.REDIS_URL = secret("REDIS_URL", files=self.SECRET_FILES) or None
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options()
 
@@ -188,7 +189,7 @@ class Config:
         self.MAIL_SERVER = env("MAIL_SERVER", default="localhost")
         self.MAIL_PORT = env("MAIL_PORT", default=587, cast=int)
         self.MAIL_USERNAME = env("MAIL_USERNAME", default="")
-        self.MAIL_PASSWORD = env("MAIL_PASSWORD", default="")
+        self.MAIL_PASSWORD = secret("MAIL_PASSWORD", default="", files=self.SECRET_FILES)
         # STARTTLS on MAIL_PORT (587), or implicit TLS from the first byte (MAIL_USE_SSL,
         # port 465). Either way the server's certificate and name are verified, against
         # the system's CAs or MAIL_CA_FILE (a PEM bundle for a private CA).
@@ -269,6 +270,17 @@ class Config:
             raise ConfigError(f"{self.ENV_NAME}: SECRET_KEY is the development placeholder")
         if len(key) < 32:
             raise ConfigError(f"{self.ENV_NAME}: SECRET_KEY must be at least 32 characters")
+        for old in self.SECRET_KEY_FALLBACKS:
+            if old == DEV_SECRET_PLACEHOLDER or len(old) < 32:
+                raise ConfigError(
+                    f"{self.ENV_NAME}: every SECRET_KEY_FALLBACKS key must be at least 32 "
+                    "characters and not the development placeholder"
+                )
+        if self.HTTPS_ONLY:
+            for variable, path in self.SECRET_FILES.items():
+                problem = world_readable_problem(variable, path)
+                if problem:
+                    raise ConfigError(f"{self.ENV_NAME}: {problem}")
         if not self.SQLALCHEMY_DATABASE_URI:
             raise ConfigError(f"{self.ENV_NAME}: DATABASE_URL is not set")
         if not self.REDIS_URL:

@@ -150,6 +150,7 @@ def configure_logging(app: Flask) -> None:
         app.config.get("SECRET_KEY"),
         _database_password(app.config.get("SQLALCHEMY_DATABASE_URI")),
         app.config.get("MAIL_PASSWORD"),
+        *app.config.get("SECRET_KEY_FALLBACKS", []),
     ):
         redaction_filter.add_secret(value)
     root = logging.getLogger()

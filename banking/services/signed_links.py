@@ -20,6 +20,14 @@ from sqlalchemy.orm import Session
 from banking.core.models import User
 
 
+def signing_keys() -> list[str]:
+    """The previous keys, then the current one: itsdangerous signs with the last and accepts
+    any, so links mailed before a SECRET_KEY rotation keep working until they expire (the
+    same order Flask 3.1 uses for SECRET_KEY_FALLBACKS and the session cookie)."""
+    config = current_app.config
+    return [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
+
+
 @dataclass(frozen=True)
 class SignedLink:
     salt: str
@@ -27,7 +35,7 @@ class SignedLink:
     max_age_seconds: Callable[[], int]  # read from config when checked
 
     def _serializer(self) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=self.salt)
+        return URLSafeTimedSerializer(signing_keys(), salt=self.salt)
 
     def _fingerprint(self, user: User) -> str:
         return hashlib.sha256(self.material(user).encode()).hexdigest()[:24]

@@ -200,19 +200,37 @@ def test_compose_gives_the_app_settings_to_the_app_only():
     assert set(services["db"]["environment"]) == {
         "POSTGRES_DB",
         "POSTGRES_USER",
-        "POSTGRES_PASSWORD",
+        "POSTGRES_PASSWORD_FILE",
     }
+    assert services["db"]["secrets"] == ["postgres_password"]
     assert "MAIL_PASSWORD" not in services["migrate"]["environment"]
 
 
 def test_compose_sets_the_host_checks_and_binds_to_loopback_by_default():
     web = compose()["services"]["web"]
     environment = web["environment"]
-    for name in ("PUBLIC_BASE_URL", "ALLOWED_HOSTS", "PROXY_FIX_COUNT", "SECRET_KEY"):
+    for name in ("PUBLIC_BASE_URL", "ALLOWED_HOSTS", "PROXY_FIX_COUNT", "SECRET_KEY_FILE"):
         assert environment.get(name), name
     assert environment["PUBLIC_BASE_URL"].startswith("${PUBLIC_BASE_URL:?")
     (port,) = web["ports"]
     assert port.startswith("${WEB_BIND:-127.0.0.1}:"), port
+
+
+def test_compose_hands_secrets_over_as_files_not_variables():
+    """No secret value in any container's environment: Docker secrets under /run/secrets."""
+    document = compose()
+    declared = document["secrets"]
+    services = document["services"]
+    for name in ("migrate", "web"):
+        environment = services[name]["environment"]
+        for variable in ("SECRET_KEY", "DATABASE_URL", "MAIL_PASSWORD", "POSTGRES_PASSWORD"):
+            assert variable not in environment, (name, variable)
+        for variable in ("SECRET_KEY_FILE", "DATABASE_URL_FILE"):
+            secret = environment[variable].removeprefix("/run/secrets/")
+            assert secret in services[name]["secrets"] and secret in declared, (name, variable)
+    for secret in declared.values():
+        assert secret["file"].startswith("./secrets/")
+    assert "secrets/" in (ROOT / ".gitignore").read_text().split()
 
 
 def test_compose_migrate_command_is_a_real_flask_command():
