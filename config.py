@@ -199,6 +199,17 @@ class Config:
         self.MAIL_TIMEOUT = env("MAIL_TIMEOUT", default=10, cast=int)
         self.MAIL_SENDER = env("MAIL_SENDER", default="Banking <no-reply@example.com>")
 
+        # Background work (Celery). Without a broker tasks run eagerly, in-process
+        # (development, tests: the embedded default needs no server); staging and production
+        # use REDIS_URL unless CELERY_BROKER_URL names another. A task unacknowledged this
+        # long (a killed worker) is handed to another worker; tasks are idempotent.
+        self.CELERY_BROKER_URL = secret("CELERY_BROKER_URL", files=self.SECRET_FILES) or (
+            self.REDIS_URL if self.REQUIRE_SERVICES else None
+        )
+        self.CELERY_VISIBILITY_TIMEOUT = env("CELERY_VISIBILITY_TIMEOUT", default=3600, cast=int)
+        self.TASK_MAX_RETRIES = env("TASK_MAX_RETRIES", default=8, cast=int)
+        self.TASK_RETRY_BACKOFF_MAX = env("TASK_RETRY_BACKOFF_MAX", default=600, cast=int)
+
         # The address customers use, e.g. "https://bank.example.com". Every link in every
         # email is built from it and never from the request: a forged Host header must not
         # be able to point a password-reset link at an attacker's site.

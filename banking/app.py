@@ -42,6 +42,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     templating.init_app(app)
     caching.init_app(app)
     register_commands(app)
+    register_worker(app)
     return app
 
 
@@ -77,3 +78,10 @@ def register_blueprints(app: Flask) -> None:
     from banking.web import dev_mail
 
     dev_mail.init_app(app)
+
+
+def register_worker(app: Flask) -> None:
+    """The app's Celery app and its tasks (run eagerly when no broker is configured)."""
+    from banking import background, tasks
+
+    tasks.register(background.init_app(app))

@@ -24,6 +24,9 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICE_TESTS") == "1"
 PASSWORD = "correct horse battery staple"
 TABLES = [
+    "failed_jobs",
+    "email_deliveries",
+    "ledger_checks",
     "pending_admin_actions",
     "audit_events",
     "unknown_login_failures",

@@ -2,6 +2,12 @@
 
 from banking.core.models.account import Account, AccountKind, AccountStatus, Payee
 from banking.core.models.audit import AuditEvent
+from banking.core.models.jobs import (
+    EmailDelivery,
+    FailedJob,
+    FailedJobStatus,
+    LedgerCheck,
+)
 from banking.core.models.ledger import (
     Entry,
     Hold,
@@ -23,10 +29,14 @@ __all__ = [
     "AccountKind",
     "AccountStatus",
     "AuditEvent",
+    "EmailDelivery",
     "Entry",
+    "FailedJob",
+    "FailedJobStatus",
     "Frequency",
     "Hold",
     "JournalTransaction",
+    "LedgerCheck",
     "Payee",
     "PendingActionKind",
     "PendingActionStatus",
