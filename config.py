@@ -16,6 +16,7 @@ from decouple import AutoConfig, Csv, UndefinedValueError
 from banking.secret_files import SecretFileError, read_secret_file, world_readable_problem
 from banking.setting_urls import (
     normalize_database_url,
+    parse_networks,
     public_base_host,
     public_base_url_problem,
 )
@@ -209,6 +210,17 @@ class Config:
         self.CELERY_VISIBILITY_TIMEOUT = env("CELERY_VISIBILITY_TIMEOUT", default=3600, cast=int)
         self.TASK_MAX_RETRIES = env("TASK_MAX_RETRIES", default=8, cast=int)
         self.TASK_RETRY_BACKOFF_MAX = env("TASK_RETRY_BACKOFF_MAX", default=600, cast=int)
+        # /metrics answers these networks, or a client sending `Authorization: Bearer
+        # <METRICS_TOKEN>`; anyone else gets a 404. The Celery worker serves its task
+        # metrics on WORKER_METRICS_BIND (empty: off).
+        try:
+            self.METRICS_NETWORKS = parse_networks(
+                env("METRICS_ALLOWED_NETWORKS", default="127.0.0.1/32,::1/128")
+            )
+        except ValueError as error:
+            raise ConfigError(f"METRICS_ALLOWED_NETWORKS: {error}") from None
+        self.METRICS_TOKEN = secret("METRICS_TOKEN", files=self.SECRET_FILES) or None
+        self.WORKER_METRICS_BIND = env("WORKER_METRICS_BIND", default="127.0.0.1:9808")
 
         # The address customers use, e.g. "https://bank.example.com". Every link in every
         # email is built from it and never from the request: a forged Host header must not

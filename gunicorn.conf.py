@@ -14,7 +14,12 @@ from pathlib import Path
 # gunicorn executes this file by path; make `config` and `banking` importable from here.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from banking import metrics_dir
 from config import cpu_count, gunicorn_setting
+
+# Before any worker imports prometheus_client: every worker writes its metrics here and
+# /metrics adds them up (emptied now, so a restart does not count the last run's twice).
+metrics_dir.prepare("web")
 
 
 def _as_bool(value: str | bool) -> bool:
@@ -98,6 +103,11 @@ def post_fork(server, worker) -> None:
     from banking.database import dispose_engines
 
     dispose_engines(app)
+
+
+def child_exit(server, worker) -> None:
+    """A worker is gone: drop its live gauges (in-flight requests, pool use)."""
+    metrics_dir.mark_process_dead(worker.pid)
 
 
 def on_starting(server) -> None:

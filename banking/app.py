@@ -43,6 +43,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     caching.init_app(app)
     register_commands(app)
     register_worker(app)
+    register_metrics(app)
     return app
 
 
@@ -85,3 +86,14 @@ def register_worker(app: Flask) -> None:
     from banking import background, tasks
 
     tasks.register(background.init_app(app))
+
+
+def register_metrics(app: Flask) -> None:
+    """/metrics, the request metrics, and the database pool's gauges."""
+    from banking import metrics
+    from banking.extensions import db
+    from banking.web import metrics as metrics_endpoint
+
+    metrics_endpoint.init_app(app)
+    with app.app_context():
+        metrics.instrument_engine(db.engine)

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import Retry
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.exc import DBAPIError
+
+from banking import metrics
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +52,25 @@ class AppTask(Task):
     retry_jitter = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if has_app_context() and current_app._get_current_object() is self.flask_app:
-            return self.run(*args, **kwargs)  # eager: inside the request that queued it
-        with self.flask_app.app_context():
-            return self.run(*args, **kwargs)
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            if has_app_context() and current_app._get_current_object() is self.flask_app:
+                result = self.run(*args, **kwargs)  # eager: inside the request that queued it
+            else:
+                with self.flask_app.app_context():
+                    result = self.run(*args, **kwargs)
+            outcome = "succeeded"
+            return result
+        except Retry:
+            outcome = "retried"
+            raise
+        except TRANSIENT_ERRORS:
+            outcome = "retried" if self.request.retries < self.max_retries else "failed"
+            raise
+        finally:
+            metrics.TASK_RUNS.labels(self.name, outcome).inc()
+            metrics.TASK_DURATION.labels(self.name).observe(time.perf_counter() - started)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         """Given up (retries exhausted, or not retryable): keep it for the admin."""

@@ -34,7 +34,7 @@ def read_secret_file(variable: str, path: str) -> str:
     except OSError as error:
         raise SecretFileError(f"{variable}: cannot read {path} ({error.strerror})") from None
     except UnicodeDecodeError:
-        raise SecretFileError(f"{variable}: {path} is not UTF-8 text") from None
+        raise SecretFileError(f"{variable}: {path} is not a text file") from None
     if not value:
         raise SecretFileError(f"{variable}: {path} is empty")
     return value

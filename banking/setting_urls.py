@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 
@@ -41,3 +42,12 @@ def public_base_host(url: str) -> str | None:
         return urlsplit(url).hostname
     except ValueError:
         return None
+
+
+def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """`10.0.0.0/8, 127.0.0.1` -> networks (a bare address is a /32 or /128)."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if item:
+            networks.append(ipaddress.ip_network(item, strict=False))
+    return networks

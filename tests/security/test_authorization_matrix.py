@@ -35,6 +35,9 @@ EXPECTED: dict[str, tuple] = {
     # Public
     "health.healthz": (200, 200, 200, 200),
     "health.readyz": (200, 200, 200, 200),
+    # By network or bearer token, not by role: the test client is 127.0.0.1 (allowed);
+    # tests/app/test_metrics.py proves the outside gets 404.
+    "metrics": (200, 200, 200, 200),
     "auth.login": (200, REDIRECT, REDIRECT, REDIRECT),
     "auth.signup": (200, REDIRECT, REDIRECT, REDIRECT),
     "auth.signup_sent": (200, 200, 200, 200),  # the same static page for everyone

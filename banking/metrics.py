@@ -1,0 +1,126 @@
+"""The product's Prometheus metrics: one place that names them all.
+
+Labels carry only bounded, non-personal values: a route is the URL *rule*
+(`/accounts/<int:account_id>`), never the path; kinds, outcomes and reasons are codes.
+No id, email or account number is ever a label value (tests/app/test_metrics.py).
+
+Under gunicorn the metrics live in PROMETHEUS_MULTIPROC_DIR (see banking.metrics_dir)
+and every worker's counts add up at /metrics; without it (development, tests) they live
+in this process. Gauges say how processes combine: `livesum` adds the live ones.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.registry import Collector
+
+# `*_created` series double every counter's lines for a value nothing here graphs.
+disable_created_metrics()
+
+HTTP_REQUESTS = Counter(
+    "banking_http_requests", "HTTP requests answered.", ["route", "method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "banking_http_request_duration_seconds",
+    "Time to answer a request.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 30.0),
+)
+HTTP_IN_PROGRESS = Gauge(
+    "banking_http_requests_in_progress", "Requests being answered.", multiprocess_mode="livesum"
+)
+DB_POOL_SIZE = Gauge(
+    "banking_db_pool_size", "Pooled connections kept open.", multiprocess_mode="livesum"
+)
+DB_POOL_CAPACITY = Gauge(
+    "banking_db_pool_capacity",
+    "Connections the pools may open (pool_size + max_overflow).",
+    multiprocess_mode="livesum",
+)
+DB_POOL_CHECKED_OUT = Gauge(
+    "banking_db_pool_checked_out", "Connections in use.", multiprocess_mode="livesum"
+)
+DB_POOL_OVERFLOW = Gauge(
+    "banking_db_pool_overflow", "Connections open beyond pool_size.", multiprocess_mode="livesum"
+)
+LEDGER_POSTINGS = Counter(
+    "banking_ledger_postings",
+    "Money movements asked of the ledger, by kind and outcome (posted, held, refused).",
+    ["kind", "outcome", "reason"],
+)
+LEDGER_RETRIES = Counter(
+    "banking_ledger_retries", "Ledger units retried after a deadlock or serialization failure."
+)
+SIGN_IN_FAILURES = Counter("banking_sign_in_failures", "Failed sign-in attempts.")
+LOCKOUTS = Counter("banking_lockouts", "Sign-ins locked after too many failures.")
+RATE_LIMIT_REFUSALS = Counter(
+    "banking_rate_limit_refusals", "Requests refused by a rate limit.", ["route"]
+)
+CACHE_REQUESTS = Counter("banking_cache_requests", "Cache look-ups.", ["result"])
+TASK_RUNS = Counter("banking_task_runs", "Background task runs.", ["task", "outcome"])
+TASK_DURATION = Histogram(
+    "banking_task_duration_seconds",
+    "Background task run time.",
+    ["task"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0),
+)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def render(*extra: Collector) -> tuple[bytes, str]:
+    """The exposition text: every process's metrics (multiprocess) or this one's, plus
+    `extra` collectors read at scrape time."""
+    if multiprocess_dir():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        for collector in (REGISTRY,):
+            registry.register(_Forward(collector))
+    for collector in extra:
+        registry.register(collector)
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _Forward(Collector):
+    """The default registry's metrics inside a scrape's own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self):
+        return self._registry.collect()
+
+
+def instrument_engine(engine) -> None:
+    """Pool gauges for `engine`, kept current by the pool's own checkout/checkin events."""
+    from sqlalchemy import event
+
+    pool = engine.pool
+    if not hasattr(pool, "overflow"):  # SQLite's pools have no size to saturate
+        return
+    DB_POOL_SIZE.set(pool.size())
+    DB_POOL_CAPACITY.set(pool.size() + max(pool._max_overflow, 0))
+
+    def _sample(*_args) -> None:
+        current = engine.pool
+        DB_POOL_CHECKED_OUT.set(current.checkedout())
+        DB_POOL_OVERFLOW.set(max(current.overflow(), 0))
+
+    event.listen(engine, "checkout", _sample)
+    event.listen(engine, "checkin", _sample)
