@@ -8,33 +8,18 @@ looked up through `banking.web.accounts.queries`, so another customer's id is a 
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from banking.core.models import AccountStatus
-from banking.extensions import db, login_manager
+from banking.extensions import db
 from banking.services import accounts as services
 from banking.services.accounts import AccountActionRefused
 from banking.services.transfers import mask_name
 from banking.web.accounts import bp, queries
 from banking.web.accounts.dashboard import cached_summary, dashboard_charts
 from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
-
-
-def customer_required(view):
-    """Signed-in customers only: anonymous -> sign-in page, an admin (no accounts) -> 403."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+from banking.web.guards import customer_required
 
 
 # Dashboard ------------------------------------------------------------------------------
