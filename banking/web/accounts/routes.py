@@ -2,8 +2,9 @@
 
 Transfers live in `transfer_views`, history in `history`, schedules in `schedules`.
 
-Views stay thin: parse the form, call one service, render. Every object in a URL is
-looked up through `banking.web.accounts.queries`, so another customer's id is a 404.
+Views stay thin: parse the form, call one service (which commits or refuses), render;
+they never touch the database session. Every object in a URL is looked up through
+`banking.web.accounts.queries`, so another customer's id is a 404.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from banking.core.models import AccountStatus
-from banking.extensions import db
 from banking.services import accounts as services
 from banking.services.accounts import AccountActionRefused
 from banking.services.transfers import mask_name
@@ -47,7 +47,6 @@ def open_account():
     if form.validate_on_submit():
         try:
             account = services.open_customer_account(
-                db.session,
                 current_user.id,
                 kind=form.kind.data,
                 currency=form.currency.data,
@@ -76,7 +75,7 @@ def rename_account(account_id: int):
     form = RenameForm()
     if not form.validate_on_submit():
         return _settings_page(account, form, ConfirmForm(), status=400)
-    services.rename_account(db.session, account, form.nickname.data)
+    services.rename_account(account, form.nickname.data)
     flash("The account was renamed.", "success")
     return redirect(url_for("accounts.account_settings", account_id=account.id))
 
@@ -88,7 +87,7 @@ def close_account(account_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            services.close_account(db.session, account)
+            services.close_account(account)
         except AccountActionRefused as exc:
             form.form_errors.append(exc.message)
         else:
@@ -111,7 +110,6 @@ def payees():
     if form.validate_on_submit():
         try:
             payee = services.add_payee(
-                db.session,
                 current_user.id,
                 nickname=form.nickname.data,
                 account_number=form.account_number.data,
@@ -135,7 +133,7 @@ def rename_payee(payee_id: int):
     payee = queries.get_own_payee_or_404(payee_id)
     form = RenameForm(obj=payee)
     if form.validate_on_submit():
-        services.rename_payee(db.session, payee, form.nickname.data)
+        services.rename_payee(payee, form.nickname.data)
         flash("The payee was renamed.", "success")
         return redirect(url_for("accounts.payees"))
     status = 400 if form.errors else 200
@@ -149,7 +147,7 @@ def delete_payee(payee_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         nickname = payee.nickname
-        services.delete_payee(db.session, payee)
+        services.delete_payee(payee)
         flash(f"{nickname} was deleted.", "success")
         return redirect(url_for("accounts.payees"))
     owner = mask_name(payee.account.owner.full_name if payee.account.owner else "")
