@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from banking.core.models import User
-from banking.extensions import db, login_manager
+from banking.extensions import login_manager
+from banking.services import auth
 
 LAST_SEEN = "last_seen"
 LOGIN_AT = "login_at"
@@ -31,9 +31,7 @@ LAST_SEEN_GRANULARITY = 15  # seconds; avoids re-signing the cookie on every req
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """Load by session token; a user an admin has locked is not loaded at all."""
-    if not token:
-        return None
-    user = db.session.scalar(select(User).where(User.session_token == token))
+    user = auth.user_for_session_token(token)
     if user is None or user.is_locked:
         return None
     return user
@@ -99,7 +97,7 @@ def pending_user() -> User | None:
     started = session.get(PENDING_AT, 0)
     if not user_id or time.time() - started > PENDING_SECONDS:
         return None
-    user = db.session.get(User, user_id)
+    user = auth.get_user(user_id)
     if user is None or user.session_token != session.get(PENDING_TOKEN) or user.is_locked:
         return None
     return user
