@@ -20,7 +20,8 @@ from banking.services import profile as settings
 from banking.services import two_factor
 from banking.services.reauth import LOCKED, ReauthFailed
 from banking.services.reset import send_password_changed_email, send_quietly
-from banking.web.auth import bp, sessions
+from banking.web import sessions
+from banking.web.auth import bp
 from banking.web.auth.forms import (
     ChangePasswordForm,
     DisableTwoFactorForm,

@@ -12,7 +12,8 @@ from banking.services.reset import (
     send_quietly,
     user_for_reset_token,
 )
-from banking.web.auth import bp, sessions
+from banking.web import sessions
+from banking.web.auth import bp
 from banking.web.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from banking.web.auth.throttling import per_ip_and_account, reset_limit
 

@@ -11,7 +11,8 @@ from banking.services import auth as services
 from banking.services.auth import LoginStatus
 from banking.services.reset import send_quietly
 from banking.services.verification import send_verification_email
-from banking.web.auth import bp, sessions
+from banking.web import sessions
+from banking.web.auth import bp
 from banking.web.auth.forms import LoginForm, SecondFactorForm
 from banking.web.auth.throttling import login_limit, per_ip_and_account
 from banking.web.guards import admin_needs_two_factor

@@ -1,5 +1,8 @@
 """Signed-in sessions: loading the user, starting a session, idle and absolute limits.
 
+App-wide, not the auth blueprint's: every blueprint's pages load their user here and
+are held to the same limits (`init_app`); the auth views start and end sessions.
+
 Flask-Login's id is the user's `session_token`, so bumping it (password change or
 reset) makes every other session's cookie load nobody. The idle clock lives in the
 signed session cookie (`last_seen`), not in the database, so a page view costs no write.
@@ -10,7 +13,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, request, session
+from flask import Flask, current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from banking.core.models import User
@@ -117,6 +120,11 @@ def _expired(now: float) -> bool:
     return (last_seen is not None and now - last_seen > idle) or (
         login_at is not None and now - login_at > absolute
     )
+
+
+def init_app(app: Flask) -> None:
+    """Check the idle and absolute limits before every request, whichever blueprint."""
+    app.before_request(enforce_session_limits)
 
 
 def enforce_session_limits():
