@@ -29,7 +29,7 @@ def _audited(action: str, user_id: int) -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(AuditEvent)
-        .where(AuditEvent.action == action, AuditEvent.target_id == user_id)
+        .where(AuditEvent.action == action, AuditEvent.target_id == str(user_id))
     )
 
 
@@ -53,7 +53,7 @@ def test_a_saved_payee_is_committed_with_its_audit_row(app):
         assert db.session.scalar(
             select(func.count())
             .select_from(AuditEvent)
-            .where(AuditEvent.action == "payee.added", AuditEvent.target_id == payee_id)
+            .where(AuditEvent.action == "payee.added", AuditEvent.target_id == str(payee_id))
         )
 
 
