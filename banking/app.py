@@ -35,8 +35,9 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from banking import caching
     from banking.cli import register_commands
-    from banking.web import errors, security, templating
+    from banking.web import errors, security, sessions, templating
 
+    sessions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -1,13 +1,17 @@
 """Customer account services: opening, renaming and closing accounts, and saved payees.
 
 No money moves here (that is `banking.core.ledger`, through `banking.services.transfers`).
-Each function changes one thing, writes its audit row in the same database
-transaction and commits (the commit event in `banking.caching` drops the cached dashboard).
+Each customer action owns its unit of work on the app's session: it changes one thing,
+writes its audit row in the same database transaction and commits (the commit event in
+`banking.caching` drops the cached dashboard), or rolls back and raises
+`AccountActionRefused`. Views only call them; they never commit.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -26,6 +30,7 @@ from banking.core.models import (
     ScheduleStatus,
 )
 from banking.core.money import SUPPORTED_CURRENCIES
+from banking.extensions import db
 from banking.services import audit
 
 log = logging.getLogger(__name__)
@@ -83,10 +88,15 @@ def open_account(
     return account
 
 
-def open_customer_account(
-    session: Session, owner_id: int, *, kind: str, currency: str, nickname: str
-) -> Account:
+def open_customer_account(owner_id: int, *, kind: str, currency: str, nickname: str) -> Account:
     """A customer opens another account from the dashboard (audited, committed)."""
+    with _refusals_roll_back():
+        return _open_customer_account(db.session, owner_id, kind, currency, nickname)
+
+
+def _open_customer_account(
+    session: Session, owner_id: int, kind: str, currency: str, nickname: str
+) -> Account:
     if kind not in (AccountKind.CHECKING.value, AccountKind.SAVINGS.value):
         raise AccountActionRefused("Choose a checking or savings account.", "kind")
     count = session.scalar(
@@ -112,10 +122,10 @@ def open_customer_account(
     return account
 
 
-def rename_account(session: Session, account: Account, nickname: str) -> None:
+def rename_account(account: Account, nickname: str) -> None:
     """Give an account a nickname the customer will recognise (an empty one uses the default)."""
     account.nickname = nickname.strip()
-    _audit_and_commit(session, "account.renamed", account.owner_id, "account", account.id)
+    _audit_and_commit(db.session, "account.renamed", account.owner_id, "account", account.id)
 
 
 # What the customer reads for each reason the ledger gives for not closing an account.
@@ -134,7 +144,7 @@ CLOSE_REFUSALS = {
 }
 
 
-def close_account(session: Session, account: Account) -> None:
+def close_account(account: Account) -> None:
     """Close an empty account; money, holds or schedules still attached must be dealt with first.
 
     The balance and pending-transfer checks and the status change happen in
@@ -149,6 +159,7 @@ def close_account(session: Session, account: Account) -> None:
     fails at its next run instead ("The receiving account is closed."), recorded on the
     schedule and shown to the customer who made it.
     """
+    session = db.session
     schedule = session.scalar(
         select(ScheduledTransfer.id)
         .where(
@@ -185,6 +196,16 @@ def close_account(session: Session, account: Account) -> None:
         raise AccountActionRefused(message) from exc
 
 
+@contextmanager
+def _refusals_roll_back() -> Iterator[None]:
+    """A refused action leaves nothing behind: whatever it had added is rolled back."""
+    try:
+        yield
+    except AccountActionRefused:
+        db.session.rollback()
+        raise
+
+
 def _audit_and_commit(
     session: Session,
     action: str,
@@ -207,11 +228,16 @@ def _audit_and_commit(
 
 
 # Payees ---------------------------------------------------------------------------------
-def add_payee(session: Session, owner_id: int, *, nickname: str, account_number: str) -> Payee:
+def add_payee(owner_id: int, *, nickname: str, account_number: str) -> Payee:
     """Save another customer's account under a nickname (never one's own, never twice).
 
     The number is validated (format + Luhn) before it is looked up, like a transfer's.
     """
+    with _refusals_roll_back():
+        return _add_payee(db.session, owner_id, nickname, account_number)
+
+
+def _add_payee(session: Session, owner_id: int, nickname: str, account_number: str) -> Payee:
     from banking.services.transfers import TransferRefused, find_destination
 
     try:
@@ -243,11 +269,11 @@ def add_payee(session: Session, owner_id: int, *, nickname: str, account_number:
     return payee
 
 
-def rename_payee(session: Session, payee: Payee, nickname: str) -> None:
+def rename_payee(payee: Payee, nickname: str) -> None:
     payee.nickname = nickname.strip()
-    _audit_and_commit(session, "payee.renamed", payee.owner_id, "payee", payee.id)
+    _audit_and_commit(db.session, "payee.renamed", payee.owner_id, "payee", payee.id)
 
 
-def delete_payee(session: Session, payee: Payee) -> None:
-    session.delete(payee)
-    _audit_and_commit(session, "payee.deleted", payee.owner_id, "payee", payee.id)
+def delete_payee(payee: Payee) -> None:
+    db.session.delete(payee)
+    _audit_and_commit(db.session, "payee.deleted", payee.owner_id, "payee", payee.id)

@@ -1,4 +1,12 @@
-"""Identity services: sign-up, sign-in, password changes (views and the CLI call these)."""
+"""Identity services: sign-up, sign-in, password changes (views and the CLI call these).
+
+The use cases the web calls (`register_customer`, `sign_in`, `sign_in_second_factor`,
+`sign_out`, `confirm_email`, `reset_password`) own their unit of work on the app's
+session: they commit the change with its audit rows, or roll back and raise. The steps
+they are made of (`authenticate`, `check_second_factor`, `complete_sign_in`,
+`set_password`, `mark_email_verified`, ...) take a session and never
+commit, so a use case (or the CLI, or a test) can put several in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking.core.models import AuditEvent, User
+from banking.core.models import User
 from banking.core.models.base import update_if, utcnow
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
+from banking.extensions import db
 from banking.services import auth_events as events
 from banking.services import lockout, two_factor
 from banking.services.accounts import default_currency, open_account
@@ -79,10 +88,19 @@ def create_admin(session: Session, *, full_name: str, email: str, password: str)
     )
 
 
+def user_for_session_token(token: str) -> User | None:
+    """The user a signed-in session's id (its `session_token`) belongs to, if any."""
+    if not token:
+        return None
+    return db.session.scalar(select(User).where(User.session_token == token))
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
 # --- Sign-up, sign-in and password changes ------------------------------------------
 # Views parse forms and render; these functions decide and write the audit trail.
-# They add to the session and never commit: the caller commits the change and its
-# audit row together.
 
 
 class PasswordRejected(ValueError):
@@ -123,7 +141,7 @@ def check_new_password(password: str, email: str) -> None:
         raise PasswordRejected(problems)
 
 
-def register_customer(session: Session, *, full_name: str, email: str, password: str) -> Signup:
+def register_customer(*, full_name: str, email: str, password: str) -> Signup:
     """Sign-up, answering the same whether or not the address already has an account.
 
     The password rules are checked before the address is looked up, so a rejected
@@ -131,7 +149,20 @@ def register_customer(session: Session, *, full_name: str, email: str, password:
     (one argon2 hash, one audit row) and changes nothing on the existing account: its
     owner is told by email instead (see `banking.services.verification`). A new user is
     created unverified and cannot sign in until the emailed link is followed.
+
+    Committed; `EmailInvalid` and `PasswordRejected` leave nothing behind.
     """
+    session = db.session
+    try:
+        signup = _register(session, full_name, email, password)
+    except (EmailInvalid, PasswordRejected):
+        session.rollback()
+        raise
+    session.commit()
+    return signup
+
+
+def _register(session: Session, full_name: str, email: str, password: str) -> Signup:
     normalized = normalize_email(email)
     check_new_password(password, normalized)
     existing = find_user_by_email(session, normalized)
@@ -175,6 +206,39 @@ def _login_failed(session: Session, user: User | None, reason: str) -> None:
         details={"reason": reason},
         session=session,
     )
+
+
+def sign_in(email: str, password: str) -> LoginOutcome:
+    """The password step, committed: a failure's count and audit row, or (when no code
+    is needed) the completed sign-in. The caller starts the session on SUCCESS."""
+    session = db.session
+    outcome = authenticate(session, email, password)
+    if outcome.status is LoginStatus.SUCCESS:
+        complete_sign_in(session, outcome.user)
+    session.commit()
+    return outcome
+
+
+def sign_in_second_factor(user: User, code: str) -> LoginOutcome:
+    """The code step, committed: the spent code and completed sign-in, or the failure
+    count and its audit row. The caller starts the session on SUCCESS."""
+    session = db.session
+    outcome = check_second_factor(session, user, code)
+    if outcome.status is LoginStatus.SUCCESS:
+        complete_sign_in(session, user, method="two_factor")
+    session.commit()
+    return outcome
+
+
+def sign_out(user: User) -> None:
+    """Audit the sign-out and rotate the session token, committed.
+
+    The session lives in a signed cookie: a copy of it (or of the remember cookie) would
+    still load this user unless the token it carries stops matching. Signs out everywhere.
+    """
+    events.record_own(events.LOGOUT, user.id)
+    user.rotate_session_token()
+    db.session.commit()
 
 
 def authenticate(session: Session, email: str, password: str) -> LoginOutcome:
@@ -269,20 +333,35 @@ def set_password(session: Session, user: User, new_password: str) -> None:
 
 def set_new_password(session: Session, user: User, new: str) -> None:
     """The signed-in user's password change. The current password is checked first by
-    `banking.web.auth.reauth.check` (throttled, counted toward the lockout), never here."""
+    `banking.services.reauth.confirm` (throttled, counted toward the lockout), never here."""
     check_new_password(new, user.email)
     set_password(session, user, new)
     events.record_own(events.PASSWORD_CHANGE, user.id, session=session)
 
 
-def reset_password(session: Session, user: User, new: str) -> None:
+def reset_password(user: User, new: str) -> None:
     """A reset link reached the address's mailbox, so following it proves the address
     just as the sign-up link does: an unverified account is verified too (and the
-    password chosen here replaces whatever a squatter may have set at sign-up)."""
-    check_new_password(new, user.email)
+    password chosen here replaces whatever a squatter may have set at sign-up).
+
+    Committed; `PasswordRejected` leaves nothing behind."""
+    session = db.session
+    try:
+        check_new_password(new, user.email)
+    except PasswordRejected:
+        session.rollback()
+        raise
     set_password(session, user, new)
     events.record_own(events.PASSWORD_RESET, user.id, session=session)
     mark_email_verified(session, user, via="password_reset")
+    session.commit()
+
+
+def confirm_email(user: User) -> bool:
+    """The sign-up link's button: verify the address (once), committed."""
+    won = mark_email_verified(db.session, user, via="signup_link")
+    db.session.commit()
+    return won
 
 
 def mark_email_verified(session: Session, user: User, *, via: str) -> bool:
@@ -295,22 +374,3 @@ def mark_email_verified(session: Session, user: User, *, via: str) -> bool:
     if won:
         events.record_own(events.EMAIL_VERIFIED, user.id, details={"via": via}, session=session)
     return won
-
-
-def change_name(session: Session, user: User, full_name: str) -> None:
-    old = user.full_name
-    user.full_name = full_name.strip()
-    if old != user.full_name:
-        events.record_own(events.NAME_CHANGE, user.id, session=session)
-
-
-def sign_in_history(session: Session, user: User, limit: int = 20) -> list[AuditEvent]:
-    """The user's latest sign-in events (successes and failures), newest first."""
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.actor_id == user.id, AuditEvent.action.in_(events.SIGN_IN_ACTIONS))
-            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-            .limit(limit)
-        )
-    )

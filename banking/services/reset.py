@@ -4,6 +4,9 @@ The token carries the user id and a fingerprint of the current password hash and
 session token. Any password change (including the reset itself) changes both, so the
 link dies after one use or after any other change, and it expires after
 PASSWORD_RESET_MINUTES by its signed timestamp.
+
+Asking for a link (`request_reset`) owns its unit of work: the audit row commits here.
+Using one is `banking.services.auth.reset_password`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import logging
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from banking.core.models import User
+from banking.extensions import db
 from banking.public_urls import public_url
+from banking.services import auth
+from banking.services import auth_events as events
 from banking.services.email import send_email
 from banking.services.signed_links import SignedLink
 
@@ -35,12 +40,33 @@ def make_reset_token(user: User) -> str:
     return RESET_LINK.token_for(user)
 
 
-def user_for_reset_token(session: Session, token: str) -> User | None:
+def user_for_reset_token(token: str) -> User | None:
     """The user the link is for, or None when it is forged, expired or already used."""
-    user = RESET_LINK.user_for(session, token)
+    user = RESET_LINK.user_for(db.session, token)
     if user is None or user.is_locked:
         return None
     return user
+
+
+def request_reset(email: str) -> None:
+    """Email a reset link to the account using `email`, if there is one (and it is not
+    locked by an admin); audit the request, committed.
+
+    Returns nothing on purpose: the page answers the same whatever happened, so it
+    cannot tell a stranger which addresses have accounts.
+    """
+    try:
+        address = auth.normalize_email(email)
+    except auth.EmailInvalid:
+        return
+    user = auth.find_user_by_email(db.session, address)
+    if user is None or user.is_locked:
+        return
+    sent = send_quietly(send_reset_email, user, "password_reset")
+    events.record_own(
+        events.PASSWORD_RESET_REQUEST, user.id, success=sent, details={"email_sent": sent}
+    )
+    db.session.commit()
 
 
 def send_reset_email(user: User) -> None:

@@ -14,9 +14,9 @@ only while the account is still unverified, so following it once ends it, and a 
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from banking.core.models import User
+from banking.extensions import db
 from banking.public_urls import public_url
 from banking.services.auth import Signup
 from banking.services.email import send_email
@@ -37,9 +37,9 @@ def make_verify_token(user: User) -> str:
     return VERIFY_LINK.token_for(user)
 
 
-def user_for_verify_token(session: Session, token: str) -> User | None:
+def user_for_verify_token(token: str) -> User | None:
     """The unverified user the link is for; None when forged, expired, or already used."""
-    user = VERIFY_LINK.user_for(session, token)
+    user = VERIFY_LINK.user_for(db.session, token)
     if user is None or user.email_verified_at is not None:
         return None
     return user

@@ -1,4 +1,8 @@
-"""Access decorators for views: `admin_required`."""
+"""Access decorators for views: `admin_required` and `customer_required`.
+
+They live together, outside any blueprint, so every blueprint can use them without
+importing another one, and the two halves of "who may see this page" read side by side.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,20 @@ def admin_required(view):
         if admin_needs_two_factor(current_user):
             flash("Set up two-factor authentication before using admin pages.", "warning")
             return redirect(url_for("auth.two_factor_setup"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def customer_required(view):
+    """Signed-in customers only: anonymous -> sign-in page, an admin (no accounts) -> 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.is_admin:
+            abort(403)
         return view(*args, **kwargs)
 
     return wrapped

@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     # What binds a session instead: Flask-Login's id is the server-side `session_token`
     # (rotated on sign-out, password change or reset, two-factor on/off, a re-auth
     # lockout and admin actions: every copy of the cookie dies), and the idle and
-    # absolute limits in banking/web/auth/sessions.py. Tested in
+    # absolute limits in banking/web/sessions.py. Tested in
     # tests/security/test_session_binding.py.
     login_manager.session_protection = None
     login_manager.login_view = "auth.login"

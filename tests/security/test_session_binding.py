@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from banking.extensions import login_manager
-from banking.web.auth.sessions import LOGIN_AT
+from banking.web.sessions import LOGIN_AT
 from tests.conftest import submit
 from tests.support.builders import login, make_customer
 from tests.support.sessions import change_own_password

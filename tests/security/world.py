@@ -67,9 +67,8 @@ class World:
 def _objects(app: Flask, owner: Customer, other: Customer) -> Objects:
     with app.app_context():
         payee = services.add_payee(
-            db.session, owner.id, nickname="Friend", account_number=other.account_number
+            owner.id, nickname="Friend", account_number=other.account_number
         )
-        db.session.commit()
         schedule = ScheduledTransfer(
             owner_id=owner.id,
             from_account_id=owner.account_id,

@@ -78,7 +78,7 @@ def test_an_account_rename_invalidates_its_owner(app):
     with app.app_context():
         _cache_dashboards(jane.id)
 
-        rename_account(db.session, db.session.get(Account, jane.account_id), "Bills")
+        rename_account(db.session.get(Account, jane.account_id), "Bills")
 
         assert not _cached(jane.id)
 

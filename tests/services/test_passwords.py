@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from banking.core.models import User
 from banking.services import passwords, two_factor
-from banking.web.auth.sessions import is_safe_next
+from banking.web.sessions import is_safe_next
 
 
 @pytest.mark.parametrize("password", ["password1234", "qwertyuiop123", "PASSWORD1234"])

@@ -14,7 +14,7 @@ from flask import Flask
 
 from banking.core.models import User
 from banking.extensions import db, login_manager
-from banking.web.auth.sessions import LAST_SEEN, LOGIN_AT
+from banking.web.sessions import LAST_SEEN, LOGIN_AT
 from tests.conftest import submit
 
 

@@ -1,8 +1,8 @@
 """History, CSV export and monthly statements views (registered on the accounts bp).
 
 Views parse the query string, find the account through `get_own_account_or_404` (another
-customer's id is a 404), call one function of `banking.core.history` / `banking.core.statements`
-and render. Exports stream row by row from a server-side cursor.
+customer's id is a 404), call one function of `banking.services.history` and render.
+Exports stream row by row from a server-side cursor.
 """
 
 from __future__ import annotations
@@ -15,20 +15,9 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from banking.core.csv_export import iter_csv
-from banking.core.history import (
-    EXPORT_HEADER,
-    Cursor,
-    export_filename,
-    history_page,
-    iter_export_rows,
-)
-from banking.core.statements import (
-    STATEMENT_HEADER,
-    Month,
-    build_statement,
-    statement_csv_rows,
-)
-from banking.extensions import db
+from banking.core.history import EXPORT_HEADER, Cursor, export_filename
+from banking.core.statements import STATEMENT_HEADER, Month, statement_csv_rows
+from banking.services import history as reads
 from banking.web.accounts import bp
 from banking.web.accounts.history_forms import HistoryFilterForm, InvalidMonth, parse_month
 from banking.web.accounts.queries import get_own_account_or_404
@@ -69,7 +58,7 @@ def history(account_id: int):
     # A cursor that does not parse is not an error worth a page: show page 1.
     cursor = Cursor.decode(request.args.get("cursor"))
     if valid:
-        page = history_page(db.session, account.id, form.filters(), cursor=cursor, tz=_tz())
+        page = reads.history_page(account.id, form.filters(), cursor=cursor, tz=_tz())
     return render_template(
         "accounts/history.html",
         account=account,
@@ -95,7 +84,7 @@ def history_export(account_id: int):
             first_page=True,
         ), 400
     filters = form.filters()
-    rows = iter_export_rows(db.session, account.id, filters, tz=_tz())
+    rows = reads.export_rows(account.id, filters, tz=_tz())
     filename = export_filename(account, filters, _today())
     return _csv_response(iter_csv(EXPORT_HEADER, rows), filename)
 
@@ -129,7 +118,7 @@ def statement(account_id: int):
             month_value=request.args.get("month", "")[:7],
             month_error=str(exc),
         ), 400
-    data = build_statement(db.session, account.id, month, tz=_tz())
+    data = reads.statement(account.id, month, tz=_tz())
     return render_template(
         "accounts/statement.html",
         account=account,
@@ -146,6 +135,6 @@ def statement(account_id: int):
 def statement_export(account_id: int):
     account = get_own_account_or_404(account_id)
     month = _statement_month()
-    data = build_statement(db.session, account.id, month, tz=_tz())
+    data = reads.statement(account.id, month, tz=_tz())
     filename = f"statement-{account.number[-4:]}-{month}.csv"
     return _csv_response(iter_csv(STATEMENT_HEADER, statement_csv_rows(data)), filename)

@@ -2,39 +2,24 @@
 
 Transfers live in `transfer_views`, history in `history`, schedules in `schedules`.
 
-Views stay thin: parse the form, call one service, render. Every object in a URL is
-looked up through `banking.web.accounts.queries`, so another customer's id is a 404.
+Views stay thin: parse the form, call one service (which commits or refuses), render;
+they never touch the database session. Every object in a URL is looked up through
+`banking.web.accounts.queries`, so another customer's id is a 404.
 """
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from banking.core.models import AccountStatus
-from banking.extensions import db, login_manager
 from banking.services import accounts as services
 from banking.services.accounts import AccountActionRefused
 from banking.services.transfers import mask_name
 from banking.web.accounts import bp, queries
 from banking.web.accounts.dashboard import cached_summary, dashboard_charts
 from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
-
-
-def customer_required(view):
-    """Signed-in customers only: anonymous -> sign-in page, an admin (no accounts) -> 403."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+from banking.web.guards import customer_required
 
 
 # Dashboard ------------------------------------------------------------------------------
@@ -62,7 +47,6 @@ def open_account():
     if form.validate_on_submit():
         try:
             account = services.open_customer_account(
-                db.session,
                 current_user.id,
                 kind=form.kind.data,
                 currency=form.currency.data,
@@ -91,7 +75,7 @@ def rename_account(account_id: int):
     form = RenameForm()
     if not form.validate_on_submit():
         return _settings_page(account, form, ConfirmForm(), status=400)
-    services.rename_account(db.session, account, form.nickname.data)
+    services.rename_account(account, form.nickname.data)
     flash("The account was renamed.", "success")
     return redirect(url_for("accounts.account_settings", account_id=account.id))
 
@@ -103,7 +87,7 @@ def close_account(account_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            services.close_account(db.session, account)
+            services.close_account(account)
         except AccountActionRefused as exc:
             form.form_errors.append(exc.message)
         else:
@@ -126,7 +110,6 @@ def payees():
     if form.validate_on_submit():
         try:
             payee = services.add_payee(
-                db.session,
                 current_user.id,
                 nickname=form.nickname.data,
                 account_number=form.account_number.data,
@@ -150,7 +133,7 @@ def rename_payee(payee_id: int):
     payee = queries.get_own_payee_or_404(payee_id)
     form = RenameForm(obj=payee)
     if form.validate_on_submit():
-        services.rename_payee(db.session, payee, form.nickname.data)
+        services.rename_payee(payee, form.nickname.data)
         flash("The payee was renamed.", "success")
         return redirect(url_for("accounts.payees"))
     status = 400 if form.errors else 200
@@ -164,7 +147,7 @@ def delete_payee(payee_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         nickname = payee.nickname
-        services.delete_payee(db.session, payee)
+        services.delete_payee(payee)
         flash(f"{nickname} was deleted.", "success")
         return redirect(url_for("accounts.payees"))
     owner = mask_name(payee.account.owner.full_name if payee.account.owner else "")

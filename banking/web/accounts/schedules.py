@@ -23,7 +23,7 @@ from banking.services.transfers import TransferRefused, find_destination, limits
 from banking.web.accounts import bp
 from banking.web.accounts.history_forms import ScheduleForm
 from banking.web.accounts.queries import get_own_schedule_or_404, own_accounts, own_schedules
-from banking.web.accounts.routes import customer_required
+from banking.web.guards import customer_required
 
 OPEN_STATUSES = (
     ScheduleStatus.ACTIVE.value,

@@ -29,7 +29,7 @@ from banking.web.accounts.forms import (
     PayTransferForm,
     new_idempotency_key,
 )
-from banking.web.accounts.routes import customer_required
+from banking.web.guards import customer_required
 
 
 @bp.route("/transfers/own", methods=["GET", "POST"])

@@ -4,13 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-# Importing the view modules registers them on bp; sessions registers the user loader.
-from banking.web.auth import (  # noqa: E402,F401
-    profile_routes,
-    reset_routes,
-    routes,
-    sessions,
-    signup_routes,
-)
-
-bp.before_app_request(sessions.enforce_session_limits)
+# Importing the view modules registers them on bp. Loading the user and the session
+# limits apply to every blueprint: banking.web.sessions, wired up by the app factory.
+from banking.web.auth import profile_routes, reset_routes, routes, signup_routes  # noqa: E402,F401

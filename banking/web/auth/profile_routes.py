@@ -1,8 +1,9 @@
 """The signed-in customer's own settings: name, password, two-factor, recent sign-ins.
 
-Every form here that asks for the current password (or a code) checks it through
-`reauth.check` and is rate-limited per user (`per_user(reauth_limit)`): failures count
-toward the sign-in lockout, and the threshold signs the user out everywhere.
+Every form here that asks for the current password (or a code) has its service check
+it through `banking.services.reauth` and is rate-limited per user
+(`per_user(reauth_limit)`): failures count toward the sign-in lockout, and the
+threshold signs the user out everywhere. The services commit; the views only render.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import time
 
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from banking.core.models import User
-from banking.extensions import db
 from banking.services import auth as services
-from banking.services import auth_events as events
+from banking.services import profile as settings
 from banking.services import two_factor
+from banking.services.reauth import LOCKED, ReauthFailed
 from banking.services.reset import send_password_changed_email, send_quietly
-from banking.web.auth import bp, reauth, sessions
+from banking.web import sessions
+from banking.web.auth import bp
 from banking.web.auth.forms import (
     ChangePasswordForm,
     DisableTwoFactorForm,
@@ -35,10 +38,8 @@ def _render_profile(name_form=None, password_form=None, status: int = 200):
         "auth/profile.html",
         name_form=name_form or NameForm(formdata=None, full_name=user.full_name),
         password_form=password_form or ChangePasswordForm(formdata=None),
-        history=services.sign_in_history(db.session, user),
-        recovery_left=two_factor.remaining_recovery_codes(db.session, user)
-        if user.totp_enabled
-        else 0,
+        history=settings.sign_in_history(user),
+        recovery_left=settings.remaining_recovery_codes(user),
         must_keep_two_factor=must_keep_two_factor(user),
     ), status
 
@@ -55,8 +56,7 @@ def change_name():
     form = NameForm()
     if not form.validate_on_submit():
         return _render_profile(name_form=form, status=400)
-    services.change_name(db.session, current_user, form.full_name.data)
-    db.session.commit()
+    settings.change_name(current_user._get_current_object(), form.full_name.data)
     flash("Your name was updated.", "success")
     return redirect(url_for("auth.profile"))
 
@@ -68,26 +68,30 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        checked = reauth.check(user, reauth.PASSWORD_CHANGE, form.current_password.data)
-        if checked.signed_out:
-            return reauth.signed_out_response()
-        if not checked.ok:
-            form.current_password.errors.append(checked.message)
-            return _render_profile(password_form=form, status=400)
         try:
-            services.set_new_password(db.session, user, form.new_password.data)
+            settings.change_password(user, form.current_password.data, form.new_password.data)
+        except ReauthFailed as exc:
+            if exc.signed_out:
+                return _signed_out()
+            form.current_password.errors.append(exc.message)
         except services.PasswordRejected as exc:
             form.new_password.errors.extend(exc.problems)
         else:
-            db.session.commit()
             sessions.refresh_session_user(user)
             # The change is committed: a mail outage must not turn it into an error page
             # that says nothing changed (the notice is logged as not sent).
             send_quietly(send_password_changed_email, user, "password_changed")
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("auth.profile"))
-        db.session.rollback()
     return _render_profile(password_form=form, status=400)
+
+
+def _signed_out() -> Response:
+    """This re-check locked the account (the service already rotated the token): end
+    this session and show the lockout on the sign-in page, as sign-in would."""
+    sessions.end_session()
+    flash(LOCKED, "error")
+    return redirect(url_for("auth.login"))
 
 
 # The set-up secret lives in the signed session cookie until a code confirms it; it is
@@ -127,15 +131,6 @@ def _setup_page(user: User, form: EnableTwoFactorForm, secret: str, status: int 
     ), status
 
 
-def _switched_two_factor(user: User, action: str) -> None:
-    """Commit a two-factor change with its audit row; sign out every other copy of this
-    session and keep this one (a new token, re-issued here)."""
-    events.record_own(action, user.id)
-    user.rotate_session_token()
-    db.session.commit()
-    sessions.refresh_session_user(user)
-
-
 @bp.route("/two-factor/setup", methods=["GET", "POST"])
 @per_user(reauth_limit)
 @login_required
@@ -152,20 +147,21 @@ def two_factor_setup():
         return _setup_page(user, form, _new_setup_secret())
     if not form.validate_on_submit():
         return _setup_page(user, form, secret)
-    checked = reauth.check(user, reauth.TWO_FACTOR_ENROLL, form.password.data)
-    if checked.signed_out:
-        return reauth.signed_out_response()
-    if not checked.ok:
-        form.password.errors.append(checked.message)
+    try:
+        codes = settings.enable_two_factor(
+            user, password=form.password.data, secret=secret, code=form.code.data
+        )
+    except ReauthFailed as exc:
+        if exc.signed_out:
+            return _signed_out()
+        form.password.errors.append(exc.message)
         return _setup_page(user, form, secret)
-    # A wrong code here is not a guess at anything secret (the secret is on the page);
-    # it is not counted, but the POST is rate-limited like every re-check.
-    codes = two_factor.enable(db.session, user, secret, form.code.data)
-    if codes is None:
-        db.session.rollback()
-        form.code.errors.append("That code isn't valid. Check the time on your phone and retry.")
+    except settings.TwoFactorCodeInvalid as exc:
+        form.code.errors.append(exc.message)
         return _setup_page(user, form, secret)
-    _switched_two_factor(user, events.TWO_FACTOR_ENROLL)  # also drops the pending secret
+    # The token rotated (every other copy of this session is signed out): keep this one
+    # under the new token. A new session also drops the pending secret.
+    sessions.refresh_session_user(user)
     return render_template("auth/recovery_codes.html", codes=codes)
 
 
@@ -180,17 +176,16 @@ def two_factor_disable():
         abort(403)
     form = DisableTwoFactorForm()
     if form.validate_on_submit():
-        checked = reauth.check(
-            user, reauth.TWO_FACTOR_DISABLE, form.password.data, code=form.code.data
-        )
-        if checked.signed_out:
-            return reauth.signed_out_response()
-        if checked.ok:
-            two_factor.disable(db.session, user)
-            _switched_two_factor(user, events.TWO_FACTOR_DISABLE)
+        try:
+            settings.disable_two_factor(user, password=form.password.data, code=form.code.data)
+        except ReauthFailed as exc:
+            if exc.signed_out:
+                return _signed_out()
+            form.form_errors.append(exc.message)
+        else:
+            sessions.refresh_session_user(user)  # this session stays, under the new token
             flash(
                 "Two-factor authentication is off. Other devices have been signed out.", "success"
             )
             return redirect(url_for("auth.profile"))
-        form.form_errors.append(checked.message)
     return render_template("auth/two_factor_disable.html", form=form)

@@ -5,16 +5,15 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from banking.extensions import db
 from banking.services import auth as services
-from banking.services import auth_events as events
 from banking.services.reset import (
+    request_reset,
     send_password_changed_email,
     send_quietly,
-    send_reset_email,
     user_for_reset_token,
 )
-from banking.web.auth import bp, sessions
+from banking.web import sessions
+from banking.web.auth import bp
 from banking.web.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from banking.web.auth.throttling import per_ip_and_account, reset_limit
 
@@ -29,17 +28,7 @@ SENT = (
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        try:
-            address = services.normalize_email(form.email.data)
-        except services.EmailInvalid:
-            address = None
-        user = services.find_user_by_email(db.session, address) if address else None
-        if user is not None and not user.is_locked:
-            sent = send_quietly(send_reset_email, user, "password_reset")
-            events.record_own(
-                events.PASSWORD_RESET_REQUEST, user.id, success=sent, details={"email_sent": sent}
-            )
-            db.session.commit()
+        request_reset(form.email.data)  # the same answer whether or not it sent anything
         flash(SENT, "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
@@ -48,18 +37,16 @@ def forgot_password():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @per_ip_and_account(reset_limit)
 def reset_password(token: str):
-    user = user_for_reset_token(db.session, token)
+    user = user_for_reset_token(token)
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(db.session, user, form.password.data)
+            services.reset_password(user, form.password.data)
         except services.PasswordRejected as exc:
             form.password.errors.extend(exc.problems)
-            db.session.rollback()
         else:
-            db.session.commit()
             if current_user.is_authenticated:
                 sessions.end_session()
             send_quietly(send_password_changed_email, user, "password_changed")

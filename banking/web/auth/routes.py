@@ -7,13 +7,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from banking.extensions import db
 from banking.services import auth as services
-from banking.services import auth_events as events
 from banking.services.auth import LoginStatus
 from banking.services.reset import send_quietly
 from banking.services.verification import send_verification_email
-from banking.web.auth import bp, sessions
+from banking.web import sessions
+from banking.web.auth import bp
 from banking.web.auth.forms import LoginForm, SecondFactorForm
 from banking.web.auth.throttling import login_limit, per_ip_and_account
 from banking.web.guards import admin_needs_two_factor
@@ -50,8 +49,7 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        outcome = services.authenticate(db.session, form.email.data, form.password.data)
-        db.session.commit()
+        outcome = services.sign_in(form.email.data, form.password.data)
         next_url = form.next.data
         if outcome.status is LoginStatus.NEEDS_SECOND_FACTOR:
             sessions.begin_second_factor(
@@ -59,8 +57,6 @@ def login():
             )
             return redirect(url_for("auth.second_factor"))
         if outcome.status is LoginStatus.SUCCESS:
-            services.complete_sign_in(db.session, outcome.user)
-            db.session.commit()
             sessions.start_session(outcome.user, remember=form.remember.data)
             return _landing(outcome.user, next_url)
         if outcome.status is LoginStatus.UNVERIFIED:
@@ -86,15 +82,13 @@ def second_factor():
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        outcome = services.check_second_factor(db.session, user, form.code.data)
+        # Committed either way: the sign-in, or the failure count and its audit row.
+        outcome = services.sign_in_second_factor(user, form.code.data)
         if outcome.status is LoginStatus.SUCCESS:
             remember = bool(session.get(sessions.PENDING_REMEMBER))
             next_url = session.get(sessions.PENDING_NEXT)
-            services.complete_sign_in(db.session, user, method="two_factor")
-            db.session.commit()
             sessions.start_session(user, remember=remember)
             return _landing(user, next_url)
-        db.session.commit()  # the failure count and its audit row
         if outcome.status is LoginStatus.LOCKED_OUT:
             sessions.clear_pending()
             flash(LOCKED_OUT, "error")
@@ -106,11 +100,7 @@ def second_factor():
 @bp.post("/logout")
 @login_required
 def logout():
-    events.record_own(events.LOGOUT, current_user.id)
-    # The session lives in a signed cookie: a copy of it (or of the remember cookie) would
-    # still load this user unless the token it carries stops matching. Signs out everywhere.
-    current_user.rotate_session_token()
-    db.session.commit()
+    services.sign_out(current_user._get_current_object())  # rotates the token: everywhere
     sessions.end_session()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))

@@ -18,7 +18,6 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from banking.extensions import db
 from banking.services import auth as services
 from banking.services.verification import notify_signup, user_for_verify_token
 from banking.web.auth import bp
@@ -37,7 +36,6 @@ def signup():
     if form.validate_on_submit():
         try:
             outcome = services.register_customer(
-                db.session,
                 full_name=form.full_name.data,
                 email=form.email.data,
                 password=form.password.data,
@@ -47,10 +45,8 @@ def signup():
         except services.PasswordRejected as exc:
             form.password.errors.extend(exc.problems)
         else:
-            db.session.commit()
             notify_signup(outcome)
             return redirect(url_for("auth.signup_sent"))
-        db.session.rollback()
     return render_template("auth/signup.html", form=form)
 
 
@@ -67,13 +63,12 @@ def signup_sent():
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 @per_ip_and_account(signup_limit)  # one confirmation per sign-up: the same budget
 def verify_email(token: str):
-    user = user_for_verify_token(db.session, token)
+    user = user_for_verify_token(token)
     if user is None:
         return render_template("auth/verify_invalid.html"), 400
     form = ConfirmEmailForm()
     if form.validate_on_submit():
-        services.mark_email_verified(db.session, user, via="signup_link")
-        db.session.commit()
+        services.confirm_email(user)
         flash(CONFIRMED, "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/verify_email.html", form=form, token=token)

@@ -16,7 +16,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from banking.extensions import limiter
-from banking.web.auth.sessions import PENDING_USER
+from banking.web.sessions import PENDING_USER
 
 
 def login_limit() -> str:

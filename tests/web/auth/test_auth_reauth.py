@@ -1,4 +1,4 @@
-"""Re-authentication (banking/web/auth/reauth.py): every form that re-checks a signed-in
+"""Re-authentication (banking/services/reauth.py): every form that re-checks a signed-in
 user's password or code counts failures on the sign-in lockout's counter, audits each,
 is rate-limited per user, and at the threshold signs the user out everywhere."""
 

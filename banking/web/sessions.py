@@ -1,5 +1,8 @@
 """Signed-in sessions: loading the user, starting a session, idle and absolute limits.
 
+App-wide, not the auth blueprint's: every blueprint's pages load their user here and
+are held to the same limits (`init_app`); the auth views start and end sessions.
+
 Flask-Login's id is the user's `session_token`, so bumping it (password change or
 reset) makes every other session's cookie load nobody. The idle clock lives in the
 signed session cookie (`last_seen`), not in the database, so a page view costs no write.
@@ -10,12 +13,12 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, request, session
+from flask import Flask, current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from banking.core.models import User
-from banking.extensions import db, login_manager
+from banking.extensions import login_manager
+from banking.services import auth
 
 LAST_SEEN = "last_seen"
 LOGIN_AT = "login_at"
@@ -31,9 +34,7 @@ LAST_SEEN_GRANULARITY = 15  # seconds; avoids re-signing the cookie on every req
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """Load by session token; a user an admin has locked is not loaded at all."""
-    if not token:
-        return None
-    user = db.session.scalar(select(User).where(User.session_token == token))
+    user = auth.user_for_session_token(token)
     if user is None or user.is_locked:
         return None
     return user
@@ -99,7 +100,7 @@ def pending_user() -> User | None:
     started = session.get(PENDING_AT, 0)
     if not user_id or time.time() - started > PENDING_SECONDS:
         return None
-    user = db.session.get(User, user_id)
+    user = auth.get_user(user_id)
     if user is None or user.session_token != session.get(PENDING_TOKEN) or user.is_locked:
         return None
     return user
@@ -119,6 +120,11 @@ def _expired(now: float) -> bool:
     return (last_seen is not None and now - last_seen > idle) or (
         login_at is not None and now - login_at > absolute
     )
+
+
+def init_app(app: Flask) -> None:
+    """Check the idle and absolute limits before every request, whichever blueprint."""
+    app.before_request(enforce_session_limits)
 
 
 def enforce_session_limits():

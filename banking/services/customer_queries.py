@@ -1,0 +1,114 @@
+"""Scoped reads for a customer: their accounts, payees, schedules and transfers.
+
+Every lookup takes the owner's id and finds the object only among that owner's: a
+missing object and someone else's raise the same `NotFound`, so ids cannot be probed.
+One function per object kind, so "another customer's id" is decided in one place;
+the web turns `NotFound` into a 404 (`banking.web.accounts.queries`), a command or a
+task can turn it into its own answer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+
+from banking.core.errors import DomainError
+from banking.core.models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    JournalTransaction,
+    Payee,
+    ScheduledTransfer,
+)
+from banking.extensions import db
+
+
+class NotFound(DomainError):
+    """No such object for this owner (it may exist, but it is not theirs to see)."""
+
+    code = "not_found"
+    message = "That page does not exist."
+
+
+def _found(obj):
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def own_account(owner_id: int, account_id: int) -> Account:
+    """The owner's account `account_id` (closed ones included); system accounts never."""
+    return _found(
+        db.session.scalar(
+            select(Account).where(
+                Account.id == account_id,
+                Account.owner_id == owner_id,
+                Account.kind != AccountKind.SYSTEM.value,
+            )
+        )
+    )
+
+
+def own_accounts(owner_id: int, *, include_closed: bool = False) -> list[Account]:
+    """The owner's accounts, oldest first (the order the dashboard lists them)."""
+    query = select(Account).where(
+        Account.owner_id == owner_id, Account.kind != AccountKind.SYSTEM.value
+    )
+    if not include_closed:
+        query = query.where(Account.status != AccountStatus.CLOSED.value)
+    return list(db.session.scalars(query.order_by(Account.id)))
+
+
+def own_payee(owner_id: int, payee_id: int) -> Payee:
+    """The owner's saved payee `payee_id`."""
+    return _found(
+        db.session.scalar(select(Payee).where(Payee.id == payee_id, Payee.owner_id == owner_id))
+    )
+
+
+def own_payees(owner_id: int) -> list[Payee]:
+    """The owner's saved payees, by nickname (the order the payees page lists them)."""
+    return list(
+        db.session.scalars(
+            select(Payee).where(Payee.owner_id == owner_id).order_by(Payee.nickname, Payee.id)
+        )
+    )
+
+
+def own_schedule(owner_id: int, schedule_id: int, *, lock: bool = False) -> ScheduledTransfer:
+    """The owner's scheduled transfer.
+
+    `lock` takes the row lock a status change needs, so it waits for a runner that is
+    posting this schedule right now (only the schedule row: its joined accounts are not
+    locked, and PostgreSQL refuses FOR UPDATE across an outer join).
+    """
+    stmt = select(ScheduledTransfer).where(
+        ScheduledTransfer.id == schedule_id, ScheduledTransfer.owner_id == owner_id
+    )
+    if lock:
+        stmt = stmt.options(lazyload("*")).with_for_update(of=ScheduledTransfer)
+    return _found(db.session.scalar(stmt))
+
+
+def own_schedules(owner_id: int) -> list[ScheduledTransfer]:
+    """The owner's scheduled transfers, newest first."""
+    return list(
+        db.session.scalars(
+            select(ScheduledTransfer)
+            .where(ScheduledTransfer.owner_id == owner_id)
+            .order_by(ScheduledTransfer.created_at.desc(), ScheduledTransfer.id.desc())
+        )
+    )
+
+
+def own_transaction(owner_id: int, transaction_id: int) -> JournalTransaction:
+    """A transaction the owner initiated (the transfer result page shows only those)."""
+    return _found(
+        db.session.scalar(
+            select(JournalTransaction).where(
+                JournalTransaction.id == transaction_id,
+                JournalTransaction.initiator_id == owner_id,
+            )
+        )
+    )

@@ -1,0 +1,254 @@
+"""The customer dashboard's data: accounts, totals per currency, recent movements and
+30-day series.
+
+Built as plain dicts and lists (no ORM objects) so the web layer can cache it per user
+(`banking.web.accounts.dashboard`): every commit that changes one of the user's accounts
+(or a transfer they send or receive) deletes the cached copy through `banking.caching`'s
+session events, so it is never stale. Read-only: nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import lazyload
+
+from banking.core.models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Entry,
+    JournalTransaction,
+    TransactionKind,
+    TransactionStatus,
+    User,
+)
+from banking.core.models.base import as_utc, utcnow
+from banking.extensions import db
+
+# The rows only need their own columns: without this a JournalTransaction brings its two
+# accounts (joined) and its entries (one more SELECT ... IN) on every uncached dashboard.
+_NO_RELATIONSHIPS = lazyload("*")
+RECENT_COUNT = 10
+CHART_DAYS = 30
+KIND_LABELS = {
+    TransactionKind.DEPOSIT.value: "Deposit",
+    TransactionKind.WITHDRAWAL.value: "Withdrawal",
+    TransactionKind.INTEREST.value: "Interest",
+    TransactionKind.ADJUSTMENT.value: "Adjustment by the bank",
+    TransactionKind.REVERSAL.value: "Reversal",
+}
+
+
+def build_summary(user_id: int) -> dict[str, Any]:
+    """The customer's dashboard data: open accounts, totals, recent movements, series."""
+    accounts = list(
+        db.session.scalars(
+            select(Account)
+            .where(Account.owner_id == user_id, Account.kind != AccountKind.SYSTEM.value)
+            .order_by(Account.id)
+        )
+    )
+    visible = [a for a in accounts if a.status != AccountStatus.CLOSED.value]
+    totals: dict[str, dict[str, int]] = {}
+    for account in visible:
+        total = totals.setdefault(account.currency, {"balance": 0, "available": 0})
+        total["balance"] += account.balance
+        total["available"] += account.available_balance
+    summary = {
+        "accounts": [_account_row(a) for a in visible],
+        "totals": [{"currency": c, **v} for c, v in sorted(totals.items())],
+        "recent": recent_movements(accounts),
+        "series": daily_series(accounts),
+    }
+    return summary
+
+
+def _account_row(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "name": account.display_name,
+        "kind": account.kind,
+        "masked_number": account.masked_number,
+        "currency": account.currency,
+        "balance": account.balance,
+        "available": account.available_balance,
+        "status": account.status,
+        "status_reason": account.status_reason or "",
+    }
+
+
+PENDING = TransactionStatus.PENDING.value
+DECLINED = (TransactionStatus.REJECTED.value, TransactionStatus.EXPIRED.value)
+EXPIRED_REASON = "It was not reviewed in time."
+
+
+def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list[dict[str, Any]]:
+    """Posted entries, still-pending transfers and the sender's declined ones, newest first.
+
+    A held transfer that is rejected or expires moves no money, so it never becomes an
+    entry; without its own row it would simply vanish, and the sender would never learn
+    it was not sent, nor why. Declined transfers are shown to the sender only (the
+    recipient never expected the money) and come from the same query as pending ones,
+    so the dashboard costs no extra statement.
+    """
+    by_id = {a.id: a for a in accounts}
+    if not by_id:
+        return []
+    ids = list(by_id)
+    owner_id = accounts[0].owner_id
+    rows: list[dict[str, Any]] = []
+    posted = db.session.execute(
+        select(Entry, JournalTransaction)
+        .join(JournalTransaction, Entry.transaction_id == JournalTransaction.id)
+        .where(Entry.account_id.in_(ids))
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(limit)
+        .options(_NO_RELATIONSHIPS)
+    ).all()
+    undecided_or_declined = db.session.scalars(
+        select(JournalTransaction)
+        .where(
+            JournalTransaction.status.in_([PENDING, *DECLINED]),
+            or_(
+                JournalTransaction.source_account_id.in_(ids),
+                and_(
+                    JournalTransaction.status == PENDING,
+                    JournalTransaction.destination_account_id.in_(ids),
+                ),
+            ),
+        )
+        .order_by(JournalTransaction.created_at.desc(), JournalTransaction.id.desc())
+        .limit(limit)
+        .options(_NO_RELATIONSHIPS)
+    ).all()
+    # (transaction, own account id, signed amount, outgoing, status)
+    moves = [
+        (txn, entry.account_id, entry.amount, entry.amount < 0, "posted") for entry, txn in posted
+    ]
+    for txn in undecided_or_declined:
+        outgoing = txn.source_account_id in by_id
+        own_id = txn.source_account_id if outgoing else txn.destination_account_id
+        status = "pending" if txn.status == PENDING else "declined"
+        moves.append((txn, own_id, -txn.amount if outgoing else txn.amount, outgoing, status))
+    others = _counterparties(
+        {_other_id(txn, outgoing) for txn, _, _, outgoing, _ in moves} - set(by_id)
+    )
+    for txn, own_id, amount, outgoing, status in moves:
+        account = by_id[own_id]
+        when = txn.posted_at if status == "posted" and txn.posted_at else txn.created_at
+        rows.append(
+            {
+                "transaction_id": txn.id,
+                "when": as_utc(when),
+                "account_name": account.display_name,
+                "currency": account.currency,
+                "amount": amount,
+                "status": status,
+                "description": _describe(txn, _other_id(txn, outgoing), outgoing, by_id, others),
+                "memo": txn.memo or "",
+                # The transfer page shows only what the customer sent themselves.
+                "linked": txn.initiator_id is not None and txn.initiator_id == owner_id,
+                "reason": decline_reason(txn) if status == "declined" else "",
+            }
+        )
+    rows.sort(key=lambda row: (row["when"], row["transaction_id"]), reverse=True)
+    return rows[:limit]
+
+
+def decline_reason(txn: JournalTransaction) -> str:
+    """Why a held transfer was not sent, in words for its sender."""
+    if txn.status == TransactionStatus.EXPIRED.value:
+        return EXPIRED_REASON
+    return (txn.decision_reason or "").strip() or "No reason was given."
+
+
+def _other_id(txn: JournalTransaction, outgoing: bool) -> int:
+    return txn.destination_account_id if outgoing else txn.source_account_id
+
+
+def _counterparties(ids: set[int]) -> dict[int, str]:
+    """Other customers' accounts as "J*** S*** ••••1234", loaded in one query."""
+    from banking.services.transfers import mask_name
+
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Account, User.full_name)
+        .outerjoin(User, Account.owner_id == User.id)
+        .where(Account.id.in_(list(ids)), Account.kind != AccountKind.SYSTEM.value)
+    ).all()
+    return {
+        account.id: " ".join(filter(None, [mask_name(name) if name else "", account.masked_number]))
+        for account, name in rows
+    }
+
+
+def _describe(
+    txn: JournalTransaction,
+    other_id: int,
+    outgoing: bool,
+    own: dict[int, Account],
+    others: dict[int, str],
+) -> str:
+    if txn.kind in KIND_LABELS:
+        return KIND_LABELS[txn.kind]
+    direction = "To" if outgoing else "From"
+    if other_id in own:
+        return f"{direction} {own[other_id].display_name}"
+    if other_id in others:
+        return f"{direction} {others[other_id]}"
+    return "Transfer"
+
+
+def _display_zone() -> ZoneInfo:
+    try:
+        return ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def daily_series(
+    accounts: list[Account], days: int = CHART_DAYS, now: datetime | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per currency, for each of the last `days` days: money in, money out, end-of-day balance.
+
+    The end-of-day balance is worked backwards from today's balance, so the last point
+    always equals what the accounts list shows.
+    """
+    if not accounts:
+        return {}
+    zone = _display_zone()
+    today = (now or utcnow()).astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
+    currency_of = {a.id: a.currency for a in accounts}
+    current: dict[str, int] = defaultdict(int)
+    for account in accounts:
+        current[account.currency] += account.balance
+    entries = db.session.execute(
+        select(Entry.account_id, Entry.amount, Entry.created_at).where(
+            Entry.account_id.in_(list(currency_of)), Entry.created_at >= start
+        )
+    ).all()
+    flows: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for account_id, amount, created_at in entries:
+        day = as_utc(created_at).astimezone(zone).date()
+        bucket = flows[currency_of[account_id]][day]
+        bucket[0 if amount > 0 else 1] += abs(amount)
+    series: dict[str, list[dict[str, Any]]] = {}
+    for currency in sorted(current):
+        balance = current[currency]
+        points = []
+        for offset in range(days):  # newest first, undoing each day's net to get the day before
+            day = today - timedelta(days=offset)
+            money_in, money_out = flows[currency].get(day, [0, 0])
+            points.append({"day": day, "in": money_in, "out": money_out, "balance": balance})
+            balance -= money_in - money_out
+        series[currency] = list(reversed(points))
+    return series
