@@ -144,8 +144,26 @@ def build_handlers(app: Flask) -> list[logging.Handler]:
     return handlers
 
 
+class HideTaskArguments(logging.Filter):
+    """Celery logs a failed task's arguments; one of ours is an email address. Keep the
+    task's name and id, drop its arguments (the failed-jobs list keeps them, to retry)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for context in (getattr(record, "data", None), record.args):
+            if isinstance(context, dict):
+                for key in ("args", "kwargs"):
+                    if key in context:
+                        context[key] = "[HIDDEN]"
+        return True
+
+
+_hide_task_arguments = HideTaskArguments()
+
+
 def configure_logging(app: Flask) -> None:
     """Route the app's and the stack's loggers to JSON handlers, replacing earlier ones."""
+    for name in ("celery.app.trace", "celery.worker.request"):
+        logging.getLogger(name).addFilter(_hide_task_arguments)  # a set: added once
     for value in (
         app.config.get("SECRET_KEY"),
         _database_password(app.config.get("SQLALCHEMY_DATABASE_URI")),

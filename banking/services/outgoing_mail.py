@@ -20,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from banking.background import enqueue
+from banking.core import audit as core_audit
 from banking.core.models import EmailDelivery, User
 from banking.core.models.base import utcnow
 from banking.extensions import db
-from banking.services import reset, verification
+from banking.services import auth_events, reset, verification
 from banking.services.auth import find_user_by_email
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,16 @@ def queue_user_email(kind: str, user: User) -> None:
 
 
 def queue_reset_for_address(address: str) -> None:
-    """The same single enqueue for every address: the worker looks the account up."""
-    enqueue("banking.send_reset_for_address", address)
+    """The same single enqueue for every address: the worker looks the account up.
+
+    Where the request came from travels with the task, for the audit row the worker writes.
+    """
+    origin = core_audit.current_origin() or core_audit.Origin()
+    enqueue(
+        "banking.send_reset_for_address",
+        address,
+        origin={"ip": origin.ip, "user_agent": origin.user_agent, "request_id": origin.request_id},
+    )
 
 
 def deliver(kind: str, user_id: int, *, key: str) -> bool:
@@ -79,12 +88,24 @@ def deliver(kind: str, user_id: int, *, key: str) -> bool:
     return True
 
 
-def deliver_reset_for_address(address: str, *, key: str) -> bool:
+def deliver_reset_for_address(address: str, *, key: str, origin: dict | None = None) -> bool:
+    """Send a reset link if an account (not locked by an admin) uses `address`; audit it."""
     user = find_user_by_email(db.session, address)
     if user is None or user.is_locked:
         db.session.rollback()
         return False
-    return deliver(PASSWORD_RESET, user.id, key=key)
+    user_id = user.id
+    with core_audit.origin_scope(core_audit.Origin(**(origin or {}))):
+        sent = deliver(PASSWORD_RESET, user_id, key=key)
+        if sent:
+            auth_events.record_own(
+                auth_events.PASSWORD_RESET_REQUEST,
+                user_id,
+                success=True,
+                details={"email_sent": True},
+            )
+            db.session.commit()
+    return sent
 
 
 def _locked_delivery(session, key: str, kind: str, user_id: int) -> EmailDelivery:

@@ -12,7 +12,6 @@ Using one is `banking.services.auth.reset_password`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from flask import current_app
 
@@ -20,7 +19,6 @@ from banking.core.models import User
 from banking.extensions import db
 from banking.public_urls import public_url
 from banking.services import auth
-from banking.services import auth_events as events
 from banking.services.email import send_email
 from banking.services.signed_links import SignedLink
 
@@ -49,24 +47,20 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def request_reset(email: str) -> None:
-    """Email a reset link to the account using `email`, if there is one (and it is not
-    locked by an admin); audit the request, committed.
+    """Queue a reset link for `email`: the worker sends it if an account (not locked by an
+    admin) uses that address, and records the request in the audit trail.
 
-    Returns nothing on purpose: the page answers the same whatever happened, so it
-    cannot tell a stranger which addresses have accounts.
+    The request itself does exactly the same for every address — one enqueue, no
+    database read — so neither the answer nor its timing tells a stranger which
+    addresses have accounts, and no request ever waits on SMTP.
     """
+    from banking.services import outgoing_mail
+
     try:
         address = auth.normalize_email(email)
     except auth.EmailInvalid:
         return
-    user = auth.find_user_by_email(db.session, address)
-    if user is None or user.is_locked:
-        return
-    sent = send_quietly(send_reset_email, user, "password_reset")
-    events.record_own(
-        events.PASSWORD_RESET_REQUEST, user.id, success=sent, details={"email_sent": sent}
-    )
-    db.session.commit()
+    outgoing_mail.queue_reset_for_address(address)
 
 
 def send_reset_email(user: User) -> None:
@@ -90,24 +84,3 @@ def send_password_changed_email(user: User) -> None:
         "session was signed out. If this wasn't you, reset your password now and "
         "contact us.\n",
     )
-
-
-def send_quietly(send: Callable[[User], None], user: User, what: str) -> bool:
-    """Send an email; on a transport failure log it and return False instead of raising.
-
-    SMTP runs inside the request in staging and production: an outage would turn
-    "forgot password" into a 500 only for addresses that have an account (telling an
-    attacker which ones do), and would show an error after a reset or an admin action
-    that succeeded. The log line carries the exception's type and the user id only: the
-    message of an SMTP error can hold the address, and the email itself holds the
-    one-time link.
-    """
-    try:
-        send(user)
-    except Exception as exc:  # noqa: BLE001 - any transport failure is reported the same way
-        log.warning(
-            "email not sent",
-            extra={"email_kind": what, "user_id": user.id, "error_type": type(exc).__name__},
-        )
-        return False
-    return True

@@ -20,7 +20,6 @@ from banking.extensions import db
 from banking.public_urls import public_url
 from banking.services.auth import Signup
 from banking.services.email import send_email
-from banking.services.reset import send_quietly
 from banking.services.signed_links import SignedLink
 
 SALT = "banking.email-verify"  # distinct from the reset salt: one token can't pass as the other
@@ -86,13 +85,15 @@ def send_account_exists_email(user: User) -> None:
 
 
 def notify_signup(signup: Signup) -> None:
-    """Send the one email a sign-up causes, whichever kind it is.
+    """Queue the one email a sign-up causes, whichever kind it is.
 
-    `send_quietly`: an SMTP outage must not turn the sign-up into a 500 for one kind of
-    address only (that would tell which addresses have accounts); the failure is logged
-    without the address or the link.
+    Queued, not sent: the answer goes back at once for either kind of address, and an
+    SMTP outage delays the email (the worker retries) instead of failing the sign-up.
     """
+    from banking.services import outgoing_mail
+
     if signup.created:
-        send_quietly(send_verification_email, signup.user, "email_verification")
+        kind = outgoing_mail.EMAIL_VERIFICATION
     else:
-        send_quietly(send_account_exists_email, signup.user, "signup_existing_email")
+        kind = outgoing_mail.SIGNUP_EXISTING_EMAIL
+    outgoing_mail.queue_user_email(kind, signup.user)

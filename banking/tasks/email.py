@@ -13,7 +13,7 @@ def register(celery: Celery) -> None:
         return outgoing_mail.deliver(kind, user_id, key=f"{kind}:{self.request.id}")
 
     @celery.task(name="banking.send_reset_for_address", bind=True)
-    def send_reset_for_address(self, address: str) -> bool:
+    def send_reset_for_address(self, address: str, origin: dict | None = None) -> bool:
         return outgoing_mail.deliver_reset_for_address(
-            address, key=f"password_reset:{self.request.id}"
+            address, key=f"password_reset:{self.request.id}", origin=origin
         )

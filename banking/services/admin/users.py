@@ -24,11 +24,10 @@ from banking.core.models import (
     User,
 )
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
-from banking.services import audit
+from banking.services import audit, outgoing_mail
 from banking.services.admin.errors import AdminActionRefused
 from banking.services.admin.guards import OWN_USER, refuse_own_user
 from banking.services.admin.pagination import Page, paginate
-from banking.services.reset import send_quietly, send_reset_email
 
 RECENT_ROWS = 20
 
@@ -233,19 +232,18 @@ def demote_admin(session: Session, user_id: int, *, actor_id: int, reason: str) 
 def force_password_reset(session: Session, user_id: int, *, actor_id: int, reason: str) -> User:
     """Sign the user out everywhere and email them a reset link.
 
-    The audit row is committed first so the reason is kept even if mail delivery fails;
-    a failed delivery is then told to the admin (who can retry), not shown as a 500.
+    The sign-out and its audit row commit first; the email is queued for the worker, so
+    a mail outage delays it (and, if it gives up, lists it under Failed jobs) instead of
+    undoing or hiding what was done.
     """
     refuse_own_user(user_id, actor_id)  # your own password: the profile page, not admin powers
     user = _locked_user(session, user_id)
     user.rotate_session_token()
     _audit(session, "admin.user.password_reset", actor_id, user, reason=reason)
     session.commit()
-    if not send_quietly(send_reset_email, user, "password_reset"):
-        raise AdminActionRefused(
-            f"{user.full_name} was signed out everywhere, but the reset email could not be "
-            "sent. Check the mail server, then try again."
-        )
+    # Queued after the commit: the worker sends it (and retries while the mail server is
+    # down; a delivery that gives up shows in Admin -> Failed jobs, with a Retry button).
+    outgoing_mail.queue_user_email(outgoing_mail.PASSWORD_RESET, user)
     return user
 
 

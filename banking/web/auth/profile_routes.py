@@ -16,10 +16,9 @@ from werkzeug.wrappers import Response
 
 from banking.core.models import User
 from banking.services import auth as services
+from banking.services import outgoing_mail, two_factor
 from banking.services import profile as settings
-from banking.services import two_factor
 from banking.services.reauth import LOCKED, ReauthFailed
-from banking.services.reset import send_password_changed_email, send_quietly
 from banking.web import sessions
 from banking.web.auth import bp
 from banking.web.auth.forms import (
@@ -78,9 +77,9 @@ def change_password():
             form.new_password.errors.extend(exc.problems)
         else:
             sessions.refresh_session_user(user)
-            # The change is committed: a mail outage must not turn it into an error page
-            # that says nothing changed (the notice is logged as not sent).
-            send_quietly(send_password_changed_email, user, "password_changed")
+            # Committed; the notice is queued, so a mail outage delays it (the worker
+            # retries) instead of turning a done change into an error page.
+            outgoing_mail.queue_user_email(outgoing_mail.PASSWORD_CHANGED, user)
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("auth.profile"))
     return _render_profile(password_form=form, status=400)

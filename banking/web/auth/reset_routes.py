@@ -6,10 +6,9 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from banking.services import auth as services
+from banking.services import outgoing_mail
 from banking.services.reset import (
     request_reset,
-    send_password_changed_email,
-    send_quietly,
     user_for_reset_token,
 )
 from banking.web import sessions
@@ -49,7 +48,7 @@ def reset_password(token: str):
         else:
             if current_user.is_authenticated:
                 sessions.end_session()
-            send_quietly(send_password_changed_email, user, "password_changed")
+            outgoing_mail.queue_user_email(outgoing_mail.PASSWORD_CHANGED, user)
             flash("Your password was reset. Please sign in with the new one.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, token=token)

@@ -8,9 +8,8 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from banking.services import auth as services
+from banking.services import outgoing_mail
 from banking.services.auth import LoginStatus
-from banking.services.reset import send_quietly
-from banking.services.verification import send_verification_email
 from banking.web import sessions
 from banking.web.auth import bp
 from banking.web.auth.forms import LoginForm, SecondFactorForm
@@ -62,7 +61,7 @@ def login():
         if outcome.status is LoginStatus.UNVERIFIED:
             # Only the right password gets here, so this tells nothing to a stranger;
             # a fresh link means an expired or lost one never strands the owner.
-            send_quietly(send_verification_email, outcome.user, "email_verification")
+            outgoing_mail.queue_user_email(outgoing_mail.EMAIL_VERIFICATION, outcome.user)
         message = {
             LoginStatus.UNVERIFIED: UNVERIFIED,
             LoginStatus.LOCKED_OUT: LOCKED_OUT,

@@ -14,6 +14,7 @@ from banking.services import auth_events as events
 from banking.services import email as email_service
 from tests.conftest import PASSWORD, submit
 from tests.support.builders import login, make_customer
+from tests.support.jobs import failed_jobs
 
 NEW_PASSWORD = "violet harbour lantern drift"
 
@@ -162,8 +163,11 @@ def test_forgot_password_answers_the_same_when_the_mail_server_is_down(
     assert known.status_code == unknown.status_code == 302
     assert known.headers["Location"] == unknown.headers["Location"] == "/auth/login"
     assert "If an account uses that email" in client.get("/auth/login").get_data(as_text=True)
-    (failure,) = [r for r in caplog.records if r.getMessage() == "email not sent"]
-    assert failure.error_type == "ConnectionRefusedError"
+    # Only the worker (here: run eagerly, after the answer was built) found out which
+    # address has an account; its failed delivery waits for an admin to retry it.
+    (job,) = failed_jobs(app)
+    assert job.task_name == "banking.send_reset_for_address"
+    assert job.error_type == "ConnectionRefusedError"
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "/auth/reset/" not in logged and customer.email not in logged
 
