@@ -138,7 +138,7 @@ def submit_user_change(kind: str, user_id: int, *, actor: Actor, reason: str) ->
 def _submit(*, request_key: str | None, actor: Actor, reason: str, **values) -> PendingAdminAction:
     """Record the request and its audit row; a double-submitted form asks only once."""
     if actor.user_id is None:  # a request needs a maker the checker can be told apart from
-        raise AdminActionRefused("Only a signed-in admin can ask for a second admin's approval.")
+        raise AdminActionRefused("Only a signed-in admin can ask a second admin to approve.")
     with work.unit_of_work() as session:
         if request_key is not None:
             existing = _by_request_key(session, request_key)
