@@ -1,7 +1,9 @@
 """`flask accounts freeze|unfreeze NUMBER --reason R`: operators stop or restore money flow.
 
-A frozen account can neither send nor receive (the ledger enforces it); the reason is
-kept on the account and in the audit trail, written in the same commit as the change.
+A frozen account can neither send nor receive (the ledger enforces it). These commands
+run the very service the admin pages run (`banking.services.admin.accounts`): the same
+row lock, the same refusals (freezing a frozen account is refused, as on the web), the
+same audit action (`admin.account.freeze`, with `via: cli`).
 """
 
 from __future__ import annotations
@@ -9,13 +11,10 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from banking.cli.reasons import required_reason
+from banking.cli.reasons import CLI, refused, required_reason
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
-from banking.core.models import Account, AccountStatus
-from banking.extensions import db
-from banking.services import audit
+from banking.services.admin import accounts as account_actions
 
 accounts_cli = AppGroup("accounts", help="Freeze and unfreeze customer accounts.")
 
@@ -24,27 +23,16 @@ def register(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
 
 
-def _get_account_or_fail(number: str) -> Account:
+def _account_id_or_fail(number: str) -> int:
     number = normalize_account_number(number)
     if not is_valid_account_number(number):
         raise click.ClickException(
             "That is not a valid account number (12 digits with a check digit)."
         )
-    account = db.session.scalar(select(Account).where(Account.number == number))
-    if account is None or account.is_system:
+    account = account_actions.find_customer_account(number)
+    if account is None:
         raise click.ClickException(f"No customer account with number {number}.")
-    return account
-
-
-def _audit(action: str, account: Account, previous: str, reason: str) -> None:
-    audit.record(
-        action,
-        actor_id=None,
-        target_type="account",
-        target_id=account.id,
-        success=True,
-        details={"via": "cli", "from": previous, "to": account.status, "reason": reason},
-    )
+    return account.id
 
 
 @accounts_cli.command("freeze")
@@ -57,14 +45,9 @@ def _audit(action: str, account: Account, previous: str, reason: str) -> None:
 def freeze_account(number: str, reason: str) -> None:
     """Freeze account NUMBER: it can neither send nor receive money until unfrozen."""
     reason = required_reason(reason)
-    account = _get_account_or_fail(number)
-    if account.status == AccountStatus.CLOSED.value:
-        raise click.ClickException("That account is closed; there is nothing to freeze.")
-    previous = account.status
-    account.status = AccountStatus.FROZEN.value
-    account.status_reason = reason
-    _audit("account.freeze", account, previous, reason)
-    db.session.commit()
+    account_id = _account_id_or_fail(number)
+    with refused():
+        account = account_actions.freeze_account(account_id, actor=CLI, reason=reason)
     click.echo(f"Froze account {account.masked_number}.")
 
 
@@ -82,11 +65,7 @@ def unfreeze_account(number: str, reason: str) -> None:
     just like freeze: whoever reads the audit trail must learn why the block was lifted.
     """
     reason = required_reason(reason)
-    account = _get_account_or_fail(number)
-    if account.status != AccountStatus.FROZEN.value:
-        raise click.ClickException(f"That account is {account.status}, not frozen.")
-    account.status = AccountStatus.ACTIVE.value
-    account.status_reason = None
-    _audit("account.unfreeze", account, AccountStatus.FROZEN.value, reason)
-    db.session.commit()
+    account_id = _account_id_or_fail(number)
+    with refused():
+        account = account_actions.unfreeze_account(account_id, actor=CLI, reason=reason)
     click.echo(f"Unfroze account {account.masked_number}.")

@@ -13,15 +13,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from banking.extensions import db
-from banking.services import auth_events as events
-from banking.services.audit import record
-from banking.services.auth import (
-    EmailInvalid,
-    create_admin,
-    find_user_by_email,
-    normalize_email,
-)
+from banking.cli.reasons import CLI, refused
+from banking.services.admin import provisioning
+from banking.services.admin.users import find_user_by_email
+from banking.services.auth import EmailInvalid, normalize_email
 from banking.services.passwords import password_problems
 
 
@@ -53,22 +48,14 @@ def create_admin_command(email: str, full_name: str, password_stdin: bool) -> No
         address = normalize_email(email)
     except EmailInvalid as exc:
         raise click.ClickException("That email address is not valid.") from exc
-    if find_user_by_email(db.session, address) is not None:
+    if find_user_by_email(address) is not None:  # before asking for a password in vain
         raise click.ClickException(f"A user with email {address} already exists.")
     password = _read_password(password_stdin)
     problems = password_problems(password, address)
     if problems:
         raise click.ClickException("Password refused: " + " ".join(problems))
-    user = create_admin(db.session, full_name=full_name, email=address, password=password)
-    record(
-        events.ADMIN_CREATED,
-        actor_id=None,
-        target_type="user",
-        target_id=user.id,
-        success=True,
-        details={"via": "cli"},
-    )
-    db.session.commit()
+    with refused():
+        provisioning.create_admin(email=address, full_name=full_name, password=password, actor=CLI)
     click.echo(f"Admin {address} created.")
 
 

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 from banking.core import interest
 from banking.core.money import format_plain
-from banking.extensions import db
+from banking.services.admin import operations
 
 interest_cli = AppGroup("interest", help="Savings interest.")
 
@@ -40,9 +40,7 @@ def accrue_interest(period: str) -> None:
     except interest.InvalidPeriod as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     rate_bp = int(current_app.config["SAVINGS_ANNUAL_RATE_BP"])
-    report = interest.accrue(
-        db.session, parsed, rate_bp, max_retries=current_app.config["LEDGER_MAX_RETRIES"]
-    )
+    report = operations.accrue_interest(parsed, rate_bp)
     click.echo(
         f"Interest for {report.period} at {rate_bp} bp a year: "
         f"paid {report.paid} account(s) {format_plain(report.total_paid)} in total; "

@@ -10,13 +10,9 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
 
-from banking.core.models import User
-from banking.core.models.base import utcnow
-from banking.core.models.user import ROLE_CUSTOMER
-from banking.extensions import db
 from banking.services import demo
+from banking.services.admin import provisioning
 
 REFUSED_ENVS = ("production", "staging")
 
@@ -66,28 +62,13 @@ def seed_demo(customers: int, months: int, seed: int, force: bool) -> None:
     env_name = current_app.config.get("ENV_NAME", "")
     if env_name in REFUSED_ENVS:
         raise click.ClickException(f"seed-demo refuses to run in {env_name}: it creates fake data.")
-    existing = db.session.scalar(select(func.count(User.id)).where(User.role == ROLE_CUSTOMER))
+    existing = provisioning.customer_count()
     if existing and not force:
         click.echo(f"{existing} customer(s) already exist; nothing done (use --force to add more).")
         return
-    config = current_app.config
-    plan = demo.build_plan(
-        customers=customers,
-        months=months,
-        seed=seed,
-        now=utcnow(),
-        review_threshold=config["REVIEW_THRESHOLD_CENTS"],
-        taken_emails=demo.existing_emails(db.session),
-    )
-    db.session.rollback()
+    plan = provisioning.plan_demo(customers=customers, months=months, seed=seed)
     with click.progressbar(length=plan.steps, label="Seeding demo data") as bar:
-        result = demo.apply_plan(
-            db.session,
-            plan,
-            review_threshold=config["REVIEW_THRESHOLD_CENTS"],
-            hold_days=config["HOLD_EXPIRY_DAYS"],
-            progress=bar.update,
-        )
+        result = provisioning.seed_demo(plan, progress=bar.update)
     _print_sign_ins(result)
 
 

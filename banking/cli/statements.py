@@ -10,19 +10,10 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from banking.core.account_numbers import normalize_account_number
 from banking.core.csv_export import iter_csv
-from banking.core.models import Account, AccountKind
-from banking.core.statements import (
-    STATEMENT_HEADER,
-    InvalidMonth,
-    Month,
-    build_statement,
-    statement_csv_rows,
-)
-from banking.extensions import db
+from banking.core.statements import STATEMENT_HEADER, InvalidMonth, Month, statement_csv_rows
+from banking.services.admin import operations
 
 statements_group = AppGroup("statements", help="Monthly account statements.")
 
@@ -42,23 +33,18 @@ def export_command(number: str, month_text: str, output: str | None) -> None:
         month = Month.parse(month_text)
     except InvalidMonth as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
-    account = db.session.scalar(
-        select(Account).where(
-            Account.number == normalize_account_number(number),
-            Account.kind != AccountKind.SYSTEM.value,
-        )
+    found = operations.statement_of(
+        number, month, tz=current_app.config.get("DISPLAY_TIMEZONE", "UTC")
     )
-    if account is None:
+    if found is None:
         raise click.BadParameter("No customer account has that number.", param_hint="--account")
-    statement = build_statement(
-        db.session, account.id, month, tz=current_app.config.get("DISPLAY_TIMEZONE", "UTC")
-    )
+    statement = found.statement
     lines = iter_csv(STATEMENT_HEADER, statement_csv_rows(statement))
     if output:
         with open(output, "w", newline="", encoding="utf-8") as handle:
             handle.writelines(lines)
         click.echo(
-            f"Wrote the {month} statement of account {account.masked_number} to {output} "
+            f"Wrote the {month} statement of account {found.masked_number} to {output} "
             f"({len(statement.entries)} entries).",
             err=True,
         )

@@ -12,9 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from banking.core.scheduling import run_due
-from banking.extensions import db
-from banking.services.transfers import limits_from_config
+from banking.services.admin import operations
 
 transfers_group = AppGroup("transfers", help="Scheduled transfers.")
 
@@ -31,12 +29,7 @@ def run_due_command(on_date: datetime | None) -> None:
     """Post every due occurrence once; failures are recorded on their schedule."""
     zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
     today: date = on_date.date() if on_date else datetime.now(zone).date()
-    report = run_due(
-        db.session,
-        today,
-        limits=limits_from_config(),
-        max_retries=current_app.config["LEDGER_MAX_RETRIES"],
-    )
+    report = operations.run_due_transfers(today)
     click.echo(f"Scheduled transfers for {today.isoformat()}: {report.summary()}")
     for schedule_id, occurrence, reason in report.failed:
         click.echo(f"  schedule {schedule_id} ({occurrence.isoformat()}) failed: {reason}")

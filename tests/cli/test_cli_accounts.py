@@ -31,10 +31,10 @@ def test_freeze_stores_the_reason_and_is_audited(app, runner):
     assert account.status_reason == "court order 12"
     assert audit_rows(app) == [
         (
-            "account.freeze",
+            "admin.account.freeze",
             None,
             str(alice.account_id),
-            {"via": "cli", "from": "active", "to": "frozen", "reason": "court order 12"},
+            {"via": "cli", "number": account.masked_number, "reason": "court order 12"},
         )
     ]
 
@@ -84,8 +84,8 @@ def test_unfreeze_restores_the_account_and_is_audited(app, runner):
     assert account.status == "active"
     assert account.status_reason is None
     action, actor, _, details = audit_rows(app)[-1]
-    assert (action, actor) == ("account.unfreeze", None)
-    assert details == {"via": "cli", "from": "frozen", "to": "active", "reason": "cleared"}
+    assert (action, actor) == ("admin.account.unfreeze", None)
+    assert details == {"via": "cli", "number": account.masked_number, "reason": "cleared"}
 
 
 def test_unfreeze_requires_a_reason(app, runner):
@@ -100,7 +100,7 @@ def test_unfreeze_requires_a_reason(app, runner):
     assert blank.exit_code != 0
     assert "Give a reason" in blank.output
     assert get_account(app, alice.account_id).status == "frozen"
-    assert [row[0] for row in audit_rows(app)] == ["account.freeze"]
+    assert [row[0] for row in audit_rows(app)] == ["admin.account.freeze"]
 
 
 def test_unfreeze_stores_a_long_reason_capped_to_the_column(app, runner):

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from banking.core.models import AuditEvent, JournalTransaction, PendingAdminAction
 from banking.extensions import db
-from banking.services.admin import dual_control
+from banking.services.actor import Actor
+from banking.services.admin import dual_control, users
 from banking.services.admin.errors import AdminActionRefused
 from tests.reliability.test_auth_races_pg import race
 from tests.support.builders import balance_of, get_user, make_admin
@@ -43,7 +44,7 @@ def decide(app, action_id: int, checker_id: int, *, approve: bool):
         with app.app_context():
             service = dual_control.approve if approve else dual_control.reject
             try:
-                service(db.session, action_id, checker_id=checker_id, reason="race")
+                service(action_id, actor=Actor.web(checker_id), reason="race")
                 return "approved" if approve else "rejected"
             except AdminActionRefused as exc:
                 return exc.message
@@ -56,12 +57,11 @@ def decide(app, action_id: int, checker_id: int, *, approve: bool):
 def requested(app, account_id: int, maker_id: int) -> int:
     with app.app_context():
         action = dual_control.request_adjustment(
-            db.session,
             account_id,
             direction="credit",
             amount=500_000,
             key="race",
-            actor_id=maker_id,
+            actor=Actor.web(maker_id),
             reason="big deposit",
         )
         action_id = action.id
@@ -124,9 +124,7 @@ def test_two_admins_approving_an_admin_lock_at_once_lock_once(app, requires_post
         make_admin(app, name) for name in ("Mo Maker", "Tia Target", "Ann One", "Ben Two")
     )
     with app.app_context():
-        action_id = dual_control.request_user_change(
-            db.session, "user.lock", target.id, actor_id=maker.id, reason="suspicious"
-        ).id
+        action_id = users.lock_user(target.id, actor=Actor.web(maker.id), reason="suspicious").id
         db.session.remove()
     both_pass_the_precheck(monkeypatch)
 

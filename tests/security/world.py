@@ -29,6 +29,7 @@ from banking.core.models import (
 )
 from banking.extensions import db
 from banking.services import accounts as services
+from banking.services.actor import Actor
 from banking.services.admin import dual_control
 from tests.conftest import csrf_from
 from tests.support.builders import Customer, make_admin, make_customer
@@ -104,12 +105,11 @@ def build_world(app: Flask) -> World:
     maker = make_admin(app, "Mark Maker")
     with app.app_context():
         pending = dual_control.request_adjustment(
-            db.session,
             b.account_id,
             direction="credit",
             amount=500_000,
             key=f"world-{uuid4()}",
-            actor_id=maker.id,
+            actor=Actor.web(maker.id),
             reason="World request",
         )
         world.a.pending_action_id = world.b.pending_action_id = pending.id

@@ -1,23 +1,36 @@
-"""Admin services on accounts: find, freeze, unfreeze, close.
+"""Admin and operator use cases on accounts: find, freeze, unfreeze, close.
 
+The admin pages and `flask accounts ...` call these same functions, so an operation has
+one audit action, one row lock and one set of refusals whichever door it came through.
 Status changes take the same row lock the ledger takes, so a freeze cannot interleave
 with a posting: a transfer either finished before the freeze or sees the frozen status.
+Each change is its own unit of work (`work.unit_of_work`): committed with its audit row,
+or rolled back with it when refused.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from banking.core import ledger
-from banking.core.models import Account, AccountStatus, User
-from banking.services import audit
-from banking.services.admin import guards
+from banking.core.account_numbers import normalize_account_number
+from banking.core.models import Account, AccountStatus, Entry, Hold, User
+from banking.services.actor import Actor
+from banking.services.admin import guards, work
 from banking.services.admin.errors import AdminActionRefused
 from banking.services.admin.pagination import Page, paginate
 
+RECENT_ENTRIES = 25
+FREEZE = "admin.account.freeze"
+UNFREEZE = "admin.account.unfreeze"
+CLOSE = "admin.account.close"
 
-def search_accounts(session: Session, text: str | None, cursor: str | None) -> Page:
+
+# Reading ------------------------------------------------------------------------------
+def search_accounts(text: str | None, cursor: str | None) -> Page:
     """By account number (digits, exact or prefix) or by the owner's name or email."""
     query = select(Account).outerjoin(User, Account.owner_id == User.id)
     if text:
@@ -30,13 +43,54 @@ def search_accounts(session: Session, text: str | None, cursor: str | None) -> P
                 func.lower(User.full_name).like(pattern, escape="\\"),
             )
         )
-    return paginate(session, query, Account, cursor, time_column="opened_at")
+    return paginate(work.session(), query, Account, cursor, time_column="opened_at")
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def find_account(account_id: int) -> Account | None:
+    return work.session().get(Account, account_id)
+
+
+def find_customer_account(number: str) -> Account | None:
+    """A customer's account by its number as typed (spaces and dashes allowed)."""
+    account = work.session().scalar(
+        select(Account).where(Account.number == normalize_account_number(number))
+    )
+    if account is None or account.is_system:
+        return None
+    return account
+
+
+@dataclass
+class AccountDetail:
+    account: Account
+    entries: list[Entry]
+    holds: list[Hold]
+    close_blockers: list[str]
+
+
+def account_detail(account_id: int) -> AccountDetail | None:
+    """What the account page shows: recent entries, active holds, why it cannot close."""
+    session = work.session()
+    account = session.get(Account, account_id)
+    if account is None:
+        return None
+    entries = session.scalars(
+        select(Entry)
+        .where(Entry.account_id == account.id)
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(RECENT_ENTRIES)
+    ).all()
+    holds = session.scalars(
+        select(Hold).where(Hold.account_id == account.id, Hold.active.is_(True))
+    ).all()
+    return AccountDetail(account, list(entries), list(holds), close_blockers(session, account))
+
+
+# Changing -----------------------------------------------------------------------------
 def _locked_account(session: Session, account_id: int) -> Account:
     account = session.scalar(
         select(Account)
@@ -51,45 +105,42 @@ def _locked_account(session: Session, account_id: int) -> Account:
     return account
 
 
-def _record(session: Session, action: str, actor_id: int, account: Account, **details) -> None:
-    audit.record(
+def _record(session: Session, action: str, actor: Actor, account: Account, **details) -> None:
+    work.record(
+        session,
         action,
-        actor_id=actor_id,
+        actor,
         target_type="account",
         target_id=account.id,
-        success=True,
         details={"number": account.masked_number, **details},
-        session=session,
     )
 
 
-def _finish(session: Session, action: str, actor_id: int, account: Account, **details) -> None:
-    _record(session, action, actor_id, account, **details)
-    session.commit()
-
-
-def freeze_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:
-    guards.refuse_own_account(session, account_id, actor_id)
-    account = _locked_account(session, account_id)
-    if account.status != AccountStatus.ACTIVE.value:
-        raise AdminActionRefused(
-            f"Only an active account can be frozen (this one is {account.status})."
-        )
-    account.status = AccountStatus.FROZEN.value
-    account.status_reason = reason
-    _finish(session, "admin.account.freeze", actor_id, account, reason=reason)
+def freeze_account(account_id: int, *, actor: Actor, reason: str) -> Account:
+    """Stop all money movement on an active account; refused if it is not active."""
+    with work.unit_of_work() as session:
+        guards.refuse_own_account(session, account_id, actor.user_id)
+        account = _locked_account(session, account_id)
+        if account.status != AccountStatus.ACTIVE.value:
+            raise AdminActionRefused(
+                f"Only an active account can be frozen (this one is {account.status})."
+            )
+        account.status = AccountStatus.FROZEN.value
+        account.status_reason = reason
+        _record(session, FREEZE, actor, account, reason=reason)
     return account
 
 
-def unfreeze_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:
+def unfreeze_account(account_id: int, *, actor: Actor, reason: str) -> Account:
     """Let money move again; never on the admin's own account (they froze for a reason)."""
-    guards.refuse_own_account(session, account_id, actor_id)
-    account = _locked_account(session, account_id)
-    if account.status != AccountStatus.FROZEN.value:
-        raise AdminActionRefused("That account is not frozen.")
-    account.status = AccountStatus.ACTIVE.value
-    account.status_reason = None
-    _finish(session, "admin.account.unfreeze", actor_id, account, reason=reason)
+    with work.unit_of_work() as session:
+        guards.refuse_own_account(session, account_id, actor.user_id)
+        account = _locked_account(session, account_id)
+        if account.status != AccountStatus.FROZEN.value:
+            raise AdminActionRefused("That account is not frozen.")
+        account.status = AccountStatus.ACTIVE.value
+        account.status_reason = None
+        _record(session, UNFREEZE, actor, account, reason=reason)
     return account
 
 
@@ -113,23 +164,24 @@ def close_blockers(session: Session, account: Account) -> list[str]:
     return [CLOSE_PROBLEMS[blocker] for blocker in blockers]
 
 
-def close_account(session: Session, account_id: int, *, actor_id: int, reason: str) -> Account:
+def close_account(account_id: int, *, actor: Actor, reason: str) -> Account:
     """Close an account for good (a frozen one too), through the ledger's locked close."""
-    guards.refuse_own_account(session, account_id, actor_id)
-    account = session.get(Account, account_id)
-    if account is None:
-        raise AdminActionRefused("That account no longer exists.")
-    if account.is_system:  # never changes, so an unlocked read is enough to refuse
-        raise AdminActionRefused("The bank's system accounts cannot be changed here.")
+    with work.unit_of_work() as session:
+        guards.refuse_own_account(session, account_id, actor.user_id)
+        account = session.get(Account, account_id)
+        if account is None:
+            raise AdminActionRefused("That account no longer exists.")
+        if account.is_system:  # never changes, so an unlocked read is enough to refuse
+            raise AdminActionRefused("The bank's system accounts cannot be changed here.")
 
-    def audit_closed(session: Session, closed: Account) -> None:
-        _record(session, "admin.account.close", actor_id, closed, reason=reason)
+        def audit_closed(session: Session, closed: Account) -> None:
+            _record(session, CLOSE, actor, closed, reason=reason)
 
-    try:
-        return ledger.close_account(
-            session, account_id, allow_frozen=True, reason=reason, on_closed=audit_closed
-        )
-    except ledger.AccountNotClosable as exc:
-        raise AdminActionRefused(
-            " ".join(CLOSE_PROBLEMS[blocker] for blocker in exc.blockers)
-        ) from exc
+        try:
+            return ledger.close_account(
+                session, account_id, allow_frozen=True, reason=reason, on_closed=audit_closed
+            )
+        except ledger.AccountNotClosable as exc:
+            raise AdminActionRefused(
+                " ".join(CLOSE_PROBLEMS[blocker] for blocker in exc.blockers)
+            ) from exc

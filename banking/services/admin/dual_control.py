@@ -13,6 +13,9 @@ and runs the very same ledger or user code the direct action runs. The request i
 claimed with one conditional UPDATE (`WHERE status = 'pending'`) inside the same
 database transaction as the effect, so two admins approving at once execute it once,
 and an approval racing a rejection cannot both win.
+
+Every function here is its own unit of work: it commits what it decided (with the audit
+row) or rolls everything back when it refuses.
 """
 
 from __future__ import annotations
@@ -32,132 +35,130 @@ from banking.core.models import (
     User,
 )
 from banking.core.models.base import utcnow
-from banking.services import audit
-from banking.services.admin import guards
+from banking.services.actor import Actor
+from banking.services.admin import guards, work
 from banking.services.admin import money as money_actions
-from banking.services.admin import users as user_actions
+from banking.services.admin import user_changes as changes
 from banking.services.admin.errors import AdminActionRefused
 
 PENDING = PendingActionStatus.PENDING.value
-USER_KINDS = {
-    PendingActionKind.USER_LOCK.value,
-    PendingActionKind.USER_DEMOTE.value,
-    PendingActionKind.USER_2FA_RESET.value,
-}
+USER_KINDS = {changes.LOCK, changes.DEMOTE, changes.TWO_FACTOR_RESET}
 QUEUE_LIMIT = 50
+ALREADY_DECIDED = "Another admin has already decided this request."
 
 
 # Asking -------------------------------------------------------------------------------
 def request_adjustment(
-    session: Session,
     account_id: int,
     *,
     direction: str,
     amount: int,
     key: str,
-    actor_id: int,
+    actor: Actor,
     reason: str,
 ) -> ledger.PostingResult | PendingAdminAction:
     """Post the adjustment now, or queue it for a second admin when above the threshold."""
-    money_actions.check_adjustment(
-        session, account_id, direction=direction, amount=amount, actor_id=actor_id
-    )
+    with work.unit_of_work() as session:
+        money_actions.check_adjustment(
+            session, account_id, direction=direction, amount=amount, actor_id=actor.user_id
+        )
     if amount <= guards.dual_control_threshold():
         return money_actions.adjust(
-            session,
             account_id,
             direction=direction,
             amount=amount,
             key=key,
-            actor_id=actor_id,
+            actor=actor,
             reason=reason,
         )
     return _submit(
-        session,
         kind=PendingActionKind.ADJUSTMENT.value,
         target_type="account",
         target_id=account_id,
         amount=amount,
         params={"direction": direction},
-        request_key=f"adjust:{actor_id}:{key}",
-        maker_id=actor_id,
+        request_key=f"adjust:{actor.user_id}:{key}",
+        actor=actor,
         reason=reason,
     )
 
 
 def request_reversal(
-    session: Session, transaction_id: int, *, actor_id: int, reason: str
+    transaction_id: int, *, actor: Actor, reason: str
 ) -> ledger.PostingResult | PendingAdminAction:
     """Reverse now, or queue the reversal of a large transaction for a second admin."""
-    guards.refuse_own_transaction(session, transaction_id, actor_id)
-    txn = session.get(JournalTransaction, transaction_id)
-    if txn is None or txn.amount <= guards.dual_control_threshold():
-        return money_actions.reverse(session, transaction_id, actor_id=actor_id, reason=reason)
-    # Refuse now what the ledger would refuse at approval, so nobody is asked for nothing.
-    if txn.status != TransactionStatus.POSTED.value:
-        raise ledger.NotReversible()
-    if txn.kind == TransactionKind.REVERSAL.value:
-        raise ledger.NotReversible("A reversal cannot itself be reversed; post an adjustment.")
-    if session.scalar(
-        select(JournalTransaction.id).where(JournalTransaction.reverses_id == transaction_id)
-    ):
-        raise ledger.AlreadyReversed()
+    with work.unit_of_work() as session:
+        guards.refuse_own_transaction(session, transaction_id, actor.user_id)
+        txn = session.get(JournalTransaction, transaction_id)
+        now = txn is None or txn.amount <= guards.dual_control_threshold()
+        if not now:
+            # Refuse now what the ledger would refuse at approval, so nobody is asked for
+            # nothing.
+            if txn.status != TransactionStatus.POSTED.value:
+                raise ledger.NotReversible()
+            if txn.kind == TransactionKind.REVERSAL.value:
+                raise ledger.NotReversible(
+                    "A reversal cannot itself be reversed; post an adjustment."
+                )
+            if session.scalar(
+                select(JournalTransaction.id).where(
+                    JournalTransaction.reverses_id == transaction_id
+                )
+            ):
+                raise ledger.AlreadyReversed()
+            amount = txn.amount
+    if now:
+        return money_actions.reverse(transaction_id, actor=actor, reason=reason)
     return _submit(
-        session,
         kind=PendingActionKind.REVERSAL.value,
         target_type="transaction",
         target_id=transaction_id,
-        amount=txn.amount,
+        amount=amount,
         params={},
         request_key=None,
-        maker_id=actor_id,
+        actor=actor,
         reason=reason,
     )
 
 
-def request_user_change(
-    session: Session, kind: str, user_id: int, *, actor_id: int, reason: str
-) -> User | PendingAdminAction:
-    """Lock, demote or reset the 2FA of a customer now; of another admin, ask a second one."""
-    user = user_actions.prepare_change(session, kind, user_id, actor_id=actor_id)
-    if not user.is_admin:
-        user_actions.USER_CHANGES[kind].apply(session, user, actor_id, reason, {})
-        session.commit()
-        return user
-    session.rollback()  # release the user row; the change waits for the checker
+def submit_user_change(kind: str, user_id: int, *, actor: Actor, reason: str) -> PendingAdminAction:
+    """Queue a lock, demotion or 2FA reset of an admin (checked by `users` beforehand)."""
     return _submit(
-        session,
         kind=kind,
         target_type="user",
         target_id=user_id,
         amount=None,
         params={},
         request_key=None,
-        maker_id=actor_id,
+        actor=actor,
         reason=reason,
     )
 
 
-def _submit(session: Session, *, request_key: str | None, **values) -> PendingAdminAction:
+def _submit(*, request_key: str | None, actor: Actor, reason: str, **values) -> PendingAdminAction:
     """Record the request and its audit row; a double-submitted form asks only once."""
-    if request_key is not None:
-        existing = _by_request_key(session, request_key)
-        if existing is not None:
+    if actor.user_id is None:  # a request needs a maker the checker can be told apart from
+        raise AdminActionRefused("Only a signed-in admin can ask a second admin to approve.")
+    with work.unit_of_work() as session:
+        if request_key is not None:
+            existing = _by_request_key(session, request_key)
+            if existing is not None:
+                return existing
+        else:
+            _refuse_duplicate(session, values["kind"], values["target_type"], values["target_id"])
+        action = PendingAdminAction(
+            request_key=request_key, maker_id=actor.user_id, reason=reason, **values
+        )
+        session.add(action)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            existing = _by_request_key(session, request_key) if request_key else None
+            if existing is None:
+                raise
             return existing
-    else:
-        _refuse_duplicate(session, values["kind"], values["target_type"], values["target_id"])
-    action = PendingAdminAction(request_key=request_key, **values)
-    session.add(action)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        existing = _by_request_key(session, request_key) if request_key else None
-        if existing is None:
-            raise
-        return existing
-    _audit(session, "admin.pending.request", values["maker_id"], action)
-    session.commit()
+        _audit(session, "admin.pending.request", actor, action)
     return action
 
 
@@ -183,10 +184,15 @@ def _refuse_duplicate(session: Session, kind: str, target_type: str, target_id: 
 
 
 # Deciding -----------------------------------------------------------------------------
-def approve(
-    session: Session, action_id: int, *, checker_id: int, reason: str
-) -> PendingAdminAction:
+def approve(action_id: int, *, actor: Actor, reason: str) -> PendingAdminAction:
     """Re-check every rule, then carry the request out through the ordinary code, once."""
+    with work.unit_of_work() as session:
+        _approve(session, action_id, actor, reason)
+    return session.get(PendingAdminAction, action_id, populate_existing=True)
+
+
+def _approve(session: Session, action_id: int, actor: Actor, reason: str) -> None:
+    checker_id = actor.user_id
     action = _decidable(session, action_id, checker_id)
     maker = session.get(User, action.maker_id)
     if maker is None or not maker.is_admin or maker.is_locked:
@@ -199,7 +205,7 @@ def approve(
         "checker_id": checker_id,
         "approval_reason": reason,
     }
-    action_id, kind, target_id = action.id, action.kind, action.target_id
+    kind, target_id = action.kind, action.target_id
 
     def claim(session: Session, txn: JournalTransaction) -> None:
         if not _claim(session, action_id, checker_id, PendingActionStatus.APPROVED, reason, txn.id):
@@ -207,12 +213,11 @@ def approve(
 
     if kind == PendingActionKind.ADJUSTMENT.value:
         result = money_actions.adjust(
-            session,
             target_id,
             direction=action.params.get("direction", ""),
             amount=action.amount or 0,
             key=f"pending-{action_id}",
-            actor_id=checker_id,
+            actor=actor,
             reason=action.reason,
             maker_id=action.maker_id,
             claim=claim,
@@ -222,67 +227,51 @@ def approve(
             raise AdminActionRefused(ALREADY_DECIDED)
     elif kind == PendingActionKind.REVERSAL.value:
         guards.refuse_own_transaction(session, target_id, action.maker_id)
-        maker_reason = action.reason
         try:
             money_actions.reverse(
-                session,
-                target_id,
-                actor_id=checker_id,
-                reason=maker_reason,
-                claim=claim,
-                extra=extra,
+                target_id, actor=actor, reason=action.reason, claim=claim, extra=extra
             )
         except ledger.AlreadyReversed:
             if not _still_pending(session, action_id):
                 raise AdminActionRefused(ALREADY_DECIDED) from None
             raise
     elif kind in USER_KINDS:
-        _approve_user_change(session, action, checker_id, reason, extra)
+        _approve_user_change(session, action, actor, reason, extra)
     else:  # pragma: no cover - the kinds are fixed by the check constraint's writers
         raise AdminActionRefused("This kind of request cannot be approved here.")
-    return session.get(PendingAdminAction, action_id, populate_existing=True)
 
 
 def _approve_user_change(
-    session: Session, action: PendingAdminAction, checker_id: int, reason: str, extra: dict
+    session: Session, action: PendingAdminAction, actor: Actor, reason: str, extra: dict
 ) -> None:
     kind, target_id, maker_reason = action.kind, action.target_id, action.reason
     # Claim first: a second approver's UPDATE waits on this row, then matches nothing.
-    if not _claim(session, action.id, checker_id, PendingActionStatus.APPROVED, reason):
-        session.rollback()
+    if not _claim(session, action.id, actor.user_id, PendingActionStatus.APPROVED, reason):
         raise AdminActionRefused(ALREADY_DECIDED)
-    try:
-        user = user_actions.prepare_change(session, kind, target_id, actor_id=checker_id)
-        user_actions.USER_CHANGES[kind].apply(session, user, checker_id, maker_reason, extra)
-        session.commit()
-    except BaseException:
-        session.rollback()  # the claim goes with it: the request stays pending
-        raise
+    # A refusal below rolls the claim back with everything else: the request stays pending.
+    user = changes.prepare_change(session, kind, target_id, actor_id=actor.user_id)
+    changes.USER_CHANGES[kind].apply(session, user, actor, maker_reason, extra)
 
 
-def reject(session: Session, action_id: int, *, checker_id: int, reason: str) -> PendingAdminAction:
+def reject(action_id: int, *, actor: Actor, reason: str) -> PendingAdminAction:
     """Close the request without doing it; the maker and the checker are both recorded."""
-    action = _decidable(session, action_id, checker_id)
-    if not _claim(session, action.id, checker_id, PendingActionStatus.REJECTED, reason):
-        session.rollback()
-        raise AdminActionRefused(ALREADY_DECIDED)
-    _audit(
-        session,
-        "admin.pending.reject",
-        checker_id,
-        action,
-        maker_id=action.maker_id,
-        checker_id=checker_id,
-        rejection_reason=reason,
-    )
-    session.commit()
+    with work.unit_of_work() as session:
+        action = _decidable(session, action_id, actor.user_id)
+        if not _claim(session, action.id, actor.user_id, PendingActionStatus.REJECTED, reason):
+            raise AdminActionRefused(ALREADY_DECIDED)
+        _audit(
+            session,
+            "admin.pending.reject",
+            actor,
+            action,
+            maker_id=action.maker_id,
+            checker_id=actor.user_id,
+            rejection_reason=reason,
+        )
     return action
 
 
-ALREADY_DECIDED = "Another admin has already decided this request."
-
-
-def _decidable(session: Session, action_id: int, checker_id: int) -> PendingAdminAction:
+def _decidable(session: Session, action_id: int, checker_id: int | None) -> PendingAdminAction:
     """The request, if `checker_id` may decide it: still pending, someone else's, and
     touching nothing of the checker's (their account, their transaction, their user)."""
     action = session.get(PendingAdminAction, action_id, populate_existing=True)
@@ -290,6 +279,8 @@ def _decidable(session: Session, action_id: int, checker_id: int) -> PendingAdmi
         raise AdminActionRefused("That request no longer exists.")
     if not action.is_pending:
         raise AdminActionRefused(f"This request was already {action.status}.")
+    if checker_id is None:  # the checker is a second *person*; the CLI names nobody
+        raise AdminActionRefused("Only a signed-in admin can approve or reject a request.")
     if action.maker_id == checker_id:
         raise AdminActionRefused(
             "You asked for this yourself: a different admin must approve or reject it."
@@ -339,13 +330,13 @@ def _still_pending(session: Session, action_id: int) -> bool:
     return status == PENDING
 
 
-def _audit(session: Session, action: str, actor_id: int, row: PendingAdminAction, **extra) -> None:
-    audit.record(
+def _audit(session: Session, action: str, actor: Actor, row: PendingAdminAction, **extra) -> None:
+    work.record(
+        session,
         action,
-        actor_id=actor_id,
+        actor,
         target_type="pending_admin_action",
         target_id=row.id,
-        success=True,
         details={
             "kind": row.kind,
             "target_type": row.target_type,
@@ -354,15 +345,18 @@ def _audit(session: Session, action: str, actor_id: int, row: PendingAdminAction
             "reason": row.reason,
             **extra,
         },
-        session=session,
     )
 
 
 # Reading ------------------------------------------------------------------------------
-def pending_queue(session: Session, limit: int = QUEUE_LIMIT) -> list[PendingAdminAction]:
+def find_request(action_id: int) -> PendingAdminAction | None:
+    return work.session().get(PendingAdminAction, action_id)
+
+
+def pending_queue(limit: int = QUEUE_LIMIT) -> list[PendingAdminAction]:
     """Requests awaiting a second admin, oldest first (fresh: never from the stats cache)."""
     return list(
-        session.scalars(
+        work.session().scalars(
             select(PendingAdminAction)
             .where(PendingAdminAction.status == PENDING)
             .order_by(PendingAdminAction.created_at, PendingAdminAction.id)
@@ -371,9 +365,9 @@ def pending_queue(session: Session, limit: int = QUEUE_LIMIT) -> list[PendingAdm
     )
 
 
-def recently_decided(session: Session, limit: int = 20) -> list[PendingAdminAction]:
+def recently_decided(limit: int = 20) -> list[PendingAdminAction]:
     return list(
-        session.scalars(
+        work.session().scalars(
             select(PendingAdminAction)
             .where(PendingAdminAction.status != PENDING)
             .order_by(PendingAdminAction.decided_at.desc(), PendingAdminAction.id.desc())

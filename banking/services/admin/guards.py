@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from banking.core.models import Account, JournalTransaction
 from banking.core.money import format_plain
+from banking.services.actor import Actor
 from banking.services.admin.errors import AdminActionRefused
 
 OWN_ACCOUNT = "That account is yours: another admin must do this."
@@ -22,13 +23,15 @@ OWN_TRANSACTION = "That transaction touches an account of yours: another admin m
 OWN_USER = "That is your own user: another admin must do this."
 
 
-def refuse_own_account(session: Session, account_id: int, actor_id: int) -> None:
+def refuse_own_account(session: Session, account_id: int, actor_id: int | None) -> None:
     owner_id = session.scalar(select(Account.owner_id).where(Account.id == account_id))
     if owner_id is not None and owner_id == actor_id:
         raise AdminActionRefused(OWN_ACCOUNT)
 
 
-def refuse_own_transaction(session: Session, transaction_id: int, actor_id: int) -> None:
+def refuse_own_transaction(
+    session: Session, transaction_id: int, actor_id: int | None
+) -> None:
     """Refuse when either side of the transaction (sender or recipient) is the admin's."""
     txn = session.get(JournalTransaction, transaction_id)
     if txn is None:
@@ -38,13 +41,24 @@ def refuse_own_transaction(session: Session, transaction_id: int, actor_id: int)
             Account.id.in_([txn.source_account_id, txn.destination_account_id])
         )
     )
-    if actor_id in set(owners):
+    if actor_id is not None and actor_id in set(owners):
         raise AdminActionRefused(OWN_TRANSACTION)
 
 
-def refuse_own_user(user_id: int, actor_id: int, message: str = OWN_USER) -> None:
-    if user_id == actor_id:
+def refuse_own_user(user_id: int, actor_id: int | None, message: str = OWN_USER) -> None:
+    if actor_id is not None and user_id == actor_id:
         raise AdminActionRefused(message)
+
+
+def needs_second_admin(actor: Actor) -> bool:
+    """Whether this actor's change to an admin, or large money action, waits for a checker.
+
+    Dual control answers a stolen or rogue admin *session*: a web click. The operator at
+    the server's shell (the CLI) already holds the database and is the one who creates
+    admins (`flask create-admin`), so a second admin adds nothing there; their changes
+    apply at once and are audited with `via: cli`.
+    """
+    return actor.via == "web"
 
 
 def dual_control_threshold() -> int:

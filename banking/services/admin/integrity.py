@@ -9,31 +9,32 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
-
 from banking.core.integrity import verify_ledger
 from banking.extensions import cache
-from banking.services import audit
+from banking.services.actor import Actor
+from banking.services.admin import work
 
 log = logging.getLogger(__name__)
 LAST_RESULT_KEY = "admin:integrity:last"
 KEEP_SECONDS = 30 * 24 * 3600
 
 
-def run_check(session: Session, *, actor_id: int, actor_email: str) -> dict:
-    report = verify_ledger(session)
+def run_check(*, actor: Actor, actor_email: str) -> dict:
+    """Verify the ledger now, audit that it was run, and keep the result for the page."""
+    with work.unit_of_work() as session:
+        report = verify_ledger(session)
+        work.record(
+            session,
+            "admin.integrity_check",
+            actor,
+            target_type="ledger",
+            target_id=None,
+            success=report.ok,
+            details={"ok": report.ok, "breaches": len(report.breaches)},
+        )
     result = report.to_dict()
     result["ran_at"] = datetime.now(UTC)
     result["ran_by"] = actor_email
-    audit.record(
-        "admin.integrity_check",
-        actor_id=actor_id,
-        target_type="ledger",
-        success=report.ok,
-        details={"ok": report.ok, "breaches": len(report.breaches)},
-        session=session,
-    )
-    session.commit()
     if not report.ok:
         log.error("ledger integrity check failed", extra={"breaches": len(report.breaches)})
     try:

@@ -8,7 +8,8 @@ commit event in `banking.caching`.
 No admin acts on money of their own (`guards`): adjusting, reversing or deciding a
 transfer that touches the admin's own account is refused whatever the amount. Whether a
 large one must first be approved by a second admin is `dual_control`'s decision; these
-functions post.
+functions post. Each is one unit of work (`work.unit_of_work`): the ledger commits the
+movement with its audit row, and a refusal leaves nothing behind in the session.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from sqlalchemy.orm import Session
 from banking.core import ledger
 from banking.core.models import Account, JournalTransaction, TransactionKind
 from banking.services import audit
-from banking.services.admin import guards
+from banking.services.actor import Actor
+from banking.services.admin import guards, work
 from banking.services.admin.errors import AdminActionRefused
 
 # direction -> (ledger kind, system account, sign of the amount for the customer)
@@ -36,17 +38,18 @@ NEEDS_SECOND_ADMIN = "This is above the dual-control threshold: a second admin m
 Claim = Callable[[Session, JournalTransaction], None]
 
 
-def _hook(action: str, actor_id: int, claim: Claim | None = None, **extra):
+def _hook(action: str, actor: Actor, claim: Claim | None = None, **extra):
     """The audit hook; with `claim`, first mark the approved request decided, in the same
     database transaction as the movement (see `dual_control`): both commit, or neither."""
     record = audit.transaction_hook(
         action,
-        actor_id=actor_id,
+        actor_id=actor.user_id,
         details=lambda txn: {
             "amount": txn.amount,
             "kind": txn.kind,
             "status": txn.status,
             **extra,
+            "via": actor.via,
         },
     )
     if claim is None:
@@ -60,61 +63,64 @@ def _hook(action: str, actor_id: int, claim: Claim | None = None, **extra):
 
 
 def reverse(
-    session: Session,
     transaction_id: int,
     *,
-    actor_id: int,
+    actor: Actor,
     reason: str,
     claim: Claim | None = None,
     extra: dict | None = None,
-):
+) -> ledger.PostingResult:
     """Post the mirror image of a posted transaction; a second attempt is AlreadyReversed."""
-    guards.refuse_own_transaction(session, transaction_id, actor_id)
-    original = session.get(JournalTransaction, transaction_id)
-    if claim is None and original and original.amount > guards.dual_control_threshold():
-        raise AdminActionRefused(NEEDS_SECOND_ADMIN)  # only `dual_control.approve` posts it
-    return ledger.reverse_transaction(
-        session,
-        transaction_id,
-        initiator_id=actor_id,
-        reason=reason,
-        on_posted=_hook(
-            "admin.transaction.reverse",
-            actor_id,
-            claim,
+    with work.unit_of_work() as session:
+        guards.refuse_own_transaction(session, transaction_id, actor.user_id)
+        original = session.get(JournalTransaction, transaction_id)
+        if claim is None and original and original.amount > guards.dual_control_threshold():
+            raise AdminActionRefused(NEEDS_SECOND_ADMIN)  # only `dual_control.approve` posts it
+        return ledger.reverse_transaction(
+            session,
+            transaction_id,
+            initiator_id=actor.user_id,
             reason=reason,
-            reverses=transaction_id,
-            **(extra or {}),
-        ),
-    )
+            on_posted=_hook(
+                "admin.transaction.reverse",
+                actor,
+                claim,
+                reason=reason,
+                reverses=transaction_id,
+                **(extra or {}),
+            ),
+        )
 
 
-def approve(session: Session, transaction_id: int, *, actor_id: int, reason: str):
+def approve(transaction_id: int, *, actor: Actor, reason: str) -> ledger.PostingResult:
     """Capture a held transfer; never one to or from an account of the deciding admin."""
-    guards.refuse_own_transaction(session, transaction_id, actor_id)
-    return ledger.approve_hold(
-        session,
-        transaction_id,
-        admin_id=actor_id,
-        reason=reason,
-        on_posted=_hook("admin.review.approve", actor_id, reason=reason),
-    )
+    with work.unit_of_work() as session:
+        guards.refuse_own_transaction(session, transaction_id, actor.user_id)
+        return ledger.approve_hold(
+            session,
+            transaction_id,
+            admin_id=actor.user_id,
+            reason=reason,
+            on_posted=_hook("admin.review.approve", actor, reason=reason),
+        )
 
 
-def reject(session: Session, transaction_id: int, *, actor_id: int, reason: str):
-    guards.refuse_own_transaction(session, transaction_id, actor_id)
-    return ledger.reject_hold(
-        session,
-        transaction_id,
-        admin_id=actor_id,
-        reason=reason,
-        on_posted=_hook("admin.review.reject", actor_id, reason=reason),
-    )
+def reject(transaction_id: int, *, actor: Actor, reason: str) -> ledger.PostingResult:
+    """Release a held transfer back to the sender; the customer sees the reason."""
+    with work.unit_of_work() as session:
+        guards.refuse_own_transaction(session, transaction_id, actor.user_id)
+        return ledger.reject_hold(
+            session,
+            transaction_id,
+            admin_id=actor.user_id,
+            reason=reason,
+            on_posted=_hook("admin.review.reject", actor, reason=reason),
+        )
 
 
 def check_adjustment(
-    session: Session, account_id: int, *, direction: str, amount: int, actor_id: int
-):
+    session: Session, account_id: int, *, direction: str, amount: int, actor_id: int | None
+) -> None:
     """Refuse what no admin may post: a bad type, a system or own account, too much."""
     if direction not in ADJUSTMENTS:
         raise AdminActionRefused("Choose a valid adjustment type.")
@@ -126,45 +132,47 @@ def check_adjustment(
 
 
 def adjust(
-    session: Session,
     account_id: int,
     *,
     direction: str,
     amount: int,
     key: str,
-    actor_id: int,
+    actor: Actor,
     reason: str,
     maker_id: int | None = None,
     claim: Claim | None = None,
     extra: dict | None = None,
-):
+) -> ledger.PostingResult:
     """Deposit, withdraw or correct against the matching system account, now.
 
-    `maker_id` is the admin who asked when a second admin (`actor_id`) approves it: the
+    `maker_id` is the admin who asked when a second admin (`actor`) approves it: the
     journal row names the maker as initiator, the audit row both.
     """
-    check_adjustment(session, account_id, direction=direction, amount=amount, actor_id=actor_id)
-    if claim is None and amount > guards.dual_control_threshold():
-        raise AdminActionRefused(NEEDS_SECOND_ADMIN)  # only `dual_control.approve` posts it
-    if maker_id is not None:
-        guards.refuse_own_account(session, account_id, maker_id)
-    kind, system_code, sign = ADJUSTMENTS[direction]
-    return ledger.post_adjustment(
-        session,
-        account_id=account_id,
-        amount=sign * amount,
-        initiator_id=maker_id if maker_id is not None else actor_id,
-        key=f"admin-adjust:{key}",
-        memo=reason,
-        kind=kind,
-        system_code=system_code,
-        on_posted=_hook(
-            "admin.adjustment",
-            actor_id,
-            claim,
-            reason=reason,
-            direction=direction,
+    with work.unit_of_work() as session:
+        check_adjustment(
+            session, account_id, direction=direction, amount=amount, actor_id=actor.user_id
+        )
+        if claim is None and amount > guards.dual_control_threshold():
+            raise AdminActionRefused(NEEDS_SECOND_ADMIN)  # only `dual_control.approve` posts it
+        if maker_id is not None:
+            guards.refuse_own_account(session, account_id, maker_id)
+        kind, system_code, sign = ADJUSTMENTS[direction]
+        return ledger.post_adjustment(
+            session,
             account_id=account_id,
-            **(extra or {}),
-        ),
-    )
+            amount=sign * amount,
+            initiator_id=maker_id if maker_id is not None else actor.user_id,
+            key=f"admin-adjust:{key}",
+            memo=reason,
+            kind=kind,
+            system_code=system_code,
+            on_posted=_hook(
+                "admin.adjustment",
+                actor,
+                claim,
+                reason=reason,
+                direction=direction,
+                account_id=account_id,
+                **(extra or {}),
+            ),
+        )

@@ -1,4 +1,8 @@
-"""Read-only admin lists: the journal, the review queue and the audit log (keyset-paged)."""
+"""Read-only admin lists: the journal, the review queue and the audit log (keyset-paged).
+
+Views and commands read through these (never the session themselves), so what a page
+shows and what a service decides come from the same queries.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,17 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from banking.core.models import (
     Account,
     AuditEvent,
     JournalTransaction,
+    PendingAdminAction,
     TransactionStatus,
     User,
 )
+from banking.services.admin import stats, work
 from banking.services.admin.pagination import Page, paginate
 
 CSV_BATCH = 500
@@ -51,22 +57,39 @@ def journal_query(criteria: dict):
     return query
 
 
-def list_journal(session: Session, criteria: dict, cursor: str | None) -> Page:
-    return paginate(session, journal_query(criteria), JournalTransaction, cursor)
+def list_journal(criteria: dict, cursor: str | None) -> Page:
+    return paginate(work.session(), journal_query(criteria), JournalTransaction, cursor)
 
 
-def review_queue(session: Session, cursor: str | None) -> Page:
+def review_queue(cursor: str | None) -> Page:
     """Pending transfers, oldest first: the longest-waiting customer is served first."""
     query = select(JournalTransaction).where(
         JournalTransaction.status == TransactionStatus.PENDING.value
     )
-    return paginate(session, query, JournalTransaction, cursor, newest_first=False)
+    return paginate(work.session(), query, JournalTransaction, cursor, newest_first=False)
 
 
-def reversal_of(session: Session, transaction_id: int) -> JournalTransaction | None:
-    return session.scalar(
+def find_transaction(transaction_id: int) -> JournalTransaction | None:
+    return work.session().get(JournalTransaction, transaction_id)
+
+
+def reversal_of(transaction_id: int) -> JournalTransaction | None:
+    return work.session().scalar(
         select(JournalTransaction).where(JournalTransaction.reverses_id == transaction_id)
     )
+
+
+def request_target(action: PendingAdminAction) -> Account | JournalTransaction | User | None:
+    """What a dual-control request is about (None when it no longer exists)."""
+    model = {"account": Account, "transaction": JournalTransaction, "user": User}.get(
+        action.target_type
+    )
+    return work.session().get(model, action.target_id) if model else None
+
+
+def overview_stats() -> stats.OverviewStats:
+    """The overview's cached figures (see `stats.overview_stats`)."""
+    return stats.overview_stats(work.session())
 
 
 def audit_query(criteria: dict):
@@ -91,8 +114,8 @@ def audit_query(criteria: dict):
     return query
 
 
-def list_audit(session: Session, criteria: dict, cursor: str | None) -> Page:
-    return paginate(session, audit_query(criteria), AuditEvent, cursor)
+def list_audit(criteria: dict, cursor: str | None) -> Page:
+    return paginate(work.session(), audit_query(criteria), AuditEvent, cursor)
 
 
 AUDIT_CSV_HEADER = [
@@ -109,11 +132,11 @@ AUDIT_CSV_HEADER = [
 ]
 
 
-def iter_audit_rows(session: Session, criteria: dict) -> Iterator[list]:
+def iter_audit_rows(criteria: dict) -> Iterator[list]:
     """Every matching event, newest first, fetched in keyset batches (memory stays flat)."""
     token: str | None = None
     while True:
-        page = paginate(session, audit_query(criteria), AuditEvent, token, size=CSV_BATCH)
+        page = paginate(work.session(), audit_query(criteria), AuditEvent, token, size=CSV_BATCH)
         for event in page.items:
             yield [
                 event.id,

@@ -3,46 +3,33 @@
 from __future__ import annotations
 
 from flask import render_template, request, url_for
-from sqlalchemy import select
 
-from banking.core.models import Account, Entry, Hold, PendingAdminAction
+from banking.core.models import Account, PendingAdminAction
 from banking.core.money import format_plain
-from banking.extensions import db
 from banking.services.admin import accounts as account_actions
 from banking.services.admin import dual_control
 from banking.web.admin import bp
-from banking.web.admin.flow import actor_id, awaiting_approval, confirm_flow
+from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found
 from banking.web.admin.forms import ADJUSTMENT_LABELS, AdjustmentForm, ReasonForm, SearchForm
-
-RECENT_ENTRIES = 25
 
 
 @bp.get("/accounts")
 def accounts():
     form = SearchForm(formdata=request.args)
     text = form.q.data if form.validate() else None
-    page = account_actions.search_accounts(db.session, text, request.args.get("after"))
+    page = account_actions.search_accounts(text, request.args.get("after"))
     return render_template("admin/accounts.html", form=form, page=page, q=text or "")
 
 
 @bp.get("/accounts/<int:account_id>")
 def account_detail(account_id: int):
-    account = db.get_or_404(Account, account_id)
-    entries = db.session.scalars(
-        select(Entry)
-        .where(Entry.account_id == account.id)
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
-        .limit(RECENT_ENTRIES)
-    ).all()
-    holds = db.session.scalars(
-        select(Hold).where(Hold.account_id == account.id, Hold.active.is_(True))
-    ).all()
+    detail = found(account_actions.account_detail(account_id))
     return render_template(
         "admin/account_detail.html",
-        account=account,
-        entries=entries,
-        holds=holds,
-        close_blockers=account_actions.close_blockers(db.session, account),
+        account=detail.account,
+        entries=detail.entries,
+        holds=detail.holds,
+        close_blockers=detail.close_blockers,
     )
 
 
@@ -57,11 +44,11 @@ def _account_summary(account: Account) -> list[tuple[str, str]]:
 
 
 def _status_action(account_id: int, *, title: str, service, done: str, danger=False, notice=None):
-    account = db.get_or_404(Account, account_id)
+    account = found(account_actions.find_account(account_id))
     form = ReasonForm()
 
     def perform() -> str:
-        service(db.session, account_id, actor_id=actor_id(), reason=form.reason.data)
+        service(account_id, actor=actor(), reason=form.reason.data)
         return f"Account {account.masked_number} {done}."
 
     return confirm_flow(
@@ -111,7 +98,7 @@ def close_account(account_id: int):
 
 @bp.route("/accounts/<int:account_id>/adjust", methods=["GET", "POST"])
 def adjust_account(account_id: int):
-    account = db.get_or_404(Account, account_id)
+    account = found(account_actions.find_account(account_id))
     form = AdjustmentForm()
     summary = _account_summary(account)
     if request.method == "POST" and form.validate():
@@ -122,12 +109,11 @@ def adjust_account(account_id: int):
 
     def perform() -> str:
         result = dual_control.request_adjustment(
-            db.session,
             account_id,
             direction=form.direction.data,
             amount=form.amount_minor,
             key=form.idempotency_key.data,
-            actor_id=actor_id(),
+            actor=actor(),
             reason=form.reason.data,
         )
         if isinstance(result, PendingAdminAction):

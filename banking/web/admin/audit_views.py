@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from flask import Response, render_template, request, stream_with_context
 
 from banking.core.csv_export import iter_csv
-from banking.extensions import db
 from banking.services.admin import queries
 from banking.web.admin import bp
 from banking.web.admin.forms import AuditFilterForm
@@ -20,7 +19,7 @@ def _criteria(form: AuditFilterForm) -> dict:
 @bp.get("/audit")
 def audit_log():
     form = AuditFilterForm(formdata=request.args)
-    page = queries.list_audit(db.session, _criteria(form), request.args.get("after"))
+    page = queries.list_audit(_criteria(form), request.args.get("after"))
     filters = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("admin/audit.html", form=form, page=page, filters=filters)
 
@@ -28,7 +27,7 @@ def audit_log():
 @bp.get("/audit.csv")
 def audit_export():
     form = AuditFilterForm(formdata=request.args)
-    rows = queries.iter_audit_rows(db.session, _criteria(form))
+    rows = queries.iter_audit_rows(_criteria(form))
     body = stream_with_context(iter_csv(queries.AUDIT_CSV_HEADER, rows))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(

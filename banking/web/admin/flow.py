@@ -2,28 +2,39 @@
 
 GET shows the form; a valid POST shows what is about to happen with the reason carried
 in hidden fields; only the POST from that confirmation page (`confirmed=yes`) acts.
-A refusal (domain error) is rolled back and shown as a message, never a 500.
+A refusal (domain error) is shown as a message, never a 500; the service that refused
+has already rolled its unit of work back, so the view never touches the session.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
-from flask import flash, redirect, render_template, request
+from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user
 
 from banking.core.ledger import LedgerError
 from banking.core.models import PendingAdminAction
 from banking.core.money import InvalidAmount
-from banking.extensions import db
+from banking.services.actor import Actor
 from banking.services.admin.errors import AdminActionRefused
 from banking.web.admin.forms import CONFIRMED, ReasonForm
 
 REFUSALS = (AdminActionRefused, LedgerError, InvalidAmount)
+T = TypeVar("T")
 
 
-def actor_id() -> int:
-    return int(current_user.id)
+def actor() -> Actor:
+    """The signed-in admin, acting through the web (the audit rows say `via: web`)."""
+    return Actor.web(int(current_user.id))
+
+
+def found(thing: T | None) -> T:
+    """What a query found, or the 404 page: an unknown id in a URL is not an error of ours."""
+    if thing is None:
+        abort(404)
+    return thing
 
 
 def awaiting_approval(action: PendingAdminAction) -> str:
@@ -64,7 +75,6 @@ def confirm_flow(
     try:
         message = perform()
     except REFUSALS as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(back_url)
     flash(message, "success")

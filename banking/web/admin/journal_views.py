@@ -6,11 +6,10 @@ from flask import render_template, request, url_for
 
 from banking.core.models import JournalTransaction, PendingAdminAction
 from banking.core.money import format_plain
-from banking.extensions import db
 from banking.services.admin import dual_control, queries
 from banking.services.admin import money as money_actions
 from banking.web.admin import bp
-from banking.web.admin.flow import actor_id, awaiting_approval, confirm_flow
+from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found
 from banking.web.admin.forms import JournalFilterForm, ReasonForm
 
 
@@ -18,18 +17,18 @@ from banking.web.admin.forms import JournalFilterForm, ReasonForm
 def journal():
     form = JournalFilterForm(formdata=request.args)
     criteria = form.criteria() if form.validate() else {}
-    page = queries.list_journal(db.session, criteria, request.args.get("after"))
+    page = queries.list_journal(criteria, request.args.get("after"))
     filters = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("admin/journal.html", form=form, page=page, filters=filters)
 
 
 @bp.get("/journal/<int:transaction_id>")
 def transaction_detail(transaction_id: int):
-    txn = db.get_or_404(JournalTransaction, transaction_id)
+    txn = found(queries.find_transaction(transaction_id))
     return render_template(
         "admin/transaction_detail.html",
         txn=txn,
-        reversal=queries.reversal_of(db.session, txn.id),
+        reversal=queries.reversal_of(txn.id),
     )
 
 
@@ -45,13 +44,13 @@ def _transaction_summary(txn: JournalTransaction) -> list[tuple[str, str]]:
 
 @bp.route("/journal/<int:transaction_id>/reverse", methods=["GET", "POST"])
 def reverse_transaction(transaction_id: int):
-    txn = db.get_or_404(JournalTransaction, transaction_id)
+    txn = found(queries.find_transaction(transaction_id))
     summary = _transaction_summary(txn)
     form = ReasonForm()
 
     def perform() -> str:
         result = dual_control.request_reversal(
-            db.session, transaction_id, actor_id=actor_id(), reason=form.reason.data
+            transaction_id, actor=actor(), reason=form.reason.data
         )
         if isinstance(result, PendingAdminAction):
             return awaiting_approval(result)
@@ -71,19 +70,19 @@ def reverse_transaction(transaction_id: int):
 
 @bp.get("/reviews")
 def reviews():
-    page = queries.review_queue(db.session, request.args.get("after"))
+    page = queries.review_queue(request.args.get("after"))
     return render_template("admin/reviews.html", page=page)
 
 
 def _decision(transaction_id: int, *, approve: bool):
-    txn = db.get_or_404(JournalTransaction, transaction_id)
+    txn = found(queries.find_transaction(transaction_id))
     summary = _transaction_summary(txn)
     form = ReasonForm()
     service = money_actions.approve if approve else money_actions.reject
     verb = "approved" if approve else "rejected"
 
     def perform() -> str:
-        service(db.session, transaction_id, actor_id=actor_id(), reason=form.reason.data)
+        service(transaction_id, actor=actor(), reason=form.reason.data)
         return f"Transfer #{transaction_id} was {verb}."
 
     return confirm_flow(

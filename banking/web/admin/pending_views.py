@@ -13,10 +13,9 @@ from flask import render_template, url_for
 from flask_login import current_user
 
 from banking.core.models import Account, JournalTransaction, PendingAdminAction, User
-from banking.extensions import db
-from banking.services.admin import dual_control
+from banking.services.admin import dual_control, queries
 from banking.web.admin import bp
-from banking.web.admin.flow import actor_id, confirm_flow
+from banking.web.admin.flow import actor, confirm_flow, found
 from banking.web.admin.forms import ReasonForm
 from banking.web.templating import money
 
@@ -49,21 +48,22 @@ def describe(action: PendingAdminAction) -> PendingRow:
     if action.kind == "adjustment":
         what = f"{what} ({action.params.get('direction', '')})"
     target, url, currency = f"{action.target_type} {action.target_id}", "", "USD"
+    thing = queries.request_target(action)
     if action.target_type == "account":
-        account = db.session.get(Account, action.target_id)
+        account = thing if isinstance(thing, Account) else None
         if account is not None:
             owner = account.owner.full_name if account.owner else "the bank"
             target, currency = f"{account.number} ({owner})", account.currency
         url = url_for("admin.account_detail", account_id=action.target_id)
     elif action.target_type == "transaction":
-        txn = db.session.get(JournalTransaction, action.target_id)
+        txn = thing if isinstance(thing, JournalTransaction) else None
         if txn is not None:
             target = f"#{txn.id} ({txn.kind}, {txn.source_account.number} → "
             target += f"{txn.destination_account.number})"
             currency = txn.source_account.currency
         url = url_for("admin.transaction_detail", transaction_id=action.target_id)
     elif action.target_type == "user":
-        user = db.session.get(User, action.target_id)
+        user = thing if isinstance(thing, User) else None
         if user is not None:
             target = f"{user.full_name} <{user.email}> ({user.role})"
         url = url_for("admin.user_detail", user_id=action.target_id)
@@ -92,19 +92,19 @@ def _summary(row: PendingRow) -> list[tuple[str, str]]:
 def pending_actions():
     return render_template(
         "admin/pending.html",
-        pending=[describe(a) for a in dual_control.pending_queue(db.session)],
-        decided=[describe(a) for a in dual_control.recently_decided(db.session)],
+        pending=[describe(a) for a in dual_control.pending_queue()],
+        decided=[describe(a) for a in dual_control.recently_decided()],
     )
 
 
 def _decision(action_id: int, *, approve: bool):
-    action = db.get_or_404(PendingAdminAction, action_id)
+    action = found(dual_control.find_request(action_id))
     row = describe(action)
     form = ReasonForm()
     service = dual_control.approve if approve else dual_control.reject
 
     def perform() -> str:
-        service(db.session, action_id, checker_id=actor_id(), reason=form.reason.data)
+        service(action_id, actor=actor(), reason=form.reason.data)
         return f"Request #{action_id} was {'approved and carried out' if approve else 'rejected'}."
 
     notice = (

@@ -9,13 +9,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from banking.extensions import db
 from banking.services.admin.dual_control import pending_queue
 from banking.services.admin.integrity import last_result, run_check
-from banking.services.admin.stats import overview_stats
+from banking.services.admin.queries import overview_stats
 from banking.web.admin import bp
 from banking.web.admin.chart import layout
-from banking.web.admin.flow import actor_id
+from banking.web.admin.flow import actor
 from banking.web.admin.pending_views import describe
 from banking.web.guards import admin_required
 from banking.web.health import dependency_states
@@ -32,14 +31,14 @@ def require_admin():
 
 @bp.get("/")
 def overview():
-    stats = overview_stats(db.session)
+    stats = overview_stats()
     return render_template(
         "admin/overview.html",
         stats=stats,
         chart=layout(stats.days),
         health=dependency_states(),
         # Never cached with the figures: an approved request must leave the queue at once.
-        pending=[describe(action) for action in pending_queue(db.session)],
+        pending=[describe(action) for action in pending_queue()],
         cache_seconds=current_app.config.get("ADMIN_STATS_CACHE_SECONDS", 30),
     )
 
@@ -47,7 +46,7 @@ def overview():
 @bp.route("/integrity", methods=["GET", "POST"])
 def integrity():
     if request.method == "POST":
-        result = run_check(db.session, actor_id=actor_id(), actor_email=current_user.email)
+        result = run_check(actor=actor(), actor_email=current_user.email)
         if result["ok"]:
             flash("The ledger check passed: every invariant holds.", "success")
         else:

@@ -7,11 +7,9 @@ from collections.abc import Callable
 from flask import render_template, request, url_for
 
 from banking.core.models import PendingAdminAction, User
-from banking.extensions import db
-from banking.services.admin import dual_control
 from banking.services.admin import users as user_actions
 from banking.web.admin import bp
-from banking.web.admin.flow import actor_id, awaiting_approval, confirm_flow
+from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found
 from banking.web.admin.forms import ReasonForm, SearchForm
 
 
@@ -19,16 +17,14 @@ from banking.web.admin.forms import ReasonForm, SearchForm
 def users():
     form = SearchForm(formdata=request.args)
     text = form.q.data if form.validate() else None
-    page = user_actions.search_users(db.session, text, request.args.get("after"))
+    page = user_actions.search_users(text, request.args.get("after"))
     return render_template("admin/users.html", form=form, page=page, q=text or "")
 
 
 @bp.get("/users/<int:user_id>")
 def user_detail(user_id: int):
-    user = db.get_or_404(User, user_id)
-    return render_template(
-        "admin/user_detail.html", detail=user_actions.user_detail(db.session, user)
-    )
+    detail = found(user_actions.user_detail(user_id))
+    return render_template("admin/user_detail.html", detail=detail)
 
 
 def _user_summary(user: User) -> list[tuple[str, str]]:
@@ -46,11 +42,11 @@ def _user_action(
     extra_summary: list[tuple[str, str]] | None = None,
 ):
     """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`)."""
-    user = db.get_or_404(User, user_id)
+    user = found(user_actions.find_user(user_id))
     form = ReasonForm()
 
     def perform() -> str:
-        changed = service(db.session, user_id, actor_id=actor_id(), reason=form.reason.data)
+        changed = service(user_id, actor=actor(), reason=form.reason.data)
         if isinstance(changed, PendingAdminAction):
             return awaiting_approval(changed)
         return _done(changed, done)
@@ -71,7 +67,7 @@ def lock_user(user_id: int):
     return _user_action(
         user_id,
         title="Lock user",
-        service=_dual("user.lock"),
+        service=user_actions.lock_user,
         done="is now locked",
         danger=True,
         notice="The user is signed out everywhere and cannot sign in until unlocked.",
@@ -80,7 +76,7 @@ def lock_user(user_id: int):
 
 @bp.route("/users/<int:user_id>/unlock", methods=["GET", "POST"])
 def unlock_user(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = found(user_actions.find_user(user_id))
     return _user_action(
         user_id,
         title="Unlock user",
@@ -96,7 +92,7 @@ def change_role(user_id: int):
     return _user_action(
         user_id,
         title="Remove admin role",
-        service=_dual("user.demote"),
+        service=user_actions.demote_admin,
         done="is now a customer",
         danger=True,
         notice=(
@@ -122,22 +118,11 @@ def reset_two_factor(user_id: int):
     return _user_action(
         user_id,
         title="Reset two-factor authentication",
-        service=_dual("user.2fa_reset"),
+        service=user_actions.reset_two_factor,
         done="has two-factor authentication reset",
         danger=True,
         notice="The authenticator and every recovery code stop working.",
     )
-
-
-def _dual(kind: str) -> Callable[..., User | PendingAdminAction]:
-    """The change done now on a customer, or queued for a second admin on an admin."""
-
-    def service(session, user_id: int, *, actor_id: int, reason: str):
-        return dual_control.request_user_change(
-            session, kind, user_id, actor_id=actor_id, reason=reason
-        )
-
-    return service
 
 
 def _done(user: User, what: str) -> str:

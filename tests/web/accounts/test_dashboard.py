@@ -82,11 +82,12 @@ def held_payment(app, client, jane, john, amount: str = "200.00") -> int:
 
 
 def admin_rejects(app, transaction_id: int, reason: str) -> None:
+    from banking.services.actor import Actor
     from banking.services.admin import money as money_actions
 
     admin = make_admin(app)
     with app.app_context():
-        money_actions.reject(db.session, transaction_id, actor_id=admin.id, reason=reason)
+        money_actions.reject(transaction_id, actor=Actor.web(admin.id), reason=reason)
         db.session.remove()
 
 

@@ -464,7 +464,7 @@ def test_a_locked_customers_schedules_do_not_run_and_the_reason_is_recorded(
     assert (load(app, schedule_id).status, load(app, schedule_id).last_error) == ("failed", message)
     assert audit_actions(app) == ["schedule.failed"]
     # Unlocked, the owner sees why it stopped and can resume it.
-    assert runner.invoke(args=["users", "unlock", alice.email]).exit_code == 0
+    assert runner.invoke(args=["users", "unlock", alice.email, "--reason", "ok"]).exit_code == 0
     login_as(client, app, alice.id)
     assert message in client.get("/schedules").get_data(as_text=True)
 

@@ -380,6 +380,7 @@ def test_large_transfer_is_held_for_review(app, client, jane, john):
 
 
 def test_result_page_of_a_rejected_transfer_shows_the_admins_reason(app, client, jane, john):
+    from banking.services.actor import Actor
     from banking.services.admin import money as money_actions
     from tests.support.builders import make_admin
 
@@ -387,7 +388,7 @@ def test_result_page_of_a_rejected_transfer_shows_the_admins_reason(app, client,
     txn_id = pay(client, jane.account_id, john.account_number, "600.00").transaction_id
     admin = make_admin(app)
     with app.app_context():
-        money_actions.reject(db.session, txn_id, actor_id=admin.id, reason="Payee unverified")
+        money_actions.reject(txn_id, actor=Actor.web(admin.id), reason="Payee unverified")
         db.session.remove()
 
     html = page(client.get(f"/transfers/{txn_id}"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from banking.extensions import db
-from banking.services.admin import dual_control
+from banking.services.actor import Actor
+from banking.services.admin import users
 from tests.conftest import csrf_from
 from tests.support.admin import admin_client
 from tests.support.builders import get_user, make_admin, make_customer
@@ -45,9 +46,7 @@ def every_admin_url(app):
     )
     maker = make_admin(app, "Mark Maker")
     with app.app_context():
-        pending = dual_control.request_user_change(
-            db.session, "user.lock", maker.id, actor_id=make_admin(app).id, reason="left"
-        )
+        pending = users.lock_user(maker.id, actor=Actor.web(make_admin(app).id), reason="left")
         pending_id = pending.id
         db.session.remove()
     ids = {

@@ -7,6 +7,7 @@ import pytest
 from banking.core import ledger
 from banking.core.models import Account, JournalTransaction
 from banking.extensions import db
+from banking.services.actor import Actor
 from banking.services.admin import accounts as account_actions
 from tests.support.admin import HIDDEN, admin_client, audit_rows, confirm_action, start_action
 from tests.support.builders import balance_of, get_account, make_customer
@@ -96,7 +97,7 @@ def test_a_frozen_account_at_zero_can_be_closed_by_an_admin(app, client):
     customer = make_customer(app)
     with app.app_context():
         account_actions.freeze_account(
-            db.session, customer.account_id, actor_id=admin.id, reason="fraud"
+            customer.account_id, actor=Actor.web(admin.id), reason="fraud"
         )
         db.session.remove()
 

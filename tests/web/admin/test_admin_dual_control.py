@@ -11,6 +11,7 @@ import pytest
 
 from banking.core.models import JournalTransaction, RecoveryCode, User
 from banking.extensions import db
+from banking.services.actor import Actor
 from banking.services.admin import dual_control
 from banking.services.admin.errors import AdminActionRefused
 from tests.support.admin import admin_client, audit_rows, confirm_action, start_action
@@ -174,15 +175,13 @@ def test_the_service_refuses_an_oversized_adjustment_too(app, ctx, bob):
     admin = make_admin(app)
     with pytest.raises(AdminActionRefused, match=r"at most 100000\.00 USD"):
         dual_control.request_adjustment(
-            db.session,
             bob.account_id,
             direction="credit",
             amount=10_000_001,
             key="k",
-            actor_id=admin.id,
+            actor=Actor.web(admin.id),
             reason="x",
         )
-    db.session.rollback()  # as the admin flow does after a refusal
     assert pending_rows(app) == []
 
 
@@ -274,25 +273,29 @@ def test_unknown_request_is_404(app, client):
 
 
 def test_the_direct_services_refuse_what_needs_a_second_admin(app, ctx, bob):
-    """Defence in depth: only `dual_control.approve` may post or apply these."""
+    """Defence in depth: only `dual_control.approve` may post or apply these.
+
+    The posting service refuses a large adjustment outright; the user services, asked by
+    an admin on the web to change another admin, only queue the change.
+    """
+    from banking.core.models import PendingAdminAction
     from banking.services.admin import money as money_actions
     from banking.services.admin import users as user_actions
 
     admin, other = make_admin(app), make_admin(app, "Otto Other")
     with pytest.raises(AdminActionRefused, match="second admin"):
         money_actions.adjust(
-            db.session,
             bob.account_id,
             direction="credit",
             amount=100_001,
             key="k",
-            actor_id=admin.id,
+            actor=Actor.web(admin.id),
             reason="x",
         )
-    db.session.rollback()
     for service in (user_actions.lock_user, user_actions.demote_admin):
-        with pytest.raises(AdminActionRefused, match="second admin"):
-            service(db.session, other.id, actor_id=admin.id, reason="x")
-        db.session.rollback()
+        queued = service(other.id, actor=Actor.web(admin.id), reason="x")
+        assert isinstance(queued, PendingAdminAction)
+    db.session.remove()  # end this context's read before the helpers open their own
+    assert [row.kind for row in pending_rows(app)] == ["user.lock", "user.demote"]
     assert balance_of(app, bob.account_id) == 0
     assert get_user(app, other.id).role == "admin" and not get_user(app, other.id).is_locked

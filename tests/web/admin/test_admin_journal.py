@@ -5,6 +5,7 @@ from __future__ import annotations
 from banking.core import ledger
 from banking.core.models import JournalTransaction
 from banking.extensions import db
+from banking.services.actor import Actor
 from banking.services.admin import accounts as account_actions
 from tests.support.admin import (
     admin_client,
@@ -163,7 +164,7 @@ def test_approving_is_refused_when_the_sender_was_frozen_after_the_hold(app, cli
     txn_id = held_transfer(app, alice, bob, 30_000)
     with app.app_context():
         account_actions.freeze_account(
-            db.session, alice.account_id, actor_id=admin.id, reason="fraud report"
+            alice.account_id, actor=Actor.web(admin.id), reason="fraud report"
         )
         db.session.remove()
 
