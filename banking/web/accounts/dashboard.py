@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
@@ -29,6 +28,7 @@ from banking.core.models import (
     User,
 )
 from banking.core.models.base import as_utc, utcnow
+from banking.core.periods import display_zone, local_today
 from banking.extensions import db
 from banking.web.accounts.charts import chart_summary, render_chart
 
@@ -245,13 +245,6 @@ def _describe(
     return "Transfer"
 
 
-def _display_zone() -> ZoneInfo:
-    try:
-        return ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def daily_series(
     accounts: list[Account], days: int = CHART_DAYS, now: datetime | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -262,8 +255,9 @@ def daily_series(
     """
     if not accounts:
         return {}
-    zone = _display_zone()
-    today = (now or utcnow()).astimezone(zone).date()
+    tz = current_app.config.get("DISPLAY_TIMEZONE", "UTC")
+    zone = display_zone(tz)
+    today = local_today(tz, now or utcnow())
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
     currency_of = {a.id: a.currency for a in accounts}

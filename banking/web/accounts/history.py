@@ -7,8 +7,7 @@ and render. Exports stream row by row from a server-side cursor.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import login_required
@@ -22,6 +21,7 @@ from banking.core.history import (
     history_page,
     iter_export_rows,
 )
+from banking.core.periods import local_today
 from banking.core.statements import (
     STATEMENT_HEADER,
     Month,
@@ -41,7 +41,7 @@ def _tz() -> str:
 
 
 def _today() -> date:
-    return datetime.now(ZoneInfo(_tz())).date()
+    return local_today(_tz())
 
 
 def _filter_form() -> HistoryFilterForm:
