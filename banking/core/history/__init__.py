@@ -9,9 +9,6 @@ no filter selective enough on its own to deserve another index.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,12 +28,12 @@ from banking.core.models import (
 )
 from banking.core.models.base import as_utc
 from banking.core.money import format_plain
+from banking.core.pagination import Cursor
 
 PAGE_SIZE = 25
 EXPORT_BATCH = 500
 EXPORT_FETCH = 2000  # rows per server-side cursor fetch for the CSV export
 _COUNTERPARTY_MEMO = 10_000  # distinct other accounts remembered during one export
-_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
 
 _KIND_LABELS = {
     "transfer": "Transfer",
@@ -58,44 +55,6 @@ class HistoryFilters:
     min_amount: int | None = None
     max_amount: int | None = None
     text: str | None = None
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where the next page starts: strictly older than (created_at, id)."""
-
-    created_at: datetime
-    entry_id: int
-
-    def encode(self) -> str:
-        micros = int((as_utc(self.created_at) - _EPOCH) / timedelta(microseconds=1))
-        raw = f"{micros}.{self.entry_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str | None) -> Cursor | None:
-        """The cursor in `token`, or None for anything malformed (the caller shows page 1)."""
-        if not token or len(token) > 64:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return None
-        match = _CURSOR.match(raw)
-        if not match:
-            return None
-        try:
-            created_at = _EPOCH + timedelta(microseconds=int(match.group(1)))
-        except OverflowError:
-            return None
-        entry_id = int(match.group(2))
-        if entry_id > _MAX_ID:  # beyond BIGINT: the database would refuse the parameter
-            return None
-        return cls(created_at=created_at, entry_id=entry_id)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -385,7 +344,7 @@ def _page_select(
         inner = inner.where(_entry_text_matches(account_id, filters.text))
     if cursor is not None:
         inner = inner.where(
-            tuple_(Entry.created_at, Entry.id) < tuple_(cursor.created_at, cursor.entry_id)
+            tuple_(Entry.created_at, Entry.id) < tuple_(cursor.created_at, cursor.id)
         )
     page = inner.order_by(Entry.created_at.desc(), Entry.id.desc()).limit(limit).subquery("page")
     other = aliased(Account, name="other_account")
