@@ -153,6 +153,9 @@ class Config:
         self.HSTS_ENABLED = self.ENV_NAME == "production"
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead
 
+        # The bank's name, wherever a page, an email or an authenticator app says it.
+        self.BANK_NAME = env("BANK_NAME", default="Northwind Bank")
+
         # Money
         self.DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="USD")
         self.BABEL_LOCALE = env("BABEL_LOCALE", default="en_US")

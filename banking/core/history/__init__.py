@@ -28,22 +28,13 @@ from banking.core.models import (
 )
 from banking.core.models.base import as_utc
 from banking.core.money import format_plain
+from banking.core.names import KIND_LABELS, kind_label, mask_name
 from banking.core.pagination import Cursor
 
 PAGE_SIZE = 25
 EXPORT_BATCH = 500
 EXPORT_FETCH = 2000  # rows per server-side cursor fetch for the CSV export
 _COUNTERPARTY_MEMO = 10_000  # distinct other accounts remembered during one export
-
-_KIND_LABELS = {
-    "transfer": "Transfer",
-    "deposit": "Deposit",
-    "withdrawal": "Withdrawal",
-    "adjustment": "Adjustment",
-    "interest": "Interest",
-    "reversal": "Reversal",
-}
-
 
 @dataclass(frozen=True)
 class HistoryFilters:
@@ -73,7 +64,7 @@ class HistoryRow:
 
     @property
     def kind_label(self) -> str:
-        return _KIND_LABELS.get(self.kind, self.kind.capitalize())
+        return kind_label(self.kind)
 
     @property
     def direction(self) -> str:
@@ -224,18 +215,15 @@ def _entry_text_matches(account_id: int, text: str):
     return matched.is_not(None)
 
 
-def mask_name(full_name: str) -> str:
-    """ "Jane Doe" -> "J*** D***", as the transfer pages show other customers."""
-    return " ".join(f"{word[0]}***" for word in full_name.split() if word) or "***"
-
-
 def _counterparty(row) -> str:
     """Who was on the other side, in words the customer recognizes (never a full number)."""
     if row.other_number is None:
         return ""
     masked = f"••••{row.other_number[-4:]}"
     if row.other_kind == AccountKind.SYSTEM.value:
-        return row.other_nickname or "Northwind Bank"
+        # System accounts are always named (ensure_system_accounts); the bank's own
+        # name is configuration, which the core does not read.
+        return row.other_nickname or "The bank"
     if row.other_owner_id is not None and row.other_owner_id == row.own_owner_id:
         return f"Your {row.other_nickname or 'account'} {masked}".strip()
     name = mask_name(row.other_owner_name) if row.other_owner_name else "Another customer"
@@ -449,7 +437,7 @@ def iter_export_rows(
     stmt = entries_select(account_id, filters or HistoryFilters(), tz)
     # Core execution (no ORM result layer) of the same plain-column select.
     result = session.connection().execution_options(yield_per=batch_size).execute(stmt)
-    labels = _KIND_LABELS
+    labels = KIND_LABELS
     counterparties: dict[tuple, str] = {}
     try:
         # Columns: entry id, created_at, amount, balance_after, transaction id, kind, memo,

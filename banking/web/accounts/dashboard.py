@@ -31,19 +31,14 @@ from banking.core.models.base import as_utc, utcnow
 from banking.core.periods import display_zone, local_today
 from banking.extensions import db
 from banking.web.accounts.charts import chart_summary, render_chart
+from banking.web.presenters import counterparty_label, kind_label
 
 # The rows only need their own columns: without this a JournalTransaction brings its two
 # accounts (joined) and its entries (one more SELECT ... IN) on every uncached dashboard.
 _NO_RELATIONSHIPS = lazyload("*")
 RECENT_COUNT = 10
 CHART_DAYS = 30
-KIND_LABELS = {
-    TransactionKind.DEPOSIT.value: "Deposit",
-    TransactionKind.WITHDRAWAL.value: "Withdrawal",
-    TransactionKind.INTEREST.value: "Interest",
-    TransactionKind.ADJUSTMENT.value: "Adjustment by the bank",
-    TransactionKind.REVERSAL.value: "Reversal",
-}
+TRANSFER = TransactionKind.TRANSFER.value
 
 
 def cached_summary(user_id: int) -> dict[str, Any]:
@@ -213,8 +208,6 @@ def _other_id(txn: JournalTransaction, outgoing: bool) -> int:
 
 def _counterparties(ids: set[int]) -> dict[int, str]:
     """Other customers' accounts as "J*** S*** ••••1234", loaded in one query."""
-    from banking.services.transfers import mask_name
-
     if not ids:
         return {}
     rows = db.session.execute(
@@ -223,7 +216,7 @@ def _counterparties(ids: set[int]) -> dict[int, str]:
         .where(Account.id.in_(list(ids)), Account.kind != AccountKind.SYSTEM.value)
     ).all()
     return {
-        account.id: " ".join(filter(None, [mask_name(name) if name else "", account.masked_number]))
+        account.id: counterparty_label(name, account.masked_number)
         for account, name in rows
     }
 
@@ -235,14 +228,14 @@ def _describe(
     own: dict[int, Account],
     others: dict[int, str],
 ) -> str:
-    if txn.kind in KIND_LABELS:
-        return KIND_LABELS[txn.kind]
+    if txn.kind != TRANSFER:  # money from or to outside: the kind says it all
+        return kind_label(txn.kind)
     direction = "To" if outgoing else "From"
     if other_id in own:
         return f"{direction} {own[other_id].display_name}"
     if other_id in others:
         return f"{direction} {others[other_id]}"
-    return "Transfer"
+    return kind_label(TRANSFER)
 
 
 def daily_series(

@@ -18,7 +18,7 @@ from banking.services.admin import dual_control
 from banking.web.admin import bp
 from banking.web.admin.flow import actor_id, confirm_flow
 from banking.web.admin.forms import ReasonForm
-from banking.web.templating import money
+from banking.web.presenters import money
 
 KIND_LABELS = {
     "adjustment": "Balance adjustment",
