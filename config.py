@@ -286,10 +286,6 @@ class Config:
         if not self.TRUSTED_HOSTS:
             raise ConfigError(f"{self.ENV_NAME}: ALLOWED_HOSTS is not set")
 
-    @classmethod
-    def init_app(cls, app) -> None:
-        """Hook for environment-specific wiring (kept for subclasses)."""
-
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"

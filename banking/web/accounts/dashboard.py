@@ -50,17 +50,9 @@ def cached_summary(user_id: int) -> dict[str, Any]:
     """
     return get_or_load(
         user_key("dashboard", user_id),
-        lambda: build_summary(user_id, with_charts=True),
+        lambda: build_summary(user_id),
         timeout=current_app.config["DASHBOARD_CACHE_SECONDS"],
     )
-
-
-def dashboard_charts(summary: dict[str, Any], locale: str) -> list[dict[str, Any]]:
-    """The charts cached with the summary, or rendered now (an entry cached before charts were)."""
-    charts = summary.get("charts")
-    if charts is not None and summary.get("charts_locale") == locale:
-        return charts
-    return render_charts(summary["series"], locale)
 
 
 def render_charts(series: dict[str, list[dict[str, Any]]], locale: str) -> list[dict[str, Any]]:
@@ -76,7 +68,7 @@ def render_charts(series: dict[str, list[dict[str, Any]]], locale: str) -> list[
     ]
 
 
-def build_summary(user_id: int, *, with_charts: bool = False) -> dict[str, Any]:
+def build_summary(user_id: int) -> dict[str, Any]:
     accounts = list(
         db.session.scalars(
             select(Account)
@@ -96,10 +88,7 @@ def build_summary(user_id: int, *, with_charts: bool = False) -> dict[str, Any]:
         "recent": recent_movements(accounts),
         "series": daily_series(accounts),
     }
-    if with_charts:
-        locale = current_app.config["BABEL_LOCALE"]
-        summary["charts"] = render_charts(summary["series"], locale)
-        summary["charts_locale"] = locale
+    summary["charts"] = render_charts(summary["series"], current_app.config["BABEL_LOCALE"])
     return summary
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from banking.core.models import AccountStatus
@@ -19,7 +19,7 @@ from banking.services import accounts as services
 from banking.services.accounts import AccountActionRefused
 from banking.services.transfers import mask_name
 from banking.web.accounts import bp, queries
-from banking.web.accounts.dashboard import cached_summary, dashboard_charts
+from banking.web.accounts.dashboard import cached_summary
 from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
 
 
@@ -48,8 +48,7 @@ def dashboard():
 @customer_required
 def _customer_dashboard():
     summary = cached_summary(current_user.id)
-    charts = dashboard_charts(summary, current_app.config["BABEL_LOCALE"])
-    return render_template("accounts/dashboard.html", summary=summary, charts=charts)
+    return render_template("accounts/dashboard.html", summary=summary, charts=summary["charts"])
 
 
 # Own accounts ---------------------------------------------------------------------------
