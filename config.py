@@ -155,6 +155,9 @@ class Config:
         self.HSTS_ENABLED = self.ENV_NAME == "production"
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead
 
+        # The bank's name, wherever a page, an email or an authenticator app says it.
+        self.BANK_NAME = env("BANK_NAME", default="Northwind Bank")
+
         # Money
         self.DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="USD")
         self.BABEL_LOCALE = env("BABEL_LOCALE", default="en_US")
@@ -317,10 +320,6 @@ class Config:
             raise ConfigError(f"{self.ENV_NAME}: PUBLIC_BASE_URL {problem}")
         if not self.TRUSTED_HOSTS:
             raise ConfigError(f"{self.ENV_NAME}: ALLOWED_HOSTS is not set")
-
-    @classmethod
-    def init_app(cls, app) -> None:
-        """Hook for environment-specific wiring (kept for subclasses)."""
 
 
 class DevelopmentConfig(Config):

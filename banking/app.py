@@ -25,7 +25,6 @@ def create_app(config: Config | str | None = None) -> Flask:
     url_converters.init_app(app)  # before any route is registered
     app.config.from_object(config)
     app.config["ENV_NAME"] = config.ENV_NAME
-    config.init_app(app)
 
     from banking.logging import configure_logging
 

@@ -22,7 +22,6 @@ from banking.extensions import cache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_MISS = object()
 
 
 def user_key(namespace: str, user_id: int) -> str:

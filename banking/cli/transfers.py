@@ -6,12 +6,12 @@ Safe to run twice, or on two hosts at once: see `banking.core.scheduling.run_due
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from banking.core.periods import local_today
 from banking.services.admin import operations
 
 transfers_group = AppGroup("transfers", help="Scheduled transfers.")
@@ -27,8 +27,8 @@ transfers_group = AppGroup("transfers", help="Scheduled transfers.")
 )
 def run_due_command(on_date: datetime | None) -> None:
     """Post every due occurrence once; failures are recorded on their schedule."""
-    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
-    today: date = on_date.date() if on_date else datetime.now(zone).date()
+    zone = current_app.config.get("DISPLAY_TIMEZONE", "UTC")
+    today: date = on_date.date() if on_date else local_today(zone)
     report = operations.run_due_transfers(today)
     click.echo(f"Scheduled transfers for {today.isoformat()}: {report.summary()}")
     for schedule_id, occurrence, reason in report.failed:

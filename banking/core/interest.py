@@ -18,9 +18,8 @@ again for the same period replays instead of paying twice.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,35 +27,15 @@ from sqlalchemy.orm import Session
 from banking.core import audit, ledger
 from banking.core.models import Account, AccountKind, AccountStatus, Entry, TransactionKind
 from banking.core.models.base import utcnow
+from banking.core.periods import MALFORMED, InvalidMonth, Month
 
 INTEREST_PAID = "interest.paid"  # audit action of one payment (actor: none, the system)
 BASIS_POINTS = 10_000
 MONTHS_PER_YEAR = 12
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class InvalidPeriod(ValueError):
+class InvalidPeriod(InvalidMonth):
     """A period that is not YYYY-MM, or a month that has not ended yet."""
-
-
-@dataclass(frozen=True)
-class Period:
-    year: int
-    month: int
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def starts_at(self) -> datetime:
-        return datetime(self.year, self.month, 1, tzinfo=UTC)
-
-    @property
-    def ends_at(self) -> datetime:
-        """The first instant of the next month (exclusive end)."""
-        if self.month == 12:
-            return datetime(self.year + 1, 1, 1, tzinfo=UTC)
-        return datetime(self.year, self.month + 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -69,18 +48,20 @@ class AccrualReport:
     failed: list[tuple[int, str]] = field(default_factory=list)  # (account id, reason)
 
 
-def parse_period(text: str, *, now: datetime | None = None) -> Period:
+def parse_period(text: str, *, now: datetime | None = None) -> Month:
     """Parse "YYYY-MM"; refuse a malformed month, and any month that has not ended yet
     (interest on a month still under way would use a balance that can still change)."""
-    match = _PERIOD.match((text or "").strip())
-    if not match:
-        raise InvalidPeriod("Give the period as YYYY-MM, e.g. 2024-05.")
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12 or year < 1970:
-        raise InvalidPeriod(f"{text!r} is not a valid month.")
-    period = Period(year, month)
+    try:
+        period = Month.parse(text)
+    except InvalidMonth as exc:
+        # The operator's wording (the CLI's), on the one parser statements use too.
+        if exc.code == MALFORMED:
+            raise InvalidPeriod("Give the period as YYYY-MM, e.g. 2024-05.") from None
+        raise InvalidPeriod(f"{text!r} is not a valid month.", code=exc.code) from None
     if period.ends_at > (now or utcnow()):
-        raise InvalidPeriod(f"{period} has not ended yet; interest is paid for past months.")
+        raise InvalidPeriod(
+            f"{period} has not ended yet; interest is paid for past months.", code="month_open"
+        )
     return period
 
 
@@ -96,7 +77,7 @@ def monthly_interest(balance: int, rate_bp: int) -> int:
     return quotient
 
 
-def balances_at_end(session: Session, period: Period) -> dict[int, int]:
+def balances_at_end(session: Session, period: Month) -> dict[int, int]:
     """Savings account id -> balance at the end of `period`, from the entries themselves."""
     rows = session.execute(
         select(Account.id, func.coalesce(func.sum(Entry.amount), 0))
@@ -112,9 +93,7 @@ def balances_at_end(session: Session, period: Period) -> dict[int, int]:
     return {account_id: int(balance) for account_id, balance in rows}
 
 
-def accrue(
-    session: Session, period: Period, rate_bp: int, *, max_retries: int = 8
-) -> AccrualReport:
+def accrue(session: Session, period: Month, rate_bp: int, *, max_retries: int = 8) -> AccrualReport:
     """Pay `period`'s interest to every savings account (once: repeats are replays)."""
     report = AccrualReport(period=str(period))
     balances = balances_at_end(session, period)
@@ -149,7 +128,7 @@ def accrue(
     return report
 
 
-def _audit_paid(period: Period, rate_bp: int) -> ledger.Hook:
+def _audit_paid(period: Month, rate_bp: int) -> ledger.Hook:
     """The audit row of one payment: money the bank paid out always has its row."""
     return audit.transaction_hook(
         INTEREST_PAID,

@@ -7,10 +7,8 @@ is then checked to equal opening + every entry of the month.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,50 +23,16 @@ from banking.core.history import (
 from banking.core.history import iter_history as _iter_history
 from banking.core.models import Entry
 from banking.core.money import format_plain
+from banking.core.periods import InvalidMonth, Month
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-class InvalidMonth(ValueError):
-    """A month that is not YYYY-MM between 1970-01 and 9999-12."""
-
-
-@dataclass(frozen=True)
-class Month:
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str | None) -> Month:
-        match = _MONTH.match((text or "").strip())
-        if not match:
-            raise InvalidMonth("Enter the month as YYYY-MM, for example 2026-01.")
-        year, month = int(match.group(1)), int(match.group(2))
-        # 9999-12 has no next month a `date` can hold (the statement links to it).
-        if not 1 <= month <= 12 or not 1970 <= year <= 9998:
-            raise InvalidMonth("Enter a real month, for example 2026-01.")
-        return cls(year, month)
-
-    @classmethod
-    def of(cls, day: date) -> Month:
-        return cls(day.year, day.month)
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def last_day(self) -> date:
-        return date.fromordinal(self.next().first_day.toordinal() - 1)
-
-    def next(self) -> Month:
-        return Month(self.year + self.month // 12, self.month % 12 + 1)
-
-    def previous(self) -> Month:
-        return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+__all__ = [
+    "STATEMENT_HEADER",
+    "InvalidMonth",  # re-exported: statements are asked for by month
+    "Month",
+    "Statement",
+    "build_statement",
+    "statement_csv_rows",
+]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
@@ -29,6 +28,8 @@ from banking.core.models import (
     User,
 )
 from banking.core.models.base import as_utc, utcnow
+from banking.core.names import counterparty_label, kind_label
+from banking.core.periods import display_zone, local_today
 from banking.extensions import db
 
 # The rows only need their own columns: without this a JournalTransaction brings its two
@@ -36,13 +37,7 @@ from banking.extensions import db
 _NO_RELATIONSHIPS = lazyload("*")
 RECENT_COUNT = 10
 CHART_DAYS = 30
-KIND_LABELS = {
-    TransactionKind.DEPOSIT.value: "Deposit",
-    TransactionKind.WITHDRAWAL.value: "Withdrawal",
-    TransactionKind.INTEREST.value: "Interest",
-    TransactionKind.ADJUSTMENT.value: "Adjustment by the bank",
-    TransactionKind.REVERSAL.value: "Reversal",
-}
+TRANSFER = TransactionKind.TRANSFER.value
 
 
 def build_summary(user_id: int) -> dict[str, Any]:
@@ -174,8 +169,6 @@ def _other_id(txn: JournalTransaction, outgoing: bool) -> int:
 
 def _counterparties(ids: set[int]) -> dict[int, str]:
     """Other customers' accounts as "J*** S*** ••••1234", loaded in one query."""
-    from banking.services.transfers import mask_name
-
     if not ids:
         return {}
     rows = db.session.execute(
@@ -184,7 +177,7 @@ def _counterparties(ids: set[int]) -> dict[int, str]:
         .where(Account.id.in_(list(ids)), Account.kind != AccountKind.SYSTEM.value)
     ).all()
     return {
-        account.id: " ".join(filter(None, [mask_name(name) if name else "", account.masked_number]))
+        account.id: counterparty_label(name, account.masked_number)
         for account, name in rows
     }
 
@@ -196,21 +189,14 @@ def _describe(
     own: dict[int, Account],
     others: dict[int, str],
 ) -> str:
-    if txn.kind in KIND_LABELS:
-        return KIND_LABELS[txn.kind]
+    if txn.kind != TRANSFER:  # money from or to outside: the kind says it all
+        return kind_label(txn.kind)
     direction = "To" if outgoing else "From"
     if other_id in own:
         return f"{direction} {own[other_id].display_name}"
     if other_id in others:
         return f"{direction} {others[other_id]}"
-    return "Transfer"
-
-
-def _display_zone() -> ZoneInfo:
-    try:
-        return ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return kind_label(TRANSFER)
 
 
 def daily_series(
@@ -223,8 +209,9 @@ def daily_series(
     """
     if not accounts:
         return {}
-    zone = _display_zone()
-    today = (now or utcnow()).astimezone(zone).date()
+    tz = current_app.config.get("DISPLAY_TIMEZONE", "UTC")
+    zone = display_zone(tz)
+    today = local_today(tz, now or utcnow())
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
     currency_of = {a.id: a.currency for a in accounts}

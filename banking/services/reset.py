@@ -68,7 +68,7 @@ def send_reset_email(user: User) -> None:
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
     send_email(
         user.email,
-        "Reset your Northwind Bank password",
+        f"Reset your {current_app.config['BANK_NAME']} password",
         f"Hello {user.full_name},\n\n"
         f"Someone (hopefully you) asked to reset your password. This link works once "
         f"and expires in {minutes} minutes:\n\n{link}\n\n"
@@ -79,7 +79,7 @@ def send_reset_email(user: User) -> None:
 def send_password_changed_email(user: User) -> None:
     send_email(
         user.email,
-        "Your Northwind Bank password was changed",
+        f"Your {current_app.config['BANK_NAME']} password was changed",
         f"Hello {user.full_name},\n\nYour password was just changed and every other "
         "session was signed out. If this wasn't you, reset your password now and "
         "contact us.\n",

@@ -26,6 +26,7 @@ from banking.core.models import (
     TransactionStatus,
     User,
 )
+from banking.core.names import mask_name  # re-exported: transfer pages import it here
 from banking.extensions import db
 from banking.services import audit
 
@@ -55,11 +56,6 @@ class TransferPreview:
     amount: int
     currency: str
     memo: str
-
-
-def mask_name(full_name: str) -> str:
-    """ "Jane Doe" -> "J*** D***": enough to recognise a payee, not enough to learn a name."""
-    return " ".join(f"{word[0]}***" for word in full_name.split() if word) or "***"
 
 
 def is_idempotency_key(key: str | None) -> bool:

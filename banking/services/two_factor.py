@@ -25,13 +25,13 @@ from datetime import datetime
 
 import pyotp
 import segno
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
 from banking.core.models import RecoveryCode, User
 from banking.core.models.base import update_if, utcnow
 
-ISSUER = "Northwind Bank"
 VALID_WINDOW = 1  # steps either side of now
 RECOVERY_CODE_COUNT = 10
 TOTP_PATTERN = re.compile(r"^\d{6}$")
@@ -41,8 +41,10 @@ def new_secret() -> str:
     return pyotp.random_base32()
 
 
-def provisioning_uri(user: User, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+def provisioning_uri(user: User, secret: str, issuer: str | None = None) -> str:
+    """The otpauth:// URI of the QR code; the app labels it with the bank's name (BANK_NAME)."""
+    issuer = issuer or current_app.config["BANK_NAME"]
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
 
 
 def qr_code_data_uri(uri: str) -> str:

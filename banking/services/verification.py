@@ -47,11 +47,12 @@ def user_for_verify_token(token: str) -> User | None:
 def send_verification_email(user: User) -> None:
     link = public_url("auth.verify_email", token=make_verify_token(user))
     hours = current_app.config["EMAIL_VERIFY_HOURS"]
+    bank = current_app.config["BANK_NAME"]
     send_email(
         user.email,
-        "Confirm your email to open your Northwind Bank account",
+        f"Confirm your email to open your {bank} account",
         f"Hello {user.full_name},\n\n"
-        "Someone (hopefully you) asked to open a Northwind Bank account with this email "
+        f"Someone (hopefully you) asked to open a {bank} account with this email "
         f"address. To finish, confirm it with this link. It works once and expires in "
         f"{hours} hours:\n\n{link}\n\n"
         "If you didn't ask, ignore this email: the account can't be used without it.\n",
@@ -73,11 +74,12 @@ def send_account_exists_email(user: User) -> None:
             "You already have an account with us, so nothing was opened or changed. "
             f"Sign in here:\n\n{sign_in}\n\nForgot your password? Reset it here:\n\n{forgot}\n"
         )
+    bank = current_app.config["BANK_NAME"]
     send_email(
         user.email,
-        "Someone tried to open a Northwind Bank account with your email",
+        f"Someone tried to open a {bank} account with your email",
         f"Hello {user.full_name},\n\n"
-        "Someone tried to open a new Northwind Bank account with this email address.\n\n"
+        f"Someone tried to open a new {bank} account with this email address.\n\n"
         f"{status}\n"
         "If this wasn't you, you don't need to do anything: your account is safe and "
         "no one can use this address with us without access to your email.\n",

@@ -1,4 +1,7 @@
-"""Jinja filters and globals: money and dates formatted for the configured locale."""
+"""Jinja filters and globals: money and dates formatted for the configured locale.
+
+Display words (kinds of movement, the bank's name) come from `banking.web.presenters`.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +9,11 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app
+from flask import Flask
 
 from banking.core.models.base import as_utc
 from banking.core.money import format_money, format_plain, format_signed
-
-
-def _locale() -> str:
-    return current_app.config.get("BABEL_LOCALE", "en_US")
-
-
-def money(minor: int | None, currency: str = "USD") -> str:
-    return format_money(minor or 0, currency, _locale())
-
-
-def signed_money(minor: int | None, currency: str = "USD") -> str:
-    return format_signed(minor or 0, currency, _locale())
-
-
-def when(value: datetime | None, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    return _format_datetime(
-        as_utc(value), fmt, current_app.config.get("DISPLAY_TIMEZONE", "UTC"), _locale()
-    )
-
-
-def day(value, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    return _format_date(value, fmt, _locale())
+from banking.web.presenters import bank_name, kind_label
 
 
 # Babel parses the locale and pattern on every call; the dashboard and history pages
@@ -84,5 +62,11 @@ def init_app(app: Flask) -> None:
         plain_amount=format_plain,
         when=when_filter,
         day=day_filter,
+        kind_label=kind_label,
     )
     app.jinja_env.globals["app_env"] = app.config.get("ENV_NAME")
+
+    @app.context_processor
+    def _bank_name() -> dict[str, str]:
+        # Per render rather than a fixed global, so a config change applies (as above).
+        return {"bank_name": bank_name(config)}

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from banking.core.interest import InvalidPeriod, Period, monthly_interest, parse_period
+from banking.core.interest import InvalidPeriod, monthly_interest, parse_period
+from banking.core.periods import Month
 
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -57,14 +58,14 @@ def test_huge_balances_stay_exact_integers():
 
 def test_period_parses_a_past_month():
     period = parse_period("2024-05", now=NOW)
-    assert period == Period(2024, 5)
+    assert period == Month(2024, 5)
     assert str(period) == "2024-05"
     assert period.starts_at == datetime(2024, 5, 1, tzinfo=UTC)
     assert period.ends_at == datetime(2024, 6, 1, tzinfo=UTC)
 
 
 def test_december_ends_on_the_first_of_january():
-    assert Period(2023, 12).ends_at == datetime(2024, 1, 1, tzinfo=UTC)
+    assert Month(2023, 12).ends_at == datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text", ["2024-5", "2024/05", "May 2024", "", "2024-13", "2024-00"])

@@ -1,45 +1,20 @@
-"""Keyset pagination on (created_at, id): every admin list pages this way, never by OFFSET.
+"""Keyset pagination of the admin lists, on (created_at, id), never by OFFSET.
 
-OFFSET makes the database walk every skipped row, and rows inserted while someone pages
-shift what "page 3" means; a cursor naming the last row seen does neither.
+The cursor is the core's (`banking.core.pagination.Cursor`, shared with customer
+history); this module adds the admin's page size and the query for one page.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, and_, or_
 
-from banking.core.models.base import as_utc
+from banking.core.pagination import Cursor
 
 DEFAULT_PAGE_SIZE = 25
-
-
-@dataclass(frozen=True)
-class Cursor:
-    created_at: datetime
-    id: int
-
-    def encode(self) -> str:
-        raw = f"{as_utc(self.created_at).isoformat()}|{self.id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str | None) -> Cursor | None:
-        """A tampered or stale cursor is simply the first page, never an error."""
-        if not token or len(token) > 200:
-            return None
-        try:
-            padded = token + "=" * (-len(token) % 4)
-            stamp, _, ident = base64.urlsafe_b64decode(padded).decode().partition("|")
-            return cls(as_utc(datetime.fromisoformat(stamp)), int(ident))
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            return None
 
 
 @dataclass

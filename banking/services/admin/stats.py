@@ -93,10 +93,6 @@ def overview_stats(session: Session) -> OverviewStats:
     return caching.get_or_load(STATS_KEY, lambda: compute_stats(session), timeout)
 
 
-def forget_stats() -> None:
-    caching.delete([STATS_KEY])
-
-
 def compute_stats(session: Session, now: datetime | None = None) -> OverviewStats:
     now = now or datetime.now(UTC)
     is_system = Account.kind == AccountKind.SYSTEM.value

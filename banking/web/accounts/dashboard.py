@@ -18,7 +18,7 @@ from banking.services.dashboard import DECLINED, build_summary, decline_reason
 from banking.web.accounts.charts import chart_summary, render_chart
 
 # The transfer result page explains a declined transfer as the dashboard does.
-__all__ = ["DECLINED", "cached_summary", "dashboard_charts", "decline_reason", "render_charts"]
+__all__ = ["DECLINED", "cached_summary", "decline_reason", "render_charts"]
 
 
 def cached_summary(user_id: int) -> dict[str, Any]:
@@ -33,14 +33,6 @@ def cached_summary(user_id: int) -> dict[str, Any]:
         lambda: _summary_with_charts(user_id),
         timeout=current_app.config["DASHBOARD_CACHE_SECONDS"],
     )
-
-
-def dashboard_charts(summary: dict[str, Any], locale: str) -> list[dict[str, Any]]:
-    """The charts cached with the summary, or rendered now (an entry cached before charts were)."""
-    charts = summary.get("charts")
-    if charts is not None and summary.get("charts_locale") == locale:
-        return charts
-    return render_charts(summary["series"], locale)
 
 
 def render_charts(series: dict[str, list[dict[str, Any]]], locale: str) -> list[dict[str, Any]]:
@@ -58,7 +50,5 @@ def render_charts(series: dict[str, list[dict[str, Any]]], locale: str) -> list[
 
 def _summary_with_charts(user_id: int) -> dict[str, Any]:
     summary = build_summary(user_id)
-    locale = current_app.config["BABEL_LOCALE"]
-    summary["charts"] = render_charts(summary["series"], locale)
-    summary["charts_locale"] = locale
+    summary["charts"] = render_charts(summary["series"], current_app.config["BABEL_LOCALE"])
     return summary

@@ -7,8 +7,7 @@ Exports stream row by row from a server-side cursor.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import login_required
@@ -16,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from banking.core.csv_export import iter_csv
 from banking.core.history import EXPORT_HEADER, Cursor, export_filename
+from banking.core.periods import local_today
 from banking.core.statements import STATEMENT_HEADER, Month, statement_csv_rows
 from banking.services import history as reads
 from banking.web.accounts import bp
@@ -30,7 +30,7 @@ def _tz() -> str:
 
 
 def _today() -> date:
-    return datetime.now(ZoneInfo(_tz())).date()
+    return local_today(_tz())
 
 
 def _filter_form() -> HistoryFilterForm:

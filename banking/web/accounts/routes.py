@@ -9,17 +9,17 @@ they never touch the database session. Every object in a URL is looked up throug
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from banking.core.models import AccountStatus
 from banking.services import accounts as services
 from banking.services.accounts import AccountActionRefused
-from banking.services.transfers import mask_name
 from banking.web.accounts import bp, queries
-from banking.web.accounts.dashboard import cached_summary, dashboard_charts
+from banking.web.accounts.dashboard import cached_summary
 from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
 from banking.web.guards import customer_required
+from banking.web.presenters import mask_name
 
 
 # Dashboard ------------------------------------------------------------------------------
@@ -33,7 +33,7 @@ def dashboard():
 @customer_required
 def _customer_dashboard():
     summary = cached_summary(current_user.id)
-    charts = dashboard_charts(summary, current_app.config["BABEL_LOCALE"])
+    charts = summary["charts"]
     return render_template("accounts/dashboard.html", summary=summary, charts=charts)
 
 

@@ -7,8 +7,7 @@ Status changes lock the schedule row, so they wait for a runner posting it right
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -16,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from banking.core.models import AccountStatus, ScheduledTransfer, ScheduleStatus
+from banking.core.periods import local_today
 from banking.core.scheduling import describe, first_run, first_run_on_or_after
 from banking.extensions import db
 from banking.services import audit
@@ -33,7 +33,7 @@ OPEN_STATUSES = (
 
 
 def _today() -> date:
-    return datetime.now(ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))).date()
+    return local_today(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
 
 
 def _audit(action: str, schedule: ScheduledTransfer, **details) -> None:

@@ -17,7 +17,7 @@ from banking.services.admin import dual_control, queries
 from banking.web.admin import bp
 from banking.web.admin.flow import actor, confirm_flow, found
 from banking.web.admin.forms import ReasonForm
-from banking.web.templating import money
+from banking.web.presenters import money
 
 KIND_LABELS = {
     "adjustment": "Balance adjustment",

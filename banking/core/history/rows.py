@@ -1,0 +1,85 @@
+"""One line of history as the customer reads it, and who was on the other side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from banking.core.history.filters import _own_owner_id
+from banking.core.models import AccountKind, JournalTransaction
+from banking.core.models.base import as_utc
+from banking.core.names import kind_label, mask_name
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of history as the customer reads it."""
+
+    entry_id: int | None
+    transaction_id: int
+    created_at: datetime
+    kind: str
+    amount: int  # signed: + money in, - money out
+    balance_after: int | None  # None for pending (not in the running balance)
+    memo: str
+    counterparty: str
+    pending: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def direction(self) -> str:
+        return "in" if self.amount > 0 else "out"
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: list[HistoryRow]
+    pending: list[HistoryRow]
+    next_cursor: str | None
+
+
+def _movement_columns(account_id: int, other, other_owner) -> tuple:
+    """What a history row says about its transaction and the other side (posted or held)."""
+    return (
+        JournalTransaction.id.label("transaction_id"),
+        JournalTransaction.kind,
+        JournalTransaction.memo,
+        other.number.label("other_number"),
+        other.nickname.label("other_nickname"),
+        other.kind.label("other_kind"),
+        other.owner_id.label("other_owner_id"),
+        other_owner.full_name.label("other_owner_name"),
+        _own_owner_id(account_id).label("own_owner_id"),
+    )
+
+
+def _counterparty(row) -> str:
+    """Who was on the other side, in words the customer recognizes (never a full number)."""
+    if row.other_number is None:
+        return ""
+    masked = f"••••{row.other_number[-4:]}"
+    if row.other_kind == AccountKind.SYSTEM.value:
+        # System accounts are always named (ensure_system_accounts); the bank's own
+        # name is configuration, which the core does not read.
+        return row.other_nickname or "The bank"
+    if row.other_owner_id is not None and row.other_owner_id == row.own_owner_id:
+        return f"Your {row.other_nickname or 'account'} {masked}".strip()
+    name = mask_name(row.other_owner_name) if row.other_owner_name else "Another customer"
+    return f"{name} {masked}"
+
+
+def _row(row, *, pending: bool = False) -> HistoryRow:
+    return HistoryRow(
+        entry_id=None if pending else row.id,
+        transaction_id=row.transaction_id,
+        created_at=as_utc(row.created_at),
+        kind=row.kind,
+        amount=row.amount,
+        balance_after=None if pending else row.balance_after,
+        memo=row.memo or "",
+        counterparty=_counterparty(row),
+        pending=pending,
+    )

@@ -1,0 +1,227 @@
+"""Checks on the journal itself: transactions balance, match their headline, reverse once.
+
+Each check is one aggregate query (GROUP BY / anti-join) the database answers in a scan
+or two; only the breaches come back, at most `limit` per check.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from banking.core.integrity.report import listed
+from banking.core.models import (
+    Account,
+    Entry,
+    JournalTransaction,
+    TransactionKind,
+    TransactionStatus,
+)
+
+POSTED = TransactionStatus.POSTED.value
+KNOWN_STATUSES = [status.value for status in TransactionStatus]
+REVERSAL = TransactionKind.REVERSAL.value
+
+
+def transactions_balance(session: Session, limit: int) -> tuple[list[str], bool]:
+    """Entries of a transaction sum to zero; posted have >= 2, the rest none."""
+    per_txn = (
+        select(
+            Entry.transaction_id.label("transaction_id"),
+            func.sum(Entry.amount).label("total"),
+            func.count(Entry.id).label("n"),
+        )
+        .group_by(Entry.transaction_id)
+        .subquery()
+    )
+    total = func.coalesce(per_txn.c.total, 0)
+    count = func.coalesce(per_txn.c.n, 0)
+    query = (
+        select(JournalTransaction.id, JournalTransaction.status, total, count)
+        .outerjoin(per_txn, per_txn.c.transaction_id == JournalTransaction.id)
+        .where(
+            or_(
+                total != 0,
+                and_(JournalTransaction.status == POSTED, count < 2),
+                and_(JournalTransaction.status != POSTED, count > 0),
+                JournalTransaction.status.not_in(KNOWN_STATUSES),
+            )
+        )
+        .order_by(JournalTransaction.id)
+    )
+    rows, more = listed(session, query, limit)
+    messages = []
+    for txn_id, status, entry_sum, entry_count in rows:
+        problems = []
+        if status not in KNOWN_STATUSES:
+            problems.append(f"has unknown status {status!r}")
+        if entry_sum != 0:
+            problems.append(f"entries sum to {entry_sum}, not 0")
+        if status == POSTED and entry_count < 2:
+            problems.append(
+                f"is posted with {entry_count} entr{'y' if entry_count == 1 else 'ies'}"
+            )
+        if status != POSTED and entry_count > 0:
+            problems.append(f"is {status} but has {entry_count} entries")
+        messages.append(f"transaction #{txn_id} " + "; ".join(problems))
+    return messages, more
+
+
+def entries_match_headline(session: Session, limit: int) -> tuple[list[str], bool]:
+    """A posted transaction's entries debit its source and credit its destination by amount."""
+    txn = JournalTransaction
+    per_txn = (
+        select(
+            Entry.transaction_id.label("transaction_id"),
+            func.sum(
+                case((Entry.account_id == txn.source_account_id, Entry.amount), else_=0)
+            ).label("source_side"),
+            func.sum(
+                case((Entry.account_id == txn.destination_account_id, Entry.amount), else_=0)
+            ).label("destination_side"),
+        )
+        .join(txn, txn.id == Entry.transaction_id)
+        .where(txn.status == POSTED)
+        .group_by(Entry.transaction_id)
+        .subquery()
+    )
+    query = (
+        select(txn.id, txn.amount, per_txn.c.source_side, per_txn.c.destination_side)
+        .join(per_txn, per_txn.c.transaction_id == txn.id)
+        .where(or_(per_txn.c.source_side != -txn.amount, per_txn.c.destination_side != txn.amount))
+        .order_by(txn.id)
+    )
+    rows, more = listed(session, query, limit)
+    return [
+        f"transaction #{txn_id} of {amount} moved {-source} out of its source and "
+        f"{destination} into its destination"
+        for txn_id, amount, source, destination in rows
+    ], more
+
+
+def grand_total_is_zero(session: Session, limit: int) -> tuple[list[str], bool]:
+    """Money only moves inside the bank's books: all entries, and each currency's balances
+    (customers' and that currency's system accounts together), sum to zero.
+
+    Per currency because a EUR surplus could otherwise hide a USD shortfall of the same
+    number of cents. Together with `account_balance` (balance = its entries) this also
+    proves each currency's entries sum to zero, without joining every entry to its account.
+    """
+    messages = []
+    entries_total = session.scalar(select(func.coalesce(func.sum(Entry.amount), 0)))
+    if entries_total != 0:
+        messages.append(f"all entries sum to {entries_total}, not 0")
+    per_currency = session.execute(
+        select(Account.currency, func.sum(Account.balance))
+        .group_by(Account.currency)
+        .having(func.sum(Account.balance) != 0)
+        .order_by(Account.currency)
+    ).all()
+    messages += [
+        f"{currency} account balances sum to {total}, not 0" for currency, total in per_currency
+    ]
+    return messages, False
+
+
+def reversals(session: Session, limit: int) -> tuple[list[str], bool]:
+    """A reversal mirrors one posted, non-reversal transaction, and only once."""
+    reversal = JournalTransaction
+    original = aliased(JournalTransaction)
+    broken = (
+        select(
+            reversal.id,
+            reversal.kind,
+            reversal.reverses_id,
+            original.id,
+            original.kind,
+            original.status,
+            case(
+                (
+                    and_(
+                        reversal.source_account_id == original.destination_account_id,
+                        reversal.destination_account_id == original.source_account_id,
+                        reversal.amount == original.amount,
+                    ),
+                    literal(1),
+                ),
+                else_=literal(0),
+            ),
+        )
+        .outerjoin(original, original.id == reversal.reverses_id)
+        .where(
+            or_(
+                and_(reversal.kind == REVERSAL, reversal.reverses_id.is_(None)),
+                and_(
+                    reversal.reverses_id.is_not(None),
+                    or_(
+                        reversal.kind != REVERSAL,
+                        original.id.is_(None),
+                        original.kind == REVERSAL,
+                        original.status != POSTED,
+                        reversal.source_account_id != original.destination_account_id,
+                        reversal.destination_account_id != original.source_account_id,
+                        reversal.amount != original.amount,
+                    ),
+                ),
+            )
+        )
+        .order_by(reversal.id)
+    )
+    rows, more = listed(session, broken, limit)
+    messages = []
+    for rev_id, rev_kind, target, orig_id, orig_kind, orig_status, mirrors in rows:
+        if target is None:
+            messages.append(f"reversal #{rev_id} does not say which transaction it reverses")
+        elif rev_kind != REVERSAL:
+            messages.append(
+                f"transaction #{rev_id} of kind {rev_kind!r} claims to reverse #{target}"
+            )
+        elif orig_id is None:
+            messages.append(f"reversal #{rev_id} points at missing transaction #{target}")
+        elif orig_kind == REVERSAL:
+            messages.append(f"reversal #{rev_id} reverses another reversal #{target}")
+        elif orig_status != POSTED:
+            messages.append(f"reversal #{rev_id} reverses #{target}, which is {orig_status}")
+        elif not mirrors:
+            messages.append(f"reversal #{rev_id} is not the mirror image of #{target}")
+    twice = (
+        select(JournalTransaction.reverses_id, func.count())
+        .where(JournalTransaction.reverses_id.is_not(None))
+        .group_by(JournalTransaction.reverses_id)
+        .having(func.count() > 1)
+        .order_by(JournalTransaction.reverses_id)
+    )
+    rows, more_twice = listed(session, twice, limit)
+    messages += [f"transaction #{target} is reversed {count} times" for target, count in rows]
+    return messages, more or more_twice
+
+
+def currencies(session: Session, limit: int) -> tuple[list[str], bool]:
+    """A transaction moves one currency: its entries' accounts all share it."""
+    # MIN <> MAX rather than COUNT(DISTINCT): same answer, but a hash aggregate, no sort.
+    mixed = (
+        select(Entry.transaction_id, func.min(Account.currency), func.max(Account.currency))
+        .join(Account, Account.id == Entry.account_id)
+        .group_by(Entry.transaction_id)
+        .having(func.min(Account.currency) != func.max(Account.currency))
+        .order_by(Entry.transaction_id)
+    )
+    rows, more = listed(session, mixed, limit)
+    source, destination = aliased(Account), aliased(Account)
+    headline = (
+        select(JournalTransaction.id, source.currency, destination.currency)
+        .join(source, source.id == JournalTransaction.source_account_id)
+        .join(destination, destination.id == JournalTransaction.destination_account_id)
+        .where(source.currency != destination.currency)
+        .order_by(JournalTransaction.id)
+    )
+    head_rows, more_head = listed(session, headline, limit)
+    messages = [
+        f"transaction #{txn_id} has entries in several currencies ({low}, {high})"
+        for txn_id, low, high in rows
+    ]
+    messages += [
+        f"transaction #{txn_id} moves from a {src} account to a {dst} account"
+        for txn_id, src, dst in head_rows
+    ]
+    return messages, more or more_head

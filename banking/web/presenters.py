@@ -1,0 +1,38 @@
+"""How the web shows domain things: display words for views and templates, in one place.
+
+Views and templates ask here rather than spelling a word themselves, so the dashboard,
+the history page and the transfer pages cannot drift apart again. The words a CSV
+export or a statement also prints come from `banking.core.names` (the CLI prints them
+too, and it cannot import the web); this module is the web's door to them, plus what
+only the web knows, such as the configured bank name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+
+from banking.core.money import format_money
+from banking.core.names import KIND_LABELS, counterparty_label, kind_label, mask_name
+
+__all__ = [
+    "KIND_LABELS",
+    "bank_name",
+    "counterparty_label",
+    "kind_label",
+    "mask_name",
+    "money",
+]
+
+
+def bank_name(config: Mapping[str, Any] | None = None) -> str:
+    """The bank's name (BANK_NAME, config.py), from `config` or the current app's."""
+    config = current_app.config if config is None else config
+    return config["BANK_NAME"]
+
+
+def money(minor: int | None, currency: str = "USD") -> str:
+    """An amount for a view to put in a sentence (templates use the `money` filter)."""
+    return format_money(minor or 0, currency, current_app.config.get("BABEL_LOCALE", "en_US"))
