@@ -242,7 +242,7 @@ def _post_occurrence(
                 "status": txn.status,
                 "amount": txn.amount,
             },
-                    )
+        )
 
     result = ledger.post_transfer(
         session,
