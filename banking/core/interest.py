@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banking.core import audit, ledger
+from banking.core.clock import SYSTEM_CLOCK, Clock
 from banking.core.models import Account, AccountKind, AccountStatus, Entry, TransactionKind
-from banking.core.models.base import utcnow
 
 INTEREST_PAID = "interest.paid"  # audit action of one payment (actor: none, the system)
 BASIS_POINTS = 10_000
@@ -79,7 +79,7 @@ def parse_period(text: str, *, now: datetime | None = None) -> Period:
     if not 1 <= month <= 12 or year < 1970:
         raise InvalidPeriod(f"{text!r} is not a valid month.")
     period = Period(year, month)
-    if period.ends_at > (now or utcnow()):
+    if period.ends_at > (now or SYSTEM_CLOCK.now()):
         raise InvalidPeriod(f"{period} has not ended yet; interest is paid for past months.")
     return period
 
@@ -113,9 +113,18 @@ def balances_at_end(session: Session, period: Period) -> dict[int, int]:
 
 
 def accrue(
-    session: Session, period: Period, rate_bp: int, *, max_retries: int = 8
+    session: Session,
+    period: Period,
+    rate_bp: int,
+    *,
+    max_retries: int = 8,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AccrualReport:
-    """Pay `period`'s interest to every savings account (once: repeats are replays)."""
+    """Pay `period`'s interest to every savings account (once: repeats are replays).
+
+    `clock` stamps the payments: the default real time, since interest for a finished
+    month is paid (and shows in history) when it is actually paid.
+    """
     report = AccrualReport(period=str(period))
     balances = balances_at_end(session, period)
     session.rollback()  # end the read transaction before the ledger's own ones
@@ -137,6 +146,7 @@ def accrue(
                 system_code=ledger.INTEREST_EXPENSE,
                 on_posted=_audit_paid(period, rate_bp),
                 max_retries=max_retries,
+                clock=clock,
             )
         except ledger.LedgerError as exc:
             report.failed.append((account_id, exc.message))
