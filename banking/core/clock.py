@@ -39,7 +39,7 @@ class FixedClock:
         # Stored times are all aware UTC; a naive moment would only fail later, deep in a
         # comparison inside a posting, so refuse it where the mistake is made.
         if self.moment.tzinfo is None:
-            raise ValueError("FixedClock needs a timezone-aware datetime.")
+            raise ValueError("A fixed clock needs a moment with a time zone.")
 
     def now(self) -> datetime:
         return self.moment

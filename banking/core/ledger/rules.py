@@ -106,13 +106,19 @@ def check_movement(
     customer_limits = limits if limits is not None and not admin else None
     per_transfer = customer_limits.per_transfer if customer_limits else None
     if per_transfer is not None and amount > per_transfer:
-        return _refused(LimitExceeded, "That amount is over your per-transfer limit.")
+        return Decision(
+            LimitExceeded("That amount is over your per-transfer limit.", field=AMOUNT_FIELD)
+        )
     if not standing_only:  # a schedule's 24-hour spend and funds are checked at each run
         daily = customer_limits.daily if customer_limits else None
         if daily is not None and spent_24h is not None and spent_24h() + amount > daily:
-            return _refused(LimitExceeded, "That transfer would take you over your 24-hour limit.")
+            return Decision(
+                LimitExceeded(
+                    "That transfer would take you over your 24-hour limit.", field=AMOUNT_FIELD
+                )
+            )
         if not source.is_system and source.available_balance - amount < -source.overdraft_limit:
-            return _refused(InsufficientFunds)
+            return Decision(InsufficientFunds(field=AMOUNT_FIELD))
     held = bool(
         customer_limits
         and customer_limits.review_threshold is not None
@@ -144,13 +150,10 @@ def _account_refusal(
         if account.status == AccountStatus.CLOSED.value:
             return AccountClosed(f"The {role} account is closed.", field=field)
         if account.status == AccountStatus.FROZEN.value and not admin:
-            message = f"The {role} account is frozen and cannot {verb} money."
-            return AccountFrozen(message, field=field)
+            return AccountFrozen(
+                f"The {role} account is frozen and cannot {verb} money.", field=field
+            )
     return None
-
-
-def _refused(error: type[LedgerError], message: str | None = None) -> Decision:
-    return Decision(error(message, field=AMOUNT_FIELD))
 
 
 def check_capturable(source: Account, destination: Account) -> None:
