@@ -24,8 +24,11 @@ def ensure_system_accounts(session: Session, currency: str = "USD") -> dict[str,
 
     Returns code -> id of the accounts in `currency`, the one most callers post in. Every
     currency gets its own set because a movement never crosses currencies: a EUR deposit
-    is balanced by the EUR external-cash account. Commits: it is a setup step (app start,
-    seeding, tests) whose accounts every later posting needs to see.
+    is balanced by the EUR external-cash account.
+
+    Commits, although no retry loop needs it (the one such exception in the ledger): it
+    is a setup step run before any posting (seeding, tests, benchmarks), and its rows must
+    be visible to every other connection that posts next, not just to this session.
     """
     from banking.core.account_numbers import new_account_number
 
