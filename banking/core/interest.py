@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banking.core import audit, ledger
+from banking.core.clock import SYSTEM_CLOCK, Clock
 from banking.core.models import Account, AccountKind, AccountStatus, Entry, TransactionKind
-from banking.core.models.base import utcnow
 from banking.core.periods import MALFORMED, InvalidMonth, Month
 
 INTEREST_PAID = "interest.paid"  # audit action of one payment (actor: none, the system)
@@ -58,7 +58,7 @@ def parse_period(text: str, *, now: datetime | None = None) -> Month:
         if exc.code == MALFORMED:
             raise InvalidPeriod("Give the period as YYYY-MM, e.g. 2024-05.") from None
         raise InvalidPeriod(f"{text!r} is not a valid month.", code=exc.code) from None
-    if period.ends_at > (now or utcnow()):
+    if period.ends_at > (now or SYSTEM_CLOCK.now()):
         raise InvalidPeriod(
             f"{period} has not ended yet; interest is paid for past months.", code="month_open"
         )
@@ -93,8 +93,19 @@ def balances_at_end(session: Session, period: Month) -> dict[int, int]:
     return {account_id: int(balance) for account_id, balance in rows}
 
 
-def accrue(session: Session, period: Month, rate_bp: int, *, max_retries: int = 8) -> AccrualReport:
-    """Pay `period`'s interest to every savings account (once: repeats are replays)."""
+def accrue(
+    session: Session,
+    period: Month,
+    rate_bp: int,
+    *,
+    max_retries: int = 8,
+    clock: Clock = SYSTEM_CLOCK,
+) -> AccrualReport:
+    """Pay `period`'s interest to every savings account (once: repeats are replays).
+
+    `clock` stamps the payments: the default real time, since interest for a finished
+    month is paid (and shows in history) when it is actually paid.
+    """
     report = AccrualReport(period=str(period))
     balances = balances_at_end(session, period)
     session.rollback()  # end the read transaction before the ledger's own ones
@@ -116,6 +127,7 @@ def accrue(session: Session, period: Month, rate_bp: int, *, max_retries: int = 
                 system_code=ledger.INTEREST_EXPENSE,
                 on_posted=_audit_paid(period, rate_bp),
                 max_retries=max_retries,
+                clock=clock,
             )
         except ledger.LedgerError as exc:
             report.failed.append((account_id, exc.message))

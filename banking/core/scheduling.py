@@ -22,13 +22,14 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, lazyload
 
 from banking.core import audit, ledger
+from banking.core.clock import SYSTEM_CLOCK, Clock
 from banking.core.models import (
     Frequency,
     JournalTransaction,
@@ -36,7 +37,6 @@ from banking.core.models import (
     ScheduleStatus,
     User,
 )
-from banking.core.models.base import utcnow
 from banking.core.money import InvalidAmount
 
 log = logging.getLogger(__name__)
@@ -142,12 +142,16 @@ def occurrence_key(schedule_id: int, occurrence: date) -> str:
 def run_due(
     session: Session,
     today: date,
-    now: datetime | None = None,
     *,
     limits: ledger.Limits | None = None,
     max_retries: int = 8,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> RunReport:
-    """Post every occurrence due on or before `today`; safe to run twice or on two hosts."""
+    """Post every occurrence due on or before `today`; safe to run twice or on two hosts.
+
+    `clock` stamps the postings and the schedules' `last_run_at` (`today` is separate: it
+    is a date in the bank's display timezone, chosen by the caller).
+    """
     report = RunReport()
     skip: set[int] = set()  # schedules deferred in this run (the bank was busy)
     while True:
@@ -157,7 +161,7 @@ def run_due(
             return report
         occurrence = schedule.next_run_on
         try:
-            _post_occurrence(session, schedule, occurrence, now, limits, max_retries)
+            _post_occurrence(session, schedule, occurrence, clock, limits, max_retries)
         except _ScheduleChanged:
             session.rollback()
             continue
@@ -179,7 +183,7 @@ def run_due(
             report.posted.append((schedule.id, occurrence))
             continue
         session.rollback()
-        if _record_failure(session, schedule.id, occurrence, message, now):
+        if _record_failure(session, schedule.id, occurrence, message, clock):
             report.failed.append((schedule.id, occurrence, message))
 
 
@@ -206,7 +210,7 @@ def _post_occurrence(
     session: Session,
     schedule: ScheduledTransfer,
     occurrence: date,
-    now: datetime | None,
+    clock: Clock,
     limits: ledger.Limits | None,
     max_retries: int,
 ) -> None:
@@ -228,7 +232,7 @@ def _post_occurrence(
             or locked.next_run_on != occurrence
         ):
             raise _ScheduleChanged()
-        _advance(locked, occurrence, now)
+        _advance(locked, occurrence, clock)
         audit.record(
             hook_session,
             "schedule.executed",
@@ -242,7 +246,7 @@ def _post_occurrence(
                 "status": txn.status,
                 "amount": txn.amount,
             },
-                    )
+        )
 
     result = ledger.post_transfer(
         session,
@@ -256,12 +260,13 @@ def _post_occurrence(
         limits=limits,
         on_posted=on_posted,
         max_retries=max_retries,
+        clock=clock,
     )
     if result.replayed:
         # Posted by an earlier run whose schedule update was lost: catch the schedule up.
         locked = _lock_schedule(session, schedule_id)
         if locked is not None and locked.next_run_on == occurrence:
-            _advance(locked, occurrence, now)
+            _advance(locked, occurrence, clock)
         session.commit()
 
 
@@ -275,9 +280,9 @@ def _lock_schedule(session: Session, schedule_id: int) -> ScheduledTransfer | No
     )
 
 
-def _advance(schedule: ScheduledTransfer, occurrence: date, now: datetime | None) -> None:
+def _advance(schedule: ScheduledTransfer, occurrence: date, clock: Clock) -> None:
     schedule.runs += 1
-    schedule.last_run_at = now or utcnow()
+    schedule.last_run_at = clock.now()
     schedule.last_error = None
     schedule.next_run_on = next_run_after(schedule, occurrence)
     if schedule.next_run_on is None:
@@ -285,7 +290,7 @@ def _advance(schedule: ScheduledTransfer, occurrence: date, now: datetime | None
 
 
 def _record_failure(
-    session: Session, schedule_id: int, occurrence: date, message: str, now: datetime | None
+    session: Session, schedule_id: int, occurrence: date, message: str, clock: Clock
 ) -> bool:
     """Mark the schedule failed, unless another runner has meanwhile posted this occurrence."""
     try:
@@ -299,7 +304,7 @@ def _record_failure(
             return False
         schedule.status = ScheduleStatus.FAILED.value
         schedule.last_error = message[:200]
-        schedule.last_run_at = now or utcnow()
+        schedule.last_run_at = clock.now()
         audit.record(
             session,
             "schedule.failed",

@@ -4,7 +4,7 @@ Two steps, so the money is deterministic for a seed and always feasible:
 `build_plan` (pure, no database: `banking.services.demo_plan`, re-exported here) draws
 customers and their months of history from a seed and keeps only what never overdraws;
 `apply_plan` (this module) creates the users through the auth services and posts every movement
-through `banking.core.ledger` (inside `ledger.frozen_clock` to date it in the past), so every
+through `banking.core.ledger` (with a `FixedClock` per event to date it in the past), so every
 ledger invariant holds exactly as it would for real traffic.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banking.core import ledger
+from banking.core.clock import SYSTEM_CLOCK, Clock, FixedClock
 from banking.core.models import (
     Account,
     AccountKind,
@@ -88,8 +89,10 @@ def apply_plan(
     admin_created = _ensure_admin(session, admin_email)
     progress(1)
     for number, event in enumerate(plan.events):
-        with ledger.frozen_clock(event.at):
-            _post(session, event, accounts, users, key=f"demo:{run}:{number}")
+        # Entries are append-only and can't be backdated afterwards: date them as posted.
+        _post(
+            session, event, accounts, users, key=f"demo:{run}:{number}", clock=FixedClock(event.at)
+        )
         progress(1)
     for payer, payee in sorted(plan.payees):
         session.add(
@@ -160,7 +163,9 @@ def _ensure_admin(session: Session, email: str) -> bool:
     return True
 
 
-def _post(session, event: Event, accounts, users, *, key: str, limits=None):
+def _post(
+    session, event: Event, accounts, users, *, key: str, limits=None, clock: Clock = SYSTEM_CLOCK
+):
     account_id = accounts[(event.customer, event.account)]
     if event.counterparty is None:
         return ledger.post_adjustment(
@@ -172,6 +177,7 @@ def _post(session, event: Event, accounts, users, *, key: str, limits=None):
             memo=event.memo,
             kind=event.kind,
             system_code=ledger.EXTERNAL_CASH,
+            clock=clock,
         )
     return ledger.post_transfer(
         session,
@@ -183,6 +189,7 @@ def _post(session, event: Event, accounts, users, *, key: str, limits=None):
         memo=event.memo,
         owner_id=users[event.customer],
         limits=limits,
+        clock=clock,
     )
 
 

@@ -1,11 +1,12 @@
 """The Flask-side facade over `banking.core.ledger.post_transfer` for customer transfers.
 
-Views never call the ledger directly: they `preview_transfer` (cheap checks so the
-confirm page can show who gets what, and refuse obvious mistakes early) and then
+Views never call the ledger directly: they `preview_transfer` (the ledger's own rule book,
+asked without locks, so the confirm page shows who gets what, whether it will be held
+for review, and refuses with the very words posting would use) and then
 `make_transfer`, which builds the customer's limits from config and writes the audit row
 inside the same database transaction as the movement (the cached dashboards of both
-sides are dropped by `banking.caching`'s commit event). The ledger re-checks everything
-under its locks; the preview only spares the customer a pointless confirm step.
+sides are dropped by `banking.caching`'s commit event). The ledger asks the same rule
+book again under its locks; the preview only spares the customer a pointless confirm step.
 """
 
 from __future__ import annotations
@@ -19,13 +20,7 @@ from sqlalchemy.orm import Session
 
 from banking.core import ledger
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
-from banking.core.models import (
-    Account,
-    AccountStatus,
-    JournalTransaction,
-    TransactionStatus,
-    User,
-)
+from banking.core.models import Account, JournalTransaction, TransactionStatus, User
 from banking.core.names import mask_name  # re-exported: transfer pages import it here
 from banking.extensions import db
 from banking.services import audit
@@ -56,6 +51,8 @@ class TransferPreview:
     amount: int
     currency: str
     memo: str
+    held: bool = False  # the rule book's verdict: it will wait for the bank's review
+    review_threshold: int | None = None  # what "held" is about, for the page's explanation
 
 
 def is_idempotency_key(key: str | None) -> bool:
@@ -96,10 +93,12 @@ def preview_transfer(
     destination_number: str | None = None,
     own_destination_id: int | None = None,
 ) -> TransferPreview:
-    """Check a transfer the way the ledger will, without moving anything.
+    """Ask the ledger's rule book about a transfer, without locks and without moving anything.
 
     The destination is either an account number typed by the customer (or from a payee)
-    or, between own accounts, the id of one of the customer's accounts.
+    or, between own accounts, the id of one of the customer's accounts. Raises the same
+    `ledger.LedgerError` (same class, same words, `field` set) that posting would raise
+    for the same situation, or `TransferRefused` when the input names no usable account.
     """
     source = _own_account(user_id, source_id)
     if source is None:
@@ -110,21 +109,15 @@ def preview_transfer(
             raise TransferRefused("Choose one of your accounts to send to.", "to_account")
     else:
         destination = find_destination(destination_number or "")
-    if destination.id == source.id:
-        raise TransferRefused(ledger.SameAccount.message, "to_account")
-    _refuse_unusable(source, "sending", "from_account")
-    _refuse_unusable(destination, "receiving", "to_account")
-    if source.currency != destination.currency:
-        raise TransferRefused(ledger.CurrencyMismatch.message, "to_account")
     limits = limits_from_config()
-    if limits.per_transfer is not None and amount > limits.per_transfer:
-        raise TransferRefused("That amount is over your per-transfer limit.", "amount")
-    if limits.daily is not None and (
-        ledger.spent_last_24h(db.session, user_id) + amount > limits.daily
-    ):
-        raise TransferRefused("That transfer would take you over your 24-hour limit.", "amount")
-    if source.available_balance - amount < -source.overdraft_limit:
-        raise TransferRefused(ledger.InsufficientFunds.message, "amount")
+    decision = ledger.check_movement(
+        source,
+        destination,
+        amount,
+        owner_id=user_id,
+        limits=limits,
+        spent_24h=lambda: ledger.spent_last_24h(db.session, user_id),
+    ).raise_if_refused()
     own = destination.owner_id == user_id
     owner = db.session.get(User, destination.owner_id) if destination.owner_id else None
     return TransferPreview(
@@ -140,6 +133,8 @@ def preview_transfer(
         amount=amount,
         currency=source.currency,
         memo=memo,
+        held=decision.held,
+        review_threshold=limits.review_threshold,
     )
 
 
@@ -147,18 +142,6 @@ def _own_account(user_id: int, account_id: int) -> Account | None:
     return db.session.scalar(
         select(Account).where(Account.id == account_id, Account.owner_id == user_id)
     )
-
-
-_VERB = {"sending": "send", "receiving": "receive"}  # spelled out: "receiving"[:-3] is "receiv"
-
-
-def _refuse_unusable(account: Account, role: str, field: str) -> None:
-    if account.status == AccountStatus.CLOSED.value:
-        raise TransferRefused(f"The {role} account is closed.", field)
-    if account.status == AccountStatus.FROZEN.value:
-        raise TransferRefused(
-            f"The {role} account is frozen and cannot {_VERB[role]} money.", field
-        )
 
 
 def make_transfer(

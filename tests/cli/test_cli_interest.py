@@ -6,6 +6,7 @@ from uuid import uuid4
 from sqlalchemy import func, select
 
 from banking.core import ledger
+from banking.core.clock import FixedClock
 from banking.core.integrity import verify_ledger
 from banking.core.models import Account, JournalTransaction
 from banking.core.models.base import utcnow
@@ -26,8 +27,8 @@ def open_savings(app, owner_id):
 
 
 def deposit_at(app, account_id, amount, when):
-    """A deposit stamped `when` (the ledger's clock hook), like history posted back then."""
-    with app.app_context(), ledger.frozen_clock(when):
+    """A deposit stamped `when` (a fixed clock), like history posted back then."""
+    with app.app_context():
         ledger.post_adjustment(
             db.session,
             account_id=account_id,
@@ -37,6 +38,7 @@ def deposit_at(app, account_id, amount, when):
             memo="Deposit",
             kind="deposit",
             system_code=ledger.EXTERNAL_CASH,
+            clock=FixedClock(when),
         )
         db.session.remove()
 

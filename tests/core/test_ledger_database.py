@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from banking.core import ledger
+from banking.core.ledger import posting, retries
 from banking.extensions import db
 from tests.support.ledger import count_transactions, send, state, verify
 
@@ -22,7 +23,7 @@ def database_error(orig: Exception) -> OperationalError:
 
 def fail_first(monkeypatch, *errors: Exception) -> list[int]:
     """Make the first len(errors) posting attempts fail with `errors`, then run for real."""
-    real = ledger._execute
+    real = posting._execute
     calls: list[int] = []
 
     def flaky(session, *args, **kwargs):
@@ -32,8 +33,8 @@ def fail_first(monkeypatch, *errors: Exception) -> list[int]:
             raise errors[len(calls) - 1]
         return real(session, *args, **kwargs)
 
-    monkeypatch.setattr(ledger, "_execute", flaky)
-    monkeypatch.setattr(ledger.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(posting, "_execute", flaky)
+    monkeypatch.setattr(retries.time, "sleep", lambda seconds: None)
     return calls
 
 
@@ -50,13 +51,13 @@ def test_deadlock_or_serialization_failure_is_retried_and_money_moves_once(
     app, alice, bob, monkeypatch, orig
 ):
     calls = fail_first(monkeypatch, database_error(orig))
-    before = ledger.retry_counter["retries"]
 
-    result = send(app, alice.account_id, bob.account_id, 1500)
+    with ledger.counting_retries() as counter:
+        result = send(app, alice.account_id, bob.account_id, 1500)
 
     assert result.status == "posted"
     assert len(calls) == 2
-    assert ledger.retry_counter["retries"] == before + 1
+    assert counter.retries == 1
     assert state(app, bob.account_id) == (1500, 1500)
     assert count_transactions(app, kind="transfer") == 1
 
@@ -100,10 +101,9 @@ def test_a_real_deadlock_on_postgresql_is_retried(app, requires_postgres, alice,
     """Another session locks B then A while the ledger locks A then B: PostgreSQL kills
     the ledger's attempt with 40P01 (as SQLAlchemy's OperationalError); the retry posts it."""
     low, high = sorted([alice.account_id, bob.account_id])
-    before = ledger.retry_counter["retries"]
     outcome: dict = {}
 
-    with app.app_context(), db.engine.connect() as rival:
+    with ledger.counting_retries() as counter, app.app_context(), db.engine.connect() as rival:
         rival.execute(text("SET deadlock_timeout = '20s'"))  # the ledger's backend detects it
         rival.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE"), {"id": high})
 
@@ -124,7 +124,7 @@ def test_a_real_deadlock_on_postgresql_is_retried(app, requires_postgres, alice,
 
     assert "error" not in outcome, outcome.get("error")
     assert outcome["result"].status == "posted"
-    assert ledger.retry_counter["retries"] >= before + 1
+    assert counter.by_reason["deadlock"] >= 1
     assert count_transactions(app, kind="transfer") == 1
     assert verify(app).ok
 

@@ -3,6 +3,7 @@
 Amounts stay text here and are parsed by `banking.core.money.parse_amount` in `validate_amount`,
 so every odd input ("1e3", "-5", "٣") becomes a field error, never an exception.
 Every money form carries a one-time idempotency key generated when it is rendered.
+Validators here check input syntax only; what may move where is `banking.core.ledger.rules`.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ class OwnTransferForm(_MoneyForm):
             raise ValidationError("Choose an account to send from.")
 
     def validate_to_account(self, field) -> None:
+        # Only "something was chosen": whether these two accounts may trade (the same
+        # account twice, a closed one...) is the ledger's rule book, asked by the preview.
         if field.data is None:
             raise ValidationError("Choose an account to send to.")
-        if field.data == self.from_account.data:
-            raise ValidationError("Choose two different accounts.")
 
 
 class PayTransferForm(_MoneyForm):

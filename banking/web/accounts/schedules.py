@@ -1,7 +1,9 @@
 """Scheduled-transfer views (registered on the accounts bp): list, create, pause, resume, cancel.
 
-Views validate and render; dates and running live in `banking.core.scheduling`. A schedule is
-always looked up through `queries.get_own_schedule_or_404`, so another customer's id is a 404.
+Views parse and render: creating one is `banking.services.schedules.create_schedule` (the
+ledger's rule book decides what may be scheduled), dates and running live in
+`banking.core.scheduling`. A schedule is always looked up through
+`queries.get_own_schedule_or_404`, so another customer's id is a 404.
 Status changes lock the schedule row, so they wait for a runner posting it right now.
 """
 
@@ -14,12 +16,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
+from banking.core.errors import DomainError
 from banking.core.models import AccountStatus, ScheduledTransfer, ScheduleStatus
 from banking.core.periods import local_today
-from banking.core.scheduling import describe, first_run, first_run_on_or_after
+from banking.core.scheduling import describe, first_run_on_or_after
 from banking.extensions import db
 from banking.services import audit
-from banking.services.transfers import TransferRefused, find_destination, limits_from_config
+from banking.services.schedules import ScheduleRequest, create_schedule
 from banking.web.accounts import bp
 from banking.web.accounts.history_forms import ScheduleForm
 from banking.web.accounts.queries import get_own_schedule_or_404, own_accounts, own_schedules
@@ -81,72 +84,37 @@ def schedule_new():
         SelectChoice("", "Another customer's account (enter the number)")
     ] + [SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in usable]
     if form.validate_on_submit():
-        schedule = _create_schedule(form, {a.id: a for a in usable}, today)
-        if schedule is not None:
+        try:
+            schedule = create_schedule(current_user.id, _schedule_request(form))
+        except DomainError as exc:
+            _attach_error(form, exc)
+        else:
             flash(f"Scheduled: first transfer on {schedule.next_run_on.isoformat()}.", "success")
             return redirect(url_for("accounts.schedules"))
     return render_template("accounts/schedule_new.html", form=form), (400 if form.errors else 200)
 
 
-def _create_schedule(form: ScheduleForm, usable: dict, today: date) -> ScheduledTransfer | None:
-    """Add the schedule, or put the reason on the form field at fault and return None."""
-    source = usable.get(_as_int(form.from_account.data))
-    if source is None:
-        form.from_account.errors.append("Choose one of your accounts.")
-        return None
-    if form.to_account.data:
-        destination = usable.get(_as_int(form.to_account.data))
-        if destination is None:
-            form.to_account.errors.append("Choose one of your accounts.")
-            return None
-    else:
-        try:
-            destination = find_destination(form.account_number.data)
-        except TransferRefused as exc:
-            form.account_number.errors.append(exc.message)
-            return None
-        if destination.status == AccountStatus.CLOSED.value:
-            form.account_number.errors.append("That account is closed.")
-            return None
-    if destination.id == source.id:
-        form.to_account.errors.append("Choose two different accounts.")
-        return None
-    if destination.currency != source.currency:
-        form.account_number.errors.append("Both accounts must use the same currency.")
-        return None
-    per_transfer = limits_from_config().per_transfer
-    if per_transfer is not None and form.amount_minor > per_transfer:
-        form.amount.errors.append("That amount is over your per-transfer limit.")
-        return None
-    frequency = form.frequency.data
-    day_of_month = form.day_of_month_value()
-    start = first_run(frequency, form.start_on.data, day_of_month)
-    if form.end_on.data and start > form.end_on.data:
-        form.end_on.errors.append("No payment would fall before this end date.")
-        return None
-    schedule = ScheduledTransfer(
-        owner_id=current_user.id,
-        from_account_id=source.id,
-        to_account_id=destination.id,
+def _schedule_request(form: ScheduleForm) -> ScheduleRequest:
+    """The validated form as the service's request (select values arrive as text)."""
+    return ScheduleRequest(
+        from_account_id=_as_int(form.from_account.data),
+        to_account_id=_as_int(form.to_account.data),
+        account_number=form.account_number.data or "",
         amount=form.amount_minor,
-        memo=(form.memo.data or "").strip(),
-        frequency=frequency,
-        day_of_month=day_of_month,
-        next_run_on=start,
+        memo=form.memo.data or "",
+        frequency=form.frequency.data,
+        start_on=form.start_on.data,
+        day_of_month=form.day_of_month_value(),
         end_on=form.end_on.data,
-        status=ScheduleStatus.ACTIVE.value,
     )
-    db.session.add(schedule)
-    db.session.flush()
-    _audit(
-        "schedule.created",
-        schedule,
-        frequency=frequency,
-        amount=schedule.amount,
-        first_run_on=start.isoformat(),
-    )
-    db.session.commit()
-    return schedule
+
+
+def _attach_error(form: ScheduleForm, exc: DomainError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors.append(exc.message)
+    else:
+        form.form_errors.append(exc.message)
 
 
 def _as_int(value: str | None) -> int | None:

@@ -1,6 +1,6 @@
 """Transfer views: between own accounts, to someone else, confirm, and the result page.
 
-Entry form -> preview (cheap checks, nothing moves) -> confirm page carrying the
+Entry form -> preview (the ledger's rule book, nothing moves) -> confirm page carrying the
 idempotency key -> `make_transfer`. A refusal at confirm goes back to the entry form,
 filled in as it was, with the reason.
 """
@@ -48,7 +48,7 @@ def transfer_own():
                 amount=form.amount_minor,
                 memo=form.memo.data or "",
             )
-        except TransferRefused as exc:
+        except LedgerError as exc:
             _attach_error(form, exc)
         else:
             return _confirm_page("own", preview, form.idempotency_key.data)
@@ -75,7 +75,7 @@ def transfer_pay():
                 amount=form.amount_minor,
                 memo=form.memo.data or "",
             )
-        except TransferRefused as exc:
+        except LedgerError as exc:
             _attach_error(form, exc)
         else:
             return _confirm_page("pay", preview, form.idempotency_key.data)
@@ -146,7 +146,9 @@ def _account_choices(form) -> None:
         ]
 
 
-def _attach_error(form, exc: TransferRefused) -> None:
+def _attach_error(form, exc: LedgerError) -> None:
+    """Put a refusal on the field it names (the rule book's `to_account` is the typed
+    number on the pay form), or on the whole form."""
     field = getattr(form, exc.field, None) if exc.field else None
     if field is None and exc.field == "to_account":
         field = getattr(form, "account_number", None)

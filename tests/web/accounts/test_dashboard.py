@@ -9,6 +9,7 @@ import pytest
 
 from banking.caching import user_key
 from banking.core import ledger
+from banking.core.clock import FixedClock
 from banking.core.models.base import utcnow
 from banking.extensions import cache, db
 from tests.support.builders import fund, make_admin, make_customer
@@ -202,7 +203,7 @@ def test_chart_is_inline_svg_without_style_or_script(app, client, jane):
 
 
 def test_chart_text_alternative_lists_thirty_days(app, client, jane):
-    with app.app_context(), ledger.frozen_clock(utcnow() - timedelta(days=3)):
+    with app.app_context():
         ledger.post_adjustment(
             db.session,
             account_id=jane.account_id,
@@ -212,6 +213,7 @@ def test_chart_text_alternative_lists_thirty_days(app, client, jane):
             memo="Cash",
             kind="withdrawal",
             system_code=ledger.EXTERNAL_CASH,
+            clock=FixedClock(utcnow() - timedelta(days=3)),
         )
         db.session.remove()
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from banking.core import ledger
+from banking.core.clock import SystemClock
 from banking.core.history import HistoryFilters, export_row, iter_export_rows, iter_history
 from banking.extensions import db
 from tests.support.builders import make_customer
@@ -22,7 +22,7 @@ T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def clock(monkeypatch):
     def set_time(when: datetime) -> None:
-        monkeypatch.setattr(ledger, "clock", lambda: when)
+        monkeypatch.setattr(SystemClock, "now", lambda self: when)
 
     return set_time
 

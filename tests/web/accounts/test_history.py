@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from banking.core import ledger
+from banking.core.clock import SystemClock
 from banking.core.history import Cursor, HistoryFilters, history_page
 from banking.extensions import db
 from tests.support.builders import make_customer
@@ -19,10 +20,10 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def clock(monkeypatch):
-    """Set the time the ledger stamps on entries: clock(datetime)."""
+    """Set the time the ledger stamps on entries: clock(datetime) (freezes the real clock)."""
 
     def set_time(when: datetime) -> None:
-        monkeypatch.setattr(ledger, "clock", lambda: when)
+        monkeypatch.setattr(SystemClock, "now", lambda self: when)
 
     return set_time
 

@@ -15,6 +15,7 @@ from banking.extensions import db
 from tests.conftest import submit
 from tests.support.builders import balance_of, detached, make_customer
 from tests.support.sessions import login_as
+from tests.support.transfers import set_status
 
 TOMORROW = date.today() + timedelta(days=1)
 
@@ -161,6 +162,33 @@ def test_bad_schedule_input_is_a_form_error(app, client, alice, bob, data, messa
     payload.update(data)
 
     response = schedule_form(client, **payload)
+
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ScheduledTransfer.id))) == 0
+        db.session.remove()
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("closed", "The receiving account is closed."),
+        ("frozen", "The receiving account is frozen and cannot receive money."),
+    ],
+)
+def test_schedule_to_an_unusable_account_is_refused_in_the_ledgers_words(
+    app, client, alice, status, message
+):
+    """The same words as the transfer pages and the ledger (it once said "That account is
+    closed." here): the rule book decides what may be scheduled."""
+    carol = make_customer(app, "Carol Cole")  # empty, so closing it keeps the books whole
+    set_status(app, carol.account_id, status)
+    login_as(client, app, alice.id)
+
+    response = schedule_form(
+        client, from_account=str(alice.account_id), account_number=carol.account_number
+    )
 
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)

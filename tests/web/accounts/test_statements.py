@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from banking.core import ledger
+from banking.core.clock import SystemClock
 from banking.core.statements import InvalidMonth, Month, build_statement
 from banking.extensions import db
 from tests.support.builders import make_customer
@@ -19,7 +19,7 @@ from tests.support.sessions import login_as
 @pytest.fixture
 def clock(monkeypatch):
     def set_time(when: datetime) -> None:
-        monkeypatch.setattr(ledger, "clock", lambda: when)
+        monkeypatch.setattr(SystemClock, "now", lambda self: when)
 
     return set_time
 

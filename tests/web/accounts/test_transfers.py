@@ -379,6 +379,42 @@ def test_large_transfer_is_held_for_review(app, client, jane, john):
         assert event.target_id == str(txn.id)
 
 
+@pytest.mark.parametrize(
+    ("threshold", "amount", "notice"),
+    [(50_000, "600.00", True), (50_000, "500.00", False), (None, "600.00", False)],
+)
+def test_confirm_page_says_held_exactly_when_the_ledger_will_hold_it(
+    app, client, jane, john, threshold, amount, notice
+):
+    """The page shows the preview's verdict; with no review threshold nothing is held
+    (the template once compared the amount with the config and broke on None)."""
+    app.config["REVIEW_THRESHOLD_CENTS"] = threshold
+
+    attempt = start_payment(client, jane, john, amount)
+
+    assert attempt.entry.status_code == 200
+    html = page(attempt.entry)
+    assert ("are checked by our team before they are sent" in html) is notice
+    if notice:
+        assert "Transfers over $500.00 are checked" in html
+    confirm(client, attempt)
+    with app.app_context():
+        status = db.session.get(JournalTransaction, attempt.transaction_id).status
+        db.session.remove()
+    assert status == ("pending" if notice else "posted")
+
+
+def test_sending_to_your_own_account_number_is_refused_on_the_number_field(app, client, jane):
+    attempt = start_transfer(
+        client,
+        "pay",
+        {"from_account": jane.account_id, "account_number": jane.account_number, "amount": "5"},
+    )
+
+    assert attempt.entry.status_code == 400
+    assert "Choose two different accounts." in page(attempt.entry)
+
+
 def test_result_page_of_a_rejected_transfer_shows_the_admins_reason(app, client, jane, john):
     from banking.services.actor import Actor
     from banking.services.admin import money as money_actions

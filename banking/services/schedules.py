@@ -1,0 +1,117 @@
+"""Creating a scheduled transfer: the customer's standing instruction, checked by the ledger's
+rule book before it is saved.
+
+A new schedule is refused for the same reasons, in the same words, as the transfer it
+will post (a closed or frozen account, two currencies, over the per-transfer limit):
+one situation, one message, whichever page meets it. What depends on the day the money
+moves (the 24-hour spend, the available funds) is checked by each run instead, which
+records any refusal on the schedule (`banking.core.scheduling.run_due`).
+
+The view parses the form into a `ScheduleRequest`, calls `create_schedule` once and
+renders; every refusal is a `DomainError` whose `field` names the form field at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from banking.core import ledger
+from banking.core.errors import DomainError
+from banking.core.ledger.rules import DESTINATION_FIELD
+from banking.core.models import Account, ScheduledTransfer, ScheduleStatus
+from banking.core.scheduling import first_run
+from banking.extensions import db
+from banking.services import audit
+from banking.services.transfers import find_destination, limits_from_config
+
+CHOOSE_OWN = "Choose one of your accounts."
+
+
+class ScheduleRefused(DomainError):
+    """A schedule refused for a reason of its own (not a rule of the transfer it posts)."""
+
+    code = "schedule_refused"
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """What the customer asked for, already parsed (amount in minor units, real dates)."""
+
+    from_account_id: int | None
+    to_account_id: int | None  # one of the customer's accounts, or else
+    account_number: str  # another customer's account number, as typed
+    amount: int
+    memo: str
+    frequency: str
+    start_on: date
+    day_of_month: int | None
+    end_on: date | None
+
+
+def create_schedule(user_id: int, request: ScheduleRequest) -> ScheduledTransfer:
+    """Save the schedule (and its audit row) and commit, or raise the reason it can't be."""
+    source = _own_account(user_id, request.from_account_id)
+    if source is None:
+        raise ScheduleRefused(CHOOSE_OWN, field="from_account")
+    typed = request.to_account_id is None
+    if typed:
+        destination = find_destination(request.account_number)  # field: account_number
+    else:
+        destination = _own_account(user_id, request.to_account_id)
+        if destination is None:
+            raise ScheduleRefused(CHOOSE_OWN, field="to_account")
+    decision = ledger.check_movement(
+        source,
+        destination,
+        request.amount,
+        owner_id=user_id,
+        limits=limits_from_config(),
+        standing_only=True,
+    )
+    if decision.refusal is not None:
+        refusal = decision.refusal
+        if typed and refusal.field == DESTINATION_FIELD:
+            refusal.field = "account_number"  # the receiving side is the number typed
+        raise refusal
+    start = first_run(request.frequency, request.start_on, request.day_of_month)
+    if request.end_on and start > request.end_on:
+        raise ScheduleRefused("No payment would fall before this end date.", field="end_on")
+    schedule = ScheduledTransfer(
+        owner_id=user_id,
+        from_account_id=source.id,
+        to_account_id=destination.id,
+        amount=request.amount,
+        memo=request.memo.strip(),
+        frequency=request.frequency,
+        day_of_month=request.day_of_month,
+        next_run_on=start,
+        end_on=request.end_on,
+        status=ScheduleStatus.ACTIVE.value,
+    )
+    db.session.add(schedule)
+    db.session.flush()
+    audit.record(
+        "schedule.created",
+        actor_id=user_id,
+        target_type="scheduled_transfer",
+        target_id=schedule.id,
+        success=True,
+        details={
+            "frequency": request.frequency,
+            "amount": schedule.amount,
+            "first_run_on": start.isoformat(),
+        },
+    )
+    db.session.commit()
+    return schedule
+
+
+def _own_account(user_id: int, account_id: int | None) -> Account | None:
+    if account_id is None:
+        return None
+    return db.session.scalar(
+        select(Account).where(Account.id == account_id, Account.owner_id == user_id)
+    )
