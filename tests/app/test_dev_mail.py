@@ -15,7 +15,7 @@ from banking.extensions import limiter
 from banking.services import email as email_service
 from banking.services.email import send_email
 from config import DevelopmentConfig, ProductionConfig
-from tests.conftest import csrf_from, submit
+from tests.support.forms import csrf_from, submit
 from tests.support.signup import CHECK_EMAIL, SIGNUP_PASSWORD, sign_up
 
 

@@ -9,14 +9,8 @@ from banking.app import create_app
 from banking.extensions import cache, csrf, db, limiter, login_manager, migrate
 from config import ConfigError, TestingConfig
 
-
-@pytest.fixture(autouse=True)
-def _restore_limiter(app):
-    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
-    saved = dict(limiter.__dict__)
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
+# Extra apps re-bind the shared limiter: put it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_limiter")
 
 
 def test_factory_accepts_a_config_instance_or_an_environment_name():

@@ -12,8 +12,8 @@ import re
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from tests.conftest import csrf_from
 from tests.support.admin import admin_client, customer_client
+from tests.support.forms import csrf_from
 
 OUT_OF_RANGE = [2**63, 2**64, 10**20]
 IN_RANGE_BUT_ABSENT = [2**31, 2**63 - 1]

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from banking.core.models import AuditEvent
 from banking.extensions import db
-from tests.conftest import submit
 from tests.support.builders import make_admin, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import login_as
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')

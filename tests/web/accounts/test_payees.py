@@ -7,17 +7,9 @@ import pytest
 from banking.core.account_numbers import luhn_check_digit
 from banking.core.models import Payee
 from banking.extensions import db
-from tests.conftest import submit
-from tests.support.builders import make_customer
+from tests.support.builders import add_account, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import login_as
-from tests.support.transfers import add_account
-
-
-@pytest.fixture
-def jane(app, client):
-    customer = make_customer(app, "Jane Doe")
-    login_as(client, app, customer.id)
-    return customer
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from banking.core import ledger
 from banking.core.models import Account, AuditEvent, JournalTransaction, ScheduledTransfer
 from banking.core.scheduling import run_due
 from banking.extensions import db
-from tests.conftest import submit
 from tests.support.builders import balance_of, detached, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import login_as
 
 TOMORROW = date.today() + timedelta(days=1)
@@ -107,13 +107,9 @@ def test_customer_schedules_a_one_off_to_another_customer(app, client, alice, bo
 
 
 def test_customer_schedules_monthly_on_the_last_day_to_own_savings(app, client, alice):
-    with app.app_context():
-        from banking.services.accounts import open_account
+    from tests.support.builders import add_account
 
-        savings = open_account(db.session, alice.id, kind="savings")
-        db.session.commit()
-        savings_id = savings.id
-        db.session.remove()
+    savings_id = add_account(app, alice.id)
     login_as(client, app, alice.id)
 
     response = schedule_form(
@@ -505,7 +501,7 @@ def test_someone_elses_schedule_to_my_account_does_not_stop_me_closing_it(app, c
 
 
 def test_my_own_schedule_from_the_account_still_blocks_closing_it(app, client, alice, bob):
-    from tests.support.transfers import add_account
+    from tests.support.builders import add_account
 
     savings = add_account(app, alice.id)  # empty: only the schedule stands in the way
     with app.app_context():

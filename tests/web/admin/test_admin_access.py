@@ -6,9 +6,9 @@ import pytest
 
 from banking.extensions import db
 from banking.services.admin import dual_control
-from tests.conftest import csrf_from
 from tests.support.admin import admin_client
 from tests.support.builders import get_user, make_admin, make_customer
+from tests.support.forms import csrf_from
 from tests.support.ledger import send
 from tests.support.sessions import login_as
 

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from banking.core.models import RecoveryCode, User
 from banking.extensions import db
 from banking.services import email as email_service
-from tests.conftest import submit
 from tests.support.admin import (
     admin_client,
     audit_rows,
@@ -16,6 +15,7 @@ from tests.support.admin import (
     walk_pages,
 )
 from tests.support.builders import get_user, make_admin, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import login_as
 
 

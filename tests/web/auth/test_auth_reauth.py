@@ -11,8 +11,8 @@ from sqlalchemy import select
 from banking.core.models import AuditEvent, User
 from banking.extensions import db, limiter
 from banking.services import auth_events as events
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import get_user, login, make_customer
+from tests.support.builders import PASSWORD, get_user, login, make_customer
+from tests.support.forms import submit
 from tests.support.two_factor import confirm_setup, enroll, open_setup
 
 WRONG = "not my password at all, honest"

@@ -18,8 +18,8 @@ from banking.extensions import db
 from banking.services import auth_events as events
 from banking.services import verification as verification_module
 from banking.services.reset import make_reset_token
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import login, make_customer
+from tests.support.builders import PASSWORD, login, make_customer
+from tests.support.forms import submit
 from tests.support.signup import (
     CHECK_EMAIL,
     SIGNUP_PASSWORD,
