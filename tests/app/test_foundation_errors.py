@@ -6,7 +6,7 @@ import pytest
 from flask import abort, request
 
 from banking.app import create_app
-from banking.extensions import db
+from banking.extensions import csrf, db
 from banking.web.errors import MESSAGES
 from config import TestingConfig
 
@@ -33,7 +33,7 @@ def error_app(app):
     def upload():
         return str(len(request.form))
 
-    new.extensions["csrf"].exempt(upload)
+    csrf.exempt(upload)
     return new
 
 

@@ -13,6 +13,7 @@ import pytest
 from flask import request
 
 from banking.app import create_app
+from banking.extensions import csrf
 from banking.logging import BankingJsonFormatter, build_handlers
 from config import TestingConfig
 
@@ -56,7 +57,7 @@ def talkative_app(app):
         )
         return "ok"
 
-    new.extensions["csrf"].exempt(echo_form)
+    csrf.exempt(echo_form)
     return new
 
 
