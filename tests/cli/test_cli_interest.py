@@ -90,7 +90,7 @@ def test_running_twice_pays_once(app, runner):
 
 
 def test_each_interest_payment_writes_one_system_audit_row(app, runner):
-    from tests.support.admin import audit_rows
+    from tests.support.audit import audit_rows
 
     alice = make_customer(app, "Alice Able")
     savings = add_account(app, alice.id)
