@@ -3,50 +3,19 @@
 The database is TEST_DATABASE_URL (PostgreSQL) when set, else in-memory SQLite; Redis
 is TEST_REDIS_URL when set. With REQUIRE_SERVICE_TESTS=1 (CI), a test that needs
 PostgreSQL or Redis fails instead of skipping, so CI can't go green by testing less.
+
+Nothing Flask-dependent is imported at module level: this file is loaded for tests/core
+too, which must run without Flask (tests/core/conftest.py gives it a plain database).
+Helpers live in tests/support; import them from there, never from this module.
 """
 
 from __future__ import annotations
 
-import os
-import re
-
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import text
 
-from banking.app import create_app
-from banking.extensions import cache, db, limiter
-from banking.services import email as email_service
-from config import TestingConfig
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICE_TESTS") == "1"
-PASSWORD = "correct horse battery staple"
-TABLES = [
-    "failed_jobs",
-    "email_deliveries",
-    "ledger_checks",
-    "pending_admin_actions",
-    "audit_events",
-    "unknown_login_failures",
-    "recovery_codes",
-    "holds",
-    "entries",
-    "scheduled_transfers",
-    "payees",
-    "journal_transactions",
-    "accounts",
-    "users",
-]
-
-
-def need_service(available: bool, what: str) -> None:
-    if available:
-        return
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{what} is required in this run (REQUIRE_SERVICE_TESTS=1) but not configured")
-    pytest.skip(f"{what} not configured")
+from tests.support.builders import make_customer
+from tests.support.database import assert_books_hold, reset_database
+from tests.support.services import TEST_DATABASE_URL, TEST_REDIS_URL, need_service
 
 
 @pytest.fixture
@@ -63,6 +32,13 @@ def requires_redis() -> str:
 
 @pytest.fixture(scope="session")
 def _app():
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from banking.app import create_app
+    from banking.extensions import db
+    from config import TestingConfig
+
     app = create_app(TestingConfig())
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -83,64 +59,48 @@ def app(_app, request):
     left behind, so each test's money movements are proved, not only the ones it checks;
     a test that breaks the books on purpose says so with `@pytest.mark.corrupts_ledger`.
     """
+    from banking.extensions import cache, limiter
+    from banking.services import email as email_service
+
     saved = dict(_app.config)
+    reset_database(_app)
     with _app.app_context():
-        reset_database()
         cache.clear()
         limiter.reset()
         email_service.outbox.clear()
     yield _app
-    with _app.app_context():
-        db.session.remove()
-        if request.node.get_closest_marker("corrupts_ledger") is None:
-            _assert_books_hold()
-        db.session.remove()
+    if request.node.get_closest_marker("corrupts_ledger") is None:
+        assert_books_hold(_app)
     _app.config.clear()
     _app.config.update(saved)
 
 
-def _assert_books_hold() -> None:
-    from banking.core.integrity import verify_ledger
-
-    report = verify_ledger(db.session, deep=True)
-    assert report.ok, "the test left the ledger broken:\n" + report.format()
+@pytest.fixture
+def bank(app):
+    """What builders write through: the app here; tests/core overrides it with a Database."""
+    return app
 
 
 @pytest.fixture
 def ctx(app):
     """An app context for tests that call services directly (no HTTP)."""
+    from banking.extensions import db
+
     with app.app_context():
         yield app
         db.session.remove()
 
 
-def reset_database() -> None:
-    from banking.core.ledger import ensure_system_accounts
-
-    db.session.remove()
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))
-    ensure_system_accounts(db.session)
-
-
 @pytest.fixture
-def alice(app):
+def alice(bank):
     """A customer with $100.00 in her checking account (the usual sender)."""
-    from tests.support.builders import make_customer  # builders imports this module: import late
-
-    return make_customer(app, "Alice Able", balance="100.00")
+    return make_customer(bank, "Alice Able", balance="100.00")
 
 
 @pytest.fixture
-def bob(app):
+def bob(bank):
     """A customer with an empty checking account (the usual recipient)."""
-    from tests.support.builders import make_customer
-
-    return make_customer(app, "Bob Baker")
+    return make_customer(bank, "Bob Baker")
 
 
 @pytest.fixture
@@ -153,26 +113,12 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+@pytest.fixture
+def restore_limiter(app):
+    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
+    from banking.extensions import limiter
 
-
-def csrf_from(html: str) -> str:
-    match = CSRF_PATTERN.search(html)
-    assert match, "no csrf_token on the page"
-    return match.group(1)
-
-
-def submit(
-    client,
-    url: str,
-    data: dict | None = None,
-    *,
-    form_url: str | None = None,
-    follow_redirects: bool = False,
-    headers: dict | None = None,
-):
-    """POST a form the way a browser would: load the page first, then send its CSRF token."""
-    page = client.get(form_url or url, headers=headers)
-    payload = {"csrf_token": csrf_from(page.get_data(as_text=True))}
-    payload.update(data or {})
-    return client.post(url, data=payload, follow_redirects=follow_redirects, headers=headers)
+    saved = dict(limiter.__dict__)
+    yield
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved)

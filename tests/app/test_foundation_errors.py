@@ -6,18 +6,12 @@ import pytest
 from flask import abort, request
 
 from banking.app import create_app
-from banking.extensions import db, limiter
+from banking.extensions import csrf, db
 from banking.web.errors import MESSAGES
 from config import TestingConfig
 
-
-@pytest.fixture(autouse=True)
-def _restore_limiter(app):
-    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
-    saved = dict(limiter.__dict__)
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
+# Extra apps re-bind the shared limiter: put it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_limiter")
 
 
 SECRET_DETAIL = "internal detail: password=swordfish at /srv/app.py line 12"
@@ -39,7 +33,7 @@ def error_app(app):
     def upload():
         return str(len(request.form))
 
-    new.extensions["csrf"].exempt(upload)
+    csrf.exempt(upload)
     return new
 
 

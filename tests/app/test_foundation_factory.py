@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from sqlalchemy import select
 
 from banking.app import create_app
-from banking.extensions import cache, csrf, db, limiter, login_manager, migrate
+from banking.extensions import cache, db
+from banking.web.errors import MESSAGES
 from config import ConfigError, TestingConfig
+from tests.support.builders import PASSWORD, balance_of, login
 
-
-@pytest.fixture(autouse=True)
-def _restore_limiter(app):
-    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
-    saved = dict(limiter.__dict__)
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
+# Extra apps re-bind the shared limiter: put it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_limiter")
 
 
 def test_factory_accepts_a_config_instance_or_an_environment_name():
-    assert isinstance(create_app(TestingConfig()), Flask)
+    from_instance = create_app(TestingConfig())
+    assert from_instance.config["ENV_NAME"] == "testing"
+    assert from_instance.test_client().get("/healthz").status_code == 200
     assert create_app("testing").config["ENV_NAME"] == "testing"
 
 
@@ -29,33 +27,59 @@ def test_factory_refuses_an_unknown_environment():
         create_app("qa")
 
 
-def test_factory_binds_every_extension(app):
-    for name in ("sqlalchemy", "migrate", "cache", "limiter"):
-        assert name in app.extensions, name
-    assert app.extensions["sqlalchemy"] is db
-    assert app.extensions["migrate"].migrate is migrate
-    assert cache in app.extensions["cache"]
-    assert app.login_manager is login_manager
-    assert "csrf" in app.extensions and app.extensions["csrf"] is csrf
-    assert limiter.enabled is not None
+def test_factory_binds_every_extension(app, client, alice):
+    """Each extension does its job in this app, not merely sits in `app.extensions`."""
+    assert balance_of(app, alice.account_id) == 10000  # SQLAlchemy: the app's database
+    current = app.test_cli_runner().invoke(args=["db", "current"])  # Migrate: reads the db
+    assert current.exit_code == 0, current.output
+    with app.app_context():  # Caching
+        cache.set("factory-probe", 42)
+        assert cache.get("factory-probe") == 42
+    signed_out = client.get("/")  # Login: the dashboard sends a visitor to sign in
+    assert signed_out.status_code == 302
+    assert signed_out.headers["Location"].startswith("/auth/login")
+    no_token = client.post("/auth/login", data={"email": alice.email, "password": PASSWORD})
+    assert no_token.status_code == 400  # CSRF: a form without its token is refused
+    app.config["LOGIN_RATE_LIMIT"] = "2/minute"  # Limiter: the third try is refused
+    statuses = [login(client, "nobody@example.com", "wrong").status_code for _ in range(3)]
+    assert statuses[-1] == 429 and 429 not in statuses[:2]
 
 
-def test_extensions_are_shared_singletons_across_apps(app):
+def test_extensions_are_shared_singletons_across_apps(app, alice):
+    """The one `db` serves a second app too, and binding it there leaves the first working."""
     other = create_app(TestingConfig())
-    assert other.extensions["sqlalchemy"] is app.extensions["sqlalchemy"] is db
+    with other.app_context():
+        assert db.session.execute(select(1)).scalar() == 1
+    assert balance_of(app, alice.account_id) == 10000
+    assert app.test_client().get("/healthz").status_code == 200
 
 
-def test_factory_registers_the_blueprints(app):
-    assert {"health", "auth", "accounts", "admin"} <= set(app.blueprints)
-    rules = {rule.rule for rule in app.url_map.iter_rules()}
-    assert {"/healthz", "/readyz", "/auth/login", "/"} <= rules
+def test_factory_registers_the_blueprints(app, client):
+    """Each blueprint answers at its URLs (health, auth, accounts; admin asks to sign in)."""
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert "csrf_token" in client.get("/auth/login").get_data(as_text=True)
+    for page in ("/", "/admin/"):
+        response = client.get(page)
+        assert response.status_code == 302, page
+        assert response.headers["Location"].startswith("/auth/login"), page
 
 
-def test_factory_registers_error_handlers_for_http_errors_and_crashes(app):
-    handlers = app.error_handler_spec[None]
-    assert handlers[None], "no handler for unexpected exceptions"
-    registered = {exc for spec in handlers.values() for exc in spec}
-    assert Exception in registered
+def test_factory_registers_error_handlers_for_http_errors_and_crashes(client):
+    """An unknown URL and an unexpected exception both get the site's own pages."""
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert f"<h1>{MESSAGES[404][0]}</h1>" in missing.get_data(as_text=True)
+    crashing = create_app(TestingConfig())
+
+    @crashing.get("/t/crash")
+    def crash():
+        raise RuntimeError("boom")
+
+    response = crashing.test_client().get("/t/crash")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert f"<h1>{MESSAGES[500][0]}</h1>" in body and "boom" not in body
 
 
 def test_migration_commands_are_available(runner):

@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 
 from banking.app import create_app
-from banking.extensions import limiter
 from config import TestingConfig, normalize_database_url
 
-
-@pytest.fixture(autouse=True)
-def _restore_limiter(app):
-    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
-    saved = dict(limiter.__dict__)
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
+# Extra apps re-bind the shared limiter: put it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_limiter")
 
 
 CLOSED_PG = "postgresql://postgres@127.0.0.1:1/banking_nowhere"

@@ -13,18 +13,12 @@ import pytest
 from flask import request
 
 from banking.app import create_app
-from banking.extensions import limiter
+from banking.extensions import csrf
 from banking.logging import BankingJsonFormatter, build_handlers
 from config import TestingConfig
 
-
-@pytest.fixture(autouse=True)
-def _restore_limiter(app):
-    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
-    saved = dict(limiter.__dict__)
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
+# Extra apps re-bind the shared limiter: put it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_limiter")
 
 
 log = logging.getLogger("banking.tests")
@@ -63,7 +57,7 @@ def talkative_app(app):
         )
         return "ok"
 
-    new.extensions["csrf"].exempt(echo_form)
+    csrf.exempt(echo_form)
     return new
 
 
@@ -248,8 +242,8 @@ def test_exception_tracebacks_are_reduced_to_their_type(logs):
 def test_development_emails_go_to_stderr_and_stdout_stays_json(app, client, capsys):
     """The dev mailbox is the terminal, but stdout is for JSON log lines only: a reset
     email (with its one-time link) printed there would corrupt the log stream."""
-    from tests.conftest import submit
     from tests.support.builders import make_customer
+    from tests.support.forms import submit
 
     app.config["MAIL_BACKEND"] = "log"
     customer = make_customer(app)

@@ -6,17 +6,10 @@ import pytest
 from flask import request
 
 from banking.app import create_app
-from banking.extensions import limiter
 from config import TestingConfig
 
-
-@pytest.fixture(autouse=True)
-def _restore_limiter(app):
-    """Extra apps re-bind the shared limiter (its storage is global): put it back after."""
-    saved = dict(limiter.__dict__)
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
+# Extra apps re-bind the shared limiter: put it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_limiter")
 
 
 PATHS = ["/healthz", "/readyz", "/auth/login", "/", "/no-such-page", "/static/css/app.css"]

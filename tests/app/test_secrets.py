@@ -14,8 +14,8 @@ import pytest
 import config as config_module
 from banking.services import email as email_service
 from config import ConfigError, load_config
-from tests.conftest import submit
 from tests.support.builders import login, make_customer
+from tests.support.forms import submit
 from tests.support.signup import (
     CHECK_EMAIL,
     SIGNUP_PASSWORD,

@@ -11,19 +11,11 @@ from banking.core.integrity import verify_ledger
 from banking.core.models import Account, JournalTransaction
 from banking.core.models.base import utcnow
 from banking.extensions import db
-from banking.services.accounts import open_account
-from tests.support.builders import balance_of, make_customer
+from tests.support.builders import add_account, balance_of, make_customer
 
 THIS_MONTH_STARTS = utcnow().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 LAST_MONTH = (THIS_MONTH_STARTS - timedelta(days=1)).strftime("%Y-%m")
 IN_LAST_MONTH = THIS_MONTH_STARTS - timedelta(days=10)
-
-
-def open_savings(app, owner_id):
-    with app.app_context():
-        account = open_account(db.session, owner_id, kind="savings")
-        db.session.commit()
-        return account.id
 
 
 def deposit_at(app, account_id, amount, when):
@@ -54,7 +46,7 @@ def interest_transactions(app):
 
 def test_interest_is_paid_on_the_balance_at_the_end_of_the_period(app, runner):
     alice = make_customer(app, "Alice Able")
-    savings = open_savings(app, alice.id)
+    savings = add_account(app, alice.id)
     deposit_at(app, savings, 1_200_000, IN_LAST_MONTH)  # $12,000.00 last month
     deposit_at(app, savings, 5_000_000, utcnow())  # this month: not part of last month
     app.config["SAVINGS_ANNUAL_RATE_BP"] = 150
@@ -67,7 +59,7 @@ def test_interest_is_paid_on_the_balance_at_the_end_of_the_period(app, runner):
 
 def test_interest_comes_from_the_interest_expense_account(app, runner):
     alice = make_customer(app, "Alice Able")
-    savings = open_savings(app, alice.id)
+    savings = add_account(app, alice.id)
     deposit_at(app, savings, 1_200_000, IN_LAST_MONTH)
     runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
     with app.app_context():
@@ -87,7 +79,7 @@ def test_interest_comes_from_the_interest_expense_account(app, runner):
 
 def test_running_twice_pays_once(app, runner):
     alice = make_customer(app, "Alice Able")
-    savings = open_savings(app, alice.id)
+    savings = add_account(app, alice.id)
     deposit_at(app, savings, 2_400_000, IN_LAST_MONTH)
     first = runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
     second = runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
@@ -100,10 +92,10 @@ def test_running_twice_pays_once(app, runner):
 
 
 def test_each_interest_payment_writes_one_system_audit_row(app, runner):
-    from tests.support.admin import audit_rows
+    from tests.support.audit import audit_rows
 
     alice = make_customer(app, "Alice Able")
-    savings = open_savings(app, alice.id)
+    savings = add_account(app, alice.id)
     deposit_at(app, savings, 2_400_000, IN_LAST_MONTH)
 
     runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
@@ -139,7 +131,7 @@ def test_checking_accounts_earn_no_interest(app, runner):
 
 def test_interest_that_rounds_to_zero_posts_nothing(app, runner):
     alice = make_customer(app, "Alice Able")
-    savings = open_savings(app, alice.id)
+    savings = add_account(app, alice.id)
     deposit_at(app, savings, 300, IN_LAST_MONTH)  # $3.00 earns 0.375 cents
     result = runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
     assert result.exit_code == 0
@@ -149,7 +141,7 @@ def test_interest_that_rounds_to_zero_posts_nothing(app, runner):
 
 def test_money_deposited_after_the_period_earns_nothing_for_it(app, runner):
     alice = make_customer(app, "Alice Able")
-    savings = open_savings(app, alice.id)
+    savings = add_account(app, alice.id)
     deposit_at(app, savings, 1_200_000, utcnow())
     result = runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
     assert result.exit_code == 0
@@ -159,7 +151,7 @@ def test_money_deposited_after_the_period_earns_nothing_for_it(app, runner):
 def test_each_savings_account_is_paid_its_own_interest(app, runner):
     alice = make_customer(app, "Alice Able")
     bob = make_customer(app, "Bob Baker")
-    alice_savings, bob_savings = open_savings(app, alice.id), open_savings(app, bob.id)
+    alice_savings, bob_savings = add_account(app, alice.id), add_account(app, bob.id)
     deposit_at(app, alice_savings, 120_000, IN_LAST_MONTH)
     deposit_at(app, bob_savings, 240_000, IN_LAST_MONTH)
     result = runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
@@ -178,7 +170,7 @@ def test_malformed_period_is_refused(app, runner):
 
 def test_current_or_future_period_is_refused(app, runner):
     alice = make_customer(app, "Alice Able")
-    savings = open_savings(app, alice.id)
+    savings = add_account(app, alice.id)
     deposit_at(app, savings, 1_200_000, IN_LAST_MONTH)
     for period in (utcnow().strftime("%Y-%m"), f"{utcnow().year + 1}-01"):
         result = runner.invoke(args=["interest", "accrue", "--period", period])

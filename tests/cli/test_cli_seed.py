@@ -20,8 +20,8 @@ from banking.extensions import db
 from banking.services import auth as auth_services
 from banking.services import demo
 from banking.services.passwords import hash_password, password_problems
-from tests.conftest import reset_database
 from tests.support.builders import login, make_customer
+from tests.support.database import reset_database
 
 SMALL = ["seed-demo", "--customers", "4", "--months", "2"]
 DEMO_HASH = hash_password(demo.DEMO_PASSWORD)
@@ -165,8 +165,7 @@ def test_scheduled_transfers_are_active_and_monthly(app, runner):
 def test_same_seed_gives_the_same_customers_and_amounts(app, runner):
     runner.invoke(args=[*SMALL, "--seed", "7"])
     first = snapshot(app)
-    with app.app_context():
-        reset_database()
+    reset_database(app)
     runner.invoke(args=[*SMALL, "--seed", "7"])
     assert snapshot(app) == first
 
@@ -174,8 +173,7 @@ def test_same_seed_gives_the_same_customers_and_amounts(app, runner):
 def test_another_seed_gives_other_amounts(app, runner):
     runner.invoke(args=[*SMALL, "--seed", "7"])
     _, first, _ = snapshot(app)
-    with app.app_context():
-        reset_database()
+    reset_database(app)
     runner.invoke(args=[*SMALL, "--seed", "8"])
     _, second, _ = snapshot(app)
     assert first != second

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from banking.core import ledger
 from banking.core.models.base import utcnow
-from tests.support.admin import audit_rows
+from tests.support.audit import audit_rows
 from tests.support.builders import make_customer
 from tests.support.ledger import execute, send, state
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from banking.core.models import Account, JournalTransaction
 from banking.extensions import db
-from tests.support.admin import audit_rows, confirm_action
+from tests.support.admin import confirm_action
+from tests.support.audit import audit_rows
 from tests.support.builders import login
 
 ADMIN_EMAIL = "olive.ops@example.com"

@@ -11,7 +11,6 @@ from banking.core.account_numbers import (
     new_account_number,
     normalize_account_number,
 )
-from banking.extensions import db
 
 
 def test_luhn_check_digit_matches_the_textbook_example():
@@ -62,8 +61,9 @@ def test_pasted_numbers_are_normalized(text, expected):
     assert normalize_account_number(text) == expected
 
 
-def test_new_numbers_are_valid_and_unique(ctx):
-    numbers = {new_account_number(db.session) for _ in range(50)}
+def test_new_numbers_are_valid_and_unique(database):
+    with database.session() as session:
+        numbers = {new_account_number(session) for _ in range(50)}
     assert len(numbers) == 50
     assert all(is_valid_account_number(n) for n in numbers)
     assert all(not n.startswith("0") for n in numbers)

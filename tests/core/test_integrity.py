@@ -19,23 +19,23 @@ REVIEW = ledger.Limits(review_threshold=5000)
 
 
 @pytest.fixture
-def books(app):
+def books(database):
     """A small but complete ledger: transfers, adjustments, a reversal, a pending hold."""
-    alice = make_customer(app, "Alice Able", balance="100.00")
-    bob = make_customer(app, "Bob Baker", balance="20.00")
-    admin = make_admin(app)
-    first = send(app, alice.account_id, bob.account_id, 1500)
-    send(app, bob.account_id, alice.account_id, 500)
-    adjust(app, alice.account_id, 12, kind="interest", system_code=ledger.INTEREST_EXPENSE)
-    reversed_txn = send(app, alice.account_id, bob.account_id, 300)
+    alice = make_customer(database, "Alice Able", balance="100.00")
+    bob = make_customer(database, "Bob Baker", balance="20.00")
+    admin = make_admin(database)
+    first = send(database, alice.account_id, bob.account_id, 1500)
+    send(database, bob.account_id, alice.account_id, 500)
+    adjust(database, alice.account_id, 12, kind="interest", system_code=ledger.INTEREST_EXPENSE)
+    reversed_txn = send(database, alice.account_id, bob.account_id, 300)
     call(
-        app,
+        database,
         ledger.reverse_transaction,
         reversed_txn.transaction_id,
         initiator_id=admin.id,
         reason="",
     )
-    held = send(app, alice.account_id, bob.account_id, 6000, limits=REVIEW)
+    held = send(database, alice.account_id, bob.account_id, 6000, limits=REVIEW)
     return {
         "alice": alice.account_id,
         "bob": bob.account_id,
@@ -45,9 +45,9 @@ def books(app):
     }
 
 
-def corrupted(app, *statements: str, **params):
+def corrupted(database, *statements: str, **params):
     """The report verify_ledger gives after `statements`, which are then rolled back."""
-    with scratch_session(app) as (session, conn):
+    with scratch_session(database) as (session, conn):
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE entries DISABLE TRIGGER entries_append_only"))
             conn.execute(
@@ -71,8 +71,8 @@ def checks_failing(report) -> set[str]:
     return {breach.check for breach in report.breaches}
 
 
-def test_a_healthy_ledger_verifies_ok(app, books):
-    report = verify(app, deep=True)
+def test_a_healthy_ledger_verifies_ok(database, books):
+    report = verify(database, deep=True)
     assert report.ok, report.format()
     assert report.breaches == []
     assert "OK" in report.format()
@@ -91,26 +91,26 @@ def test_a_healthy_ledger_verifies_ok(app, books):
     }
 
 
-def test_an_empty_ledger_verifies_ok(app):
-    assert verify(app, deep=True).ok
+def test_an_empty_ledger_verifies_ok(database):
+    assert verify(database, deep=True).ok
 
 
-def test_scratch_corruption_leaves_the_database_clean(app, books):
+def test_scratch_corruption_leaves_the_database_clean(database, books):
     report = corrupted(
-        app, "UPDATE accounts SET balance = balance + 1 WHERE id = :id", id=books["bob"]
+        database, "UPDATE accounts SET balance = balance + 1 WHERE id = :id", id=books["bob"]
     )
     assert not report.ok
-    assert verify(app, deep=True).ok
+    assert verify(database, deep=True).ok
 
 
-def test_a_balance_edited_by_raw_sql_is_reported(app, books):
+def test_a_balance_edited_by_raw_sql_is_reported(database, books):
     execute(
-        app,
+        database,
         "UPDATE accounts SET balance = balance + 100, available_balance = available_balance + 100 "
         "WHERE id = :id",
         id=books["bob"],
     )
-    report = verify(app)
+    report = verify(database)
 
     assert not report.ok
     assert {"account_balance", "grand_total"} <= checks_failing(report)
@@ -119,17 +119,17 @@ def test_a_balance_edited_by_raw_sql_is_reported(app, books):
     assert "latest entry" in text_report
     assert "USD account balances sum to 100, not 0" in text_report
     execute(
-        app,
+        database,
         "UPDATE accounts SET balance = balance - 100, available_balance = available_balance - 100 "
         "WHERE id = :id",
         id=books["bob"],
     )
-    assert verify(app).ok  # undone by hand, the books verify again
+    assert verify(database).ok  # undone by hand, the books verify again
 
 
-def test_an_available_balance_out_of_step_with_holds_is_reported(app, books):
+def test_an_available_balance_out_of_step_with_holds_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE accounts SET available_balance = balance WHERE id = :id",
         id=books["alice"],
     )
@@ -137,17 +137,17 @@ def test_an_available_balance_out_of_step_with_holds_is_reported(app, books):
     assert f"account #{books['alice']} available balance" in report.format()
 
 
-def test_a_released_hold_on_a_pending_transaction_is_reported(app, books):
+def test_a_released_hold_on_a_pending_transaction_is_reported(database, books):
     report = corrupted(
-        app, "UPDATE holds SET active = false WHERE transaction_id = :id", id=books["pending"]
+        database, "UPDATE holds SET active = false WHERE transaction_id = :id", id=books["pending"]
     )
     assert {"hold", "available_balance"} <= checks_failing(report)
     assert f"pending transaction #{books['pending']} has no active hold" in report.format()
 
 
-def test_an_active_hold_on_a_posted_transaction_is_reported(app, books):
+def test_an_active_hold_on_a_posted_transaction_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE journal_transactions SET status = 'rejected' WHERE id = :id",
         id=books["pending"],
     )
@@ -155,35 +155,34 @@ def test_an_active_hold_on_a_posted_transaction_is_reported(app, books):
     assert f"transaction #{books['pending']} (rejected" in report.format()
 
 
-def test_a_closed_account_still_holding_money_is_reported(app, books):
-    report = corrupted(app, "UPDATE accounts SET status = 'closed' WHERE id = :id", id=books["bob"])
+def test_a_closed_account_still_holding_money_is_reported(database, books):
+    report = corrupted(
+        database, "UPDATE accounts SET status = 'closed' WHERE id = :id", id=books["bob"]
+    )
     assert checks_failing(report) == {"closed_account"}
     assert f"closed account #{books['bob']} still has balance" in report.format()
 
 
-def test_a_closed_account_with_an_active_hold_is_reported(app, books):
+def test_a_closed_account_with_an_active_hold_is_reported(database, books):
     """Alice's pending transfer still reserves money on the account closed under it."""
     report = corrupted(
-        app, "UPDATE accounts SET status = 'closed' WHERE id = :id", id=books["alice"]
+        database, "UPDATE accounts SET status = 'closed' WHERE id = :id", id=books["alice"]
     )
     assert checks_failing(report) == {"closed_account"}
     assert f"closed account #{books['alice']} still has" in report.format()
     assert "1 active hold(s)" in report.format()
 
 
-def test_a_closed_account_at_zero_verifies_ok(app):
-    alice = make_customer(app, "Alice Able")
-    with app.app_context():
-        from banking.extensions import db
-
-        ledger.close_account(db.session, alice.account_id)
-        db.session.remove()
-    assert verify(app).ok
+def test_a_closed_account_at_zero_verifies_ok(database):
+    alice = make_customer(database, "Alice Able")
+    with database.session() as session:
+        ledger.close_account(session, alice.account_id)
+    assert verify(database).ok
 
 
-def test_an_unbalanced_entry_is_reported(app, books):
+def test_an_unbalanced_entry_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "INSERT INTO entries (transaction_id, account_id, amount, balance_after, created_at) "
         "VALUES (:txn, :account, 1, 0, CURRENT_TIMESTAMP)",
         txn=books["posted"],
@@ -195,9 +194,9 @@ def test_an_unbalanced_entry_is_reported(app, books):
     assert "all entries sum to 1, not 0" in report.format()
 
 
-def test_entries_on_a_pending_transaction_are_reported(app, books):
+def test_entries_on_a_pending_transaction_are_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "INSERT INTO entries (transaction_id, account_id, amount, balance_after, created_at) "
         "VALUES (:txn, :a, -5, 0, CURRENT_TIMESTAMP), (:txn, :b, 5, 0, CURRENT_TIMESTAMP)",
         txn=books["pending"],
@@ -207,15 +206,17 @@ def test_entries_on_a_pending_transaction_are_reported(app, books):
     assert f"transaction #{books['pending']} is pending but has 2 entries" in report.format()
 
 
-def test_a_posted_transaction_without_entries_is_reported(app, books):
-    report = corrupted(app, "DELETE FROM entries WHERE transaction_id = :id", id=books["posted"])
+def test_a_posted_transaction_without_entries_is_reported(database, books):
+    report = corrupted(
+        database, "DELETE FROM entries WHERE transaction_id = :id", id=books["posted"]
+    )
     assert f"transaction #{books['posted']} is posted with 0 entries" in report.format()
     assert "account_balance" in checks_failing(report)
 
 
-def test_a_posted_transaction_with_one_entry_is_reported(app, books):
+def test_a_posted_transaction_with_one_entry_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "DELETE FROM entries WHERE id = (SELECT MAX(id) FROM entries WHERE transaction_id = :id)",
         id=books["posted"],
     )
@@ -223,18 +224,18 @@ def test_a_posted_transaction_with_one_entry_is_reported(app, books):
     assert "is posted with 1 entry" in report.format()
 
 
-def test_entries_that_do_not_match_the_headline_are_reported(app, books):
+def test_entries_that_do_not_match_the_headline_are_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE journal_transactions SET amount = amount + 1 WHERE id = :id",
         id=books["posted"],
     )
     assert checks_failing(report) >= {"transaction_headline"}
 
 
-def test_a_wrong_balance_after_is_reported(app, books):
+def test_a_wrong_balance_after_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE entries SET balance_after = balance_after + 7 "
         "WHERE id = (SELECT MIN(id) FROM entries WHERE account_id = :id)",
         id=books["bob"],
@@ -242,8 +243,8 @@ def test_a_wrong_balance_after_is_reported(app, books):
     assert checks_failing(report) == {"running_balance"}
 
 
-def test_a_wrong_latest_balance_after_is_reported_even_without_deep(app, books):
-    with scratch_session(app) as (session, conn):
+def test_a_wrong_latest_balance_after_is_reported_even_without_deep(database, books):
+    with scratch_session(database) as (session, conn):
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE entries DISABLE TRIGGER entries_append_only"))
         conn.execute(
@@ -258,9 +259,9 @@ def test_a_wrong_latest_balance_after_is_reported_even_without_deep(app, books):
     assert "latest entry" in report.format()
 
 
-def test_a_balance_below_the_overdraft_is_reported(app, books):
+def test_a_balance_below_the_overdraft_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE accounts SET overdraft_limit = 0, balance = balance - 100000, "
         "available_balance = available_balance - 100000 WHERE id = :id",
         id=books["bob"],
@@ -269,17 +270,19 @@ def test_a_balance_below_the_overdraft_is_reported(app, books):
     assert f"account #{books['bob']} balance" in report.format()
 
 
-def test_mixed_currencies_in_one_transaction_are_reported(app, books):
-    report = corrupted(app, "UPDATE accounts SET currency = 'EUR' WHERE id = :id", id=books["bob"])
+def test_mixed_currencies_in_one_transaction_are_reported(database, books):
+    report = corrupted(
+        database, "UPDATE accounts SET currency = 'EUR' WHERE id = :id", id=books["bob"]
+    )
     # Bob's money also left the USD books for EUR ones nothing balances: both are reported.
     assert checks_failing(report) == {"currency", "grand_total"}
     assert "currencies" in report.format()
     assert "EUR account balances sum to" in report.format()
 
 
-def test_a_reversal_of_a_pending_transaction_is_reported(app, books):
+def test_a_reversal_of_a_pending_transaction_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE journal_transactions SET status = 'pending' WHERE id = :id",
         id=books["reversed"],
     )
@@ -287,9 +290,9 @@ def test_a_reversal_of_a_pending_transaction_is_reported(app, books):
     assert f"reverses #{books['reversed']}, which is pending" in report.format()
 
 
-def test_a_reversal_pointing_at_a_reversal_is_reported(app, books):
+def test_a_reversal_pointing_at_a_reversal_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE journal_transactions SET kind = 'reversal' WHERE id = :id",
         id=books["reversed"],
     )
@@ -297,15 +300,15 @@ def test_a_reversal_pointing_at_a_reversal_is_reported(app, books):
     assert "reverses another reversal" in report.format()
 
 
-def test_a_reversal_without_a_target_or_not_mirroring_is_reported(app, books):
+def test_a_reversal_without_a_target_or_not_mirroring_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE journal_transactions SET reverses_id = NULL WHERE reverses_id = :id",
         id=books["reversed"],
     )
     assert "does not say which transaction it reverses" in report.format()
     report = corrupted(
-        app,
+        database,
         "UPDATE journal_transactions SET reverses_id = :other WHERE reverses_id = :id",
         id=books["reversed"],
         other=books["posted"],
@@ -313,9 +316,9 @@ def test_a_reversal_without_a_target_or_not_mirroring_is_reported(app, books):
     assert "is not the mirror image" in report.format()
 
 
-def test_a_non_reversal_claiming_to_reverse_is_reported(app, books):
+def test_a_non_reversal_claiming_to_reverse_is_reported(database, books):
     report = corrupted(
-        app,
+        database,
         "UPDATE journal_transactions SET reverses_id = :target WHERE id = :id",
         id=books["posted"],
         target=books["pending"],
@@ -323,8 +326,8 @@ def test_a_non_reversal_claiming_to_reverse_is_reported(app, books):
     assert f"transaction #{books['posted']} of kind 'transfer' claims to reverse" in report.format()
 
 
-def test_many_breaches_are_listed_up_to_the_limit(app, books):
-    with scratch_session(app) as (session, conn):
+def test_many_breaches_are_listed_up_to_the_limit(database, books):
+    with scratch_session(database) as (session, conn):
         conn.execute(
             text(
                 "UPDATE accounts SET balance = balance + 1, "

@@ -12,7 +12,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from banking.core import ledger
 from banking.core.ledger import posting, retries
-from banking.extensions import db
 from tests.support.ledger import count_transactions, send, state, verify
 
 
@@ -48,74 +47,74 @@ def fail_first(monkeypatch, *errors: Exception) -> list[int]:
     ids=["deadlock-40P01", "serialization-40001"],
 )
 def test_deadlock_or_serialization_failure_is_retried_and_money_moves_once(
-    app, alice, bob, monkeypatch, orig
+    database, alice, bob, monkeypatch, orig
 ):
     calls = fail_first(monkeypatch, database_error(orig))
 
     with ledger.counting_retries() as counter:
-        result = send(app, alice.account_id, bob.account_id, 1500)
+        result = send(database, alice.account_id, bob.account_id, 1500)
 
     assert result.status == "posted"
     assert len(calls) == 2
     assert counter.retries == 1
-    assert state(app, bob.account_id) == (1500, 1500)
-    assert count_transactions(app, kind="transfer") == 1
+    assert state(database, bob.account_id) == (1500, 1500)
+    assert count_transactions(database, kind="transfer") == 1
 
 
-def test_retry_recognizes_the_sqlstate_on_any_dbapi_error_class(app, alice, bob, monkeypatch):
+def test_retry_recognizes_the_sqlstate_on_any_dbapi_error_class(database, alice, bob, monkeypatch):
     """psycopg may surface 40P01 as another DBAPI class; the sqlstate is what counts."""
     error = DBAPIError("UPDATE accounts", {}, psycopg.errors.DeadlockDetected("deadlock"))
     fail_first(monkeypatch, error, error)
-    result = send(app, alice.account_id, bob.account_id, 100)
+    result = send(database, alice.account_id, bob.account_id, 100)
     assert result.status == "posted"
 
 
-def test_sqlite_busy_database_is_retried(app, alice, bob, monkeypatch):
+def test_sqlite_busy_database_is_retried(database, alice, bob, monkeypatch):
     import sqlite3
 
     fail_first(monkeypatch, database_error(sqlite3.OperationalError("database is locked")))
-    assert send(app, alice.account_id, bob.account_id, 100).status == "posted"
+    assert send(database, alice.account_id, bob.account_id, 100).status == "posted"
 
 
-def test_other_database_errors_are_not_retried(app, alice, bob, monkeypatch):
+def test_other_database_errors_are_not_retried(database, alice, bob, monkeypatch):
     calls = fail_first(
         monkeypatch, database_error(psycopg.errors.QueryCanceled("canceling statement"))
     )
     with pytest.raises(OperationalError):
-        send(app, alice.account_id, bob.account_id, 100)
+        send(database, alice.account_id, bob.account_id, 100)
     assert len(calls) == 1
-    assert state(app, bob.account_id) == (0, 0)
+    assert state(database, bob.account_id) == (0, 0)
 
 
-def test_retries_are_bounded_and_then_nothing_moves(app, alice, bob, monkeypatch):
+def test_retries_are_bounded_and_then_nothing_moves(database, alice, bob, monkeypatch):
     deadlock = database_error(psycopg.errors.DeadlockDetected("deadlock detected"))
     calls = fail_first(monkeypatch, *[deadlock] * 10)
     with pytest.raises(ledger.RetriesExhausted):
-        send(app, alice.account_id, bob.account_id, 100, max_retries=3)
+        send(database, alice.account_id, bob.account_id, 100, max_retries=3)
     assert len(calls) == 4
-    assert state(app, alice.account_id) == (10000, 10000)
-    assert count_transactions(app, kind="transfer") == 0
+    assert state(database, alice.account_id) == (10000, 10000)
+    assert count_transactions(database, kind="transfer") == 0
 
 
-def test_a_real_deadlock_on_postgresql_is_retried(app, requires_postgres, alice, bob):
+def test_a_real_deadlock_on_postgresql_is_retried(database, requires_postgres, alice, bob):
     """Another session locks B then A while the ledger locks A then B: PostgreSQL kills
     the ledger's attempt with 40P01 (as SQLAlchemy's OperationalError); the retry posts it."""
     low, high = sorted([alice.account_id, bob.account_id])
     outcome: dict = {}
 
-    with ledger.counting_retries() as counter, app.app_context(), db.engine.connect() as rival:
+    with ledger.counting_retries() as counter, database.engine.connect() as rival:
         rival.execute(text("SET deadlock_timeout = '20s'"))  # the ledger's backend detects it
         rival.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE"), {"id": high})
 
         def transfer() -> None:
             try:
-                outcome["result"] = send(app, low, high, 700)
+                outcome["result"] = send(database, low, high, 700)
             except Exception as exc:  # reported below
                 outcome["error"] = exc
 
         worker = threading.Thread(target=transfer)
         worker.start()
-        _wait_until_blocked(app, rival)
+        _wait_until_blocked(database, rival)
         # Now complete the cycle: the rival wants the row the ledger holds.
         rival.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE"), {"id": low})
         time.sleep(0.2)
@@ -125,15 +124,15 @@ def test_a_real_deadlock_on_postgresql_is_retried(app, requires_postgres, alice,
     assert "error" not in outcome, outcome.get("error")
     assert outcome["result"].status == "posted"
     assert counter.by_reason["deadlock"] >= 1
-    assert count_transactions(app, kind="transfer") == 1
-    assert verify(app).ok
+    assert count_transactions(database, kind="transfer") == 1
+    assert verify(database).ok
 
 
-def _wait_until_blocked(app, rival, timeout: float = 10.0) -> None:
+def _wait_until_blocked(database, rival, timeout: float = 10.0) -> None:
     """Wait until some backend waits on a row lock held by the rival connection."""
     rival_pid = rival.execute(text("SELECT pg_backend_pid()")).scalar()
     deadline = time.monotonic() + timeout
-    with app.app_context(), db.engine.connect() as probe:
+    with database.engine.connect() as probe:
         while time.monotonic() < deadline:
             waiting = probe.execute(
                 text(
@@ -158,49 +157,44 @@ def _wait_until_blocked(app, rival, timeout: float = 10.0) -> None:
     ],
 )
 def test_postgresql_refuses_to_change_or_delete_journal_entries(
-    app, requires_postgres, alice, statement
+    database, requires_postgres, alice, statement
 ):
     with (
-        app.app_context(),
         pytest.raises(DBAPIError, match="append-only"),
-        db.engine.begin() as conn,
+        database.engine.begin() as conn,
     ):
         conn.execute(text(statement))
-    assert verify(app, deep=True).ok
+    assert verify(database, deep=True).ok
 
 
 @pytest.mark.parametrize("column", ["balance", "available_balance"])
 def test_check_constraint_refuses_a_balance_below_the_overdraft_even_bypassing_the_code(
-    app, alice, column
+    database, alice, column
 ):
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(
-                text("UPDATE accounts SET overdraft_limit = 500 WHERE id = :id"),
-                {"id": alice.account_id},
-            )
-        with pytest.raises(IntegrityError), db.engine.begin() as conn:
-            conn.execute(
-                text(f"UPDATE accounts SET {column} = -501 WHERE id = :id"),
-                {"id": alice.account_id},
-            )
-        with db.engine.begin() as conn:  # down to the limit itself is allowed
-            conn.execute(
-                text(f"UPDATE accounts SET {column} = -500 WHERE id = :id"),
-                {"id": alice.account_id},
-            )
-        with db.engine.begin() as conn:  # leave the books as the ledger wrote them
-            conn.execute(
-                text(
-                    "UPDATE accounts SET balance = 10000, available_balance = 10000 WHERE id = :id"
-                ),
-                {"id": alice.account_id},
-            )
-    assert verify(app).ok
+    with database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE accounts SET overdraft_limit = 500 WHERE id = :id"),
+            {"id": alice.account_id},
+        )
+    with pytest.raises(IntegrityError), database.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE accounts SET {column} = -501 WHERE id = :id"),
+            {"id": alice.account_id},
+        )
+    with database.engine.begin() as conn:  # down to the limit itself is allowed
+        conn.execute(
+            text(f"UPDATE accounts SET {column} = -500 WHERE id = :id"),
+            {"id": alice.account_id},
+        )
+    with database.engine.begin() as conn:  # leave the books as the ledger wrote them
+        conn.execute(
+            text("UPDATE accounts SET balance = 10000, available_balance = 10000 WHERE id = :id"),
+            {"id": alice.account_id},
+        )
+    assert verify(database).ok
 
 
-def test_system_accounts_may_go_negative(app, alice):
-    with app.app_context():
-        cash = ledger.system_account_id(db.session, ledger.EXTERNAL_CASH, "USD")
-        db.session.remove()
-    assert state(app, cash)[0] == -10000  # external cash paid for Alice's deposit
+def test_system_accounts_may_go_negative(database, alice):
+    with database.session() as session:
+        cash = ledger.system_account_id(session, ledger.EXTERNAL_CASH, "USD")
+    assert state(database, cash)[0] == -10000  # external cash paid for Alice's deposit

@@ -19,8 +19,8 @@ from banking.core.models import AuditEvent, User
 from banking.extensions import db
 from banking.services import auth as services
 from banking.services import auth_events as events
-from tests.conftest import csrf_from
 from tests.support.builders import login, make_customer
+from tests.support.forms import csrf_from
 from tests.support.two_factor import enroll
 
 BARRIER_SECONDS = 2.0

@@ -21,8 +21,8 @@ from banking.core import ledger
 from banking.core.integrity import verify_ledger
 from banking.core.models import Account, Entry
 from banking.extensions import db
-from tests.support.builders import make_admin, make_customer
-from tests.support.ledger import adjust, count_transactions, open_account, send, state
+from tests.support.builders import add_account, make_admin, make_customer
+from tests.support.ledger import adjust, count_transactions, send, state
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,9 @@ OPENING = 50_000  # cents per account
 
 def build_accounts(app) -> list[int]:
     owner = make_customer(app, "Stress Owner")
-    accounts = [open_account(app, owner.id, overdraft=limit) for limit in OVERDRAFTS]
+    accounts = [
+        add_account(app, owner.id, kind="checking", overdraft=limit) for limit in OVERDRAFTS
+    ]
     for account_id in accounts:
         adjust(app, account_id, OPENING, kind="deposit", system_code=ledger.EXTERNAL_CASH)
     return accounts

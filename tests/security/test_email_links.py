@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from banking.public_urls import public_url
 from banking.services import email as email_service
-from tests.conftest import submit
 from tests.support.builders import make_customer
+from tests.support.forms import submit
 
 FORGED = "evil.example"
 
@@ -57,17 +55,7 @@ def test_links_can_be_built_outside_any_request(app):
         assert public_url("auth.reset_password", token="t") == "http://localhost/auth/reset/t"
 
 
-@pytest.fixture
-def _restore_limiter():
-    from banking.extensions import limiter
-
-    saved = dict(limiter.__dict__)
-    yield
-    limiter.__dict__.clear()
-    limiter.__dict__.update(saved)
-
-
-def test_production_refuses_a_forged_host_outright(app, monkeypatch, _restore_limiter):
+def test_production_refuses_a_forged_host_outright(app, monkeypatch, restore_limiter):
     """Staging and production always check the Host: a forged one gets the friendly 400."""
     from banking.app import create_app
 

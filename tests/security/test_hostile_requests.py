@@ -29,13 +29,13 @@ from banking.core.models import (
     User,
 )
 from banking.extensions import db
-from tests.conftest import submit
 from tests.security.world import assert_unchanged, build_world, page_csrf, snapshot
 from tests.support.admin import HIDDEN
 from tests.support.builders import make_admin, make_customer
+from tests.support.forms import submit
 from tests.support.ledger import send
 from tests.support.sessions import login_as
-from tests.support.signup import open_account
+from tests.support.signup import sign_up_and_sign_in
 from tests.support.transfers import form_fields, own_transfer, pay, start_transfer
 
 
@@ -452,7 +452,7 @@ def test_hostile_search_text_is_reflected_escaped(app, value):
 def test_hostile_full_name_at_sign_up_is_stored_literally(app, client):
     value = "<b>Mallory</b> '; DROP TABLE users; --"
     password = "a perfectly long passphrase 42"
-    open_account(
+    sign_up_and_sign_in(
         client, "mallory@example.com", full_name=value, password=password, confirm=password
     )
     with app.app_context():

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from banking.core.money import MAX_AMOUNT_MINOR, InvalidAmount, parse_amount
 from banking.extensions import limiter
-from tests.conftest import csrf_from
 from tests.security.world import assert_unchanged, build_world, snapshot
+from tests.support.forms import csrf_from
 from tests.support.sessions import login_as
 
 FORM_SETTINGS = settings(

@@ -13,8 +13,8 @@ import time
 
 from banking.extensions import login_manager
 from banking.web.sessions import LOGIN_AT
-from tests.conftest import submit
 from tests.support.builders import login, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import change_own_password
 
 COOKIE = "banking_session"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from config import ProductionConfig
-from tests.conftest import submit
 from tests.support.builders import login, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import change_own_password
 
 COOKIE = "banking_session"

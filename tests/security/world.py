@@ -31,8 +31,8 @@ from banking.extensions import db
 from banking.services import accounts as services
 from banking.services.actor import Actor
 from banking.services.admin import dual_control
-from tests.conftest import csrf_from
 from tests.support.builders import Customer, make_admin, make_customer
+from tests.support.forms import csrf_from
 
 
 @dataclass

@@ -6,12 +6,9 @@ import html
 import re
 
 from flask import Flask
-from sqlalchemy import select
 
-from banking.core.models import AuditEvent
-from banking.extensions import db
-from tests.conftest import submit
 from tests.support.builders import make_admin, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import login_as
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
@@ -43,17 +40,6 @@ def confirm_action(client, url: str, data: dict, *, follow_redirects: bool = Tru
     fields = {name: html.unescape(value) for name, value in HIDDEN.findall(body)}
     assert fields.get("confirmed") == "yes"
     return client.post(url, data=fields, follow_redirects=follow_redirects)
-
-
-def audit_rows(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-        ).all()
-        for row in rows:
-            db.session.expunge(row)
-        db.session.remove()
-        return list(rows)
 
 
 NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')

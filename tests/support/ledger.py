@@ -1,27 +1,30 @@
-"""Small helpers for the ledger, integrity and concurrency tests (one app context per step).
+"""Small helpers for the ledger, integrity and concurrency tests (one session per step).
 
-Each helper opens its own app context and removes its session, as separate requests
-would, so a test never reads a stale identity map.
+Each helper opens its own session and closes it, as separate requests would, so a test
+never reads a stale identity map. `bank` is the app (app tiers) or a plain `Database`
+(tests/core): see tests/support/database.py.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
-from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from banking.core import ledger
-from banking.core.account_numbers import new_account_number
 from banking.core.integrity import IntegrityReport, verify_ledger
 from banking.core.models import Account, Entry, JournalTransaction
-from banking.extensions import db
+from tests.support.database import as_database
+
+if TYPE_CHECKING:
+    from tests.support.builders import Bank
 
 
 def send(
-    app: Flask,
+    bank: Bank,
     source_id: int,
     destination_id: int,
     amount: int,
@@ -30,25 +33,22 @@ def send(
     key: str | None = None,
     **options,
 ) -> ledger.PostingResult:
-    with app.app_context():
-        try:
-            return ledger.post_transfer(
-                db.session,
-                source_id=source_id,
-                destination_id=destination_id,
-                amount=amount,
-                initiator_id=initiator_id,
-                key=key or str(uuid4()),
-                **options,
-            )
-        finally:
-            db.session.remove()
+    with as_database(bank).session() as session:
+        return ledger.post_transfer(
+            session,
+            source_id=source_id,
+            destination_id=destination_id,
+            amount=amount,
+            initiator_id=initiator_id,
+            key=key or str(uuid4()),
+            **options,
+        )
 
 
-def hold(app: Flask, sender, destination_id: int, amount: int) -> ledger.PostingResult:
+def hold(bank: Bank, sender, destination_id: int, amount: int) -> ledger.PostingResult:
     """A transfer from `sender`'s checking account that the ledger holds for review."""
     result = send(
-        app,
+        bank,
         sender.account_id,
         destination_id,
         amount,
@@ -59,119 +59,77 @@ def hold(app: Flask, sender, destination_id: int, amount: int) -> ledger.Posting
     return result
 
 
-def adjust(app: Flask, account_id: int, amount: int, **options) -> ledger.PostingResult:
+def adjust(bank: Bank, account_id: int, amount: int, **options) -> ledger.PostingResult:
     options.setdefault("memo", "test adjustment")
     options.setdefault("initiator_id", None)
     options.setdefault("key", str(uuid4()))
-    with app.app_context():
-        try:
-            return ledger.post_adjustment(
-                db.session, account_id=account_id, amount=amount, **options
-            )
-        finally:
-            db.session.remove()
+    with as_database(bank).session() as session:
+        return ledger.post_adjustment(session, account_id=account_id, amount=amount, **options)
 
 
-def call(app: Flask, function, *args, **kwargs):
-    """Run a ledger function with a fresh session: `call(app, ledger.approve_hold, txn_id, ...)`."""
-    with app.app_context():
-        try:
-            return function(db.session, *args, **kwargs)
-        finally:
-            db.session.remove()
+def call(bank: Bank, function, *args, **kwargs):
+    """Run a ledger function in a fresh session: `call(bank, ledger.approve_hold, txn_id, ...)`."""
+    with as_database(bank).session() as session:
+        return function(session, *args, **kwargs)
 
 
-def open_account(
-    app: Flask,
-    owner_id: int | None,
-    *,
-    currency: str = "USD",
-    overdraft: int = 0,
-    status: str = "active",
-    kind: str = "checking",
-) -> int:
-    with app.app_context():
-        account = Account(
-            number=new_account_number(db.session),
-            owner_id=owner_id,
-            kind=kind,
-            currency=currency,
-            overdraft_limit=overdraft,
-            status=status,
-        )
-        db.session.add(account)
-        db.session.commit()
-        account_id = account.id
-        db.session.remove()
-        return account_id
-
-
-def set_status(app: Flask, account_id: int, status: str) -> None:
-    execute(
-        app, "UPDATE accounts SET status = :status WHERE id = :id", status=status, id=account_id
-    )
-
-
-def execute(app: Flask, sql: str, **params) -> None:
+def execute(bank: Bank, sql: str, **params) -> None:
     """Raw SQL, committed: what an operator (or a bug) bypassing the ledger could do."""
-    with app.app_context(), db.engine.begin() as conn:
+    with as_database(bank).engine.begin() as conn:
         conn.execute(text(sql), params)
 
 
-def state(app: Flask, account_id: int) -> tuple[int, int]:
+def state(bank: Bank, account_id: int) -> tuple[int, int]:
     """(balance, available) of one account."""
-    with app.app_context():
-        account = db.session.get(Account, account_id)
-        values = (account.balance, account.available_balance)
-        db.session.remove()
-        return values
+    with as_database(bank).session() as session:
+        account = session.get(Account, account_id)
+        return account.balance, account.available_balance
 
 
-def entries_of(app: Flask, transaction_id: int) -> list[tuple[int, int, int]]:
+def entries_of(bank: Bank, transaction_id: int) -> list[tuple[int, int, int]]:
     """(account_id, amount, balance_after) of a transaction's entries, in id order."""
-    with app.app_context():
-        rows = db.session.execute(
+    with as_database(bank).session() as session:
+        rows = session.execute(
             select(Entry.account_id, Entry.amount, Entry.balance_after)
             .where(Entry.transaction_id == transaction_id)
             .order_by(Entry.id)
         ).all()
-        db.session.remove()
         return [tuple(row) for row in rows]
 
 
-def count_transactions(app: Flask, **filters) -> int:
-    with app.app_context():
+def count_transactions(bank: Bank, **filters) -> int:
+    """How many journal transactions match `filters` (e.g. kind="transfer")."""
+    with as_database(bank).session() as session:
         query = select(func.count()).select_from(JournalTransaction).filter_by(**filters)
-        value = db.session.scalar(query)
-        db.session.remove()
-        return value
+        return session.scalar(query)
 
 
-def grand_total(app: Flask) -> tuple[int, int]:
+def grand_total(bank: Bank) -> tuple[int, int]:
     """(sum of all entries, sum of all balances): both must be zero."""
-    with app.app_context():
-        entries = db.session.scalar(select(func.coalesce(func.sum(Entry.amount), 0)))
-        balances = db.session.scalar(select(func.coalesce(func.sum(Account.balance), 0)))
-        db.session.remove()
+    with as_database(bank).session() as session:
+        entries = session.scalar(select(func.coalesce(func.sum(Entry.amount), 0)))
+        balances = session.scalar(select(func.coalesce(func.sum(Account.balance), 0)))
         return entries, balances
 
 
-def verify(app: Flask, **options) -> IntegrityReport:
-    with app.app_context():
-        try:
-            return verify_ledger(db.session, **options)
-        finally:
-            db.session.remove()
+def verify(bank: Bank, **options) -> IntegrityReport:
+    with as_database(bank).session() as session:
+        return verify_ledger(session, **options)
+
+
+def system_account(bank: Bank, code: str, currency: str = "USD") -> int:
+    """The id of the bank's own `code` account in `currency`."""
+    return call(bank, ledger.system_account_id, code, currency)
 
 
 @contextmanager
-def scratch_session(app: Flask):
+def scratch_session(bank: Bank):
     """A session inside a transaction that is always rolled back: corrupt freely, then look.
 
     PostgreSQL's DDL is transactional, so even dropping a CHECK or disabling the
     append-only trigger here leaves the shared test database untouched afterwards.
     """
-    with app.app_context(), db.engine.connect() as conn:
+    with as_database(bank).engine.connect() as conn:
         outer = conn.begin()
         session = Session(bind=conn, join_transaction_mode="create_savepoint")
         try:

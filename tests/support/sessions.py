@@ -15,7 +15,7 @@ from flask import Flask
 from banking.core.models import User
 from banking.extensions import db, login_manager
 from banking.web.sessions import LAST_SEEN, LOGIN_AT
-from tests.conftest import submit
+from tests.support.forms import submit
 
 
 def login_as(client, app: Flask, user_id: int) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from banking.services import email as email_service
 from banking.services.email import Email
-from tests.conftest import csrf_from, submit
+from tests.support.forms import csrf_from, submit
 
 SIGNUP_PASSWORD = "plum tractor quietly sings"
 VERIFY_LINK = re.compile(r"https?://\S+/auth/verify/\S+")
@@ -51,7 +51,7 @@ def confirm(client, path: str, *, follow_redirects: bool = False):
     return client.post(path, data={"csrf_token": token}, follow_redirects=follow_redirects)
 
 
-def open_account(client, email: str = "grace@example.com", **overrides) -> None:
+def sign_up_and_sign_in(client, email: str = "grace@example.com", **overrides) -> None:
     """Sign up, follow the emailed link and sign in: a usable account, signed in."""
     password = overrides.get("password", SIGNUP_PASSWORD)
     response = sign_up(client, email=email, **overrides)

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from tests.conftest import submit
+from tests.support.forms import submit
+from tests.support.ledger import state
 
 FORM_URLS = {"own": "/transfers/own", "pay": "/transfers/pay"}
 RESULT_URL = re.compile(r"/transfers/(\d+)$")
@@ -92,51 +93,6 @@ def pay(client, source_id: int, number: str, amount: str, memo: str = ""):
     )
 
 
-# Database set-up the pages under test can't do themselves --------------------------------
-def set_status(app, account_id: int, status: str, reason: str | None = None) -> None:
-    """Freeze or close an account directly (the admin pages are another area's)."""
-    from banking.core.models import Account
-    from banking.extensions import db
-
-    with app.app_context():
-        account = db.session.get(Account, account_id)
-        account.status = status
-        account.status_reason = reason
-        db.session.commit()
-        db.session.remove()
-
-
-def add_account(app, user_id: int, kind: str = "savings", nickname: str = "") -> int:
-    from banking.extensions import db
-    from banking.services.accounts import open_account
-
-    with app.app_context():
-        account = open_account(db.session, user_id, kind=kind, nickname=nickname)
-        db.session.commit()
-        account_id = account.id
-        db.session.remove()
-    return account_id
-
-
-def available_of(app, account_id: int) -> int:
-    from banking.core.models import Account
-    from banking.extensions import db
-
-    with app.app_context():
-        value = db.session.get(Account, account_id).available_balance
-        db.session.remove()
-        return value
-
-
-def count_transactions(app) -> int:
-    from banking.core.models import JournalTransaction
-    from banking.extensions import db
-
-    with app.app_context():
-        value = db.session.scalar(
-            db.select(db.func.count())
-            .select_from(JournalTransaction)
-            .where(JournalTransaction.kind == "transfer")
-        )
-        db.session.remove()
-        return value
+def available_of(bank, account_id: int) -> int:
+    """What the account can spend now (its balance less what holds reserve)."""
+    return state(bank, account_id)[1]

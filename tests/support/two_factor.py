@@ -11,8 +11,8 @@ import pyotp
 
 from banking.core.models import User
 from banking.extensions import db
-from tests.conftest import PASSWORD, csrf_from, submit
-from tests.support.builders import login, make_admin
+from tests.support.builders import PASSWORD, login, make_admin
+from tests.support.forms import csrf_from, submit
 
 SECRET_PATTERN = re.compile(r'class="secret-key">([A-Z2-7]+)<')
 RECOVERY_PATTERN = re.compile(r"<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>")

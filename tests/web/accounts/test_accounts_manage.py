@@ -10,18 +10,10 @@ from banking.core import ledger
 from banking.core.models import Account, AuditEvent
 from banking.extensions import db
 from banking.services import audit
-from tests.conftest import submit
-from tests.support.builders import fund, make_customer
+from tests.support.builders import add_account, fund, make_customer, set_status
+from tests.support.forms import submit
 from tests.support.ledger import hold, send, verify
-from tests.support.sessions import login_as
-from tests.support.transfers import add_account, own_transfer, set_status
-
-
-@pytest.fixture
-def jane(app, client):
-    customer = make_customer(app, "Jane Doe")
-    login_as(client, app, customer.id)
-    return customer
+from tests.support.transfers import own_transfer
 
 
 def accounts_of(app, user_id: int) -> list[Account]:

@@ -23,18 +23,9 @@ from banking.extensions import db
 from banking.services.accounts import open_account
 from config import TestingConfig
 from tests.support.admin import admin_client, confirm_action
-from tests.support.builders import make_customer
+from tests.support.builders import add_account, make_customer
 from tests.support.ledger import state, verify
-from tests.support.signup import open_account as sign_up_and_confirm
-
-
-def open_in(app, owner_id: int, currency: str, kind: str = "checking") -> int:
-    with app.app_context():
-        account = open_account(db.session, owner_id, kind=kind, currency=currency)
-        db.session.commit()
-        account_id = account.id
-        db.session.remove()
-    return account_id
+from tests.support.signup import sign_up_and_sign_in
 
 
 def system_id(app, code: str, currency: str) -> int:
@@ -55,7 +46,7 @@ def adjust(client, account_id: int, direction: str, amount: str):
 def test_admin_deposit_into_a_eur_account_comes_from_eur_external_cash(app, client):
     admin_client(app, client)
     customer = make_customer(app, "Élodie Euro")
-    euros = open_in(app, customer.id, "EUR")
+    euros = add_account(app, customer.id, kind="checking", currency="EUR")
 
     page = adjust(client, euros, "deposit", "250.00")
 
@@ -76,7 +67,7 @@ def test_admin_deposit_into_a_eur_account_comes_from_eur_external_cash(app, clie
 def test_withdrawal_and_correction_on_a_gbp_account_balance_in_gbp(app, client):
     admin_client(app, client)
     customer = make_customer(app)
-    pounds = open_in(app, customer.id, "GBP")
+    pounds = add_account(app, customer.id, kind="checking", currency="GBP")
     adjust(client, pounds, "deposit", "100.00")
 
     adjust(client, pounds, "withdrawal", "40.00")
@@ -91,7 +82,7 @@ def test_withdrawal_and_correction_on_a_gbp_account_balance_in_gbp(app, client):
 @pytest.mark.parametrize("currency", SUPPORTED_CURRENCIES)
 def test_every_supported_currency_can_take_a_deposit(app, currency):
     customer = make_customer(app)
-    account_id = open_in(app, customer.id, currency)
+    account_id = add_account(app, customer.id, kind="checking", currency=currency)
     with app.app_context():
         result = ledger.post_adjustment(
             db.session,
@@ -112,7 +103,7 @@ def test_interest_on_a_chf_savings_account_comes_from_chf_interest_expense(app, 
     from tests.cli.test_cli_interest import IN_LAST_MONTH, LAST_MONTH, deposit_at
 
     customer = make_customer(app)
-    savings = open_in(app, customer.id, "CHF", kind="savings")
+    savings = add_account(app, customer.id, kind="savings", currency="CHF")
     deposit_at(app, savings, 1_200_000, IN_LAST_MONTH)
 
     result = runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
@@ -139,7 +130,7 @@ def test_an_adjustment_on_an_unknown_account_is_not_found(app):
 def test_overview_shows_money_held_per_currency(app, client):
     admin_client(app, client)
     customer = make_customer(app, balance="150.00")
-    euros = open_in(app, customer.id, "EUR")
+    euros = add_account(app, customer.id, kind="checking", currency="EUR")
     adjust(client, euros, "deposit", "20.00")
 
     page = client.get("/admin/").get_data(as_text=True)
@@ -157,7 +148,8 @@ def test_overview_transfer_volumes_are_per_currency_and_the_chart_in_the_default
     admin_client(app, client)
     alice = make_customer(app, "Alice Able", balance="50.00")
     bob = make_customer(app, "Bob Baker")
-    alice_eur, bob_eur = open_in(app, alice.id, "EUR"), open_in(app, bob.id, "EUR")
+    alice_eur = add_account(app, alice.id, kind="checking", currency="EUR")
+    bob_eur = add_account(app, bob.id, kind="checking", currency="EUR")
     adjust(client, alice_eur, "deposit", "20.00")
     send(app, alice.account_id, bob.account_id, 1_000, owner_id=alice.id)
     send(app, alice_eur, bob_eur, 700, owner_id=alice.id)
@@ -174,7 +166,7 @@ def test_an_imbalance_in_one_currency_is_not_hidden_by_another(app, client):
     """+1 cent in EUR and -1 cent in USD cancel out in a naive grand total."""
     admin_client(app, client)
     customer = make_customer(app, balance="10.00")
-    euros = open_in(app, customer.id, "EUR")
+    euros = add_account(app, customer.id, kind="checking", currency="EUR")
     adjust(client, euros, "deposit", "10.00")
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(
@@ -198,7 +190,7 @@ def test_an_imbalance_in_one_currency_is_not_hidden_by_another(app, client):
 # Sign-up ------------------------------------------------------------------------------
 def signup(client, email: str):
     """Sign up and finish with the emailed link: an open account, signed in."""
-    sign_up_and_confirm(client, email)
+    sign_up_and_sign_in(client, email)
 
 
 def first_account_currency(app, email: str) -> str:

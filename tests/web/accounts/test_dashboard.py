@@ -12,16 +12,15 @@ from banking.core import ledger
 from banking.core.clock import FixedClock
 from banking.core.models.base import utcnow
 from banking.extensions import cache, db
-from tests.support.builders import fund, make_admin, make_customer
+from tests.support.builders import add_account, fund, make_admin, make_customer, set_status
 from tests.support.sessions import login_as
-from tests.support.transfers import add_account, own_transfer, pay, set_status
+from tests.support.transfers import own_transfer, pay
 
 
 @pytest.fixture
-def jane(app, client):
-    customer = make_customer(app, "Jane Doe", balance="1234.56")
-    login_as(client, app, customer.id)
-    return customer
+def jane_balance() -> str:
+    """Jane (tests/web/accounts/conftest.py) starts with this much here."""
+    return "1234.56"
 
 
 def dashboard(client) -> str:

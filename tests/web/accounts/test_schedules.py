@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from banking.core import ledger
-from banking.core.models import Account, AuditEvent, JournalTransaction, ScheduledTransfer
+from banking.core.models import Account, JournalTransaction, ScheduledTransfer
 from banking.core.scheduling import run_due
 from banking.extensions import db
-from tests.conftest import submit
+from tests.support.audit import audit_actions
 from tests.support.builders import balance_of, detached, make_customer
+from tests.support.forms import submit
 from tests.support.sessions import login_as
 from tests.support.transfers import set_status
 
@@ -62,13 +63,6 @@ def scheduled_postings(app) -> list[str]:
     return sorted(keys)
 
 
-def audit_actions(app) -> list[str]:
-    with app.app_context():
-        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-        db.session.remove()
-    return [a for a in actions if a.startswith("schedule.")]
-
-
 # Creating ----------------------------------------------------------------------------
 def schedule_form(client, **data):
     payload = {
@@ -104,17 +98,13 @@ def test_customer_schedules_a_one_off_to_another_customer(app, client, alice, bo
         db.session.remove()
     page = client.get("/schedules").get_data(as_text=True)
     assert "Allowance" in page and "$12.50" in page and "Once" in page
-    assert audit_actions(app) == ["schedule.created"]
+    assert audit_actions(app, "schedule.") == ["schedule.created"]
 
 
 def test_customer_schedules_monthly_on_the_last_day_to_own_savings(app, client, alice):
-    with app.app_context():
-        from banking.services.accounts import open_account
+    from tests.support.builders import add_account
 
-        savings = open_account(db.session, alice.id, kind="savings")
-        db.session.commit()
-        savings_id = savings.id
-        db.session.remove()
+    savings_id = add_account(app, alice.id)
     login_as(client, app, alice.id)
 
     response = schedule_form(
@@ -243,7 +233,11 @@ def test_pause_resume_and_cancel(app, client, alice, bob):
     assert "Cancelled" in response.get_data(as_text=True)
     assert load(app, schedule_id).status == "cancelled"
     assert run(app, TOMORROW).posted == []
-    assert audit_actions(app) == ["schedule.paused", "schedule.resumed", "schedule.cancelled"]
+    assert audit_actions(app, "schedule.") == [
+        "schedule.paused",
+        "schedule.resumed",
+        "schedule.cancelled",
+    ]
 
 
 def test_resume_skips_occurrences_missed_while_paused(app, client, alice, bob):
@@ -303,7 +297,7 @@ def test_due_one_off_is_posted_once_even_when_run_twice(app, alice, bob):
     assert scheduled_postings(app) == [f"{alice.id}:schedule:{schedule_id}:2026-06-01"]
     schedule = load(app, schedule_id)
     assert (schedule.status, schedule.runs, schedule.next_run_on) == ("completed", 1, None)
-    assert "schedule.executed" in audit_actions(app)
+    assert "schedule.executed" in audit_actions(app, "schedule.")
 
 
 def test_not_yet_due_is_left_alone(app, alice, bob):
@@ -346,7 +340,7 @@ def test_insufficient_funds_fails_the_schedule_and_the_customer_sees_why(app, cl
     login_as(client, app, alice.id)
     page = client.get("/schedules").get_data(as_text=True)
     assert "Failed" in page and "There is not enough money available" in page
-    assert audit_actions(app) == ["schedule.failed"]
+    assert audit_actions(app, "schedule.") == ["schedule.failed"]
 
 
 def test_frozen_destination_fails_the_schedule(app, alice, bob):
@@ -490,7 +484,7 @@ def test_a_locked_customers_schedules_do_not_run_and_the_reason_is_recorded(
     assert balance_of(app, alice.account_id) == 10000
     assert balance_of(app, bob.account_id) == 0
     assert (load(app, schedule_id).status, load(app, schedule_id).last_error) == ("failed", message)
-    assert audit_actions(app) == ["schedule.failed"]
+    assert audit_actions(app, "schedule.") == ["schedule.failed"]
     # Unlocked, the owner sees why it stopped and can resume it.
     assert runner.invoke(args=["users", "unlock", alice.email, "--reason", "ok"]).exit_code == 0
     login_as(client, app, alice.id)
@@ -533,7 +527,7 @@ def test_someone_elses_schedule_to_my_account_does_not_stop_me_closing_it(app, c
 
 
 def test_my_own_schedule_from_the_account_still_blocks_closing_it(app, client, alice, bob):
-    from tests.support.transfers import add_account
+    from tests.support.builders import add_account
 
     savings = add_account(app, alice.id)  # empty: only the schedule stands in the way
     with app.app_context():

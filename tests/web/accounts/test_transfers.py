@@ -6,26 +6,23 @@ import pytest
 
 from banking.core.models import AuditEvent, JournalTransaction
 from banking.extensions import db
-from tests.support.builders import balance_of, make_customer
+from tests.support.builders import add_account, balance_of, make_customer, set_status
+from tests.support.ledger import count_transactions
 from tests.support.sessions import login_as
 from tests.support.transfers import (
-    add_account,
     available_of,
     confirm,
-    count_transactions,
     own_transfer,
     pay,
-    set_status,
     start_transfer,
     transfer,
 )
 
 
 @pytest.fixture
-def jane(app, client):
-    customer = make_customer(app, "Jane Doe", balance="1000.00")
-    login_as(client, app, customer.id)
-    return customer
+def jane_balance() -> str:
+    """Jane (tests/web/accounts/conftest.py) starts with this much here."""
+    return "1000.00"
 
 
 @pytest.fixture
@@ -124,7 +121,7 @@ def test_bad_amount_is_a_field_error_and_moves_nothing(app, client, jane, john, 
     assert attempt.entry.status_code == 400
     assert 'class="field-error" id="amount-error"' in page(attempt.entry)
     assert balance_of(app, jane.account_id) == 100000
-    assert count_transactions(app) == 0
+    assert count_transactions(app, kind="transfer") == 0
 
 
 def test_a_decimal_comma_asks_for_a_dot_instead_of_sending_a_hundred_times_more(
@@ -134,7 +131,7 @@ def test_a_decimal_comma_asks_for_a_dot_instead_of_sending_a_hundred_times_more(
 
     assert attempt.entry.status_code == 400
     assert "Use a dot for cents" in page(attempt.entry)
-    assert count_transactions(app) == 0
+    assert count_transactions(app, kind="transfer") == 0
 
 
 def test_tampered_amount_on_confirm_moves_nothing(app, client, jane, john):
@@ -144,7 +141,7 @@ def test_tampered_amount_on_confirm_moves_nothing(app, client, jane, john):
 
     assert attempt.result.status_code == 400
     assert balance_of(app, jane.account_id) == 100000
-    assert count_transactions(app) == 0
+    assert count_transactions(app, kind="transfer") == 0
 
 
 def test_memo_longer_than_140_characters_is_refused(app, client, jane, john):
@@ -184,7 +181,7 @@ def test_same_key_submitted_twice_moves_money_once(app, client, jane, john):
     assert again.headers["Location"] == first_location
     assert balance_of(app, jane.account_id) == 99000
     assert balance_of(app, john.account_id) == 6000
-    assert count_transactions(app) == 1
+    assert count_transactions(app, kind="transfer") == 1
 
 
 def test_same_key_with_different_details_is_a_clear_error(app, client, jane, john):
@@ -195,7 +192,7 @@ def test_same_key_with_different_details_is_a_clear_error(app, client, jane, joh
     assert conflict.status_code == 400
     assert "already submitted with different details" in page(conflict)
     assert balance_of(app, jane.account_id) == 99000
-    assert count_transactions(app) == 1
+    assert count_transactions(app, kind="transfer") == 1
 
 
 def test_a_fresh_form_gets_a_fresh_key(app, client, jane, john):
@@ -234,7 +231,7 @@ def test_account_frozen_between_confirm_page_and_confirm_is_refused(app, client,
     assert attempt.result.status_code == 400
     assert "frozen" in page(attempt.result)
     assert balance_of(app, jane.account_id) == 100000
-    assert count_transactions(app) == 0
+    assert count_transactions(app, kind="transfer") == 0
 
 
 @pytest.mark.corrupts_ledger
@@ -300,7 +297,7 @@ def test_transfer_over_the_daily_limit_is_refused(app, client, jane, john):
 
     assert attempt.entry.status_code == 400
     assert "24-hour limit" in page(attempt.entry)
-    assert count_transactions(app) == 1
+    assert count_transactions(app, kind="transfer") == 1
 
 
 def test_transfer_to_the_same_account_is_refused(app, client, jane):
@@ -359,7 +356,7 @@ def test_confirm_with_another_customers_source_moves_nothing(app, client, jane, 
 
     assert attempt.result.status_code == 400
     assert balance_of(app, other.account_id) == 10000
-    assert count_transactions(app) == 0
+    assert count_transactions(app, kind="transfer") == 0
 
 
 def test_large_transfer_is_held_for_review(app, client, jane, john):
@@ -469,7 +466,7 @@ def test_recipient_cannot_open_the_senders_result_page(app, client, jane, john):
 
 
 def test_transfer_to_a_saved_payee(app, client, jane, john):
-    from tests.conftest import submit
+    from tests.support.forms import submit
 
     submit(client, "/payees", {"nickname": "Johnny", "account_number": john.account_number})
     with app.app_context():
@@ -499,7 +496,7 @@ def test_confirm_without_csrf_is_refused(app, client, jane, john):
     response = client.post("/transfers/confirm", data=fields)
 
     assert response.status_code == 400
-    assert count_transactions(app) == 0
+    assert count_transactions(app, kind="transfer") == 0
 
 
 def test_transfer_pages_need_sign_in(client):

@@ -7,9 +7,9 @@ import pytest
 from banking.extensions import db
 from banking.services.actor import Actor
 from banking.services.admin import users
-from tests.conftest import csrf_from
 from tests.support.admin import admin_client
 from tests.support.builders import get_user, make_admin, make_customer
+from tests.support.forms import csrf_from
 from tests.support.ledger import send
 from tests.support.sessions import login_as
 

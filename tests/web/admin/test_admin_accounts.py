@@ -9,7 +9,8 @@ from banking.core.models import Account, JournalTransaction
 from banking.extensions import db
 from banking.services.actor import Actor
 from banking.services.admin import accounts as account_actions
-from tests.support.admin import HIDDEN, admin_client, audit_rows, confirm_action, start_action
+from tests.support.admin import HIDDEN, admin_client, confirm_action, start_action
+from tests.support.audit import audit_rows
 from tests.support.builders import balance_of, get_account, make_customer
 from tests.support.ledger import hold, send, state
 

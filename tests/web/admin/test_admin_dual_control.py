@@ -14,7 +14,8 @@ from banking.extensions import db
 from banking.services.actor import Actor
 from banking.services.admin import dual_control
 from banking.services.admin.errors import AdminActionRefused
-from tests.support.admin import admin_client, audit_rows, confirm_action, start_action
+from tests.support.admin import admin_client, confirm_action, start_action
+from tests.support.audit import audit_rows
 from tests.support.builders import balance_of, get_user, make_admin, make_customer
 from tests.support.dual_control import (
     OWN,
@@ -95,6 +96,7 @@ def test_the_threshold_is_configurable(app, client, bob):
 
 def test_double_submitted_large_adjustment_asks_once(app, client, bob):
     from tests.support.admin import HIDDEN
+    from tests.support.audit import audit_rows
 
     admin_client(app, client)
     url = f"/admin/accounts/{bob.account_id}/adjust"

@@ -9,11 +9,11 @@ from banking.services.actor import Actor
 from banking.services.admin import accounts as account_actions
 from tests.support.admin import (
     admin_client,
-    audit_rows,
     confirm_action,
     start_action,
     walk_pages,
 )
+from tests.support.audit import audit_rows
 from tests.support.builders import detached, make_customer
 from tests.support.ledger import send, state
 

@@ -9,9 +9,10 @@ import pytest
 
 from banking.extensions import db
 from banking.services.admin.stats import compute_stats
-from tests.conftest import submit
-from tests.support.admin import admin_client, audit_rows
+from tests.support.admin import admin_client
+from tests.support.audit import audit_rows
 from tests.support.builders import make_customer
+from tests.support.forms import submit
 from tests.support.ledger import execute, send
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from banking.core.models import Account, User
 from banking.extensions import db
-from tests.support.admin import admin_client, audit_rows, confirm_action
+from tests.support.admin import admin_client, confirm_action
+from tests.support.audit import audit_rows
 from tests.support.builders import balance_of, get_account, get_user
 from tests.support.dual_control import OWN, OWN_TXN, adjust, pending_rows, promoted_owner, text
 from tests.support.ledger import hold, send, state

@@ -7,15 +7,15 @@ from sqlalchemy import func, select
 from banking.core.models import RecoveryCode, User
 from banking.extensions import db
 from banking.services import email as email_service
-from tests.conftest import submit
 from tests.support.admin import (
     admin_client,
-    audit_rows,
     confirm_action,
     start_action,
     walk_pages,
 )
+from tests.support.audit import audit_rows
 from tests.support.builders import get_user, make_admin, make_customer
+from tests.support.forms import submit
 from tests.support.jobs import failed_jobs
 from tests.support.sessions import login_as
 

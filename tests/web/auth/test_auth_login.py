@@ -12,15 +12,11 @@ from banking.core.models import AuditEvent, User
 from banking.core.models.base import utcnow
 from banking.extensions import db
 from banking.services import auth_events as events
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import login, make_customer
+from tests.support.audit import audit_actions
+from tests.support.builders import PASSWORD, login, make_customer
+from tests.support.forms import submit
 
 WRONG = "definitely not the password"
-
-
-def audit_actions(app) -> list[str]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def test_sign_in_redirects_to_the_dashboard(app, client):

@@ -8,8 +8,8 @@ from banking.core.models import AuditEvent, User
 from banking.extensions import db
 from banking.services import auth_events as events
 from banking.services import email as email_service
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import login, make_customer
+from tests.support.builders import PASSWORD, login, make_customer
+from tests.support.forms import submit
 from tests.support.jobs import failed_jobs
 
 NEW_PASSWORD = "copper meadow whistle rain"

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from banking.core.models import AuditEvent, User
 from banking.extensions import db, limiter
 from banking.services import auth_events as events
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import get_user, login, make_customer
+from tests.support.audit import audit_actions
+from tests.support.builders import PASSWORD, get_user, login, make_customer
+from tests.support.forms import submit
 from tests.support.two_factor import confirm_setup, enroll, open_setup
 
 WRONG = "not my password at all, honest"
@@ -75,11 +76,6 @@ def _reauth_failures(app, user_id: int) -> list[AuditEvent]:
         return list(rows)
 
 
-def _actions(app) -> list[str]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.action)).all())
-
-
 @pytest.mark.parametrize("form", FORMS)
 def test_threshold_of_wrong_re_checks_locks_and_signs_out_everywhere(app, form):
     attempt, enrolled = FORMS[form]
@@ -106,7 +102,7 @@ def test_threshold_of_wrong_re_checks_locks_and_signs_out_everywhere(app, form):
     assert len(failures) == threshold
     assert all(not row.success and row.details["reason"] == "bad_password" for row in failures)
     assert {row.details["failures"] for row in failures} == set(range(1, threshold + 1))
-    assert _actions(app).count(events.LOCKOUT) == 1
+    assert audit_actions(app).count(events.LOCKOUT) == 1
     assert WRONG not in str([row.details for row in failures])
 
 

@@ -9,9 +9,9 @@ from flask_login import login_user
 from banking.core.models import User
 from banking.extensions import db
 from banking.web.guards import admin_required
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import login, make_admin, make_customer
-from tests.support.signup import open_account, verification_path
+from tests.support.builders import PASSWORD, login, make_admin, make_customer
+from tests.support.forms import submit
+from tests.support.signup import sign_up_and_sign_in, verification_path
 from tests.support.two_factor import sign_in_admin_with_two_factor
 
 
@@ -77,7 +77,7 @@ def test_admin_with_2fa_may_not_turn_it_off_when_required(app, client):
 def test_nothing_sensitive_reaches_the_logs(app, client, caplog):
     caplog.set_level(logging.DEBUG)
     password = "lemon glacier orbit parade"
-    open_account(
+    sign_up_and_sign_in(
         client, "logs@example.com", full_name="Log Tester", password=password, confirm=password
     )
     verify_token = verification_path("logs@example.com").rsplit("/", 1)[1]

@@ -11,7 +11,7 @@ from banking.core.models import Account, AuditEvent, User
 from banking.extensions import db
 from banking.services import auth_events as events
 from tests.support.builders import make_customer
-from tests.support.signup import CHECK_EMAIL, SIGNUP_PASSWORD, open_account, sign_up
+from tests.support.signup import CHECK_EMAIL, SIGNUP_PASSWORD, sign_up, sign_up_and_sign_in
 
 GOOD_PASSWORD = SIGNUP_PASSWORD
 
@@ -29,7 +29,7 @@ def test_signup_lands_on_check_your_email_without_signing_in(app, client):
 
 
 def test_signup_then_the_emailed_link_opens_a_working_account(app, client):
-    open_account(client)
+    sign_up_and_sign_in(client)
     profile = client.get("/auth/profile")
     assert profile.status_code == 200
     assert "Grace Hopper" in profile.get_data(as_text=True)

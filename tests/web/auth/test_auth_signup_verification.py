@@ -13,13 +13,14 @@ import time
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 
-from banking.core.models import AuditEvent, User
+from banking.core.models import User
 from banking.extensions import db
 from banking.services import auth_events as events
 from banking.services import verification as verification_module
 from banking.services.reset import make_reset_token
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import login, make_customer
+from tests.support.audit import audit_actions
+from tests.support.builders import PASSWORD, login, make_customer
+from tests.support.forms import submit
 from tests.support.signup import (
     CHECK_EMAIL,
     SIGNUP_PASSWORD,
@@ -44,13 +45,6 @@ def _user(app, email: str) -> User | None:
             db.session.expunge(user)
         db.session.remove()
     return user
-
-
-def _actions(app) -> list[str]:
-    with app.app_context():
-        actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-        db.session.remove()
-    return actions
 
 
 # The same answer for every address ------------------------------------------------------
@@ -92,7 +86,7 @@ def test_the_owner_of_a_taken_address_is_told_by_email_and_nothing_changes(app, 
     assert user.full_name == "Tina Taken"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
-    assert events.SIGNUP_EXISTING_EMAIL in _actions(app)
+    assert events.SIGNUP_EXISTING_EMAIL in audit_actions(app)
     assert login(app.test_client(), owner.email, "a new passphrase 42").status_code == 200
     assert login(app.test_client(), owner.email).status_code == 302  # the old one works
 
@@ -104,7 +98,7 @@ def test_a_new_address_gets_a_verification_link_and_an_unverified_account(app, c
     assert re.search(r"http://localhost/auth/verify/\S+", message.body)
     user = _user(app, "grace@example.com")
     assert user is not None and user.email_verified_at is None
-    assert events.SIGNUP in _actions(app)
+    assert events.SIGNUP in audit_actions(app)
 
 
 # Before and after the link ----------------------------------------------------------------
@@ -132,7 +126,7 @@ def test_following_the_link_confirms_and_the_account_then_works(app, client):
     assert "Your email is confirmed" in response.get_data(as_text=True)
     assert client.get("/auth/profile").status_code == 302  # the link alone is no session
     assert _user(app, "grace@example.com").email_verified_at is not None
-    assert events.EMAIL_VERIFIED in _actions(app)
+    assert events.EMAIL_VERIFIED in audit_actions(app)
     assert login(client, "grace@example.com", SIGNUP_PASSWORD).status_code == 302
     assert "Grace Hopper" in client.get("/auth/profile").get_data(as_text=True)
 
@@ -159,7 +153,7 @@ def test_the_link_works_once(app, client):
     assert again.status_code == 400
     assert "This link no longer works" in again.get_data(as_text=True)
     assert client.post(path, data={"csrf_token": "x"}).status_code == 400
-    assert _actions(app).count(events.EMAIL_VERIFIED) == 1
+    assert audit_actions(app).count(events.EMAIL_VERIFIED) == 1
 
 
 def test_the_link_expires(app, client, monkeypatch):

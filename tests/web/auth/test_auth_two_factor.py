@@ -11,8 +11,8 @@ from sqlalchemy import select
 from banking.core.models import AuditEvent, RecoveryCode, User
 from banking.extensions import db
 from banking.services import auth_events as events
-from tests.conftest import PASSWORD, submit
-from tests.support.builders import login, make_customer
+from tests.support.builders import PASSWORD, login, make_customer
+from tests.support.forms import submit
 from tests.support.two_factor import confirm_setup, open_setup
 from tests.support.two_factor import enroll as enroll_through_pages
 

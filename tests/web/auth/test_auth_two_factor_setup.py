@@ -11,8 +11,8 @@ from sqlalchemy import select
 from banking.core.models import AuditEvent, User
 from banking.extensions import db
 from banking.services import auth_events as events
-from tests.conftest import PASSWORD, csrf_from, submit
-from tests.support.builders import get_user, login, make_customer
+from tests.support.builders import PASSWORD, get_user, login, make_customer
+from tests.support.forms import csrf_from, submit
 from tests.support.two_factor import (
     confirm_setup,
     enroll,
