@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.admin import admin_client, audit_rows, confirm_action
+from tests.support.admin import admin_client, confirm_action
+from tests.support.audit import audit_rows
 from tests.support.builders import Customer, get_account, get_user, make_admin, make_customer
 from tests.support.dual_control import pending_rows, second_admin
 

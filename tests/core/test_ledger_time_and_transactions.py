@@ -10,23 +10,20 @@ from sqlalchemy import event, select
 from banking.core import ledger
 from banking.core.clock import FixedClock
 from banking.core.models import Entry, Hold, JournalTransaction
-from banking.extensions import db
 from tests.support.builders import make_admin
 from tests.support.ledger import send
 
 MOMENT = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 
 
-def stamps(app, transaction_id: int):
-    with app.app_context():
-        txn = db.session.get(JournalTransaction, transaction_id)
-        entries = db.session.scalars(
+def stamps(database, transaction_id: int):
+    with database.session() as session:
+        txn = session.get(JournalTransaction, transaction_id)
+        entries = session.scalars(
             select(Entry.created_at).where(Entry.transaction_id == transaction_id)
         ).all()
-        hold = db.session.scalar(select(Hold).where(Hold.transaction_id == transaction_id))
-        values = (txn.created_at, txn.posted_at, list(entries), hold and hold.expires_at)
-        db.session.remove()
-    return values
+        hold = session.scalar(select(Hold).where(Hold.transaction_id == transaction_id))
+        return (txn.created_at, txn.posted_at, list(entries), hold and hold.expires_at)
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -34,48 +31,47 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def test_a_posting_is_stamped_by_the_clock_it_is_given(app, alice, bob):
-    result = send(app, alice.account_id, bob.account_id, 100, clock=FixedClock(MOMENT))
+def test_a_posting_is_stamped_by_the_clock_it_is_given(database, alice, bob):
+    result = send(database, alice.account_id, bob.account_id, 100, clock=FixedClock(MOMENT))
 
-    created, posted, entries, _ = stamps(app, result.transaction_id)
+    created, posted, entries, _ = stamps(database, result.transaction_id)
     assert aware(created) == aware(posted) == MOMENT
     assert [aware(at) for at in entries] == [MOMENT, MOMENT]
 
 
-def test_a_hold_expires_counting_from_the_clock_it_is_given(app, alice, bob):
+def test_a_hold_expires_counting_from_the_clock_it_is_given(database, alice, bob):
     limits = ledger.Limits(review_threshold=1, hold_days=3)
     result = send(
-        app, alice.account_id, bob.account_id, 100, limits=limits, clock=FixedClock(MOMENT)
+        database, alice.account_id, bob.account_id, 100, limits=limits, clock=FixedClock(MOMENT)
     )
 
-    created, posted, entries, expires = stamps(app, result.transaction_id)
+    created, posted, entries, expires = stamps(database, result.transaction_id)
     assert result.status == "pending"
     assert (aware(created), posted, entries) == (MOMENT, None, [])
     assert aware(expires) == MOMENT + timedelta(days=3)
 
 
-def test_the_default_clock_is_the_real_time(app, alice, bob):
+def test_the_default_clock_is_the_real_time(database, alice, bob):
     before = datetime.now(UTC)
-    result = send(app, alice.account_id, bob.account_id, 100)
-    created, *_ = stamps(app, result.transaction_id)
+    result = send(database, alice.account_id, bob.account_id, 100)
+    created, *_ = stamps(database, result.transaction_id)
     assert before - timedelta(seconds=1) <= aware(created) <= datetime.now(UTC)
 
 
-def test_one_calls_clock_never_leaks_into_the_next_call(app, alice, bob):
+def test_one_calls_clock_never_leaks_into_the_next_call(database, alice, bob):
     """The old module-global clock could: a frozen block stamped everything inside it."""
-    send(app, alice.account_id, bob.account_id, 100, clock=FixedClock(MOMENT))
-    later = send(app, alice.account_id, bob.account_id, 100)
-    created, *_ = stamps(app, later.transaction_id)
+    send(database, alice.account_id, bob.account_id, 100, clock=FixedClock(MOMENT))
+    later = send(database, alice.account_id, bob.account_id, 100)
+    created, *_ = stamps(database, later.transaction_id)
     assert aware(created) > MOMENT + timedelta(days=1)
 
 
 def test_reversal_checks_and_posts_in_the_callers_transaction_without_rolling_it_back(
-    app, alice, bob
+    database, alice, bob
 ):
-    admin = make_admin(app)
-    original = send(app, alice.account_id, bob.account_id, 300)
-    with app.app_context():
-        session = db.session()
+    admin = make_admin(database)
+    original = send(database, alice.account_id, bob.account_id, 300)
+    with database.session() as session:
         rollbacks: list[int] = []
         event.listen(session, "after_rollback", lambda s: rollbacks.append(1))
         # The caller reads first (an admin service checks who may reverse what).
@@ -87,14 +83,12 @@ def test_reversal_checks_and_posts_in_the_callers_transaction_without_rolling_it
 
         assert result.status == "posted"
         assert rollbacks == []
-        db.session.remove()
 
 
-def test_a_refused_reversal_ends_the_transaction_it_ran_in(app, alice, bob):
-    admin = make_admin(app)
-    original = send(app, alice.account_id, bob.account_id, 300)
-    with app.app_context():
-        session = db.session()
+def test_a_refused_reversal_ends_the_transaction_it_ran_in(database, alice, bob):
+    admin = make_admin(database)
+    original = send(database, alice.account_id, bob.account_id, 300)
+    with database.session() as session:
         ledger.reverse_transaction(
             session, original.transaction_id, initiator_id=admin.id, reason="once"
         )
@@ -103,4 +97,3 @@ def test_a_refused_reversal_ends_the_transaction_it_ran_in(app, alice, bob):
                 session, original.transaction_id, initiator_id=admin.id, reason="twice"
             )
         assert not session.in_transaction()
-        db.session.remove()

@@ -19,8 +19,7 @@ from banking.extensions import db
 from banking.services.accounts import open_account
 from banking.services.schedules import ScheduleRequest, create_schedule
 from banking.services.transfers import limits_from_config, preview_transfer
-from tests.support.builders import make_customer
-from tests.support.transfers import set_status
+from tests.support.builders import make_customer, set_status
 
 TOMORROW = date.today() + timedelta(days=1)
 

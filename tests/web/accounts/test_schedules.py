@@ -13,10 +13,9 @@ from banking.core.models import Account, JournalTransaction, ScheduledTransfer
 from banking.core.scheduling import run_due
 from banking.extensions import db
 from tests.support.audit import audit_actions
-from tests.support.builders import balance_of, detached, make_customer
+from tests.support.builders import balance_of, detached, make_customer, set_status
 from tests.support.forms import submit
 from tests.support.sessions import login_as
-from tests.support.transfers import set_status
 
 TOMORROW = date.today() + timedelta(days=1)
 
