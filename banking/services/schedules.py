@@ -13,6 +13,7 @@ renders; every refusal is a `DomainError` whose `field` names the form field at 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,9 +23,9 @@ from banking.core import ledger
 from banking.core.errors import DomainError
 from banking.core.ledger.rules import DESTINATION_FIELD
 from banking.core.models import Account, ScheduledTransfer, ScheduleStatus
-from banking.core.scheduling import first_run
+from banking.core.scheduling import first_run, first_run_on_or_after
 from banking.extensions import db
-from banking.services import audit
+from banking.services import audit, customer_queries
 from banking.services.transfers import find_destination, limits_from_config
 
 CHOOSE_OWN = "Choose one of your accounts."
@@ -115,3 +116,73 @@ def _own_account(user_id: int, account_id: int | None) -> Account | None:
     return db.session.scalar(
         select(Account).where(Account.id == account_id, Account.owner_id == user_id)
     )
+
+
+# Status changes ---------------------------------------------------------------------
+# Each locks the schedule row (so it waits for a runner posting it right now), checks the
+# status still allows the change, applies it, audits it and commits; or rolls back and
+# refuses. Another customer's schedule is `customer_queries.NotFound` (a 404 on the web).
+NO_LONGER = "That scheduled transfer can no longer be changed that way."
+OPEN_STATUSES = (
+    ScheduleStatus.ACTIVE.value,
+    ScheduleStatus.PAUSED.value,
+    ScheduleStatus.FAILED.value,
+)
+
+
+def pause_schedule(user_id: int, schedule_id: int) -> ScheduledTransfer:
+    def pause(schedule: ScheduledTransfer) -> None:
+        schedule.status = ScheduleStatus.PAUSED.value
+
+    return _change(user_id, schedule_id, (ScheduleStatus.ACTIVE.value,), pause, "schedule.paused")
+
+
+def resume_schedule(user_id: int, schedule_id: int, *, today: date) -> ScheduledTransfer:
+    def resume(schedule: ScheduledTransfer) -> None:
+        # Payments missed while paused (or the one that failed) are not sent in a burst.
+        schedule.next_run_on = first_run_on_or_after(schedule, today)
+        schedule.last_error = None
+        schedule.status = (
+            ScheduleStatus.ACTIVE.value
+            if schedule.next_run_on is not None
+            else ScheduleStatus.COMPLETED.value
+        )
+
+    allowed = (ScheduleStatus.PAUSED.value, ScheduleStatus.FAILED.value)
+    return _change(user_id, schedule_id, allowed, resume, "schedule.resumed")
+
+
+def cancel_schedule(user_id: int, schedule_id: int) -> ScheduledTransfer:
+    def cancel(schedule: ScheduledTransfer) -> None:
+        schedule.status = ScheduleStatus.CANCELLED.value
+        schedule.next_run_on = None
+
+    return _change(user_id, schedule_id, OPEN_STATUSES, cancel, "schedule.cancelled")
+
+
+def _change(
+    user_id: int,
+    schedule_id: int,
+    allowed: tuple[str, ...],
+    apply: Callable[[ScheduledTransfer], None],
+    action: str,
+) -> ScheduledTransfer:
+    session = db.session
+    try:
+        schedule = customer_queries.own_schedule(user_id, schedule_id, lock=True)
+        if schedule.status not in allowed:
+            raise ScheduleRefused(NO_LONGER)
+        apply(schedule)
+        audit.record(
+            action,
+            actor_id=user_id,
+            target_type="scheduled_transfer",
+            target_id=schedule.id,
+            success=True,
+            details={"status": schedule.status},
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return schedule

@@ -17,37 +17,27 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from banking.core.errors import DomainError
-from banking.core.models import AccountStatus, ScheduledTransfer, ScheduleStatus
+from banking.core.models import AccountStatus
 from banking.core.periods import local_today
-from banking.core.scheduling import describe, first_run_on_or_after
-from banking.extensions import db
-from banking.services import audit
-from banking.services.schedules import ScheduleRequest, create_schedule
+from banking.core.scheduling import describe
+from banking.services.customer_queries import NotFound
+from banking.services.schedules import (
+    OPEN_STATUSES,
+    ScheduleRefused,
+    ScheduleRequest,
+    cancel_schedule,
+    create_schedule,
+    pause_schedule,
+    resume_schedule,
+)
 from banking.web.accounts import bp
 from banking.web.accounts.history_forms import ScheduleForm
-from banking.web.accounts.queries import get_own_schedule_or_404, own_accounts, own_schedules
+from banking.web.accounts.queries import own_accounts, own_schedules
 from banking.web.guards import customer_required
-
-OPEN_STATUSES = (
-    ScheduleStatus.ACTIVE.value,
-    ScheduleStatus.PAUSED.value,
-    ScheduleStatus.FAILED.value,
-)
 
 
 def _today() -> date:
     return local_today(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
-
-
-def _audit(action: str, schedule: ScheduledTransfer, **details) -> None:
-    audit.record(
-        action,
-        actor_id=current_user.id,
-        target_type="scheduled_transfer",
-        target_id=schedule.id,
-        success=True,
-        details=details,
-    )
 
 
 class ActionForm(FlaskForm):
@@ -122,72 +112,38 @@ def _as_int(value: str | None) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
-def _change(schedule_id: int, allowed: tuple[str, ...], apply, action: str, message: str):
-    form = ActionForm()
-    if not form.validate_on_submit():
+def _change(change, message: str, *args, **kwargs):
+    """The POST behind a pause / resume / cancel button: one service call, then the list."""
+    if not ActionForm().validate_on_submit():
         abort(400)
-    schedule = get_own_schedule_or_404(schedule_id, lock=True)
-    if schedule.status not in allowed:
-        db.session.rollback()
-        flash("That scheduled transfer can no longer be changed that way.", "warning")
-        return redirect(url_for("accounts.schedules"))
-    apply(schedule)
-    _audit(action, schedule, status=schedule.status)
-    db.session.commit()
-    flash(message, "success")
+    try:
+        change(current_user.id, *args, **kwargs)
+    except NotFound:
+        abort(404)
+    except ScheduleRefused as refused:
+        flash(refused.message, "warning")
+    else:
+        flash(message, "success")
     return redirect(url_for("accounts.schedules"))
 
 
 @bp.post("/schedules/<int:schedule_id>/pause")
 @customer_required
 def schedule_pause(schedule_id: int):
-    def pause(schedule: ScheduledTransfer) -> None:
-        schedule.status = ScheduleStatus.PAUSED.value
-
     return _change(
-        schedule_id,
-        (ScheduleStatus.ACTIVE.value,),
-        pause,
-        "schedule.paused",
-        "Paused. Nothing will be sent until you resume it.",
+        pause_schedule, "Paused. Nothing will be sent until you resume it.", schedule_id
     )
 
 
 @bp.post("/schedules/<int:schedule_id>/resume")
 @customer_required
 def schedule_resume(schedule_id: int):
-    today = _today()
-
-    def resume(schedule: ScheduledTransfer) -> None:
-        # Payments missed while paused (or the one that failed) are not sent in a burst.
-        schedule.next_run_on = first_run_on_or_after(schedule, today)
-        schedule.last_error = None
-        schedule.status = (
-            ScheduleStatus.ACTIVE.value
-            if schedule.next_run_on is not None
-            else ScheduleStatus.COMPLETED.value
-        )
-
-    return _change(
-        schedule_id,
-        (ScheduleStatus.PAUSED.value, ScheduleStatus.FAILED.value),
-        resume,
-        "schedule.resumed",
-        "Resumed.",
-    )
+    return _change(resume_schedule, "Resumed.", schedule_id, today=_today())
 
 
 @bp.post("/schedules/<int:schedule_id>/cancel")
 @customer_required
 def schedule_cancel(schedule_id: int):
-    def cancel(schedule: ScheduledTransfer) -> None:
-        schedule.status = ScheduleStatus.CANCELLED.value
-        schedule.next_run_on = None
-
     return _change(
-        schedule_id,
-        OPEN_STATUSES,
-        cancel,
-        "schedule.cancelled",
-        "Cancelled. No further transfers will be made.",
+        cancel_schedule, "Cancelled. No further transfers will be made.", schedule_id
     )
