@@ -1,6 +1,6 @@
 """Admin views: the guard for the whole blueprint, the overview and the integrity check.
 
-The other areas live in their own modules (users, accounts, journal, audit), imported
+The other areas live in their own modules (users, accounts, journal, audit, jobs), imported
 at the bottom so their views register on the same blueprint and fall under the guard.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from banking.services import ledger_checks
+from banking.services import failed_jobs, ledger_checks
 from banking.services.admin.dual_control import pending_queue
 from banking.services.admin.queries import overview_stats
 from banking.web.admin import bp
@@ -40,6 +40,8 @@ def overview():
         # Never cached with the figures: an approved request must leave the queue at once.
         pending=[describe(action) for action in pending_queue()],
         cache_seconds=current_app.config.get("ADMIN_STATS_CACHE_SECONDS", 30),
+        # Read live, like the queue: a retried job must leave the count at once.
+        failed_jobs=failed_jobs.open_count(),
     )
 
 
@@ -61,6 +63,7 @@ def integrity():
 from banking.web.admin import (  # noqa: E402,F401 - register the area views on bp
     account_views,
     audit_views,
+    jobs_views,
     journal_views,
     pending_views,
     user_views,
