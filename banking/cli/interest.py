@@ -10,9 +10,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from banking.cli.reasons import CLI
 from banking.core import interest
 from banking.core.money import format_plain
-from banking.services.admin import operations
+from banking.services import operations
 
 interest_cli = AppGroup("interest", help="Savings interest.")
 
@@ -40,7 +41,7 @@ def accrue_interest(period: str) -> None:
     except interest.InvalidPeriod as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     rate_bp = int(current_app.config["SAVINGS_ANNUAL_RATE_BP"])
-    report = operations.accrue_interest(parsed, rate_bp)
+    report = operations.accrue_interest(actor=CLI, period=parsed)
     click.echo(
         f"Interest for {report.period} at {rate_bp} bp a year: "
         f"paid {report.paid} account(s) {format_plain(report.total_paid)} in total; "

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from banking.cli.reasons import CLI
-from banking.services.admin import operations
+from banking.services import ledger_checks, operations
 
 ledger_cli = AppGroup("ledger", help="Check and maintain the double-entry ledger.")
 
@@ -19,8 +19,11 @@ ledger_cli = AppGroup("ledger", help="Check and maintain the double-entry ledger
 @click.option("--deep", is_flag=True, help="Also replay every entry's running balance.")
 @click.option("--limit", default=50, show_default=True, help="Breaches listed per check.")
 def verify_command(as_json: bool, deep: bool, limit: int) -> None:
-    """Check every ledger invariant; exit 1 if any is broken (so cron and CI notice)."""
-    report = operations.check_ledger(limit=limit, deep=deep)
+    """Check every ledger invariant; exit 1 if any is broken (so cron and CI notice).
+
+    The run is recorded like the worker's and the admin's, so the integrity page shows it.
+    """
+    _check, report = ledger_checks.run_check(actor=CLI, deep=deep, limit=limit)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:

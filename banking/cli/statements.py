@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from banking.core.csv_export import iter_csv
 from banking.core.statements import STATEMENT_HEADER, InvalidMonth, Month, statement_csv_rows
-from banking.services.admin import operations
+from banking.services import operations
 
 statements_group = AppGroup("statements", help="Monthly account statements.")
 

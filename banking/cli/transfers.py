@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
-from banking.core.periods import local_today
-from banking.services.admin import operations
+from banking.cli.reasons import CLI
+from banking.services import operations
 
 transfers_group = AppGroup("transfers", help="Scheduled transfers.")
 
@@ -27,9 +27,8 @@ transfers_group = AppGroup("transfers", help="Scheduled transfers.")
 )
 def run_due_command(on_date: datetime | None) -> None:
     """Post every due occurrence once; failures are recorded on their schedule."""
-    zone = current_app.config.get("DISPLAY_TIMEZONE", "UTC")
-    today: date = on_date.date() if on_date else local_today(zone)
-    report = operations.run_due_transfers(today)
+    today: date = on_date.date() if on_date else operations.bank_today()
+    report = operations.run_due_transfers(actor=CLI, today=today)
     click.echo(f"Scheduled transfers for {today.isoformat()}: {report.summary()}")
     for schedule_id, occurrence, reason in report.failed:
         click.echo(f"  schedule {schedule_id} ({occurrence.isoformat()}) failed: {reason}")

@@ -191,3 +191,23 @@ def test_no_savings_accounts_is_a_quiet_success(app, runner):
     assert "paid 0 account(s)" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(JournalTransaction.id))) == 0
+
+
+def test_the_run_itself_is_audited_with_the_command_line_as_its_door(app, runner):
+    from tests.support.audit import audit_rows
+
+    alice = make_customer(app, "Alice Able")
+    savings = add_account(app, alice.id)
+    deposit_at(app, savings, 2_400_000, IN_LAST_MONTH)
+    runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
+    runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
+
+    first, replay = audit_rows(app, "interest.accrual_run")
+    assert (first.target_type, first.target_id, first.actor_id) == (
+        "interest_period",
+        LAST_MONTH,
+        None,
+    )
+    assert first.details["via"] == "cli" and first.details["paid"] == 1
+    assert first.details["total_paid"] == 3000
+    assert replay.details["paid"] == 0 and replay.details["already_paid"] == 1

@@ -114,3 +114,48 @@ def test_expire_holds_writes_one_system_audit_row_per_released_hold(app, runner)
     assert row.details["amount"] == 3000
     assert row.details["account_id"] == alice.account_id
     assert row.details["status"] == "expired"
+
+
+def test_verify_records_the_run_for_the_admin_page(app, runner):
+    from sqlalchemy import select
+
+    from banking.core.models import LedgerCheck
+    from banking.extensions import db
+
+    make_customer(app, "Alice Able", balance="100.00")
+    result = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():
+        (check,) = db.session.scalars(select(LedgerCheck)).all()
+        assert (check.ok, check.deep, check.via, check.actor_id) == (True, True, "cli", None)
+        assert check.report["ok"] is True and check.report["totals"]["entries"] == 2
+        db.session.remove()
+    (row,) = audit_rows(app, "ledger.verify")
+    assert row.actor_id is None and row.success is True
+    assert row.details == {"ok": True, "breaches": 0, "deep": True, "via": "cli"}
+
+
+def test_a_failed_verify_is_recorded_too_and_still_exits_non_zero(app, runner):
+    from sqlalchemy import select
+
+    from banking.core.models import LedgerCheck
+    from banking.extensions import db
+
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    execute(app, "UPDATE accounts SET balance = balance - 1 WHERE id = :id", id=alice.account_id)
+    result = runner.invoke(args=["ledger", "verify", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["ok"] is False  # the output is only the report
+    with app.app_context():
+        (check,) = db.session.scalars(select(LedgerCheck)).all()
+        assert check.ok is False and check.breaches >= 1 and check.via == "cli"
+        db.session.remove()
+    execute(app, "UPDATE accounts SET balance = balance + 1 WHERE id = :id", id=alice.account_id)
+
+
+def test_expire_holds_says_it_ran_from_the_command_line(app, runner):
+    two_holds_one_past_expiry(app)
+    runner.invoke(args=["ledger", "expire-holds"])
+    (row,) = audit_rows(app, "transfer.hold_expired")
+    assert row.details["via"] == "cli"

@@ -42,6 +42,8 @@ ADMIN_PAGES = [
     ("admin-journal", "/admin/journal"),
     ("admin-account", "/admin/accounts/{checking}"),
     ("admin-audit", "/admin/audit"),
+    ("admin-integrity", "/admin/integrity"),
+    ("admin-jobs", "/admin/jobs"),
 ]
 
 
@@ -78,6 +80,8 @@ def customer(browser, live_server):
     bank.confirm_transfer(page, "$64.20")
     start = (date.today() + timedelta(days=3)).isoformat()
     bank.schedule_monthly(page, "Everyday", friend_number, "850.00", start)
+    bank.go(admin, "/admin/integrity")  # a last result for the integrity page to show
+    bank.press_submit(admin, "Run check now")
     for context, guard in made:
         guard.check()
         context.close()

@@ -19,6 +19,7 @@ from banking.core.models import (
     Account,
     AuditEvent,
     Entry,
+    FailedJob,
     Hold,
     JournalTransaction,
     Payee,
@@ -33,6 +34,7 @@ from banking.services.actor import Actor
 from banking.services.admin import dual_control
 from tests.support.builders import Customer, make_admin, make_customer
 from tests.support.forms import csrf_from
+from tests.support.jobs import make_failed_job
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Objects:
     schedule_id: int
     transaction_id: int
     pending_action_id: int = 0
+    failed_job_id: int = 0
 
     def params(self) -> dict[str, int | str]:
         return {
@@ -53,6 +56,7 @@ class Objects:
             "schedule_id": self.schedule_id,
             "transaction_id": self.transaction_id,
             "action_id": self.pending_action_id,
+            "job_id": self.failed_job_id,
             "user_id": self.customer.id,
             "token": "not-a-real-token",
         }
@@ -114,6 +118,8 @@ def build_world(app: Flask) -> World:
         )
         world.a.pending_action_id = world.b.pending_action_id = pending.id
         db.session.remove()
+    # A background job that gave up, open for an admin's retry.
+    world.a.failed_job_id = world.b.failed_job_id = make_failed_job(app)
     return world
 
 
@@ -131,6 +137,7 @@ SNAPSHOT_MODELS = (
     Entry,
     Hold,
     PendingAdminAction,
+    FailedJob,
 )
 Snapshot = dict[str, dict[int, dict[str, object]]]
 

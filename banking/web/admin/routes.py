@@ -1,20 +1,20 @@
 """Admin views: the guard for the whole blueprint, the overview and the integrity check.
 
-The other areas live in their own modules (users, accounts, journal, audit), imported
+The other areas live in their own modules (users, accounts, journal, audit, jobs), imported
 at the bottom so their views register on the same blueprint and fall under the guard.
 """
 
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
+from banking.services import failed_jobs, ledger_checks
 from banking.services.admin.dual_control import pending_queue
-from banking.services.admin.integrity import last_result, run_check
 from banking.services.admin.queries import overview_stats
 from banking.web.admin import bp
 from banking.web.admin.chart import layout
 from banking.web.admin.flow import actor
+from banking.web.admin.ops_presenters import ran_by
 from banking.web.admin.pending_views import describe
 from banking.web.guards import admin_required
 from banking.web.health import dependency_states
@@ -40,24 +40,30 @@ def overview():
         # Never cached with the figures: an approved request must leave the queue at once.
         pending=[describe(action) for action in pending_queue()],
         cache_seconds=current_app.config.get("ADMIN_STATS_CACHE_SECONDS", 30),
+        # Read live, like the queue: a retried job must leave the count at once.
+        failed_jobs=failed_jobs.open_count(),
     )
 
 
 @bp.route("/integrity", methods=["GET", "POST"])
 def integrity():
+    """The last verification, whoever ran it (the nightly worker, an admin, the CLI), and
+    a button to run the quick check now (the deep one is the worker's nightly job)."""
     if request.method == "POST":
-        result = run_check(actor=actor(), actor_email=current_user.email)
-        if result["ok"]:
+        _check, report = ledger_checks.run_check(actor=actor(), deep=False)
+        if report.ok:
             flash("The ledger check passed: every invariant holds.", "success")
         else:
-            flash(f"The ledger check found {len(result['breaches'])} problem(s).", "error")
+            flash(f"The ledger check found {len(report.breaches)} problem(s).", "error")
         return redirect(url_for("admin.integrity"))
-    return render_template("admin/integrity.html", result=last_result())
+    last = ledger_checks.last_check()
+    return render_template("admin/integrity.html", last=last, ran_by=ran_by(last))
 
 
 from banking.web.admin import (  # noqa: E402,F401 - register the area views on bp
     account_views,
     audit_views,
+    jobs_views,
     journal_views,
     pending_views,
     user_views,

@@ -10,6 +10,7 @@ from banking.services.admin import users
 from tests.support.admin import admin_client
 from tests.support.builders import get_user, make_admin, make_customer
 from tests.support.forms import csrf_from
+from tests.support.jobs import make_failed_job
 from tests.support.ledger import send
 from tests.support.sessions import login_as
 
@@ -54,6 +55,7 @@ def every_admin_url(app):
         "account_id": bob.account_id,
         "transaction_id": held.transaction_id,
         "action_id": pending_id,
+        "job_id": make_failed_job(app),
     }
     urls = _admin_urls(app, ids)
     assert len(urls) >= 20

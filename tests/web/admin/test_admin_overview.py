@@ -1,4 +1,5 @@
-"""Admin overview figures (cached, with their age) and the on-demand ledger check."""
+"""Admin overview figures (cached, with their age). The ledger check and failed jobs:
+test_admin_operations.py."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import pytest
 from banking.extensions import db
 from banking.services.admin.stats import compute_stats
 from tests.support.admin import admin_client
-from tests.support.audit import audit_rows
 from tests.support.builders import make_customer
-from tests.support.forms import submit
 from tests.support.ledger import execute, send
 
 
@@ -76,25 +75,3 @@ def test_overview_figures_are_cached_and_say_how_old_they_are(app, client):
     with app.app_context():
         delete([STATS_KEY])
     assert "$99.00" in client.get("/admin/").get_data(as_text=True)
-
-
-def test_integrity_check_runs_on_demand_and_remembers_the_result(app, client):
-    admin = admin_client(app, client)
-    make_customer(app, balance="10.00")
-    page = client.get("/admin/integrity").get_data(as_text=True)
-    assert "has not run yet" in page
-    response = submit(client, "/admin/integrity", follow_redirects=True)
-    body = response.get_data(as_text=True)
-    assert "every invariant holds" in body
-    assert f"by {admin.email}" in body
-    (row,) = audit_rows(app, "admin.integrity_check")
-    assert row.success is True
-
-
-@pytest.mark.corrupts_ledger
-def test_integrity_check_lists_breaches(app, client):
-    admin_client(app, client)
-    customer = make_customer(app, balance="10.00")
-    execute(app, "UPDATE accounts SET balance = balance + 1 WHERE id = :id", id=customer.account_id)
-    body = submit(client, "/admin/integrity", follow_redirects=True).get_data(as_text=True)
-    assert "Failed" in body and "account_balance" in body
