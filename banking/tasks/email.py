@@ -8,11 +8,11 @@ from banking.services import outgoing_mail
 
 
 def register(celery: Celery) -> None:
-    @celery.task(name="banking.send_user_email", bind=True)
+    @celery.task(name="banking.send_user_email", bind=True, shared=False)
     def send_user_email(self, kind: str, user_id: int) -> bool:
         return outgoing_mail.deliver(kind, user_id, key=f"{kind}:{self.request.id}")
 
-    @celery.task(name="banking.send_reset_for_address", bind=True)
+    @celery.task(name="banking.send_reset_for_address", bind=True, shared=False)
     def send_reset_for_address(self, address: str, origin: dict | None = None) -> bool:
         return outgoing_mail.deliver_reset_for_address(
             address, key=f"password_reset:{self.request.id}", origin=origin
