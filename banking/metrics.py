@@ -11,8 +11,6 @@ in this process. Gauges say how processes combine: `livesum` adds the live ones.
 
 from __future__ import annotations
 
-import os
-
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -25,6 +23,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.registry import Collector
+
+from banking import metrics_dir
 
 # `*_created` series double every counter's lines for a value nothing here graphs.
 disable_created_metrics()
@@ -78,14 +78,10 @@ TASK_DURATION = Histogram(
 )
 
 
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 def render(*extra: Collector) -> tuple[bytes, str]:
     """The exposition text: every process's metrics (multiprocess) or this one's, plus
     `extra` collectors read at scrape time."""
-    if multiprocess_dir():
+    if metrics_dir.current():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

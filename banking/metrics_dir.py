@@ -33,6 +33,11 @@ def prepare(role: str) -> str:
     return str(directory)
 
 
+def current() -> str | None:
+    """The directory in use, or None when metrics live in this process only."""
+    return os.environ.get(VARIABLE) or None
+
+
 def mark_process_dead(pid: int) -> None:
     """Drop a finished process's live gauges (in-flight requests, pool use)."""
     if os.environ.get(VARIABLE):

@@ -1,7 +1,7 @@
 """What things are called in front of a customer: other people's names, kinds of movement.
 
 These words are shared by every place a customer reads them: the web pages (through
-`banking.web.presenters`), the CSV exports and the monthly statements (core, also run
+the web layer's presenters), the CSV exports and the monthly statements (core, also run
 from the CLI). They live in the core so that none of those needs another layer to say
 the same thing the same way.
 """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import decouple
 import pytest
 
 import config as config_module
@@ -22,36 +21,7 @@ from config import (
 GOOD_SECRET = "s" * 40
 PG_URL = "postgresql://bank:pw@db.internal:5432/bank"
 REDIS_URL = "redis://cache.internal:6379/0"
-MANAGED = (
-    "APP_ENV",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "TEST_DATABASE_URL",
-    "DB_POOL_SIZE",
-    "DB_MAX_OVERFLOW",
-    "DB_POOL_RECYCLE",
-    "DB_POOL_TIMEOUT",
-    "ALLOWED_HOSTS",
-    "ADMIN_REQUIRES_2FA",
-    "PUBLIC_BASE_URL",
-    "DUAL_CONTROL_THRESHOLD_CENTS",
-    "ADJUSTMENT_MAX_CENTS",
-)
 
-
-@pytest.fixture
-def environ(monkeypatch):
-    """A clean environment with no `.env` file behind it; returns a setter."""
-    monkeypatch.setattr(config_module, "_decouple", decouple.Config(decouple.RepositoryEmpty()))
-    for name in MANAGED:
-        monkeypatch.delenv(name, raising=False)
-
-    def set_env(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-    return set_env
 
 
 def server_env(set_env, app_env: str = "production", **overrides: str) -> None:

@@ -8,10 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import decouple
 import pytest
 
-import config as config_module
 from banking.services import email as email_service
 from config import ConfigError, load_config
 from tests.support.builders import login, make_customer
@@ -28,36 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OLD_KEY = "o" * 48
 NEW_KEY = "n" * 48
 SECRET_VALUE = "q8Zr-the-value-itself-must-never-be-printed-0123456789"
-MANAGED = (
-    "APP_ENV",
-    "SECRET_KEY",
-    "SECRET_KEY_FILE",
-    "SECRET_KEY_FALLBACKS",
-    "SECRET_KEY_FALLBACKS_FILE",
-    "DATABASE_URL",
-    "DATABASE_URL_FILE",
-    "REDIS_URL",
-    "REDIS_URL_FILE",
-    "MAIL_PASSWORD",
-    "MAIL_PASSWORD_FILE",
-    "TEST_DATABASE_URL",
-    "ALLOWED_HOSTS",
-    "PUBLIC_BASE_URL",
-)
 
-
-@pytest.fixture
-def environ(monkeypatch):
-    """A clean environment with no `.env` file behind it; returns a setter."""
-    monkeypatch.setattr(config_module, "_decouple", decouple.Config(decouple.RepositoryEmpty()))
-    for name in MANAGED:
-        monkeypatch.delenv(name, raising=False)
-
-    def set_env(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-    return set_env
 
 
 def secret_file(tmp_path: Path, name: str, content: str, mode: int = 0o600) -> str:
