@@ -29,6 +29,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
     multiprocess,
+    values,
 )
 from prometheus_client.registry import Collector
 
@@ -96,6 +97,14 @@ TASK_DURATION = Histogram(
 
 
 def multiprocess_dir() -> str | None:
+    """The shared directory, if this process's metrics are stored there.
+
+    prometheus_client chose its storage when it was imported; a variable set later (a
+    test importing banking.worker, say) must not make /metrics read an empty directory
+    while the values still live in this process.
+    """
+    if values.ValueClass is values.MutexValue:
+        return None
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
