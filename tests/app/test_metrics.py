@@ -194,6 +194,13 @@ def test_the_refusal_looks_like_any_other_missing_page(app, client):
     assert sorted(set(refused.headers.keys())) == sorted(set(missing.headers.keys()))
 
 
+def test_the_scrape_host_must_be_an_allowed_host(app, client):
+    """As in production: the Host the scraper sends is checked like any other request's."""
+    app.config["TRUSTED_HOSTS"] = ["bank.example.com"]
+    assert client.get("/metrics", headers={"Host": "10.0.0.5:8000"}).status_code == 400
+    assert client.get("/metrics", headers={"Host": "bank.example.com"}).status_code == 200
+
+
 # No label names a person -------------------------------------------------------------------
 DIGIT_RUN = re.compile(r"\d{4,}")
 
