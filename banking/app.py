@@ -89,11 +89,13 @@ def register_worker(app: Flask) -> None:
 
 
 def register_metrics(app: Flask) -> None:
-    """/metrics, the request metrics, and the database pool's gauges."""
+    """/metrics, the request metrics, the database pool's gauges, and the counters fed by
+    the core's announcements (postings, retries, sign-in failures; once per process)."""
     from banking import metrics
     from banking.extensions import db
     from banking.web import metrics as metrics_endpoint
 
+    metrics.subscribe()
     metrics_endpoint.init_app(app)
     with app.app_context():
         metrics.instrument_engine(db.engine)

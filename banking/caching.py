@@ -17,6 +17,7 @@ from flask import Flask, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from banking import metrics
 from banking.core.models import Account, JournalTransaction
 from banking.extensions import cache
 
@@ -29,14 +30,21 @@ def user_key(namespace: str, user_id: int) -> str:
 
 
 def get_or_load(key: str, loader: Callable[[], T], timeout: int) -> T:
-    """Return the cached value for `key`, or load, store and return it."""
+    """Return the cached value for `key`, or load, store and return it.
+
+    Each look-up is counted (hit, miss, or error): a hit rate falling to zero is how
+    operators notice a cache that no longer helps, or a Redis that no longer answers.
+    """
     try:
         value = cache.get(key)
     except Exception as exc:  # noqa: BLE001 - Redis down must not break a page
         log.warning("cache read failed", extra={"error_type": type(exc).__name__})
+        metrics.count_cache("error")
         return loader()
     if value is not None:
+        metrics.count_cache("hit")
         return value
+    metrics.count_cache("miss")
     value = loader()
     try:
         cache.set(key, value, timeout=timeout)

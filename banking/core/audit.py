@@ -4,19 +4,25 @@ Where an action came from (ip, user agent, request id) is ambient to everything 
 request does, so the adapter that owns the request states it once with `origin_scope`
 (the web layer does it per request; the CLI and worker leave it empty) instead of
 threading it through every call. A ContextVar keeps it per thread and per task.
+
+Some audited actions are also operations signals (failed sign-ins, lockouts): rather than
+each service counting them beside the audit call, `on_record` announces every row as it
+is recorded, and the app's metrics count the actions they care about.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from banking.core.models import AuditEvent, JournalTransaction
+from banking.core.observers import Listeners
 from banking.core.redaction import SENSITIVE_KEYS
 
 
@@ -54,6 +60,30 @@ def current_origin() -> Origin | None:
     return _origin.get()
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What a listener learns of an audit row: its action, success and (redacted) details.
+
+    Not the row itself: a listener has no business with the session or the actor's id.
+    """
+
+    action: str
+    success: bool | None
+    details: Mapping[str, Any]
+
+
+_listeners: Listeners[Recorded] = Listeners("audit record")
+
+
+def on_record(listener: Callable[[Recorded], None]) -> Callable[[], None]:
+    """Call `listener` for every audit row recorded in this process; returns the unsubscribe.
+
+    It hears the row when it is added, before the caller commits: it counts attempts (a
+    failed sign-in happened even if its row is lost to a database error), not stored rows.
+    """
+    return _listeners.subscribe(listener)
+
+
 def record(
     session: Session,
     action: str,
@@ -84,6 +114,7 @@ def record(
         event.user_agent = (origin.user_agent or "")[:256]
         event.request_id = origin.request_id
     session.add(event)
+    _listeners.announce(Recorded(action, success, MappingProxyType(dict(clean))))
     return event
 
 

@@ -28,7 +28,10 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 def init_app(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics_endpoint)
-    app.before_request(_start)
+    # First of all before-request hooks: CSRF and Flask-Limiter refuse in theirs, and a
+    # request refused before `_start` ran would be missing from every count (the 429s
+    # of a rate limit, the 400s of a forged form).
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_count)
     app.teardown_request(_finish)
 
@@ -101,8 +104,10 @@ class OperationsCollector(Collector):
         try:
             yield from read()
         except Exception as error:  # noqa: BLE001 - a scrape must not fail on one source
-            log.warning("metric unreadable", extra={"metric": read.__name__,
-                                                    "error_type": type(error).__name__})
+            log.warning(
+                "metric unreadable",
+                extra={"metric": read.__name__, "error_type": type(error).__name__},
+            )
 
     def _ledger_check(self):
         check = ledger_checks.latest()

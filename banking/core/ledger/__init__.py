@@ -8,7 +8,8 @@ balances, commit. Or change nothing.
 
 No Flask here: callers pass a SQLAlchemy session, ids and (when "now" is not the real
 time) a `banking.core.clock.Clock`, and get results or domain errors back. Deadlocks and
-serialization failures are retried with jitter; `on_retry` lets metrics watch that.
+serialization failures are retried with jitter; `on_retry` and `on_posting` let metrics
+watch the retries and what became of each movement.
 
 The package, one module per concern (this file only re-exports the public API):
 - errors.py: every refusal (`LedgerError` and its subclasses, one `code` each)
@@ -18,6 +19,7 @@ The package, one module per concern (this file only re-exports the public API):
 - holds.py, reversals.py, closing.py: reviews, reversals, closing an account
 - system_accounts.py: the bank's own accounts
 - locking.py, retries.py: the row-lock order and the retry loop with its listeners
+- outcomes.py: each movement's outcome (posted, held, refused by code) for its listeners
 """
 
 from banking.core.ledger.closing import close_account, close_blockers
@@ -40,6 +42,7 @@ from banking.core.ledger.errors import (
 )
 from banking.core.ledger.holds import approve_hold, expire_holds, reject_hold
 from banking.core.ledger.movements import AccountHook, Hook, Limits, PostingResult
+from banking.core.ledger.outcomes import Outcome, PostingEvent, on_posting
 from banking.core.ledger.posting import post_adjustment, post_transfer
 from banking.core.ledger.retries import (
     RETRYABLE_SQLSTATES,
@@ -82,6 +85,8 @@ __all__ = [
     "Limits",
     "NotPending",
     "NotReversible",
+    "Outcome",
+    "PostingEvent",
     "PostingResult",
     "RetriesExhausted",
     "RetryCounter",
@@ -95,6 +100,7 @@ __all__ = [
     "counting_retries",
     "ensure_system_accounts",
     "expire_holds",
+    "on_posting",
     "on_retry",
     "post_adjustment",
     "post_transfer",

@@ -10,6 +10,9 @@ because `retries.with_retries` must be able to restart the *whole* transaction a
 deadlock. So call them with no unflushed work of your own in the session: anything that
 must commit together with the movement belongs in the `on_posted` hook, which runs inside
 the same transaction (that is how the audit row commits with the movement it records).
+
+What became of each request (posted, held, refused and why) is announced once, after
+its retries, by `outcomes.observed`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from banking.core.ledger import rules
 from banking.core.ledger.errors import AccountNotFound, IdempotencyConflict
 from banking.core.ledger.locking import lock_accounts, lock_user
 from banking.core.ledger.movements import Hook, Limits, Movement, PostingResult
+from banking.core.ledger.outcomes import observed
 from banking.core.ledger.retries import with_retries
 from banking.core.ledger.system_accounts import SUSPENSE, system_account_id
 from banking.core.models import (
@@ -72,7 +76,12 @@ def post_transfer(
         owner_id=owner_id,
         limits=limits,
     )
-    return with_retries(session, lambda: _execute(session, movement, on_posted, clock), max_retries)
+    return observed(
+        kind,
+        lambda: with_retries(
+            session, lambda: _execute(session, movement, on_posted, clock), max_retries
+        ),
+    )
 
 
 def post_adjustment(
@@ -95,27 +104,33 @@ def post_adjustment(
     SUSPENSE: the bank's own books carry the other side, so the journal still sums to zero.
     Commits (see the module docstring).
     """
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        raise InvalidAmount("The amount must be a whole number of cents.")
-    if amount == 0:
-        raise InvalidAmount("The amount must not be zero.")
-    currency = session.scalar(select(Account.currency).where(Account.id == account_id))
-    if currency is None:
-        raise AccountNotFound()
-    # The bank's side must be in the customer's currency, or the movement cannot balance.
-    system_id = system_account_id(session, system_code, currency)
-    source, destination = (system_id, account_id) if amount > 0 else (account_id, system_id)
-    movement = Movement(
-        kind=kind,
-        source_id=source,
-        destination_id=destination,
-        amount=abs(amount),
-        key=key,
-        initiator_id=initiator_id,
-        memo=memo,
-        admin=True,
-    )
-    return with_retries(session, lambda: _execute(session, movement, on_posted, clock), max_retries)
+
+    def post() -> PostingResult:
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise InvalidAmount("The amount must be a whole number of cents.")
+        if amount == 0:
+            raise InvalidAmount("The amount must not be zero.")
+        currency = session.scalar(select(Account.currency).where(Account.id == account_id))
+        if currency is None:
+            raise AccountNotFound()
+        # The bank's side must be in the customer's currency, or the movement cannot balance.
+        system_id = system_account_id(session, system_code, currency)
+        source, destination = (system_id, account_id) if amount > 0 else (account_id, system_id)
+        movement = Movement(
+            kind=kind,
+            source_id=source,
+            destination_id=destination,
+            amount=abs(amount),
+            key=key,
+            initiator_id=initiator_id,
+            memo=memo,
+            admin=True,
+        )
+        return with_retries(
+            session, lambda: _execute(session, movement, on_posted, clock), max_retries
+        )
+
+    return observed(kind, post)
 
 
 def _execute(

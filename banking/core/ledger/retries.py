@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from banking.core.ledger.errors import RetriesExhausted
+from banking.core.observers import Listeners
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,8 +47,7 @@ class RetryEvent:
 
 
 RetryListener = Callable[[RetryEvent], None]
-_listeners: list[RetryListener] = []
-_listeners_lock = threading.Lock()
+_listeners: Listeners[RetryEvent] = Listeners("ledger retry")
 
 
 def on_retry(listener: RetryListener) -> Callable[[], None]:
@@ -57,15 +57,7 @@ def on_retry(listener: RetryListener) -> Callable[[], None]:
     must be quick and thread-safe (a Prometheus counter is both). One that raises is
     logged and ignored: a broken metric must never fail a customer's transfer.
     """
-    with _listeners_lock:
-        _listeners.append(listener)
-
-    def unsubscribe() -> None:
-        with _listeners_lock:
-            if listener in _listeners:
-                _listeners.remove(listener)
-
-    return unsubscribe
+    return _listeners.subscribe(listener)
 
 
 class RetryCounter:
@@ -134,10 +126,4 @@ def with_retries(session: Session, attempt: Callable[[], T], max_retries: int) -
 
 
 def _announce(event: RetryEvent) -> None:
-    with _listeners_lock:
-        listeners = list(_listeners)
-    for listener in listeners:
-        try:
-            listener(event)
-        except Exception:  # see on_retry: a broken metric never fails a posting
-            log.exception("ledger retry listener failed")
+    _listeners.announce(event)  # see on_retry: a broken metric never fails a posting

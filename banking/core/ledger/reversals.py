@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from banking.core.clock import SYSTEM_CLOCK, Clock
 from banking.core.ledger.errors import AlreadyReversed, LedgerError, NotReversible
 from banking.core.ledger.movements import Hook, Movement, PostingResult
+from banking.core.ledger.outcomes import observed
 from banking.core.ledger.posting import _execute
 from banking.core.ledger.retries import with_retries
 from banking.core.models import JournalTransaction, TransactionKind, TransactionStatus
@@ -52,10 +53,13 @@ def reverse_transaction(
                 raise
             raise AlreadyReversed() from exc
 
-    result = with_retries(session, attempt, max_retries)
-    if result.replayed:
-        raise AlreadyReversed()
-    return result
+    def reverse() -> PostingResult:
+        result = with_retries(session, attempt, max_retries)
+        if result.replayed:
+            raise AlreadyReversed()
+        return result
+
+    return observed(TransactionKind.REVERSAL.value, reverse)
 
 
 def _mirror_of(session: Session, transaction_id: int, reason: str) -> Movement:
