@@ -110,4 +110,3 @@ def producer(worker_env, monkeypatch, restore_limiter):
         return create_app()
 
     return build
-

@@ -34,7 +34,7 @@ def queue_password_changed(producer_app, user_id: int) -> None:
 
 
 def forgot(web, address: str):
-    """"Forgot password" over HTTPS, as a browser on the public address sends it."""
+    """The "forgot password" form over HTTPS, as a browser on the public address sends it."""
     url = f"{PUBLIC}/auth/forgot"
     return submit(web, url, {"email": address}, headers={"Referer": url})
 

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from banking.background import enqueue
 from banking.core.models import JournalTransaction, ScheduledTransfer
 from banking.core.periods import local_today
 from banking.extensions import db
@@ -106,12 +107,8 @@ def test_run_due_on_the_worker_and_from_the_cli_at_once_posts_each_occurrence_on
     cli = None
     try:
         with gate.connect() as holder, gate.connect() as watcher:
-            holder.execute(
-                text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": alice.id}
-            )
+            holder.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": alice.id})
             with producer().app_context():
-                from banking.background import enqueue
-
                 enqueue(RUN_DUE)
             cli = flask_command(env, "transfers", "run-due")
             eventually(lambda: waiting_on_locks(watcher) >= 2, "both runners at the gate")
@@ -146,9 +143,7 @@ def test_one_beat_holds_the_lock_and_its_heartbeat_runs_on_the_worker(
     beats = [start_beat("beat-1"), start_beat("beat-2")]
 
     eventually(lambda: broker.exists("banking:redbeat:lock"), "a beat to take the lock")
-    eventually(
-        lambda: broker.get("banking:worker:heartbeat"), "the worker's heartbeat", seconds=60
-    )
+    eventually(lambda: broker.get("banking:worker:heartbeat"), "the worker's heartbeat", seconds=60)
     worker.wait_for_run("banking.heartbeat")
     metrics = worker.metrics_text()
     assert 'banking_task_duration_seconds_count{task="banking.heartbeat"}' in metrics
