@@ -95,7 +95,7 @@ def test_production_gunicorn_serves_against_postgres_and_redis(
                 assert response.status == 200
                 assert json.load(response) == {
                     "status": "ok",
-                    "checks": {"database": "ok", "redis": "ok"},
+                    "checks": {"database": "ok", "redis": "ok", "broker": "ok"},
                 }
                 assert response.headers["X-Request-ID"] == "gtest-1"
                 assert "max-age" in response.headers["Strict-Transport-Security"]
