@@ -133,6 +133,7 @@ class Worker(CeleryProcess):
         env = {**env, "WORKER_METRICS_BIND": f"127.0.0.1:{metrics_port}"}
         command = ["worker", "--concurrency", "1", "--without-mingle", "--without-gossip"]
         super().__init__([*command, "--loglevel", "info"], env, workdir, "worker")
+        self.metrics_port = metrics_port
         self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
 
     def wait_ready(self) -> None:
