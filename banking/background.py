@@ -127,6 +127,9 @@ def celery_settings(config: dict) -> dict[str, Any]:
         # the schedule and a lock in Redis, and only the lock holder sends.
         "beat_scheduler": "redbeat.RedBeatScheduler",
         "redbeat_redis_url": broker,
+        # Said outright: otherwise RedBeat borrows broker_transport_options (the broker's
+        # visibility timeout, not a Redis client option) and warns at every start.
+        "redbeat_redis_options": {},
         "redbeat_key_prefix": "banking:redbeat",
         "redbeat_lock_timeout": 90,
         "beat_max_loop_interval": 15,

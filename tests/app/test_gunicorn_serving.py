@@ -95,7 +95,7 @@ def test_production_gunicorn_serves_against_postgres_and_redis(
                 assert response.status == 200
                 assert json.load(response) == {
                     "status": "ok",
-                    "checks": {"database": "ok", "redis": "ok"},
+                    "checks": {"database": "ok", "redis": "ok", "broker": "ok"},
                 }
                 assert response.headers["X-Request-ID"] == "gtest-1"
                 assert "max-age" in response.headers["Strict-Transport-Security"]
@@ -221,7 +221,7 @@ def test_compose_hands_secrets_over_as_files_not_variables():
     document = compose()
     declared = document["secrets"]
     services = document["services"]
-    for name in ("migrate", "web"):
+    for name in ("migrate", "web", "worker", "beat"):
         environment = services[name]["environment"]
         for variable in ("SECRET_KEY", "DATABASE_URL", "MAIL_PASSWORD", "POSTGRES_PASSWORD"):
             assert variable not in environment, (name, variable)
@@ -248,6 +248,64 @@ def test_compose_migrate_command_is_a_real_flask_command():
     )
     assert result.returncode == 0, result.stderr
     assert "Upgrade to a later version" in result.stdout
+
+
+BACKGROUND = {"worker": "Start worker instance", "beat": "Start the beat periodic task scheduler"}
+
+
+def test_compose_runs_a_worker_and_a_beat_like_web():
+    """Same image, settings and secrets as `web`; started after the migration."""
+    services = compose()["services"]
+    web = services["web"]
+    for name in BACKGROUND:
+        service = services[name]
+        assert service["build"] == web["build"], name
+        assert service["env_file"] == web["env_file"], name
+        assert web["environment"].items() <= service["environment"].items(), name
+        assert service["secrets"] == web["secrets"], name
+        assert service["depends_on"] == web["depends_on"], name
+        assert "ports" not in service, name  # nothing of theirs is published
+        assert service["restart"] == "unless-stopped", name
+        assert service["command"] == ["celery", "-A", "banking.worker", name, "--loglevel", "info"]
+
+
+def test_compose_gives_the_worker_time_to_finish_its_tasks_and_its_own_health_check():
+    services = compose()["services"]
+    worker, beat = services["worker"], services["beat"]
+    # Warm shutdown: longer than an email attempt (MAIL_TIMEOUT 10 s) with room to spare.
+    assert int(worker["stop_grace_period"].removesuffix("s")) >= 30
+    assert int(beat["stop_grace_period"].removesuffix("s")) >= 10
+    # The image's HEALTHCHECK asks gunicorn on :8000, which neither container runs.
+    probe = worker["healthcheck"]["test"]
+    assert probe[:3] == ["CMD", "python", "-c"]
+    port = worker["environment"]["WORKER_METRICS_BIND"].rpartition(":")[2]
+    assert f"127.0.0.1:{port}/metrics" in probe[3] and ":8000" not in probe[3]
+    assert beat["healthcheck"] == {"disable": True}
+
+
+@pytest.mark.parametrize("name", sorted(BACKGROUND))
+def test_compose_worker_and_beat_commands_are_real_celery_commands(name):
+    """`--help` of a sub-command loads `-A banking.worker` (a wrong module exits 2)."""
+    command = compose()["services"][name]["command"]
+    env = {**os.environ, "APP_ENV": "testing"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / command[0]), *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert run(*command[1:3], "--help").returncode == 0
+    result = run(*command[1:4], "--help")
+    assert result.returncode == 0, result.stderr
+    assert BACKGROUND[name] in result.stdout
+    report = run(*command[1:3], "report")
+    assert "beat_scheduler: 'redbeat.RedBeatScheduler'" in report.stdout
 
 
 def test_dockerfile_is_multi_stage_slim_non_root_and_runs_gunicorn():

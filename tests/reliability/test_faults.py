@@ -205,7 +205,8 @@ def test_redis_dies_mid_run_pages_answer_and_everything_recovers(workdir, start_
 
             redis.kill()
             status, body = _json(watcher, "/readyz")
-            assert status == 503 and body["checks"] == {"database": "ok", "redis": "down"}
+            assert status == 503
+            assert body["checks"] == {"database": "ok", "redis": "down", "broker": "down"}
             for path in ("/", "/transfers/pay", f"/accounts/{customers[0]['account_id']}/history"):
                 assert watcher.get(path)[0] == 200, path
             # Sign-in throttling still bites, from the in-memory fallback (per worker).
