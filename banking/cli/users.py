@@ -15,7 +15,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from banking.cli.reasons import CLI, refused, required_reason
+from banking.cli.reasons import reason_command
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.services.admin import users as user_actions
 
@@ -31,10 +31,6 @@ def _user_id_or_fail(email: str) -> int:
     if user is None:
         raise click.ClickException(f"No user with email {email!r}.")
     return user.id
-
-
-def _reason_option(what: str):
-    return click.option("--reason", required=True, help=what)
 
 
 @users_cli.command("list")
@@ -63,54 +59,49 @@ def list_users(role: str | None, search: str | None) -> None:
     click.echo(f"{len(users)} user(s).")
 
 
-@users_cli.command("lock")
-@click.argument("email")
-@_reason_option("Why the user is locked (stored with the user and in the audit trail).")
-def lock_user(email: str, reason: str) -> None:
-    """Lock EMAIL out: they cannot sign in, and their current sessions end."""
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.lock_user(user_id, actor=CLI, reason=reason)
-    click.echo(f"Locked {user.email}.")
-
-
-@users_cli.command("unlock")
-@click.argument("email")
-@_reason_option("Why the user may sign in again (recorded in the audit trail).")
-def unlock_user(email: str, reason: str) -> None:
-    """Let EMAIL sign in again (also clears a failed-sign-in lockout)."""
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.unlock_user(user_id, actor=CLI, reason=reason)
-    click.echo(f"Unlocked {user.email}.")
-
-
-@users_cli.command("promote")
-@click.argument("email")
-@_reason_option("Why the user becomes an admin (recorded in the audit trail).")
-def promote_user(email: str, reason: str) -> None:
-    """Make EMAIL an admin (their current sessions end, so they sign in again as admin).
+# Each change: `flask users NAME EMAIL --reason R`, running the admin page's service.
+reason_command(
+    users_cli,
+    "lock",
+    argument="email",
+    find=_user_id_or_fail,
+    service=user_actions.lock_user,
+    reason_help="Why the user is locked (stored with the user and in the audit trail).",
+    done=lambda user: f"Locked {user.email}.",
+    doc="Lock EMAIL out: they cannot sign in, and their current sessions end.",
+)
+reason_command(
+    users_cli,
+    "unlock",
+    argument="email",
+    find=_user_id_or_fail,
+    service=user_actions.unlock_user,
+    reason_help="Why the user may sign in again (recorded in the audit trail).",
+    done=lambda user: f"Unlocked {user.email}.",
+    doc="Let EMAIL sign in again (also clears a failed-sign-in lockout).",
+)
+reason_command(
+    users_cli,
+    "promote",
+    argument="email",
+    find=_user_id_or_fail,
+    service=user_actions.promote_user,
+    reason_help="Why the user becomes an admin (recorded in the audit trail).",
+    done=lambda user: f"{user.email} is now an admin.",
+    doc="""Make EMAIL an admin (their current sessions end, so they sign in again as admin).
 
     Refused while EMAIL has open accounts: an admin who owns an account could credit it
     and withdraw the money (issue 12). Admins are separate, account-less users; the
     customer keeps their own login, and the admin gets another (`flask create-admin`).
-    """
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.promote_user(user_id, actor=CLI, reason=reason)
-    click.echo(f"{user.email} is now an admin.")
-
-
-@users_cli.command("demote")
-@click.argument("email")
-@_reason_option("Why the admin becomes a customer (recorded in the audit trail).")
-def demote_user(email: str, reason: str) -> None:
-    """Make admin EMAIL a customer again; the last active admin cannot be demoted."""
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.demote_admin(user_id, actor=CLI, reason=reason)
-    click.echo(f"{user.email} is now a customer.")
+    """,
+)
+reason_command(
+    users_cli,
+    "demote",
+    argument="email",
+    find=_user_id_or_fail,
+    service=user_actions.demote_admin,
+    reason_help="Why the admin becomes a customer (recorded in the audit trail).",
+    done=lambda user: f"{user.email} is now a customer.",
+    doc="Make admin EMAIL a customer again; the last active admin cannot be demoted.",
+)
