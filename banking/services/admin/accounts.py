@@ -92,14 +92,7 @@ def account_detail(account_id: int) -> AccountDetail | None:
 
 # Changing -----------------------------------------------------------------------------
 def _locked_account(session: Session, account_id: int) -> Account:
-    account = session.scalar(
-        select(Account)
-        .where(Account.id == account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if account is None:
-        raise AdminActionRefused("That account no longer exists.")
+    account = work.locked(session, Account, account_id, missing="That account no longer exists.")
     if account.is_system:
         raise AdminActionRefused("The bank's system accounts cannot be changed here.")
     return account

@@ -72,14 +72,14 @@ def request_adjustment(
             reason=reason,
         )
     return _submit(
-        kind=PendingActionKind.ADJUSTMENT.value,
-        target_type="account",
-        target_id=account_id,
+        PendingActionKind.ADJUSTMENT.value,
+        "account",
+        account_id,
+        actor,
+        reason,
         amount=amount,
         params={"direction": direction},
         request_key=f"adjust:{actor.user_id}:{key}",
-        actor=actor,
-        reason=reason,
     )
 
 
@@ -109,34 +109,31 @@ def request_reversal(
             amount = txn.amount
     if now:
         return money_actions.reverse(transaction_id, actor=actor, reason=reason)
-    return _submit(
-        kind=PendingActionKind.REVERSAL.value,
-        target_type="transaction",
-        target_id=transaction_id,
-        amount=amount,
-        params={},
-        request_key=None,
-        actor=actor,
-        reason=reason,
-    )
+    kind = PendingActionKind.REVERSAL.value
+    return _submit(kind, "transaction", transaction_id, actor, reason, amount=amount)
 
 
 def submit_user_change(kind: str, user_id: int, *, actor: Actor, reason: str) -> PendingAdminAction:
     """Queue a lock, demotion or 2FA reset of an admin (checked by `users` beforehand)."""
-    return _submit(
-        kind=kind,
-        target_type="user",
-        target_id=user_id,
-        amount=None,
-        params={},
-        request_key=None,
-        actor=actor,
-        reason=reason,
-    )
+    return _submit(kind, "user", user_id, actor, reason)
 
 
-def _submit(*, request_key: str | None, actor: Actor, reason: str, **values) -> PendingAdminAction:
-    """Record the request and its audit row; a double-submitted form asks only once."""
+def _submit(
+    kind: str,
+    target_type: str,
+    target_id: int,
+    actor: Actor,
+    reason: str,
+    *,
+    amount: int | None = None,
+    params: dict | None = None,
+    request_key: str | None = None,
+) -> PendingAdminAction:
+    """Record the request and its audit row; a double-submitted form asks only once.
+
+    Without a `request_key` (reversals, user changes) a second request for the same thing
+    while one waits is refused instead.
+    """
     if actor.user_id is None:  # a request needs a maker the checker can be told apart from
         raise AdminActionRefused("Only a signed-in admin can ask a second admin to approve.")
     with work.unit_of_work() as session:
@@ -145,9 +142,16 @@ def _submit(*, request_key: str | None, actor: Actor, reason: str, **values) -> 
             if existing is not None:
                 return existing
         else:
-            _refuse_duplicate(session, values["kind"], values["target_type"], values["target_id"])
+            _refuse_duplicate(session, kind, target_type, target_id)
         action = PendingAdminAction(
-            request_key=request_key, maker_id=actor.user_id, reason=reason, **values
+            kind=kind,
+            target_type=target_type,
+            target_id=target_id,
+            amount=amount,
+            params=params or {},
+            request_key=request_key,
+            maker_id=actor.user_id,
+            reason=reason,
         )
         session.add(action)
         try:
