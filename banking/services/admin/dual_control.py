@@ -20,6 +20,8 @@ row) or rolls everything back when it refuses.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -72,14 +74,14 @@ def request_adjustment(
             reason=reason,
         )
     return _submit(
-        PendingActionKind.ADJUSTMENT.value,
-        "account",
-        account_id,
-        actor,
-        reason,
+        kind=PendingActionKind.ADJUSTMENT.value,
+        target_type="account",
+        target_id=account_id,
         amount=amount,
         params={"direction": direction},
         request_key=f"adjust:{actor.user_id}:{key}",
+        actor=actor,
+        reason=reason,
     )
 
 
@@ -109,30 +111,30 @@ def request_reversal(
             amount = txn.amount
     if now:
         return money_actions.reverse(transaction_id, actor=actor, reason=reason)
-    kind = PendingActionKind.REVERSAL.value
-    return _submit(kind, "transaction", transaction_id, actor, reason, amount=amount)
+    return _submit(
+        kind=PendingActionKind.REVERSAL.value,
+        target_type="transaction",
+        target_id=transaction_id,
+        amount=amount,
+        actor=actor,
+        reason=reason,
+    )
 
 
 def submit_user_change(kind: str, user_id: int, *, actor: Actor, reason: str) -> PendingAdminAction:
     """Queue a lock, demotion or 2FA reset of an admin (checked by `users` beforehand)."""
-    return _submit(kind, "user", user_id, actor, reason)
+    return _submit(kind=kind, target_type="user", target_id=user_id, actor=actor, reason=reason)
 
 
 def _submit(
-    kind: str,
-    target_type: str,
-    target_id: int,
-    actor: Actor,
-    reason: str,
-    *,
-    amount: int | None = None,
-    params: dict | None = None,
-    request_key: str | None = None,
+    *, actor: Actor, reason: str, request_key: str | None = None, **values: Any
 ) -> PendingAdminAction:
     """Record the request and its audit row; a double-submitted form asks only once.
 
-    Without a `request_key` (reversals, user changes) a second request for the same thing
-    while one waits is refused instead.
+    `values` are the request's columns (kind, target, amount, params); what is left out
+    takes the column's default (no amount, no params). Without a `request_key`
+    (reversals, user changes) a second request for the same thing while one waits is
+    refused instead.
     """
     if actor.user_id is None:  # a request needs a maker the checker can be told apart from
         raise AdminActionRefused("Only a signed-in admin can ask a second admin to approve.")
@@ -142,16 +144,9 @@ def _submit(
             if existing is not None:
                 return existing
         else:
-            _refuse_duplicate(session, kind, target_type, target_id)
+            _refuse_duplicate(session, values["kind"], values["target_type"], values["target_id"])
         action = PendingAdminAction(
-            kind=kind,
-            target_type=target_type,
-            target_id=target_id,
-            amount=amount,
-            params=params or {},
-            request_key=request_key,
-            maker_id=actor.user_id,
-            reason=reason,
+            request_key=request_key, maker_id=actor.user_id, reason=reason, **values
         )
         session.add(action)
         try:
