@@ -40,18 +40,7 @@ def transfer_own():
     if request.method == "GET":
         form.from_account.data = request.args.get("from", type=int)
     if form.validate_on_submit():
-        try:
-            preview = preview_transfer(
-                current_user.id,
-                source_id=form.from_account.data,
-                own_destination_id=form.to_account.data,
-                amount=form.amount_minor,
-                memo=form.memo.data or "",
-            )
-        except LedgerError as exc:
-            _attach_error(form, exc)
-        else:
-            return _confirm_page("own", preview, form.idempotency_key.data)
+        return _preview("own", form, own_destination_id=form.to_account.data)
     return _transfer_page("own", form)
 
 
@@ -67,19 +56,24 @@ def transfer_pay():
         number = form.account_number.data or ""
         if form.payee.data is not None:
             number = queries.get_own_payee_or_404(form.payee.data).account.number
-        try:
-            preview = preview_transfer(
-                current_user.id,
-                source_id=form.from_account.data,
-                destination_number=number,
-                amount=form.amount_minor,
-                memo=form.memo.data or "",
-            )
-        except LedgerError as exc:
-            _attach_error(form, exc)
-        else:
-            return _confirm_page("pay", preview, form.idempotency_key.data)
+        return _preview("pay", form, destination_number=number)
     return _transfer_page("pay", form)
+
+
+def _preview(flow: str, form: OwnTransferForm | PayTransferForm, **destination):
+    """The confirm page for a transfer the rule book allows, or the form with its refusal."""
+    try:
+        preview = preview_transfer(
+            current_user.id,
+            source_id=form.from_account.data,
+            amount=form.amount_minor,
+            memo=form.memo.data or "",
+            **destination,
+        )
+    except LedgerError as exc:
+        _attach_error(form, exc)
+        return _transfer_page(flow, form)
+    return _confirm_page(flow, preview, form.idempotency_key.data)
 
 
 @bp.post("/transfers/confirm")

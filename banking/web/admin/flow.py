@@ -9,7 +9,7 @@ has already rolled its unit of work back, so the view never touches the session.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user
@@ -79,3 +79,36 @@ def confirm_flow(
         return redirect(back_url)
     flash(message, "success")
     return redirect(back_url)
+
+
+def reason_action(
+    *,
+    title: str,
+    summary: list[tuple[str, str]],
+    back_url: str,
+    act: Callable[[Actor, str], Any],
+    done: Callable[[Any], str],
+    danger: bool = False,
+    notice: str | None = None,
+    may_queue: bool = False,
+):
+    """The confirm flow for an action that needs only a reason: `act(actor, reason)` runs
+    the service and `done(result)` phrases what it did. With `may_queue` the service may
+    instead queue the action for a second admin (dual control), and the page says so."""
+    form = ReasonForm()
+
+    def perform() -> str:
+        result = act(actor(), form.reason.data)
+        if may_queue and isinstance(result, PendingAdminAction):
+            return awaiting_approval(result)
+        return done(result)
+
+    return confirm_flow(
+        form,
+        title=title,
+        summary=summary,
+        back_url=back_url,
+        perform=perform,
+        danger=danger,
+        notice=notice,
+    )

@@ -9,8 +9,8 @@ from flask import render_template, request, url_for
 from banking.core.models import PendingAdminAction, User
 from banking.services.admin import users as user_actions
 from banking.web.admin import bp
-from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found
-from banking.web.admin.forms import ReasonForm, SearchForm
+from banking.web.admin.flow import found, reason_action
+from banking.web.admin.forms import SearchForm
 
 
 @bp.get("/users")
@@ -43,22 +43,15 @@ def _user_action(
 ):
     """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`)."""
     user = found(user_actions.find_user(user_id))
-    form = ReasonForm()
-
-    def perform() -> str:
-        changed = service(user_id, actor=actor(), reason=form.reason.data)
-        if isinstance(changed, PendingAdminAction):
-            return awaiting_approval(changed)
-        return _done(changed, done)
-
-    return confirm_flow(
-        form,
+    return reason_action(
         title=title,
         summary=[*_user_summary(user), *(extra_summary or [])],
         back_url=url_for("admin.user_detail", user_id=user_id),
-        perform=perform,
+        act=lambda by, reason: service(user_id, actor=by, reason=reason),
+        done=lambda changed: f"{changed.full_name} {done}.",
         danger=danger,
         notice=notice,
+        may_queue=True,
     )
 
 
@@ -123,7 +116,3 @@ def reset_two_factor(user_id: int):
         danger=True,
         notice="The authenticator and every recovery code stop working.",
     )
-
-
-def _done(user: User, what: str) -> str:
-    return f"{user.full_name} {what}."
