@@ -74,10 +74,10 @@ class AccountDetail:
 
 def account_detail(account_id: int) -> AccountDetail | None:
     """What the account page shows: recent entries, active holds, why it cannot close."""
-    session = work.session()
-    account = session.get(Account, account_id)
+    account = find_account(account_id)
     if account is None:
         return None
+    session = work.session()
     entries = session.scalars(
         select(Entry)
         .where(Entry.account_id == account.id)

@@ -85,10 +85,10 @@ class UserDetail:
 
 
 def user_detail(user_id: int) -> UserDetail | None:
-    session = work.session()
-    user = session.get(User, user_id)
+    user = find_user(user_id)
     if user is None:
         return None
+    session = work.session()
     accounts = list(
         session.scalars(select(Account).where(Account.owner_id == user.id).order_by(Account.id))
     )

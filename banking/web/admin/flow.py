@@ -83,18 +83,15 @@ def confirm_flow(
 
 def reason_action(
     *,
-    title: str,
-    summary: list[tuple[str, str]],
-    back_url: str,
     act: Callable[[Actor, str], Any],
     done: Callable[[Any], str],
-    danger: bool = False,
-    notice: str | None = None,
     may_queue: bool = False,
+    **page: Any,
 ):
     """The confirm flow for an action that needs only a reason: `act(actor, reason)` runs
     the service and `done(result)` phrases what it did. With `may_queue` the service may
-    instead queue the action for a second admin (dual control), and the page says so."""
+    instead queue the action for a second admin (dual control), and the page says so.
+    `page` is what `confirm_flow` shows: title, summary, back_url, danger, notice."""
     form = ReasonForm()
 
     def perform() -> str:
@@ -103,12 +100,4 @@ def reason_action(
             return awaiting_approval(result)
         return done(result)
 
-    return confirm_flow(
-        form,
-        title=title,
-        summary=summary,
-        back_url=back_url,
-        perform=perform,
-        danger=danger,
-        notice=notice,
-    )
+    return confirm_flow(form, perform=perform, **page)
