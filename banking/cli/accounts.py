@@ -8,12 +8,15 @@ same audit action (`admin.account.freeze`, with `via: cli`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from banking.cli.reasons import reason_command
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
+from banking.core.models import Account
 from banking.services.admin import accounts as account_actions
 
 accounts_cli = AppGroup("accounts", help="Freeze and unfreeze customer accounts.")
@@ -35,27 +38,30 @@ def _account_id_or_fail(number: str) -> int:
     return account.id
 
 
-reason_command(
-    accounts_cli,
-    "freeze",
-    argument="number",
-    find=_account_id_or_fail,
-    service=account_actions.freeze_account,
-    reason_help="Why the account is frozen (stored on the account and in the audit trail).",
-    done=lambda account: f"Froze account {account.masked_number}.",
-    doc="Freeze account NUMBER: it can neither send nor receive money until unfrozen.",
+_account_command = partial(
+    reason_command, accounts_cli, argument="number", find=_account_id_or_fail
 )
-reason_command(
-    accounts_cli,
+
+
+@_account_command(
+    "freeze",
+    account_actions.freeze_account,
+    reason_help="Why the account is frozen (stored on the account and in the audit trail).",
+)
+def freeze_account(account: Account) -> str:
+    """Freeze account NUMBER: it can neither send nor receive money until unfrozen."""
+    return f"Froze account {account.masked_number}."
+
+
+@_account_command(
     "unfreeze",
-    argument="number",
-    find=_account_id_or_fail,
-    service=account_actions.unfreeze_account,
+    account_actions.unfreeze_account,
     reason_help="Why the account is unfrozen (recorded in the audit trail).",
-    done=lambda account: f"Unfroze account {account.masked_number}.",
-    doc="""Unfreeze account NUMBER so it can send and receive money again.
+)
+def unfreeze_account(account: Account) -> str:
+    """Unfreeze account NUMBER so it can send and receive money again.
 
     Giving money movement back is as sensitive as taking it away, so it needs a reason
     just like freeze: whoever reads the audit trail must learn why the block was lifted.
-    """,
-)
+    """
+    return f"Unfroze account {account.masked_number}."

@@ -44,28 +44,30 @@ def refused() -> Iterator[None]:
 def reason_command(
     group: click.Group,
     name: str,
+    service: Callable[..., T],
     *,
     argument: str,
     find: Callable[[str], int],
-    service: Callable[..., T],
     reason_help: str,
-    done: Callable[[T], str],
-    doc: str,
-) -> click.Command:
-    """Add `GROUP NAME ARGUMENT --reason R` to `group` and return it.
+) -> Callable[[Callable[[T], str]], click.Command]:
+    """Make `done(changed) -> message` the command `GROUP NAME ARGUMENT --reason R`.
 
     The command checks the reason, finds the target's id (`find` raises a ClickException
-    for an unknown one), runs `service` as the CLI actor and echoes `done(result)`; a
-    refusal prints the service's message and exits 1.
+    for an unknown one), runs `service(target_id, actor=CLI, reason=...)` (a refusal
+    prints its message and exits 1) and echoes `done` of what the service returned.
+    `done`'s docstring is the command's help.
     """
 
-    @click.argument(argument)
-    @click.option("--reason", required=True, help=reason_help)
-    def command(reason: str, **target: str) -> None:
-        reason = required_reason(reason)
-        target_id = find(target[argument])
-        with refused():
-            changed = service(target_id, actor=CLI, reason=reason)
-        click.echo(done(changed))
+    def decorate(done: Callable[[T], str]) -> click.Command:
+        @click.argument(argument)
+        @click.option("--reason", required=True, help=reason_help)
+        def command(reason: str, **target: str) -> None:
+            reason = required_reason(reason)
+            target_id = find(target[argument])
+            with refused():
+                changed = service(target_id, actor=CLI, reason=reason)
+            click.echo(done(changed))
 
-    return group.command(name, help=doc)(command)
+        return group.command(name, help=done.__doc__)(command)
+
+    return decorate

@@ -11,11 +11,14 @@ place (see `guards.needs_second_admin`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from banking.cli.reasons import reason_command
+from banking.core.models import User
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.services.admin import users as user_actions
 
@@ -60,48 +63,49 @@ def list_users(role: str | None, search: str | None) -> None:
 
 
 # Each change: `flask users NAME EMAIL --reason R`, running the admin page's service.
-reason_command(
-    users_cli,
+_user_command = partial(reason_command, users_cli, argument="email", find=_user_id_or_fail)
+
+
+@_user_command(
     "lock",
-    argument="email",
-    find=_user_id_or_fail,
-    service=user_actions.lock_user,
+    user_actions.lock_user,
     reason_help="Why the user is locked (stored with the user and in the audit trail).",
-    done=lambda user: f"Locked {user.email}.",
-    doc="Lock EMAIL out: they cannot sign in, and their current sessions end.",
 )
-reason_command(
-    users_cli,
+def lock_user(user: User) -> str:
+    """Lock EMAIL out: they cannot sign in, and their current sessions end."""
+    return f"Locked {user.email}."
+
+
+@_user_command(
     "unlock",
-    argument="email",
-    find=_user_id_or_fail,
-    service=user_actions.unlock_user,
+    user_actions.unlock_user,
     reason_help="Why the user may sign in again (recorded in the audit trail).",
-    done=lambda user: f"Unlocked {user.email}.",
-    doc="Let EMAIL sign in again (also clears a failed-sign-in lockout).",
 )
-reason_command(
-    users_cli,
+def unlock_user(user: User) -> str:
+    """Let EMAIL sign in again (also clears a failed-sign-in lockout)."""
+    return f"Unlocked {user.email}."
+
+
+@_user_command(
     "promote",
-    argument="email",
-    find=_user_id_or_fail,
-    service=user_actions.promote_user,
+    user_actions.promote_user,
     reason_help="Why the user becomes an admin (recorded in the audit trail).",
-    done=lambda user: f"{user.email} is now an admin.",
-    doc="""Make EMAIL an admin (their current sessions end, so they sign in again as admin).
+)
+def promote_user(user: User) -> str:
+    """Make EMAIL an admin (their current sessions end, so they sign in again as admin).
 
     Refused while EMAIL has open accounts: an admin who owns an account could credit it
     and withdraw the money (issue 12). Admins are separate, account-less users; the
     customer keeps their own login, and the admin gets another (`flask create-admin`).
-    """,
-)
-reason_command(
-    users_cli,
+    """
+    return f"{user.email} is now an admin."
+
+
+@_user_command(
     "demote",
-    argument="email",
-    find=_user_id_or_fail,
-    service=user_actions.demote_admin,
+    user_actions.demote_admin,
     reason_help="Why the admin becomes a customer (recorded in the audit trail).",
-    done=lambda user: f"{user.email} is now a customer.",
-    doc="Make admin EMAIL a customer again; the last active admin cannot be demoted.",
 )
+def demote_user(user: User) -> str:
+    """Make admin EMAIL a customer again; the last active admin cannot be demoted."""
+    return f"{user.email} is now a customer."
