@@ -19,6 +19,7 @@ from banking.core.money import InvalidAmount, parse_amount
 from banking.core.scheduling import LAST_DAY, MONTH_DAYS
 from banking.core.statements import InvalidMonth, Month
 from banking.web.accounts.forms import AmountMixin, amount_field, memo_field
+from banking.web.filter_forms import DateRangeFilterForm
 
 TEXT_MAX = 100
 
@@ -29,12 +30,7 @@ def _amount_or_none(text: str | None) -> int | None:
     return parse_amount(text)
 
 
-class HistoryFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+class HistoryFilterForm(DateRangeFilterForm):
     direction = SelectField(
         "Direction",
         choices=[
