@@ -43,16 +43,15 @@ def _account_summary(account: Account) -> list[tuple[str, str]]:
     ]
 
 
-def _status_action(account_id: int, *, title: str, service, done: str, danger=False, notice=None):
+def _status_action(account_id: int, *, service, done: str, **page):
+    """A reason-only change of the account's status; `page`: title, danger, notice."""
     account = found(account_actions.find_account(account_id))
     return reason_action(
-        title=title,
         summary=_account_summary(account),
         back_url=url_for("admin.account_detail", account_id=account_id),
         act=lambda by, reason: service(account_id, actor=by, reason=reason),
         done=lambda _: f"Account {account.masked_number} {done}.",
-        danger=danger,
-        notice=notice,
+        **page,
     )
 
 

@@ -34,24 +34,21 @@ def _user_summary(user: User) -> list[tuple[str, str]]:
 def _user_action(
     user_id: int,
     *,
-    title: str,
     service: Callable[..., User | PendingAdminAction],
     done: str,
-    danger: bool = False,
-    notice: str | None = None,
     extra_summary: list[tuple[str, str]] | None = None,
+    **page,
 ):
-    """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`)."""
+    """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`);
+    `page`: title, danger, notice. Acting on another admin may be queued (dual control)."""
     user = found(user_actions.find_user(user_id))
     return reason_action(
-        title=title,
         summary=[*_user_summary(user), *(extra_summary or [])],
         back_url=url_for("admin.user_detail", user_id=user_id),
         act=lambda by, reason: service(user_id, actor=by, reason=reason),
         done=lambda changed: f"{changed.full_name} {done}.",
-        danger=danger,
-        notice=notice,
         may_queue=True,
+        **page,
     )
 
 
