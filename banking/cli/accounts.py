@@ -8,12 +8,15 @@ same audit action (`admin.account.freeze`, with `via: cli`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from banking.cli.reasons import CLI, refused, required_reason
+from banking.cli.reasons import reason_command
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
+from banking.core.models import Account
 from banking.services.admin import accounts as account_actions
 
 accounts_cli = AppGroup("accounts", help="Freeze and unfreeze customer accounts.")
@@ -35,37 +38,30 @@ def _account_id_or_fail(number: str) -> int:
     return account.id
 
 
-@accounts_cli.command("freeze")
-@click.argument("number")
-@click.option(
-    "--reason",
-    required=True,
-    help="Why the account is frozen (stored on the account and in the audit trail).",
+_account_command = partial(
+    reason_command, accounts_cli, argument="number", find=_account_id_or_fail
 )
-def freeze_account(number: str, reason: str) -> None:
+
+
+@_account_command(
+    "freeze",
+    account_actions.freeze_account,
+    reason_help="Why the account is frozen (stored on the account and in the audit trail).",
+)
+def freeze_account(account: Account) -> str:
     """Freeze account NUMBER: it can neither send nor receive money until unfrozen."""
-    reason = required_reason(reason)
-    account_id = _account_id_or_fail(number)
-    with refused():
-        account = account_actions.freeze_account(account_id, actor=CLI, reason=reason)
-    click.echo(f"Froze account {account.masked_number}.")
+    return f"Froze account {account.masked_number}."
 
 
-@accounts_cli.command("unfreeze")
-@click.argument("number")
-@click.option(
-    "--reason",
-    required=True,
-    help="Why the account is unfrozen (recorded in the audit trail).",
+@_account_command(
+    "unfreeze",
+    account_actions.unfreeze_account,
+    reason_help="Why the account is unfrozen (recorded in the audit trail).",
 )
-def unfreeze_account(number: str, reason: str) -> None:
+def unfreeze_account(account: Account) -> str:
     """Unfreeze account NUMBER so it can send and receive money again.
 
     Giving money movement back is as sensitive as taking it away, so it needs a reason
     just like freeze: whoever reads the audit trail must learn why the block was lifted.
     """
-    reason = required_reason(reason)
-    account_id = _account_id_or_fail(number)
-    with refused():
-        account = account_actions.unfreeze_account(account_id, actor=CLI, reason=reason)
-    click.echo(f"Unfroze account {account.masked_number}.")
+    return f"Unfroze account {account.masked_number}."

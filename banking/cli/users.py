@@ -11,11 +11,14 @@ place (see `guards.needs_second_admin`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from banking.cli.reasons import CLI, refused, required_reason
+from banking.cli.reasons import reason_command
+from banking.core.models import User
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.services.admin import users as user_actions
 
@@ -31,10 +34,6 @@ def _user_id_or_fail(email: str) -> int:
     if user is None:
         raise click.ClickException(f"No user with email {email!r}.")
     return user.id
-
-
-def _reason_option(what: str):
-    return click.option("--reason", required=True, help=what)
 
 
 @users_cli.command("list")
@@ -63,54 +62,50 @@ def list_users(role: str | None, search: str | None) -> None:
     click.echo(f"{len(users)} user(s).")
 
 
-@users_cli.command("lock")
-@click.argument("email")
-@_reason_option("Why the user is locked (stored with the user and in the audit trail).")
-def lock_user(email: str, reason: str) -> None:
+# Each change: `flask users NAME EMAIL --reason R`, running the admin page's service.
+_user_command = partial(reason_command, users_cli, argument="email", find=_user_id_or_fail)
+
+
+@_user_command(
+    "lock",
+    user_actions.lock_user,
+    reason_help="Why the user is locked (stored with the user and in the audit trail).",
+)
+def lock_user(user: User) -> str:
     """Lock EMAIL out: they cannot sign in, and their current sessions end."""
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.lock_user(user_id, actor=CLI, reason=reason)
-    click.echo(f"Locked {user.email}.")
+    return f"Locked {user.email}."
 
 
-@users_cli.command("unlock")
-@click.argument("email")
-@_reason_option("Why the user may sign in again (recorded in the audit trail).")
-def unlock_user(email: str, reason: str) -> None:
+@_user_command(
+    "unlock",
+    user_actions.unlock_user,
+    reason_help="Why the user may sign in again (recorded in the audit trail).",
+)
+def unlock_user(user: User) -> str:
     """Let EMAIL sign in again (also clears a failed-sign-in lockout)."""
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.unlock_user(user_id, actor=CLI, reason=reason)
-    click.echo(f"Unlocked {user.email}.")
+    return f"Unlocked {user.email}."
 
 
-@users_cli.command("promote")
-@click.argument("email")
-@_reason_option("Why the user becomes an admin (recorded in the audit trail).")
-def promote_user(email: str, reason: str) -> None:
+@_user_command(
+    "promote",
+    user_actions.promote_user,
+    reason_help="Why the user becomes an admin (recorded in the audit trail).",
+)
+def promote_user(user: User) -> str:
     """Make EMAIL an admin (their current sessions end, so they sign in again as admin).
 
     Refused while EMAIL has open accounts: an admin who owns an account could credit it
     and withdraw the money (issue 12). Admins are separate, account-less users; the
     customer keeps their own login, and the admin gets another (`flask create-admin`).
     """
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.promote_user(user_id, actor=CLI, reason=reason)
-    click.echo(f"{user.email} is now an admin.")
+    return f"{user.email} is now an admin."
 
 
-@users_cli.command("demote")
-@click.argument("email")
-@_reason_option("Why the admin becomes a customer (recorded in the audit trail).")
-def demote_user(email: str, reason: str) -> None:
+@_user_command(
+    "demote",
+    user_actions.demote_admin,
+    reason_help="Why the admin becomes a customer (recorded in the audit trail).",
+)
+def demote_user(user: User) -> str:
     """Make admin EMAIL a customer again; the last active admin cannot be demoted."""
-    reason = required_reason(reason)
-    user_id = _user_id_or_fail(email)
-    with refused():
-        user = user_actions.demote_admin(user_id, actor=CLI, reason=reason)
-    click.echo(f"{user.email} is now a customer.")
+    return f"{user.email} is now a customer."

@@ -111,7 +111,7 @@ def _open_customer_account(
     account = open_account(
         session, owner_id, kind=kind, currency=currency, nickname=nickname.strip()
     )
-    _audit_and_commit(
+    audit.record_and_commit(
         session,
         "account.opened",
         owner_id,
@@ -125,7 +125,7 @@ def _open_customer_account(
 def rename_account(account: Account, nickname: str) -> None:
     """Give an account a nickname the customer will recognise (an empty one uses the default)."""
     account.nickname = nickname.strip()
-    _audit_and_commit(db.session, "account.renamed", account.owner_id, "account", account.id)
+    audit.record_and_commit(db.session, "account.renamed", account.owner_id, "account", account.id)
 
 
 # What the customer reads for each reason the ledger gives for not closing an account.
@@ -206,27 +206,6 @@ def _refusals_roll_back() -> Iterator[None]:
         raise
 
 
-def _audit_and_commit(
-    session: Session,
-    action: str,
-    actor_id: int | None,
-    target_type: str,
-    target_id: int,
-    details: dict | None = None,
-) -> None:
-    """Commit the change together with its audit row: one cannot exist without the other."""
-    audit.record(
-        action,
-        actor_id=actor_id,
-        target_type=target_type,
-        target_id=target_id,
-        success=True,
-        details=details,
-        session=session,
-    )
-    session.commit()
-
-
 # Payees ---------------------------------------------------------------------------------
 def add_payee(owner_id: int, *, nickname: str, account_number: str) -> Payee:
     """Save another customer's account under a nickname (never one's own, never twice).
@@ -265,15 +244,15 @@ def _add_payee(session: Session, owner_id: int, nickname: str, account_number: s
         raise AccountActionRefused(
             "You have already saved that account.", "account_number"
         ) from exc
-    _audit_and_commit(session, "payee.added", owner_id, "payee", payee.id)
+    audit.record_and_commit(session, "payee.added", owner_id, "payee", payee.id)
     return payee
 
 
 def rename_payee(payee: Payee, nickname: str) -> None:
     payee.nickname = nickname.strip()
-    _audit_and_commit(db.session, "payee.renamed", payee.owner_id, "payee", payee.id)
+    audit.record_and_commit(db.session, "payee.renamed", payee.owner_id, "payee", payee.id)
 
 
 def delete_payee(payee: Payee) -> None:
     db.session.delete(payee)
-    _audit_and_commit(db.session, "payee.deleted", payee.owner_id, "payee", payee.id)
+    audit.record_and_commit(db.session, "payee.deleted", payee.owner_id, "payee", payee.id)

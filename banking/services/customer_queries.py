@@ -31,7 +31,9 @@ class NotFound(DomainError):
     message = "That page does not exist."
 
 
-def _found(obj):
+def _one(stmt):
+    """The one row `stmt` selects for this owner, or NotFound."""
+    obj = db.session.scalar(stmt)
     if obj is None:
         raise NotFound()
     return obj
@@ -39,13 +41,11 @@ def _found(obj):
 
 def own_account(owner_id: int, account_id: int) -> Account:
     """The owner's account `account_id` (closed ones included); system accounts never."""
-    return _found(
-        db.session.scalar(
-            select(Account).where(
-                Account.id == account_id,
-                Account.owner_id == owner_id,
-                Account.kind != AccountKind.SYSTEM.value,
-            )
+    return _one(
+        select(Account).where(
+            Account.id == account_id,
+            Account.owner_id == owner_id,
+            Account.kind != AccountKind.SYSTEM.value,
         )
     )
 
@@ -62,9 +62,7 @@ def own_accounts(owner_id: int, *, include_closed: bool = False) -> list[Account
 
 def own_payee(owner_id: int, payee_id: int) -> Payee:
     """The owner's saved payee `payee_id`."""
-    return _found(
-        db.session.scalar(select(Payee).where(Payee.id == payee_id, Payee.owner_id == owner_id))
-    )
+    return _one(select(Payee).where(Payee.id == payee_id, Payee.owner_id == owner_id))
 
 
 def own_payees(owner_id: int) -> list[Payee]:
@@ -88,7 +86,7 @@ def own_schedule(owner_id: int, schedule_id: int, *, lock: bool = False) -> Sche
     )
     if lock:
         stmt = stmt.options(lazyload("*")).with_for_update(of=ScheduledTransfer)
-    return _found(db.session.scalar(stmt))
+    return _one(stmt)
 
 
 def own_schedules(owner_id: int) -> list[ScheduledTransfer]:
@@ -104,11 +102,9 @@ def own_schedules(owner_id: int) -> list[ScheduledTransfer]:
 
 def own_transaction(owner_id: int, transaction_id: int) -> JournalTransaction:
     """A transaction the owner initiated (the transfer result page shows only those)."""
-    return _found(
-        db.session.scalar(
-            select(JournalTransaction).where(
-                JournalTransaction.id == transaction_id,
-                JournalTransaction.initiator_id == owner_id,
-            )
+    return _one(
+        select(JournalTransaction).where(
+            JournalTransaction.id == transaction_id,
+            JournalTransaction.initiator_id == owner_id,
         )
     )

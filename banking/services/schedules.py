@@ -94,19 +94,14 @@ def create_schedule(user_id: int, request: ScheduleRequest) -> ScheduledTransfer
     )
     db.session.add(schedule)
     db.session.flush()
-    audit.record(
-        "schedule.created",
-        actor_id=user_id,
-        target_type="scheduled_transfer",
-        target_id=schedule.id,
-        success=True,
-        details={
-            "frequency": request.frequency,
-            "amount": schedule.amount,
-            "first_run_on": start.isoformat(),
-        },
+    details = {
+        "frequency": request.frequency,
+        "amount": schedule.amount,
+        "first_run_on": start.isoformat(),
+    }
+    audit.record_and_commit(
+        db.session, "schedule.created", user_id, "scheduled_transfer", schedule.id, details
     )
-    db.session.commit()
     return schedule
 
 
@@ -173,15 +168,9 @@ def _change(
         if schedule.status not in allowed:
             raise ScheduleRefused(NO_LONGER)
         apply(schedule)
-        audit.record(
-            action,
-            actor_id=user_id,
-            target_type="scheduled_transfer",
-            target_id=schedule.id,
-            success=True,
-            details={"status": schedule.status},
+        audit.record_and_commit(
+            session, action, user_id, "scheduled_transfer", schedule.id, {"status": schedule.status}
         )
-        session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -30,7 +30,10 @@ from banking.core.pagination import Cursor
 PAGE_SIZE = 25
 
 
-def _entries_query(account_id: int) -> tuple[Select, object]:
+def _with_counterparty(account_id: int, *columns, transaction_id) -> tuple[Select, object]:
+    """Select `columns` plus the movement's columns, joined to its transaction and to the
+    other side of it: the destination when `account_id` sent, else the source (and that
+    account's owner). Returns the statement and the other account's alias (for filters)."""
     other = aliased(Account, name="other_account")
     other_owner = aliased(User, name="other_owner")
     other_id = case(
@@ -41,19 +44,24 @@ def _entries_query(account_id: int) -> tuple[Select, object]:
         else_=JournalTransaction.source_account_id,
     )
     stmt = (
-        select(
-            Entry.id,
-            Entry.created_at,
-            Entry.amount,
-            Entry.balance_after,
-            *_movement_columns(account_id, other, other_owner),
-        )
-        .join(JournalTransaction, JournalTransaction.id == Entry.transaction_id)
+        select(*columns, *_movement_columns(account_id, other, other_owner))
+        .join(JournalTransaction, JournalTransaction.id == transaction_id)
         .outerjoin(other, other.id == other_id)
         .outerjoin(other_owner, other_owner.id == other.owner_id)
-        .where(Entry.account_id == account_id)
     )
     return stmt, other
+
+
+def _entries_query(account_id: int) -> tuple[Select, object]:
+    stmt, other = _with_counterparty(
+        account_id,
+        Entry.id,
+        Entry.created_at,
+        Entry.amount,
+        Entry.balance_after,
+        transaction_id=Entry.transaction_id,
+    )
+    return stmt.where(Entry.account_id == account_id), other
 
 
 def entries_select(account_id: int, filters: HistoryFilters, tz: str = "UTC") -> Select:
@@ -147,29 +155,15 @@ def _page_select(
             tuple_(Entry.created_at, Entry.id) < tuple_(cursor.created_at, cursor.id)
         )
     page = inner.order_by(Entry.created_at.desc(), Entry.id.desc()).limit(limit).subquery("page")
-    other = aliased(Account, name="other_account")
-    other_owner = aliased(User, name="other_owner")
-    other_id = case(
-        (
-            JournalTransaction.source_account_id == account_id,
-            JournalTransaction.destination_account_id,
-        ),
-        else_=JournalTransaction.source_account_id,
+    stmt, _ = _with_counterparty(
+        account_id,
+        page.c.id,
+        page.c.created_at,
+        page.c.amount,
+        page.c.balance_after,
+        transaction_id=page.c.transaction_id,
     )
-    return (
-        select(
-            page.c.id,
-            page.c.created_at,
-            page.c.amount,
-            page.c.balance_after,
-            *_movement_columns(account_id, other, other_owner),
-        )
-        .select_from(page)
-        .join(JournalTransaction, JournalTransaction.id == page.c.transaction_id)
-        .outerjoin(other, other.id == other_id)
-        .outerjoin(other_owner, other_owner.id == other.owner_id)
-        .order_by(page.c.created_at.desc(), page.c.id.desc())
-    )
+    return stmt.order_by(page.c.created_at.desc(), page.c.id.desc())
 
 
 def history_page(

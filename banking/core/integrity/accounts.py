@@ -50,16 +50,16 @@ def account_balances(session: Session, limit: int) -> tuple[list[str], bool]:
         )
         .order_by(Account.id)
     )
-    rows, more = listed(session, query, limit)
-    messages = []
-    for account_id, balance, entry_sum, last_after, last_id in rows:
+
+    def describe(account_id, balance, entry_sum, last_after, last_id) -> str:
         problems = []
         if balance != entry_sum:
             problems.append(f"sum of entries is {entry_sum}")
         if last_id is not None and last_after != balance:
             problems.append(f"latest entry #{last_id} says balance_after {last_after}")
-        messages.append(f"account #{account_id} balance is {balance} but " + " and ".join(problems))
-    return messages, more
+        return f"account #{account_id} balance is {balance} but " + " and ".join(problems)
+
+    return listed(session, query, limit, describe)
 
 
 def available_balances(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -72,12 +72,14 @@ def available_balances(session: Session, limit: int) -> tuple[list[str], bool]:
         .where(Account.available_balance != Account.balance - reserved)
         .order_by(Account.id)
     )
-    rows, more = listed(session, query, limit)
-    return [
-        f"account #{account_id} available balance is {available} but balance {balance} "
-        f"minus active holds {holds} is {balance - holds}"
-        for account_id, balance, available, holds in rows
-    ], more
+
+    def describe(account_id, balance, available, holds) -> str:
+        return (
+            f"account #{account_id} available balance is {available} but balance {balance} "
+            f"minus active holds {holds} is {balance - holds}"
+        )
+
+    return listed(session, query, limit, describe)
 
 
 def active_holds():
@@ -109,12 +111,14 @@ def within_overdraft(session: Session, limit: int) -> tuple[list[str], bool]:
         )
         .order_by(Account.id)
     )
-    rows, more = listed(session, query, limit)
-    return [
-        f"account #{account_id} balance {balance} / available {available} is below "
-        f"its overdraft limit of -{overdraft}"
-        for account_id, balance, available, overdraft in rows
-    ], more
+
+    def describe(account_id, balance, available, overdraft) -> str:
+        return (
+            f"account #{account_id} balance {balance} / available {available} is below "
+            f"its overdraft limit of -{overdraft}"
+        )
+
+    return listed(session, query, limit, describe)
 
 
 def holds(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -133,22 +137,24 @@ def holds(session: Session, limit: int) -> tuple[list[str], bool]:
         )
         .order_by(Hold.id)
     )
-    rows, more = listed(session, wrong_hold, limit)
-    messages = []
-    for hold_id, txn_id, status, account_id, hold_amount, txn_amount in rows:
-        messages.append(
+
+    def describe(hold_id, txn_id, status, account_id, hold_amount, txn_amount) -> str:
+        return (
             f"hold #{hold_id} on account #{account_id} for {hold_amount} does not match "
             f"transaction #{txn_id} ({status}, amount {txn_amount})"
         )
+
+    messages, more = listed(session, wrong_hold, limit, describe)
     unheld = (
         select(txn.id)
         .outerjoin(Hold, and_(Hold.transaction_id == txn.id, Hold.active.is_(True)))
         .where(txn.status == PENDING, Hold.id.is_(None))
         .order_by(txn.id)
     )
-    rows, more_unheld = listed(session, unheld, limit)
-    messages += [f"pending transaction #{txn_id} has no active hold" for (txn_id,) in rows]
-    return messages, more or more_unheld
+    unheld_messages, more_unheld = listed(
+        session, unheld, limit, lambda txn_id: f"pending transaction #{txn_id} has no active hold"
+    )
+    return messages + unheld_messages, more or more_unheld
 
 
 def closed_accounts(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -157,6 +163,15 @@ def closed_accounts(session: Session, limit: int) -> tuple[list[str], bool]:
     Closing is refused while money or a hold remains, under the row lock; a breach here
     means a close raced a posting, or someone changed a status behind the ledger's back.
     """
+
+    def describe(account_id, balance, available, hold_count) -> str:
+        problems = []
+        if balance != 0 or available != 0:
+            problems.append(f"balance {balance} / available {available}")
+        if hold_count:
+            problems.append(f"{hold_count} active hold(s)")
+        return f"closed account #{account_id} still has " + " and ".join(problems)
+
     held = active_holds()
     holds = func.coalesce(held.c.n, 0)
     query = (
@@ -168,16 +183,7 @@ def closed_accounts(session: Session, limit: int) -> tuple[list[str], bool]:
         )
         .order_by(Account.id)
     )
-    rows, more = listed(session, query, limit)
-    messages = []
-    for account_id, balance, available, hold_count in rows:
-        problems = []
-        if balance != 0 or available != 0:
-            problems.append(f"balance {balance} / available {available}")
-        if hold_count:
-            problems.append(f"{hold_count} active hold(s)")
-        messages.append(f"closed account #{account_id} still has " + " and ".join(problems))
-    return messages, more
+    return listed(session, query, limit, describe)
 
 
 def running_balances(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -195,9 +201,11 @@ def running_balances(session: Session, limit: int) -> tuple[list[str], bool]:
         .where(running.c.balance_after != running.c.running)
         .order_by(running.c.entry_id)
     )
-    rows, more = listed(session, query, limit)
-    return [
-        f"entry #{entry_id} on account #{account_id} says balance_after {after} but the "
-        f"running sum is {total}"
-        for entry_id, account_id, after, total in rows
-    ], more
+
+    def describe(entry_id, account_id, after, total) -> str:
+        return (
+            f"entry #{entry_id} on account #{account_id} says balance_after {after} but the "
+            f"running sum is {total}"
+        )
+
+    return listed(session, query, limit, describe)

@@ -49,9 +49,8 @@ def transactions_balance(session: Session, limit: int) -> tuple[list[str], bool]
         )
         .order_by(JournalTransaction.id)
     )
-    rows, more = listed(session, query, limit)
-    messages = []
-    for txn_id, status, entry_sum, entry_count in rows:
+
+    def describe(txn_id, status, entry_sum, entry_count) -> str:
         problems = []
         if status not in KNOWN_STATUSES:
             problems.append(f"has unknown status {status!r}")
@@ -63,8 +62,9 @@ def transactions_balance(session: Session, limit: int) -> tuple[list[str], bool]
             )
         if status != POSTED and entry_count > 0:
             problems.append(f"is {status} but has {entry_count} entries")
-        messages.append(f"transaction #{txn_id} " + "; ".join(problems))
-    return messages, more
+        return f"transaction #{txn_id} " + "; ".join(problems)
+
+    return listed(session, query, limit, describe)
 
 
 def entries_match_headline(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -91,12 +91,14 @@ def entries_match_headline(session: Session, limit: int) -> tuple[list[str], boo
         .where(or_(per_txn.c.source_side != -txn.amount, per_txn.c.destination_side != txn.amount))
         .order_by(txn.id)
     )
-    rows, more = listed(session, query, limit)
-    return [
-        f"transaction #{txn_id} of {amount} moved {-source} out of its source and "
-        f"{destination} into its destination"
-        for txn_id, amount, source, destination in rows
-    ], more
+
+    def describe(txn_id, amount, source, destination) -> str:
+        return (
+            f"transaction #{txn_id} of {amount} moved {-source} out of its source and "
+            f"{destination} into its destination"
+        )
+
+    return listed(session, query, limit, describe)
 
 
 def grand_total_is_zero(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -167,23 +169,22 @@ def reversals(session: Session, limit: int) -> tuple[list[str], bool]:
         )
         .order_by(reversal.id)
     )
-    rows, more = listed(session, broken, limit)
-    messages = []
-    for rev_id, rev_kind, target, orig_id, orig_kind, orig_status, mirrors in rows:
+
+    def describe(rev_id, rev_kind, target, orig_id, orig_kind, orig_status, mirrors) -> str:
         if target is None:
-            messages.append(f"reversal #{rev_id} does not say which transaction it reverses")
-        elif rev_kind != REVERSAL:
-            messages.append(
-                f"transaction #{rev_id} of kind {rev_kind!r} claims to reverse #{target}"
-            )
-        elif orig_id is None:
-            messages.append(f"reversal #{rev_id} points at missing transaction #{target}")
-        elif orig_kind == REVERSAL:
-            messages.append(f"reversal #{rev_id} reverses another reversal #{target}")
-        elif orig_status != POSTED:
-            messages.append(f"reversal #{rev_id} reverses #{target}, which is {orig_status}")
-        elif not mirrors:
-            messages.append(f"reversal #{rev_id} is not the mirror image of #{target}")
+            return f"reversal #{rev_id} does not say which transaction it reverses"
+        if rev_kind != REVERSAL:
+            return f"transaction #{rev_id} of kind {rev_kind!r} claims to reverse #{target}"
+        if orig_id is None:
+            return f"reversal #{rev_id} points at missing transaction #{target}"
+        if orig_kind == REVERSAL:
+            return f"reversal #{rev_id} reverses another reversal #{target}"
+        if orig_status != POSTED:
+            return f"reversal #{rev_id} reverses #{target}, which is {orig_status}"
+        # The query returns only broken rows: what is left here does not mirror its target.
+        return f"reversal #{rev_id} is not the mirror image of #{target}"
+
+    messages, more = listed(session, broken, limit, describe)
     twice = (
         select(JournalTransaction.reverses_id, func.count())
         .where(JournalTransaction.reverses_id.is_not(None))
@@ -191,9 +192,10 @@ def reversals(session: Session, limit: int) -> tuple[list[str], bool]:
         .having(func.count() > 1)
         .order_by(JournalTransaction.reverses_id)
     )
-    rows, more_twice = listed(session, twice, limit)
-    messages += [f"transaction #{target} is reversed {count} times" for target, count in rows]
-    return messages, more or more_twice
+    twice_messages, more_twice = listed(
+        session, twice, limit, lambda target, n: f"transaction #{target} is reversed {n} times"
+    )
+    return messages + twice_messages, more or more_twice
 
 
 def currencies(session: Session, limit: int) -> tuple[list[str], bool]:
@@ -206,7 +208,11 @@ def currencies(session: Session, limit: int) -> tuple[list[str], bool]:
         .having(func.min(Account.currency) != func.max(Account.currency))
         .order_by(Entry.transaction_id)
     )
-    rows, more = listed(session, mixed, limit)
+
+    def mixed_entries(txn_id, low, high) -> str:
+        return f"transaction #{txn_id} has entries in several currencies ({low}, {high})"
+
+    messages, more = listed(session, mixed, limit, mixed_entries)
     source, destination = aliased(Account), aliased(Account)
     headline = (
         select(JournalTransaction.id, source.currency, destination.currency)
@@ -215,13 +221,9 @@ def currencies(session: Session, limit: int) -> tuple[list[str], bool]:
         .where(source.currency != destination.currency)
         .order_by(JournalTransaction.id)
     )
-    head_rows, more_head = listed(session, headline, limit)
-    messages = [
-        f"transaction #{txn_id} has entries in several currencies ({low}, {high})"
-        for txn_id, low, high in rows
-    ]
-    messages += [
-        f"transaction #{txn_id} moves from a {src} account to a {dst} account"
-        for txn_id, src, dst in head_rows
-    ]
-    return messages, more or more_head
+
+    def mixed_headline(txn_id, src, dst) -> str:
+        return f"transaction #{txn_id} moves from a {src} account to a {dst} account"
+
+    head_messages, more_head = listed(session, headline, limit, mixed_headline)
+    return messages + head_messages, more or more_head

@@ -1,7 +1,7 @@
 """The integrity report: each breach phrased for the operator, and how many were listed.
 
-Shared by the checks (`listed` caps how many breaches of one check come back) and by
-`verify_ledger`, which gathers them.
+Shared by the checks (`listed` caps how many breaches of one check come back and phrases
+each) and by `verify_ledger`, which gathers them.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class IntegrityReport:
 Check = Callable[[Session, int], tuple[list[str], bool]]
 
 
-def listed(session: Session, query: Select, limit: int) -> tuple[list, bool]:
-    """At most `limit` rows of `query`, and whether there were more."""
+def listed(
+    session: Session, query: Select, limit: int, describe: Callable[..., str]
+) -> tuple[list[str], bool]:
+    """`describe(*row)` for at most `limit` rows of `query`, and whether there were more."""
     rows = session.execute(query.limit(limit + 1)).all()
-    return rows[:limit], len(rows) > limit
+    return [describe(*row) for row in rows[:limit]], len(rows) > limit

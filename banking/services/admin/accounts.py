@@ -74,10 +74,10 @@ class AccountDetail:
 
 def account_detail(account_id: int) -> AccountDetail | None:
     """What the account page shows: recent entries, active holds, why it cannot close."""
-    session = work.session()
-    account = session.get(Account, account_id)
+    account = find_account(account_id)
     if account is None:
         return None
+    session = work.session()
     entries = session.scalars(
         select(Entry)
         .where(Entry.account_id == account.id)
@@ -92,14 +92,7 @@ def account_detail(account_id: int) -> AccountDetail | None:
 
 # Changing -----------------------------------------------------------------------------
 def _locked_account(session: Session, account_id: int) -> Account:
-    account = session.scalar(
-        select(Account)
-        .where(Account.id == account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if account is None:
-        raise AdminActionRefused("That account no longer exists.")
+    account = work.locked(session, Account, account_id, missing="That account no longer exists.")
     if account.is_system:
         raise AdminActionRefused("The bank's system accounts cannot be changed here.")
     return account

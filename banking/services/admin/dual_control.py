@@ -20,6 +20,8 @@ row) or rolls everything back when it refuses.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -114,8 +116,6 @@ def request_reversal(
         target_type="transaction",
         target_id=transaction_id,
         amount=amount,
-        params={},
-        request_key=None,
         actor=actor,
         reason=reason,
     )
@@ -123,20 +123,19 @@ def request_reversal(
 
 def submit_user_change(kind: str, user_id: int, *, actor: Actor, reason: str) -> PendingAdminAction:
     """Queue a lock, demotion or 2FA reset of an admin (checked by `users` beforehand)."""
-    return _submit(
-        kind=kind,
-        target_type="user",
-        target_id=user_id,
-        amount=None,
-        params={},
-        request_key=None,
-        actor=actor,
-        reason=reason,
-    )
+    return _submit(kind=kind, target_type="user", target_id=user_id, actor=actor, reason=reason)
 
 
-def _submit(*, request_key: str | None, actor: Actor, reason: str, **values) -> PendingAdminAction:
-    """Record the request and its audit row; a double-submitted form asks only once."""
+def _submit(
+    *, actor: Actor, reason: str, request_key: str | None = None, **values: Any
+) -> PendingAdminAction:
+    """Record the request and its audit row; a double-submitted form asks only once.
+
+    `values` are the request's columns (kind, target, amount, params); what is left out
+    takes the column's default (no amount, no params). Without a `request_key`
+    (reversals, user changes) a second request for the same thing while one waits is
+    refused instead.
+    """
     if actor.user_id is None:  # a request needs a maker the checker can be told apart from
         raise AdminActionRefused("Only a signed-in admin can ask a second admin to approve.")
     with work.unit_of_work() as session:

@@ -94,27 +94,30 @@ def reverse(
 
 def approve(transaction_id: int, *, actor: Actor, reason: str) -> ledger.PostingResult:
     """Capture a held transfer; never one to or from an account of the deciding admin."""
-    with work.unit_of_work() as session:
-        guards.refuse_own_transaction(session, transaction_id, actor.user_id)
-        return ledger.approve_hold(
-            session,
-            transaction_id,
-            admin_id=actor.user_id,
-            reason=reason,
-            on_posted=_hook("admin.review.approve", actor, reason=reason),
-        )
+    return _decide(ledger.approve_hold, "admin.review.approve", transaction_id, actor, reason)
 
 
 def reject(transaction_id: int, *, actor: Actor, reason: str) -> ledger.PostingResult:
     """Release a held transfer back to the sender; the customer sees the reason."""
+    return _decide(ledger.reject_hold, "admin.review.reject", transaction_id, actor, reason)
+
+
+def _decide(
+    decide: Callable[..., ledger.PostingResult],
+    action: str,
+    transaction_id: int,
+    actor: Actor,
+    reason: str,
+) -> ledger.PostingResult:
+    """Approve or reject a held transfer: the same guard, unit of work and audit hook."""
     with work.unit_of_work() as session:
         guards.refuse_own_transaction(session, transaction_id, actor.user_id)
-        return ledger.reject_hold(
+        return decide(
             session,
             transaction_id,
             admin_id=actor.user_id,
             reason=reason,
-            on_posted=_hook("admin.review.reject", actor, reason=reason),
+            on_posted=_hook(action, actor, reason=reason),
         )
 
 

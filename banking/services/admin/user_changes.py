@@ -30,15 +30,7 @@ ROLE_CHANGE = "admin.user.role"  # one audit action for every role change, eithe
 
 
 def locked_user(session: Session, user_id: int) -> User:
-    user = session.scalar(
-        select(User)
-        .where(User.id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if user is None:
-        raise AdminActionRefused("That user no longer exists.")
-    return user
+    return work.locked(session, User, user_id, missing="That user no longer exists.")
 
 
 def record(session: Session, action: str, actor: Actor, user: User, **details) -> None:

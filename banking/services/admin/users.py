@@ -41,18 +41,18 @@ RECENT_ROWS = 20
 def search_users(text: str | None, cursor: str | None) -> Page:
     query = select(User)
     if text:
-        pattern = f"%{_escape_like(text.lower())}%"
-        query = query.where(
-            or_(
-                func.lower(User.full_name).like(pattern, escape="\\"),
-                func.lower(User.email).like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(_name_or_email_contains(text))
     return paginate(work.session(), query, User, cursor)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _name_or_email_contains(text: str):
+    """Case-insensitive substring match on name or email (LIKE wildcards typed are literal)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(
+        func.lower(User.full_name).like(pattern, escape="\\"),
+        func.lower(User.email).like(pattern, escape="\\"),
+    )
 
 
 def find_user(user_id: int) -> User | None:
@@ -72,13 +72,7 @@ def list_users(role: str | None = None, search: str | None = None) -> list[User]
     if role:
         query = query.where(User.role == role)
     if search:
-        pattern = f"%{_escape_like(search.strip().lower())}%"
-        query = query.where(
-            or_(
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(User.full_name).like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(_name_or_email_contains(search.strip()))
     return list(work.session().scalars(query))
 
 
@@ -91,10 +85,10 @@ class UserDetail:
 
 
 def user_detail(user_id: int) -> UserDetail | None:
-    session = work.session()
-    user = session.get(User, user_id)
+    user = find_user(user_id)
     if user is None:
         return None
+    session = work.session()
     accounts = list(
         session.scalars(select(Account).where(Account.owner_id == user.id).order_by(Account.id))
     )

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banking.extensions import db
 from banking.services import audit
 from banking.services.actor import Actor
+from banking.services.admin.errors import AdminActionRefused
+
+Row = TypeVar("Row")
 
 
 def session() -> Session:
@@ -37,6 +41,23 @@ def unit_of_work() -> Iterator[Session]:
     except BaseException:
         current.rollback()
         raise
+
+
+def locked(session: Session, model: type[Row], row_id: int, *, missing: str) -> Row:
+    """The row re-read under a row lock (FOR UPDATE), or the refusal `missing`.
+
+    `populate_existing` overwrites what the session already held: the change must see
+    what the row says now, after whoever held the lock before us committed.
+    """
+    row = session.scalar(
+        select(model)
+        .where(model.id == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise AdminActionRefused(missing)
+    return row
 
 
 def record(

@@ -32,7 +32,37 @@ def _coerce_id(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
-class _AmountMixin:
+def amount_field() -> StringField:
+    """The amount as typed; `AmountMixin.validate_amount` parses it."""
+    return StringField(
+        "Amount", validators=[InputRequired("Enter an amount.")], render_kw={"inputmode": "decimal"}
+    )
+
+
+def memo_field() -> StringField:
+    return StringField(
+        "Memo (optional)",
+        validators=[
+            Optional(),
+            Length(max=MEMO_MAX, message=f"Use at most {MEMO_MAX} characters."),
+        ],
+    )
+
+
+def nickname_field(*, required: bool) -> StringField:
+    """A nickname for an account or a payee: at most NICKNAME_MAX characters."""
+    return StringField(
+        "Nickname" if required else "Nickname (optional)",
+        validators=[
+            DataRequired("Enter a nickname.") if required else Optional(),
+            Length(max=NICKNAME_MAX, message=f"Use at most {NICKNAME_MAX} characters."),
+        ],
+    )
+
+
+class AmountMixin:
+    """Parses the form's `amount` field into `amount_minor` (cents), or a field error."""
+
     amount_minor: int | None = None
 
     def validate_amount(self, field) -> None:
@@ -42,17 +72,9 @@ class _AmountMixin:
             raise ValidationError(exc.message) from exc
 
 
-class _MoneyForm(_AmountMixin, FlaskForm):
-    amount = StringField(
-        "Amount", validators=[InputRequired("Enter an amount.")], render_kw={"inputmode": "decimal"}
-    )
-    memo = StringField(
-        "Memo (optional)",
-        validators=[
-            Optional(),
-            Length(max=MEMO_MAX, message=f"Use at most {MEMO_MAX} characters."),
-        ],
-    )
+class _MoneyForm(AmountMixin, FlaskForm):
+    amount = amount_field()
+    memo = memo_field()
     idempotency_key = HiddenField()
 
     def __init__(self, *args, **kwargs) -> None:
@@ -99,7 +121,7 @@ class PayTransferForm(_MoneyForm):
             raise ValidationError("Choose a saved payee or enter an account number.")
 
 
-class ConfirmTransferForm(_AmountMixin, FlaskForm):
+class ConfirmTransferForm(AmountMixin, FlaskForm):
     """The confirm page sends back exactly what it showed, plus the form's idempotency key."""
 
     flow = HiddenField(validators=[DataRequired()])
@@ -121,25 +143,13 @@ class OpenAccountForm(FlaskForm):
         default="savings",
     )
     currency = SelectField("Currency", choices=[SelectChoice(c) for c in SUPPORTED_CURRENCIES])
-    nickname = StringField(
-        "Nickname (optional)",
-        validators=[
-            Optional(),
-            Length(max=NICKNAME_MAX, message=f"Use at most {NICKNAME_MAX} characters."),
-        ],
-    )
+    nickname = nickname_field(required=False)
 
 
 class RenameForm(FlaskForm):
     """Nicknames for accounts and payees."""
 
-    nickname = StringField(
-        "Nickname",
-        validators=[
-            DataRequired("Enter a nickname."),
-            Length(max=NICKNAME_MAX, message=f"Use at most {NICKNAME_MAX} characters."),
-        ],
-    )
+    nickname = nickname_field(required=True)
 
 
 class ConfirmForm(FlaskForm):
@@ -147,13 +157,7 @@ class ConfirmForm(FlaskForm):
 
 
 class PayeeForm(FlaskForm):
-    nickname = StringField(
-        "Nickname",
-        validators=[
-            DataRequired("Enter a nickname."),
-            Length(max=NICKNAME_MAX, message=f"Use at most {NICKNAME_MAX} characters."),
-        ],
-    )
+    nickname = nickname_field(required=True)
     account_number = StringField(
         "Account number",
         validators=[

@@ -18,9 +18,10 @@ from banking.core.models import Frequency
 from banking.core.money import InvalidAmount, parse_amount
 from banking.core.scheduling import LAST_DAY, MONTH_DAYS
 from banking.core.statements import InvalidMonth, Month
+from banking.web.accounts.forms import AmountMixin, amount_field, memo_field
+from banking.web.filter_forms import DateRangeFilterForm
 
 TEXT_MAX = 100
-MEMO_MAX = 140
 
 
 def _amount_or_none(text: str | None) -> int | None:
@@ -29,12 +30,7 @@ def _amount_or_none(text: str | None) -> int | None:
     return parse_amount(text)
 
 
-class HistoryFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+class HistoryFilterForm(DateRangeFilterForm):
     direction = SelectField(
         "Direction",
         choices=[
@@ -116,7 +112,7 @@ DAY_CHOICES = (
 )
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(AmountMixin, FlaskForm):
     """A scheduled transfer: to one of your accounts, or to any customer's account number."""
 
     from_account = SelectField("From", coerce=str, validators=[InputRequired("Choose an account.")])
@@ -128,32 +124,16 @@ class ScheduleForm(FlaskForm):
         validators=[Length(max=32)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
-    amount = StringField(
-        "Amount", validators=[InputRequired("Enter an amount.")], render_kw={"inputmode": "decimal"}
-    )
-    memo = StringField(
-        "Memo (optional)",
-        validators=[
-            Optional(),
-            Length(max=MEMO_MAX, message=f"Use at most {MEMO_MAX} characters."),
-        ],
-    )
+    amount = amount_field()
+    memo = memo_field()
     frequency = SelectField("How often", choices=FREQUENCY_CHOICES)
     start_on = DateField("First payment on", validators=[InputRequired("Choose a date.")])
     day_of_month = SelectField("Day of the month (monthly only)", choices=DAY_CHOICES)
     end_on = DateField("Last payment no later than (optional)", validators=[Optional()])
 
-    amount_minor: int | None = None
-
     def __init__(self, *args, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-
-    def validate_amount(self, field) -> None:
-        try:
-            self.amount_minor = parse_amount(field.data)
-        except InvalidAmount as exc:
-            raise ValidationError(exc.message) from exc
 
     def validate_start_on(self, field) -> None:
         if field.data and field.data <= self.today:

@@ -7,6 +7,8 @@ filled in as it was, with the reason.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -31,55 +33,55 @@ from banking.web.accounts.forms import (
 )
 from banking.web.guards import customer_required
 
+T = TypeVar("T", OwnTransferForm, PayTransferForm)
+
 
 @bp.route("/transfers/own", methods=["GET", "POST"])
 @customer_required
 def transfer_own():
-    form = OwnTransferForm()
-    _account_choices(form)
-    if request.method == "GET":
-        form.from_account.data = request.args.get("from", type=int)
+    form = _entry_form(OwnTransferForm)
     if form.validate_on_submit():
-        try:
-            preview = preview_transfer(
-                current_user.id,
-                source_id=form.from_account.data,
-                own_destination_id=form.to_account.data,
-                amount=form.amount_minor,
-                memo=form.memo.data or "",
-            )
-        except LedgerError as exc:
-            _attach_error(form, exc)
-        else:
-            return _confirm_page("own", preview, form.idempotency_key.data)
+        return _preview("own", form, own_destination_id=form.to_account.data)
     return _transfer_page("own", form)
 
 
 @bp.route("/transfers/pay", methods=["GET", "POST"])
 @customer_required
 def transfer_pay():
-    form = PayTransferForm()
-    _account_choices(form)
+    form = _entry_form(PayTransferForm)
     if request.method == "GET":
-        form.from_account.data = request.args.get("from", type=int)
         form.payee.data = request.args.get("payee", type=int)
     if form.validate_on_submit():
         number = form.account_number.data or ""
         if form.payee.data is not None:
             number = queries.get_own_payee_or_404(form.payee.data).account.number
-        try:
-            preview = preview_transfer(
-                current_user.id,
-                source_id=form.from_account.data,
-                destination_number=number,
-                amount=form.amount_minor,
-                memo=form.memo.data or "",
-            )
-        except LedgerError as exc:
-            _attach_error(form, exc)
-        else:
-            return _confirm_page("pay", preview, form.idempotency_key.data)
+        return _preview("pay", form, destination_number=number)
     return _transfer_page("pay", form)
+
+
+def _entry_form(form_class: type[T]) -> T:
+    """An entry form offering the customer's accounts; `?from=` picks the source on GET."""
+    form = form_class()
+    _account_choices(form)
+    if request.method == "GET":
+        form.from_account.data = request.args.get("from", type=int)
+    return form
+
+
+def _preview(flow: str, form: OwnTransferForm | PayTransferForm, **destination):
+    """The confirm page for a transfer the rule book allows, or the form with its refusal."""
+    try:
+        preview = preview_transfer(
+            current_user.id,
+            source_id=form.from_account.data,
+            amount=form.amount_minor,
+            memo=form.memo.data or "",
+            **destination,
+        )
+    except LedgerError as exc:
+        _attach_error(form, exc)
+        return _transfer_page(flow, form)
+    return _confirm_page(flow, preview, form.idempotency_key.data)
 
 
 @bp.post("/transfers/confirm")

@@ -9,8 +9,8 @@ from banking.core.money import format_plain
 from banking.services.admin import accounts as account_actions
 from banking.services.admin import dual_control
 from banking.web.admin import bp
-from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found
-from banking.web.admin.forms import ADJUSTMENT_LABELS, AdjustmentForm, ReasonForm, SearchForm
+from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found, reason_action
+from banking.web.admin.forms import ADJUSTMENT_LABELS, AdjustmentForm, SearchForm
 
 
 @bp.get("/accounts")
@@ -43,22 +43,15 @@ def _account_summary(account: Account) -> list[tuple[str, str]]:
     ]
 
 
-def _status_action(account_id: int, *, title: str, service, done: str, danger=False, notice=None):
+def _status_action(account_id: int, *, service, done: str, **page):
+    """A reason-only change of the account's status; `page`: title, danger, notice."""
     account = found(account_actions.find_account(account_id))
-    form = ReasonForm()
-
-    def perform() -> str:
-        service(account_id, actor=actor(), reason=form.reason.data)
-        return f"Account {account.masked_number} {done}."
-
-    return confirm_flow(
-        form,
-        title=title,
+    return reason_action(
         summary=_account_summary(account),
         back_url=url_for("admin.account_detail", account_id=account_id),
-        perform=perform,
-        danger=danger,
-        notice=notice,
+        act=lambda by, reason: service(account_id, actor=by, reason=reason),
+        done=lambda _: f"Account {account.masked_number} {done}.",
+        **page,
     )
 
 

@@ -9,7 +9,7 @@ has already rolled its unit of work back, so the view never touches the session.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user
@@ -79,3 +79,25 @@ def confirm_flow(
         return redirect(back_url)
     flash(message, "success")
     return redirect(back_url)
+
+
+def reason_action(
+    *,
+    act: Callable[[Actor, str], Any],
+    done: Callable[[Any], str],
+    may_queue: bool = False,
+    **page: Any,
+):
+    """The confirm flow for an action that needs only a reason: `act(actor, reason)` runs
+    the service and `done(result)` phrases what it did. With `may_queue` the service may
+    instead queue the action for a second admin (dual control), and the page says so.
+    `page` is what `confirm_flow` shows: title, summary, back_url, danger, notice."""
+    form = ReasonForm()
+
+    def perform() -> str:
+        result = act(actor(), form.reason.data)
+        if may_queue and isinstance(result, PendingAdminAction):
+            return awaiting_approval(result)
+        return done(result)
+
+    return confirm_flow(form, perform=perform, **page)

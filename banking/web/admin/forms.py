@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -13,6 +13,7 @@ from banking.core.models import TransactionKind, TransactionStatus
 from banking.core.money import InvalidAmount, parse_amount
 from banking.services.admin.errors import AdminActionRefused
 from banking.services.admin.guards import refuse_oversized_adjustment
+from banking.web.filter_forms import DateRangeFilterForm
 
 REASON_MAX = 200
 CONFIRMED = "yes"
@@ -84,12 +85,7 @@ def _amount_or_none(value: str | None) -> int | None:
     return parse_amount(value) if value else None
 
 
-class JournalFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+class JournalFilterForm(DateRangeFilterForm):
     kind = SelectField(
         "Kind",
         choices=[SelectChoice("", "Any")]
@@ -133,18 +129,13 @@ class JournalFilterForm(FlaskForm):
         }
 
 
-class AuditFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
+class AuditFilterForm(DateRangeFilterForm):
     actor = StringField("Actor email", filters=[_strip], validators=[Optional(), Length(max=254)])
     action = StringField("Action", filters=[_strip], validators=[Optional(), Length(max=64)])
     target_type = StringField(
         "Target type", filters=[_strip], validators=[Optional(), Length(max=32)]
     )
     target_id = StringField("Target id", filters=[_strip], validators=[Optional(), Length(max=64)])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
 
     def criteria(self) -> dict:
         return {

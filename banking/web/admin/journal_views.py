@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import render_template, request, url_for
 
-from banking.core.models import JournalTransaction, PendingAdminAction
+from banking.core.models import JournalTransaction
 from banking.core.money import format_plain
 from banking.services.admin import dual_control, queries
 from banking.services.admin import money as money_actions
 from banking.web.admin import bp
-from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found
-from banking.web.admin.forms import JournalFilterForm, ReasonForm
+from banking.web.admin.flow import found, reason_action
+from banking.web.admin.forms import JournalFilterForm
 
 
 @bp.get("/journal")
@@ -45,26 +45,20 @@ def _transaction_summary(txn: JournalTransaction) -> list[tuple[str, str]]:
 @bp.route("/journal/<int:transaction_id>/reverse", methods=["GET", "POST"])
 def reverse_transaction(transaction_id: int):
     txn = found(queries.find_transaction(transaction_id))
-    summary = _transaction_summary(txn)
-    form = ReasonForm()
-
-    def perform() -> str:
-        result = dual_control.request_reversal(
-            transaction_id, actor=actor(), reason=form.reason.data
-        )
-        if isinstance(result, PendingAdminAction):
-            return awaiting_approval(result)
-        return f"Transaction #{transaction_id} was reversed by #{result.transaction_id}."
-
-    return confirm_flow(
-        form,
+    return reason_action(
         title="Reverse transaction",
-        summary=summary,
+        summary=_transaction_summary(txn),
         back_url=url_for("admin.transaction_detail", transaction_id=transaction_id),
-        perform=perform,
+        act=lambda by, reason: dual_control.request_reversal(
+            transaction_id, actor=by, reason=reason
+        ),
+        done=lambda result: (
+            f"Transaction #{transaction_id} was reversed by #{result.transaction_id}."
+        ),
         danger=True,
         notice="A mirror-image transaction is posted. A transaction can be reversed once. "
         "Above the dual-control threshold a second admin must approve the reversal first.",
+        may_queue=True,
     )
 
 
@@ -76,21 +70,14 @@ def reviews():
 
 def _decision(transaction_id: int, *, approve: bool):
     txn = found(queries.find_transaction(transaction_id))
-    summary = _transaction_summary(txn)
-    form = ReasonForm()
     service = money_actions.approve if approve else money_actions.reject
     verb = "approved" if approve else "rejected"
-
-    def perform() -> str:
-        service(transaction_id, actor=actor(), reason=form.reason.data)
-        return f"Transfer #{transaction_id} was {verb}."
-
-    return confirm_flow(
-        form,
+    return reason_action(
         title="Approve transfer" if approve else "Reject transfer",
-        summary=summary,
+        summary=_transaction_summary(txn),
         back_url=url_for("admin.reviews"),
-        perform=perform,
+        act=lambda by, reason: service(transaction_id, actor=by, reason=reason),
+        done=lambda _: f"Transfer #{transaction_id} was {verb}.",
         danger=not approve,
         notice=(
             "The held money leaves the sender and reaches the recipient."

@@ -15,8 +15,7 @@ from flask_login import current_user
 from banking.core.models import Account, JournalTransaction, PendingAdminAction, User
 from banking.services.admin import dual_control, queries
 from banking.web.admin import bp
-from banking.web.admin.flow import actor, confirm_flow, found
-from banking.web.admin.forms import ReasonForm
+from banking.web.admin.flow import found, reason_action
 from banking.web.presenters import money
 
 KIND_LABELS = {
@@ -100,13 +99,8 @@ def pending_actions():
 def _decision(action_id: int, *, approve: bool):
     action = found(dual_control.find_request(action_id))
     row = describe(action)
-    form = ReasonForm()
     service = dual_control.approve if approve else dual_control.reject
-
-    def perform() -> str:
-        service(action_id, actor=actor(), reason=form.reason.data)
-        return f"Request #{action_id} was {'approved and carried out' if approve else 'rejected'}."
-
+    verb = "approved and carried out" if approve else "rejected"
     notice = (
         "Approving carries the request out now, in your name and the requester's."
         if approve
@@ -114,12 +108,12 @@ def _decision(action_id: int, *, approve: bool):
     )
     if row.mine:
         notice = "You asked for this yourself: a different admin must decide it."
-    return confirm_flow(
-        form,
+    return reason_action(
         title="Approve request" if approve else "Reject request",
         summary=_summary(row),
         back_url=url_for("admin.pending_actions"),
-        perform=perform,
+        act=lambda by, reason: service(action_id, actor=by, reason=reason),
+        done=lambda _: f"Request #{action_id} was {verb}.",
         danger=approve,
         notice=notice,
     )

@@ -9,8 +9,8 @@ from flask import render_template, request, url_for
 from banking.core.models import PendingAdminAction, User
 from banking.services.admin import users as user_actions
 from banking.web.admin import bp
-from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found
-from banking.web.admin.forms import ReasonForm, SearchForm
+from banking.web.admin.flow import found, reason_action
+from banking.web.admin.forms import SearchForm
 
 
 @bp.get("/users")
@@ -34,31 +34,21 @@ def _user_summary(user: User) -> list[tuple[str, str]]:
 def _user_action(
     user_id: int,
     *,
-    title: str,
     service: Callable[..., User | PendingAdminAction],
     done: str,
-    danger: bool = False,
-    notice: str | None = None,
     extra_summary: list[tuple[str, str]] | None = None,
+    **page,
 ):
-    """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`)."""
+    """Run a reason-only action on a user through the confirm flow (mirrors `_status_action`);
+    `page`: title, danger, notice. Acting on another admin may be queued (dual control)."""
     user = found(user_actions.find_user(user_id))
-    form = ReasonForm()
-
-    def perform() -> str:
-        changed = service(user_id, actor=actor(), reason=form.reason.data)
-        if isinstance(changed, PendingAdminAction):
-            return awaiting_approval(changed)
-        return _done(changed, done)
-
-    return confirm_flow(
-        form,
-        title=title,
+    return reason_action(
         summary=[*_user_summary(user), *(extra_summary or [])],
         back_url=url_for("admin.user_detail", user_id=user_id),
-        perform=perform,
-        danger=danger,
-        notice=notice,
+        act=lambda by, reason: service(user_id, actor=by, reason=reason),
+        done=lambda changed: f"{changed.full_name} {done}.",
+        may_queue=True,
+        **page,
     )
 
 
@@ -123,7 +113,3 @@ def reset_two_factor(user_id: int):
         danger=True,
         notice="The authenticator and every recovery code stop working.",
     )
-
-
-def _done(user: User, what: str) -> str:
-    return f"{user.full_name} {what}."
