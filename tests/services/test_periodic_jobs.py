@@ -18,7 +18,7 @@ from banking.core.models.base import utcnow
 from banking.core.periods import Month
 from banking.extensions import db
 from banking.services import operations
-from tests.cli.test_cli_interest import IN_LAST_MONTH, LAST_MONTH, deposit_at
+from tests.cli.test_cli_interest import deposit_at
 from tests.cli.test_ledger_cli import two_holds_one_past_expiry
 from tests.support.audit import audit_rows
 from tests.support.builders import add_account, balance_of, make_customer
@@ -72,23 +72,27 @@ def test_expire_holds_task_releases_once_and_says_the_worker_did(app):
 
 
 def test_accrue_interest_task_pays_the_previous_month_once(app, runner):
+    # Read "last month" now, as the task will: a module constant read at import goes stale
+    # when the run crosses midnight on the 1st (it did, in CI at 00:00 on 1 December).
+    month = operations.previous_month()
+    last_month = str(month)
     alice = make_customer(app, "Alice Able")
     savings = add_account(app, alice.id)
-    deposit_at(app, savings, 2_400_000, IN_LAST_MONTH)
+    deposit_at(app, savings, 2_400_000, month.ends_at - timedelta(days=10))
 
     assert run(app, "banking.accrue_interest") == 1  # beat sends no period: last month
     assert run(app, "banking.accrue_interest") == 0  # a redelivery pays nothing twice
-    replay = runner.invoke(args=["interest", "accrue", "--period", LAST_MONTH])
+    replay = runner.invoke(args=["interest", "accrue", "--period", last_month])
 
     assert "1 already paid" in replay.output
     assert balance_of(app, savings) == 2_400_000 + 3000
     (paid,) = audit_rows(app, "interest.paid")
-    assert paid.details["period"] == LAST_MONTH
+    assert paid.details["period"] == last_month
     runs = audit_rows(app, "interest.accrual_run")
     assert [(r.target_id, r.details["via"]) for r in runs] == [
-        (LAST_MONTH, "worker"),
-        (LAST_MONTH, "worker"),
-        (LAST_MONTH, "cli"),
+        (last_month, "worker"),
+        (last_month, "worker"),
+        (last_month, "cli"),
     ]
 
 
