@@ -23,8 +23,16 @@ from pathlib import Path
 from bench import scenarios
 from bench.machine import describe_machine
 from bench.pgbench import run_psql, run_transfer_baseline
-from bench.procs import HarnessError, ProcessSet, free_port, install_signal_handlers, wait_http_ok
+from bench.procs import (
+    HarnessError,
+    ProcessSet,
+    free_port,
+    install_signal_handlers,
+    wait_http_ok,
+    worker_pids,
+)
 from bench.report import write_reports
+from bench.targets import headline_figures
 from bench.transfers import run_transfer_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,17 +61,21 @@ class Settings:
     history_connections: int = 4
     history_duration_s: float = 8
     history_variants: tuple[str, ...] = scenarios.HISTORY_VARIANTS
-    # The primary run uses gunicorn.conf.py's defaults (gthread, CPUs + 1 workers, 4 threads).
-    workers: int = (os.cpu_count() or 1) + 1
-    worker_class: str = "gthread"
-    threads: int = 4
+    # The primary run passes no worker settings: it measures gunicorn.conf.py's defaults,
+    # whatever they are, and the report records them as gunicorn resolved them.
     variants: list[dict] = field(default_factory=list)
+    page_connections: int = 16
+    # --scale: 10x the customers, each with this many journal transactions of history.
+    scale: bool = False
+    customer_history: int = 0
     database: str = os.environ.get("BENCH_DATABASE", "banking_bench")
     raw_database: str = os.environ.get("BENCH_DATABASE", "banking_bench") + "_raw"
 
     @classmethod
-    def for_mode(cls, quick: bool) -> Settings:
+    def for_mode(cls, quick: bool, scale: bool = False) -> Settings:
         cpus = os.cpu_count() or 1
+        if scale:
+            return cls.for_scale()
         if quick:
             return cls(
                 quick=True,
@@ -87,6 +99,30 @@ class Settings:
                 {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 1},
                 {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 4},
             ],
+        )
+
+    @classmethod
+    def for_scale(cls, factor: int = 10) -> Settings:
+        """The full run's data grown `factor` times: customers, and the journal.
+
+        The big account keeps its 1,000,000 entries; every ordinary customer gets
+        CUSTOMER_HISTORY transactions, so the journal is ~`factor` x the full run's
+        (~1,002,000 before the load: the two long histories, funding, the dashboard's).
+        Only what the growth target compares is run: dashboard, history page, transfer
+        form and transfers (no variants, no history depth or export scenarios).
+        """
+        full = cls.for_mode(quick=False)
+        customers = full.customers * factor
+        normal_journal = full.big_entries + full.small_entries + full.transfer_accounts + 31
+        per_customer = -(-(factor - 1) * normal_journal // customers)  # ceiling
+        return cls(
+            quick=False,
+            scale=True,
+            customers=customers,
+            transfer_accounts=full.transfer_accounts,
+            big_entries=full.big_entries,
+            customer_history=per_customer,
+            dashboard_connections=[16],
         )
 
 
@@ -190,6 +226,7 @@ class Run:
             "big_entries": s.big_entries,
             "small_entries": s.small_entries,
             "dashboard_transfers": s.dashboard_transfers,
+            "customer_history": s.customer_history,
         }
         output = self.command([PYTHON, "-m", "bench.seed", json.dumps(spec)])
         line = next(ln for ln in output.splitlines() if ln.startswith("SEED_JSON "))
@@ -211,16 +248,46 @@ class Run:
             "output": (completed.stdout + completed.stderr).strip()[-1500:],
         }
 
-    def start_server(
-        self, name: str, app: str, *, workers: int, worker_class: str, threads: int
-    ) -> tuple[str, subprocess.Popen]:
+    def gunicorn_defaults(self) -> dict:
+        """The worker settings gunicorn resolves from gunicorn.conf.py in this environment.
+
+        Asked of gunicorn itself (its config parser, no server), so the report names
+        the configuration the primary run measured without repeating its numbers here.
+        """
+        probe = (
+            "import json, sys\n"
+            "from gunicorn.app.wsgiapp import WSGIApplication\n"
+            "sys.argv = ['gunicorn', '-c', 'gunicorn.conf.py', 'wsgi:app']\n"
+            "c = WSGIApplication('%(prog)s [OPTIONS] [APP_MODULE]').cfg\n"
+            "print('GUNICORN_JSON ' + json.dumps({'worker_class': c.worker_class_str,\n"
+            "    'workers': c.workers, 'threads': c.threads, 'timeout': c.timeout,\n"
+            "    'keepalive': c.keepalive, 'resolved_class': c.worker_class.__name__}))\n"
+        )
+        metrics = self.out_dir / "gunicorn-probe-metrics"
+        env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+        completed = subprocess.run(
+            [PYTHON, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        line = next(
+            (ln for ln in completed.stdout.splitlines() if ln.startswith("GUNICORN_JSON ")), None
+        )
+        if line is None:
+            raise HarnessError(f"could not read gunicorn.conf.py:\n{completed.stderr[-2000:]}")
+        return json.loads(line[len("GUNICORN_JSON ") :])
+
+    def start_server(self, name: str, app: str, **overrides) -> tuple[str, subprocess.Popen]:
+        """Serve `app` with gunicorn.conf.py; `overrides` (workers, worker_class, threads)
+        are for the variants only: the primary run passes none."""
         port = free_port()
+        names = {
+            "workers": "WEB_CONCURRENCY",
+            "threads": "GUNICORN_THREADS",
+            "worker_class": "GUNICORN_WORKER_CLASS",
+        }
         env = {
             **self.env,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": str(workers),
-            "GUNICORN_THREADS": str(threads),
-            "GUNICORN_WORKER_CLASS": worker_class,
+            **{names[key]: str(value) for key, value in overrides.items()},
         }
         argv = [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), app]
         process = self.procs.start(
@@ -253,16 +320,18 @@ class Run:
             "small_entries": plan["small"]["entries"],
             "transfer_accounts": len(plan["transfer_users"]),
         }
-        if not s.quick:  # quick: the check after the transfers covers the seed too
+        if plan.get("journal_rows"):
+            self.results["seed"]["journal_rows"] = plan["journal_rows"]
+        if not s.quick and not s.scale:  # the check after the transfers covers the seed too
             self.step("ledger_verify_after_seed", self.ledger_verify)
 
-        primary = {"workers": s.workers, "worker_class": s.worker_class, "threads": s.threads}
+        primary = self.gunicorn_defaults()
+        self.results["gunicorn"] = primary
         with self.procs:
             with self.phase("start_servers"):
-                base_url, base_proc = self.start_server(
-                    "baseline", "bench.baseline_app:app", **primary
-                )
-                app_url, app_proc = self.start_server("app", "wsgi:app", **primary)
+                base_url, base_proc = self.start_server("baseline", "bench.baseline_app:app")
+                app_url, app_proc = self.start_server("app", "wsgi:app")
+            primary["observed_workers"] = len(worker_pids(app_proc.pid))
             password = plan["password"]
             cookie = self.step(
                 "sign_in",
@@ -284,8 +353,23 @@ class Run:
                     out_dir=self.out_dir,
                     label="primary",
                 )
+                self.step(
+                    "signed_in_pages",
+                    scenarios.signed_in_pages,
+                    app_url,
+                    base_url,
+                    cookie,
+                    pages={
+                        "history_page": f"/accounts/{plan['dashboard_account_id']}/history",
+                        "transfer_form": "/transfers/pay",
+                    },
+                    connections=s.page_connections,
+                    duration_s=s.duration_s,
+                    out_dir=self.out_dir,
+                )
             self.transfers(app_url, plan)
-            self.history_and_export(app_url, app_proc, plan)
+            if not s.scale:
+                self.history_and_export(app_url, app_proc, plan)
             self.results["scenarios"]["memory"] = {
                 "settings": primary,
                 "app_workers": scenarios.worker_memory(app_proc.pid),
@@ -418,18 +502,30 @@ class Run:
             self.stop(base_proc)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (pure; unit-tested): --scale writes beside, not over, bench/."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--quick",
         action="store_true",
         help="small data and short runs (CI): under 2 minutes, no thresholds",
     )
+    mode.add_argument(
+        "--scale",
+        action="store_true",
+        help="10x the customers and the journal (not in CI; ~15 minutes); "
+        "compare with a normal run's results.json via --compare",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="a full run's results.json to compare a --scale run with (growth target)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
-        default=BENCH_DIR,
-        help="where RESULTS.md and results.json go (default: bench/)",
+        help="where RESULTS.md and results.json go (default: bench/, or bench/scale/ for --scale)",
     )
     parser.add_argument(
         "--keep-db",
@@ -437,12 +533,25 @@ def main(argv: list[str] | None = None) -> int:
         help="leave the benchmark database in place (for profiling)",
     )
     args = parser.parse_args(argv)
+    if args.compare and not args.scale:
+        parser.error("--compare goes with --scale")
+    if args.out is None:
+        args.out = BENCH_DIR / "scale" if args.scale else BENCH_DIR
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Read before the run: the normal run's file may sit where this run will write.
+    normal = json.loads(args.compare.read_text()) if args.compare else None
     install_signal_handlers()
-    settings = Settings.for_mode(args.quick)
+    settings = Settings.for_mode(args.quick, scale=args.scale)
     out_dir = BENCH_DIR / "out"
     out_dir.mkdir(exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     run = Run(settings, out_dir)
+    if normal is not None:
+        run.results["compare"] = {"path": str(args.compare), "normal": headline_figures(normal)}
     began = time.monotonic()
     status = 0
     interrupted = False
