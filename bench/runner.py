@@ -8,13 +8,11 @@ reported, never fatal, but a harness that cannot measure must not look green.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import secrets
 import subprocess
-import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -27,12 +25,10 @@ from bench.procs import (
     HarnessError,
     ProcessSet,
     free_port,
-    install_signal_handlers,
+    gunicorn_settings,
     wait_http_ok,
     worker_pids,
 )
-from bench.report import write_reports
-from bench.targets import headline_figures
 from bench.transfers import run_transfer_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -249,31 +245,9 @@ class Run:
         }
 
     def gunicorn_defaults(self) -> dict:
-        """The worker settings gunicorn resolves from gunicorn.conf.py in this environment.
-
-        Asked of gunicorn itself (its config parser, no server), so the report names
-        the configuration the primary run measured without repeating its numbers here.
-        """
-        probe = (
-            "import json, sys\n"
-            "from gunicorn.app.wsgiapp import WSGIApplication\n"
-            "sys.argv = ['gunicorn', '-c', 'gunicorn.conf.py', 'wsgi:app']\n"
-            "c = WSGIApplication('%(prog)s [OPTIONS] [APP_MODULE]').cfg\n"
-            "print('GUNICORN_JSON ' + json.dumps({'worker_class': c.worker_class_str,\n"
-            "    'workers': c.workers, 'threads': c.threads, 'timeout': c.timeout,\n"
-            "    'keepalive': c.keepalive, 'resolved_class': c.worker_class.__name__}))\n"
-        )
-        metrics = self.out_dir / "gunicorn-probe-metrics"
-        env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
-        completed = subprocess.run(
-            [PYTHON, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        line = next(
-            (ln for ln in completed.stdout.splitlines() if ln.startswith("GUNICORN_JSON ")), None
-        )
-        if line is None:
-            raise HarnessError(f"could not read gunicorn.conf.py:\n{completed.stderr[-2000:]}")
-        return json.loads(line[len("GUNICORN_JSON ") :])
+        """gunicorn.conf.py's worker settings in the servers' environment (no overrides)."""
+        env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.out_dir / "gunicorn-probe")}
+        return gunicorn_settings(PYTHON, env, ROOT)
 
     def start_server(self, name: str, app: str, **overrides) -> tuple[str, subprocess.Popen]:
         """Serve `app` with gunicorn.conf.py; `overrides` (workers, worker_class, threads)
@@ -500,84 +474,3 @@ class Run:
         finally:
             self.stop(app_proc)
             self.stop(base_proc)
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line (pure; unit-tested): --scale writes beside, not over, bench/."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--quick",
-        action="store_true",
-        help="small data and short runs (CI): under 2 minutes, no thresholds",
-    )
-    mode.add_argument(
-        "--scale",
-        action="store_true",
-        help="10x the customers and the journal (not in CI; ~15 minutes); "
-        "compare with a normal run's results.json via --compare",
-    )
-    parser.add_argument(
-        "--compare",
-        type=Path,
-        help="a full run's results.json to compare a --scale run with (growth target)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        help="where RESULTS.md and results.json go (default: bench/, or bench/scale/ for --scale)",
-    )
-    parser.add_argument(
-        "--keep-db",
-        action="store_true",
-        help="leave the benchmark database in place (for profiling)",
-    )
-    args = parser.parse_args(argv)
-    if args.compare and not args.scale:
-        parser.error("--compare goes with --scale")
-    if args.out is None:
-        args.out = BENCH_DIR / "scale" if args.scale else BENCH_DIR
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    # Read before the run: the normal run's file may sit where this run will write.
-    normal = json.loads(args.compare.read_text()) if args.compare else None
-    install_signal_handlers()
-    settings = Settings.for_mode(args.quick, scale=args.scale)
-    out_dir = BENCH_DIR / "out"
-    out_dir.mkdir(exist_ok=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    run = Run(settings, out_dir)
-    if normal is not None:
-        run.results["compare"] = {"path": str(args.compare), "normal": headline_figures(normal)}
-    began = time.monotonic()
-    status = 0
-    interrupted = False
-    try:
-        run.execute()
-    except HarnessError as exc:
-        print(f"[bench] harness failure: {exc}", file=sys.stderr)
-        run.results["failures"].append(f"harness: {exc}")
-        status = 1
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        run.procs.stop_all()
-        if not args.keep_db:
-            with contextlib.suppress(Exception):
-                run.drop_databases()  # a million-entry database is not left behind
-    if interrupted:
-        print("[bench] interrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    run.results["elapsed_s"] = round(time.monotonic() - began, 1)
-    if run.results["failures"]:
-        status = 1
-    write_reports(run.results, args.out)
-    print(
-        f"[bench] wrote {args.out / 'RESULTS.md'} in {run.results['elapsed_s']}s "
-        f"({'FAILED' if status else 'ok'})",
-        flush=True,
-    )
-    return status
