@@ -157,7 +157,9 @@ def render_markdown(results: dict, findings: str = "") -> str:
         )
     out.append(
         f"- wrk: {s.get('duration_s')} s per run at {s.get('dashboard_connections')} "
-        f"connections (2 threads); history at {s.get('history_connections')} connections "
+        f"connections (2 threads); other signed-in pages at {s.get('page_connections')} "
+        f"connections for {s.get('page_duration_s')} s each, with baseline (a) measured "
+        f"again before each; history at {s.get('history_connections')} connections "
         f"for {s.get('history_duration_s')} s; transfers: {s.get('transfer_clients')} "
         f"client processes / pgbench clients for {s.get('transfer_duration_s')} s"
     )

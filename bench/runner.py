@@ -61,6 +61,7 @@ class Settings:
     # whatever they are, and the report records them as gunicorn resolved them.
     variants: list[dict] = field(default_factory=list)
     page_connections: int = 16
+    page_duration_s: float = 15
     # --scale: 10x the customers, each with this many journal transactions of history.
     scale: bool = False
     customer_history: int = 0
@@ -83,6 +84,7 @@ class Settings:
                 transfer_duration_s=5,
                 transfer_clients=8,
                 history_duration_s=2,
+                page_duration_s=3,
                 history_variants=("page1", "deep", "deep_filtered"),
             )
         return cls(
@@ -338,7 +340,7 @@ class Run:
                         "transfer_form": "/transfers/pay",
                     },
                     connections=s.page_connections,
-                    duration_s=s.duration_s,
+                    duration_s=s.page_duration_s,
                     out_dir=self.out_dir,
                 )
             self.transfers(app_url, plan)
