@@ -61,7 +61,11 @@ CROSS JOIN LATERAL (VALUES
 # accounts interleaved in time (row n is `n` x 100 ms after :start), with explicit ids
 # reserved from the sequences so each account's entry chain runs in id order, as
 # `ledger verify` reads it. Two window sums give every balance_after; no sort by the
-# database is needed for the ids.
+# database is needed for the ids. Measured (2026-12-01, 2 CPUs shared with other jobs,
+# load average 7-12): 30,000 customers x 301 = 9.03M transactions (18.06M entries) in
+# 634 s, the whole 10x seed in 896 s, while the 1M-entry big history alone took 213 s
+# against 47 s on an idle machine; `ledger verify --deep` on the 10.03M-row journal
+# was clean in 344 s.
 SCALE_GEN_SQL = """
 CREATE TEMP TABLE scale_history ON COMMIT DROP AS
 SELECT n, account_id, delta,
