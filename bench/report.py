@@ -152,8 +152,8 @@ def render_markdown(results: dict, findings: str = "") -> str:
         out.append(
             f"- scale: {_fmt(s.get('customers'))} customers, each ordinary one with "
             f"{_fmt(s.get('customer_history'))} transactions of history (set-based SQL); the "
-            "big account keeps its 1,000,000 entries; the dashboard customer is the same as "
-            "in the normal run"
+            f"big account keeps its {_fmt(seed.get('big_entries'))} entries; the dashboard "
+            "customer is the same as in the normal run"
         )
     out.append(
         f"- wrk: {s.get('duration_s')} s per run at {s.get('dashboard_connections')} "
