@@ -3,6 +3,6 @@
 import sys
 
 if __name__ == "__main__":  # guarded: spawned load-client processes import this module
-    from bench.runner import main
+    from bench.cli import main
 
     sys.exit(main())

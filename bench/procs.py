@@ -9,6 +9,7 @@ still stops everything it started.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -136,3 +137,28 @@ def memory_of(pid: int) -> dict[str, int]:
         return parse_proc_status(Path(f"/proc/{pid}/status").read_text())
     except OSError:
         return {}
+
+
+def gunicorn_settings(python: str, env: dict, cwd: Path) -> dict:
+    """The worker settings gunicorn resolves from gunicorn.conf.py in `env`.
+
+    Asked of gunicorn's own config parser (no server starts), so the report names the
+    configuration a run measured without the harness repeating its numbers.
+    """
+    probe = (
+        "import json, sys\n"
+        "from gunicorn.app.wsgiapp import WSGIApplication\n"
+        "sys.argv = ['gunicorn', '-c', 'gunicorn.conf.py', 'wsgi:app']\n"
+        "c = WSGIApplication('%(prog)s [OPTIONS] [APP_MODULE]').cfg\n"
+        "print('GUNICORN_JSON ' + json.dumps({'worker_class': c.worker_class_str,\n"
+        "    'workers': c.workers, 'threads': c.threads, 'timeout': c.timeout,\n"
+        "    'keepalive': c.keepalive, 'resolved_class': c.worker_class.__name__}))\n"
+    )
+    completed = subprocess.run(
+        [python, "-c", probe], env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
+    marker = "GUNICORN_JSON "
+    line = next((ln for ln in completed.stdout.splitlines() if ln.startswith(marker)), None)
+    if line is None:
+        raise HarnessError(f"could not read gunicorn.conf.py:\n{completed.stderr[-2000:]}")
+    return json.loads(line[len(marker) :])

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench import targets
+
 FINDINGS = Path(__file__).resolve().parent / "FINDINGS.md"
 
 
@@ -36,20 +38,22 @@ def target_checks(results: dict) -> list[dict]:
     if isinstance(dashboard, list):
         row = next((r for r in dashboard if r["connections"] == 16), None)
         if row:
+            goal, p99_goal = targets.DASHBOARD_RATIO_GOAL, targets.DASHBOARD_P99_GOAL_MS
             add(
                 "dashboard throughput vs baseline (a), 16 conns",
                 row["throughput_ratio"],
-                ">= 0.5",
-                row["throughput_ratio"] is not None and row["throughput_ratio"] >= 0.5,
+                f">= {goal}",
+                row["throughput_ratio"] is not None and row["throughput_ratio"] >= goal,
             )
             add(
                 "dashboard p99, 16 conns (ms)",
                 row["dashboard"]["p99_ms"],
-                "< 100",
-                row["dashboard"]["p99_ms"] < 100,
+                f"< {p99_goal}",
+                row["dashboard"]["p99_ms"] < p99_goal,
             )
         errors = sum(r["dashboard"]["errors"] for r in dashboard)
         add("dashboard errors (all runs)", errors, "0", errors == 0)
+    checks += targets.page_checks(scenarios)
     for label in ("spread", "hot"):
         app = scenarios.get(f"transfers_{label}_app", {})
         if "tps" in app:
@@ -94,8 +98,9 @@ def target_checks(results: dict) -> list[dict]:
     memory = scenarios.get("memory", {})
     if memory.get("app_workers"):
         largest = max(w["rss_mb"] for w in memory["app_workers"])
-        add("largest worker RSS after the run (MB)", largest, "< 150", largest < 150)
-    return checks
+        limit = targets.WORKER_RSS_GOAL_MB
+        add("largest worker RSS after the run (MB)", largest, f"< {limit}", largest < limit)
+    return checks + targets.scale_checks(results)
 
 
 def render_markdown(results: dict, findings: str = "") -> str:
@@ -103,11 +108,14 @@ def render_markdown(results: dict, findings: str = "") -> str:
     s = results.get("settings", {})
     machine = results.get("machine", {})
     mode = "quick (CI smoke: small data, short runs)" if s.get("quick") else "full"
+    if s.get("scale"):
+        mode = "scale (10x the customers and the journal)"
     out = ["# Benchmark results", ""]
     out += [
         f"Mode: **{mode}**. Started {results.get('started_at', '–')}, "
         f"took {results.get('elapsed_s', '–')} s. Command: "
-        f"`python -m bench{' --quick' if s.get('quick') else ''}`.",
+        f"`python -m bench{' --quick' if s.get('quick') else ''}"
+        f"{' --scale' if s.get('scale') else ''}`.",
         "",
     ]
     if results.get("failures"):
@@ -124,20 +132,34 @@ def render_markdown(results: dict, findings: str = "") -> str:
     for name, version in machine.get("versions", {}).items():
         out.append(f"- {name}: {version}")
     out += ["", "## Settings", ""]
+    g = results.get("gunicorn", {})
     out.append(
-        f"- gunicorn (app and baseline alike): `gunicorn.conf.py` with "
-        f"worker_class={s.get('worker_class')}, workers={s.get('workers')}, "
-        f"threads={s.get('threads')}; APP_ENV=production, Redis cache and rate limits"
+        f"- gunicorn (app and baseline alike): `gunicorn.conf.py`'s defaults, no overrides: "
+        f"worker_class={g.get('worker_class')} ({g.get('resolved_class')}), "
+        f"workers={g.get('workers')} (running: {g.get('observed_workers')}), "
+        f"threads={g.get('threads')}, timeout={g.get('timeout')} s; "
+        "APP_ENV=production, Redis cache and rate limits"
     )
     seed = results.get("seed", {})
     out.append(
         f"- data: {_fmt(seed.get('customers'))} customers; big account "
         f"{_fmt(seed.get('big_entries'))} entries, small account "
-        f"{_fmt(seed.get('small_entries'))} entries; seed timings {seed.get('timings')}"
+        f"{_fmt(seed.get('small_entries'))} entries; journal "
+        f"{_fmt(seed.get('journal_rows'))} transactions after seeding; seed timings "
+        f"{seed.get('timings')}"
     )
+    if s.get("scale"):
+        out.append(
+            f"- scale: {_fmt(s.get('customers'))} customers, each ordinary one with "
+            f"{_fmt(s.get('customer_history'))} transactions of history (set-based SQL); the "
+            f"big account keeps its {_fmt(seed.get('big_entries'))} entries; the dashboard "
+            "customer is the same as in the normal run"
+        )
     out.append(
         f"- wrk: {s.get('duration_s')} s per run at {s.get('dashboard_connections')} "
-        f"connections (2 threads); history at {s.get('history_connections')} connections "
+        f"connections (2 threads); other signed-in pages at {s.get('page_connections')} "
+        f"connections for {s.get('page_duration_s')} s each, with baseline (a) measured "
+        f"again before each; history at {s.get('history_connections')} connections "
         f"for {s.get('history_duration_s')} s; transfers: {s.get('transfer_clients')} "
         f"client processes / pgbench clients for {s.get('transfer_duration_s')} s"
     )
@@ -151,6 +173,7 @@ def render_markdown(results: dict, findings: str = "") -> str:
     if load:
         out.append(f"- load average (1 min) before / after the run: {load[0]} / {load[1]}")
     out += _scenario_sections(results.get("scenarios", {}))
+    out += _scale_section(results)
     if findings.strip():
         out += ["", findings.strip()]
     return "\n".join(out) + "\n"
@@ -189,6 +212,16 @@ def _scenario_sections(sc: dict) -> list[str]:
                 rss = ", ".join(_fmt(w["rss_mb"]) for w in value["app_workers"])
                 out.append(f"\nWorker RSS after this variant (MB): {rss}")
             out.append("")
+    pages = sc.get("signed_in_pages")
+    if isinstance(pages, dict) and not ("error" in pages or "skipped" in pages):
+        out += ["## Other signed-in pages vs baseline (a), default gunicorn settings", ""]
+        out += header
+        for page, row in pages.items():
+            c = row["connections"]
+            out.append(_latency_row(f"baseline, {c} conns", row["baseline"]))
+            out.append(_latency_row(f"{page} `{row['path']}`, {c} conns", row[page]))
+            out.append(f"| ratio {page}/baseline | {_fmt(row['throughput_ratio'])} | | | | |")
+        out.append("")
     transfer_keys = [k for k in sc if k.startswith("transfers_")]
     if transfer_keys:
         out += [
@@ -273,6 +306,30 @@ def _scenario_sections(sc: dict) -> list[str]:
         out += ["## Skipped or failed scenarios", ""]
         out += [f"- {k}: {sc[k].get('error') or sc[k].get('skipped')}" for k in other]
     return out
+
+
+def _scale_section(results: dict) -> list[str]:
+    compare = results.get("compare")
+    if not results.get("settings", {}).get("scale"):
+        return []
+    out = ["", "## Growth: this 10x run vs the normal run", ""]
+    if not compare:
+        return [*out, "No normal run to compare with (pass `--compare bench/results.json`)."]
+    rows = targets.scale_comparison(targets.headline_figures(results), compare["normal"])
+    out += [
+        f"Normal run: `{compare['path']}`. Throughput in req/s (pages) or transfers/s; "
+        "baseline-relative = this run's ratio to its same-run baseline over the normal "
+        "run's (the machine's load at either time cancels out).",
+        "",
+        "| figure | normal run | 10x run | 10x / normal | baseline-relative |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        out.append(
+            f"| {row['figure']} | {_fmt(row['normal'])} | {_fmt(row['scale'])} | "
+            f"{_fmt(row['scale_over_normal'])} | {_fmt(row['baseline_relative'])} |"
+        )
+    return [*out, ""]
 
 
 def write_reports(results: dict, out_dir: Path) -> None:

@@ -8,13 +8,11 @@ reported, never fatal, but a harness that cannot measure must not look green.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import secrets
 import subprocess
-import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -23,8 +21,14 @@ from pathlib import Path
 from bench import scenarios
 from bench.machine import describe_machine
 from bench.pgbench import run_psql, run_transfer_baseline
-from bench.procs import HarnessError, ProcessSet, free_port, install_signal_handlers, wait_http_ok
-from bench.report import write_reports
+from bench.procs import (
+    HarnessError,
+    ProcessSet,
+    free_port,
+    gunicorn_settings,
+    wait_http_ok,
+    worker_pids,
+)
 from bench.transfers import run_transfer_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,17 +57,22 @@ class Settings:
     history_connections: int = 4
     history_duration_s: float = 8
     history_variants: tuple[str, ...] = scenarios.HISTORY_VARIANTS
-    # The primary run uses gunicorn.conf.py's defaults (gthread, CPUs + 1 workers, 4 threads).
-    workers: int = (os.cpu_count() or 1) + 1
-    worker_class: str = "gthread"
-    threads: int = 4
+    # The primary run passes no worker settings: it measures gunicorn.conf.py's defaults,
+    # whatever they are, and the report records them as gunicorn resolved them.
     variants: list[dict] = field(default_factory=list)
+    page_connections: int = 16
+    page_duration_s: float = 15
+    # --scale: 10x the customers, each with this many journal transactions of history.
+    scale: bool = False
+    customer_history: int = 0
     database: str = os.environ.get("BENCH_DATABASE", "banking_bench")
     raw_database: str = os.environ.get("BENCH_DATABASE", "banking_bench") + "_raw"
 
     @classmethod
-    def for_mode(cls, quick: bool) -> Settings:
+    def for_mode(cls, quick: bool, scale: bool = False) -> Settings:
         cpus = os.cpu_count() or 1
+        if scale:
+            return cls.for_scale()
         if quick:
             return cls(
                 quick=True,
@@ -75,6 +84,7 @@ class Settings:
                 transfer_duration_s=5,
                 transfer_clients=8,
                 history_duration_s=2,
+                page_duration_s=3,
                 history_variants=("page1", "deep", "deep_filtered"),
             )
         return cls(
@@ -87,6 +97,30 @@ class Settings:
                 {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 1},
                 {"worker_class": "gthread", "workers": 2 * cpus + 1, "threads": 4},
             ],
+        )
+
+    @classmethod
+    def for_scale(cls, factor: int = 10) -> Settings:
+        """The full run's data grown `factor` times: customers, and the journal.
+
+        The big account keeps its 1,000,000 entries; every ordinary customer gets
+        CUSTOMER_HISTORY transactions, so the journal is ~`factor` x the full run's
+        (~1,002,000 before the load: the two long histories, funding, the dashboard's).
+        Only what the growth target compares is run: dashboard, history page, transfer
+        form and transfers (no variants, no history depth or export scenarios).
+        """
+        full = cls.for_mode(quick=False)
+        customers = full.customers * factor
+        normal_journal = full.big_entries + full.small_entries + full.transfer_accounts + 31
+        per_customer = -(-(factor - 1) * normal_journal // customers)  # ceiling
+        return cls(
+            quick=False,
+            scale=True,
+            customers=customers,
+            transfer_accounts=full.transfer_accounts,
+            big_entries=full.big_entries,
+            customer_history=per_customer,
+            dashboard_connections=[16],
         )
 
 
@@ -190,6 +224,7 @@ class Run:
             "big_entries": s.big_entries,
             "small_entries": s.small_entries,
             "dashboard_transfers": s.dashboard_transfers,
+            "customer_history": s.customer_history,
         }
         output = self.command([PYTHON, "-m", "bench.seed", json.dumps(spec)])
         line = next(ln for ln in output.splitlines() if ln.startswith("SEED_JSON "))
@@ -211,16 +246,24 @@ class Run:
             "output": (completed.stdout + completed.stderr).strip()[-1500:],
         }
 
-    def start_server(
-        self, name: str, app: str, *, workers: int, worker_class: str, threads: int
-    ) -> tuple[str, subprocess.Popen]:
+    def gunicorn_defaults(self) -> dict:
+        """gunicorn.conf.py's worker settings in the servers' environment (no overrides)."""
+        env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.out_dir / "gunicorn-probe")}
+        return gunicorn_settings(PYTHON, env, ROOT)
+
+    def start_server(self, name: str, app: str, **overrides) -> tuple[str, subprocess.Popen]:
+        """Serve `app` with gunicorn.conf.py; `overrides` (workers, worker_class, threads)
+        are for the variants only: the primary run passes none."""
         port = free_port()
+        names = {
+            "workers": "WEB_CONCURRENCY",
+            "threads": "GUNICORN_THREADS",
+            "worker_class": "GUNICORN_WORKER_CLASS",
+        }
         env = {
             **self.env,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": str(workers),
-            "GUNICORN_THREADS": str(threads),
-            "GUNICORN_WORKER_CLASS": worker_class,
+            **{names[key]: str(value) for key, value in overrides.items()},
         }
         argv = [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), app]
         process = self.procs.start(
@@ -253,16 +296,18 @@ class Run:
             "small_entries": plan["small"]["entries"],
             "transfer_accounts": len(plan["transfer_users"]),
         }
-        if not s.quick:  # quick: the check after the transfers covers the seed too
+        if plan.get("journal_rows"):
+            self.results["seed"]["journal_rows"] = plan["journal_rows"]
+        if not s.quick and not s.scale:  # the check after the transfers covers the seed too
             self.step("ledger_verify_after_seed", self.ledger_verify)
 
-        primary = {"workers": s.workers, "worker_class": s.worker_class, "threads": s.threads}
+        primary = self.gunicorn_defaults()
+        self.results["gunicorn"] = primary
         with self.procs:
             with self.phase("start_servers"):
-                base_url, base_proc = self.start_server(
-                    "baseline", "bench.baseline_app:app", **primary
-                )
-                app_url, app_proc = self.start_server("app", "wsgi:app", **primary)
+                base_url, base_proc = self.start_server("baseline", "bench.baseline_app:app")
+                app_url, app_proc = self.start_server("app", "wsgi:app")
+            primary["observed_workers"] = len(worker_pids(app_proc.pid))
             password = plan["password"]
             cookie = self.step(
                 "sign_in",
@@ -284,8 +329,23 @@ class Run:
                     out_dir=self.out_dir,
                     label="primary",
                 )
+                self.step(
+                    "signed_in_pages",
+                    scenarios.signed_in_pages,
+                    app_url,
+                    base_url,
+                    cookie,
+                    pages={
+                        "history_page": f"/accounts/{plan['dashboard_account_id']}/history",
+                        "transfer_form": "/transfers/pay",
+                    },
+                    connections=s.page_connections,
+                    duration_s=s.page_duration_s,
+                    out_dir=self.out_dir,
+                )
             self.transfers(app_url, plan)
-            self.history_and_export(app_url, app_proc, plan)
+            if not s.scale:
+                self.history_and_export(app_url, app_proc, plan)
             self.results["scenarios"]["memory"] = {
                 "settings": primary,
                 "app_workers": scenarios.worker_memory(app_proc.pid),
@@ -416,59 +476,3 @@ class Run:
         finally:
             self.stop(app_proc)
             self.stop(base_proc)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="small data and short runs (CI): under 2 minutes, no thresholds",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=BENCH_DIR,
-        help="where RESULTS.md and results.json go (default: bench/)",
-    )
-    parser.add_argument(
-        "--keep-db",
-        action="store_true",
-        help="leave the benchmark database in place (for profiling)",
-    )
-    args = parser.parse_args(argv)
-    install_signal_handlers()
-    settings = Settings.for_mode(args.quick)
-    out_dir = BENCH_DIR / "out"
-    out_dir.mkdir(exist_ok=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    run = Run(settings, out_dir)
-    began = time.monotonic()
-    status = 0
-    interrupted = False
-    try:
-        run.execute()
-    except HarnessError as exc:
-        print(f"[bench] harness failure: {exc}", file=sys.stderr)
-        run.results["failures"].append(f"harness: {exc}")
-        status = 1
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        run.procs.stop_all()
-        if not args.keep_db:
-            with contextlib.suppress(Exception):
-                run.drop_databases()  # a million-entry database is not left behind
-    if interrupted:
-        print("[bench] interrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    run.results["elapsed_s"] = round(time.monotonic() - began, 1)
-    if run.results["failures"]:
-        status = 1
-    write_reports(run.results, args.out)
-    print(
-        f"[bench] wrote {args.out / 'RESULTS.md'} in {run.results['elapsed_s']}s "
-        f"({'FAILED' if status else 'ok'})",
-        flush=True,
-    )
-    return status

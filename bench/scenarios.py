@@ -78,17 +78,24 @@ def single_request(url: str, cookie: str | None, *, timeout_s: float) -> dict:
     }
 
 
-def dashboard_vs_baseline(
+def page_vs_baseline(
     app_url: str,
     baseline_url: str,
     cookie: str,
     *,
+    path: str,
+    page: str,
     connections: list[int],
     duration_s: float,
     out_dir: Path,
     label: str,
 ) -> list[dict]:
-    """Baseline (a) then the signed-in dashboard, at each concurrency; with ratios."""
+    """Baseline (a) then one signed-in page, at each concurrency; with ratios.
+
+    The baseline is measured again right before each page (not once per run), so the
+    ratio compares two figures taken under the same load from the rest of the machine.
+    Each row holds the page's figures under the key `page` ("dashboard", ...).
+    """
     rows = []
     for conns in connections:
         base = wrk_get(
@@ -97,25 +104,65 @@ def dashboard_vs_baseline(
             duration_s=duration_s,
             cookie=None,
             out_dir=out_dir,
-            label=f"{label}-baseline-c{conns}",
+            label=f"{label}-baseline-{page}-c{conns}",
         )
-        dash = wrk_get(
-            app_url + "/",
+        figures = wrk_get(
+            app_url + path,
             connections=conns,
             duration_s=duration_s,
             cookie=cookie,
             out_dir=out_dir,
-            label=f"{label}-dashboard-c{conns}",
+            label=f"{label}-{page}-c{conns}",
         )
         rows.append(
             {
                 "connections": conns,
                 "baseline": base,
-                "dashboard": dash,
-                "throughput_ratio": ratio(dash["rps"], base["rps"]),
+                page: figures,
+                "throughput_ratio": ratio(figures["rps"], base["rps"]),
             }
         )
     return rows
+
+
+def dashboard_vs_baseline(app_url: str, baseline_url: str, cookie: str, **kwargs) -> list[dict]:
+    """Baseline (a) then the signed-in dashboard (`/`), at each concurrency; with ratios."""
+    return page_vs_baseline(app_url, baseline_url, cookie, path="/", page="dashboard", **kwargs)
+
+
+def signed_in_pages(
+    app_url: str,
+    baseline_url: str,
+    cookie: str,
+    *,
+    pages: dict[str, str],
+    connections: int,
+    duration_s: float,
+    out_dir: Path,
+) -> dict:
+    """Other signed-in pages (name -> path) against baseline (a), like the dashboard.
+
+    Each page is checked once first: a page that redirects to sign-in or fails would
+    otherwise be measured as a fast stream of errors.
+    """
+    results = {}
+    for page, path in pages.items():
+        check = single_request(app_url + path, cookie, timeout_s=30)
+        if check["errors"]:
+            raise RuntimeError(f"signed-in GET {path} did not answer 200")
+        (row,) = page_vs_baseline(
+            app_url,
+            baseline_url,
+            cookie,
+            path=path,
+            page=page,
+            connections=[connections],
+            duration_s=duration_s,
+            out_dir=out_dir,
+            label="pages",
+        )
+        results[page] = {"path": path, **row}
+    return results
 
 
 def history_cursor(database_url: str, account_id: int, depth: int) -> str:

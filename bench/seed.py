@@ -205,6 +205,23 @@ def seed(spec: dict) -> dict:
             step_s=600,
         )
         timings["histories_s"] = round(time.perf_counter() - mark, 2)
+        if spec.get("customer_history"):
+            mark = time.perf_counter()
+            from bench.seed_scale import generate_customer_histories
+
+            generate_customer_histories(
+                session,
+                account_ids=list(
+                    session.scalars(
+                        select(Account.id)
+                        .where(Account.owner_id.in_([ids[email] for email in customers]))
+                        .order_by(Account.id)
+                    )
+                ),
+                per=spec["customer_history"],
+                counterpart_id=systems[EXTERNAL_CASH],
+            )
+            timings["customer_histories_s"] = round(time.perf_counter() - mark, 2)
 
         mark = time.perf_counter()
         funded = [*customers[: spec["transfer_accounts"]], "dashboard@example.com"]
@@ -252,10 +269,13 @@ def seed(spec: dict) -> dict:
                 select(Account.id, Account.number).where(Account.id.in_(list(account_ids.values())))
             ).all()
         )
+        journal_rows = session.scalar(text("SELECT count(*) FROM journal_transactions"))
         timings["total_s"] = round(time.perf_counter() - started, 2)
         return {
             "password": PASSWORD,
             "dashboard_email": "dashboard@example.com",
+            "dashboard_account_id": account_ids["dashboard@example.com"],
+            "journal_rows": journal_rows,
             "big": {
                 "email": "big@example.com",
                 "account_id": big_id,
