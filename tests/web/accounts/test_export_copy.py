@@ -62,7 +62,22 @@ def tricky(app, monkeypatch):
     clock = iter(T0 + timedelta(hours=7 * i, microseconds=i) for i in range(1000))
     monkeypatch.setattr(SystemClock, "now", lambda self: next(clock))
     alice = make_customer(app, "Alice Able", balance="1000.00")
-    names = ["Bob  Baker", "=cmd Evil", "Émile\u2003Zola\t", "   ", "Ōno\u00a0Yoko Ü", "x", ""]
+    names = [
+        "Bob  Baker",
+        "=cmd Evil",
+        "Émile\u2003Zola\t",
+        "   ",
+        "Ōno\u00a0Yoko Ü",
+        "x",
+        "",
+        "Jane Doe",
+        "Ünal",
+        "a b c",
+        "Smith, John",
+        '"Q" Name',
+        "  +x y",
+        "x ,y",
+    ]
     others = [make_customer(app, f"Person {i}", balance="50.00") for i in range(len(names))]
     for other, name in zip(others, names, strict=True):
         execute(app, "UPDATE users SET full_name = :n WHERE id = :i", n=name, i=other.id)
