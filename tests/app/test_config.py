@@ -23,6 +23,7 @@ PG_URL = "postgresql://bank:pw@db.internal:5432/bank"
 REDIS_URL = "redis://cache.internal:6379/0"
 
 
+
 def server_env(set_env, app_env: str = "production", **overrides: str) -> None:
     values = {
         "APP_ENV": app_env,

@@ -28,6 +28,7 @@ NEW_KEY = "n" * 48
 SECRET_VALUE = "q8Zr-the-value-itself-must-never-be-printed-0123456789"
 
 
+
 def secret_file(tmp_path: Path, name: str, content: str, mode: int = 0o600) -> str:
     path = tmp_path / name
     path.write_text(content)
@@ -143,7 +144,8 @@ def test_the_app_refuses_to_start_on_an_unreadable_secret_file_in_one_line(tmp_p
     )
     assert started.returncode == 3
     assert started.stderr.strip().splitlines() == [
-        f"banking: refusing to start: SECRET_KEY_FILE: {tmp_path / 'absent'} is not a readable file"
+        f"banking: refusing to start: SECRET_KEY_FILE: {tmp_path / 'absent'} "
+        "is not a readable file"
     ]
 
 
@@ -200,7 +202,9 @@ def test_a_reset_link_mailed_before_the_rotation_still_works(app, client, old_ke
 
 
 @pytest.mark.parametrize("keep_old", [True, False])
-def test_a_verification_link_mailed_before_the_rotation_still_works(app, client, old_key, keep_old):
+def test_a_verification_link_mailed_before_the_rotation_still_works(
+    app, client, old_key, keep_old
+):
     email = "rotating.grace@example.com"
     assert sign_up(client, email=email).headers["Location"] == CHECK_EMAIL
     path = verification_path(email)

@@ -71,7 +71,9 @@ class World:
 
 def _objects(app: Flask, owner: Customer, other: Customer) -> Objects:
     with app.app_context():
-        payee = services.add_payee(owner.id, nickname="Friend", account_number=other.account_number)
+        payee = services.add_payee(
+            owner.id, nickname="Friend", account_number=other.account_number
+        )
         schedule = ScheduledTransfer(
             owner_id=owner.id,
             from_account_id=owner.account_id,

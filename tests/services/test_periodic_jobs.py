@@ -97,10 +97,8 @@ def test_accrue_interest_task_pays_the_previous_month_once(app, runner):
 
 
 def test_accrue_interest_task_refuses_a_month_not_over_and_lists_it_as_failed(app):
-    result = (
-        app.extensions["celery"]
-        .tasks["banking.accrue_interest"]
-        .apply(kwargs={"period": "9998-12"})
+    result = app.extensions["celery"].tasks["banking.accrue_interest"].apply(
+        kwargs={"period": "9998-12"}
     )
     assert result.failed()
     (job,) = failed_jobs(app)
