@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench import scenarios
+from bench.copy_baseline import copy_baseline
 from bench.machine import describe_machine
 from bench.pgbench import run_psql, run_transfer_baseline
 from bench.procs import (
@@ -418,7 +419,7 @@ class Run:
         )
         if "runs" in history and not s.quick:
             self.step("history_explain", self.explain, plan, history)
-        self.step(
+        export = self.step(
             "csv_export",
             scenarios.csv_export,
             app_url,
@@ -426,6 +427,15 @@ class Run:
             plan["big"]["account_id"],
             app_proc.pid,
         )
+        # Issue 15's ceiling for the export: PostgreSQL's own COPY of the same query.
+        copy = self.step(
+            "csv_copy_baseline", copy_baseline, self.database_url, plan["big"]["account_id"]
+        )
+        if "rows_per_s" in export and "rows_per_s" in copy:
+            export["copy_rows_per_s"] = copy["rows_per_s"]
+            export["rows_per_s_ratio_vs_copy"] = scenarios.ratio(
+                export["rows_per_s"], copy["rows_per_s"]
+            )
 
     def explain(self, plan: dict, history: dict) -> list[dict]:
         cases = []

@@ -27,9 +27,10 @@ def history_page(
     return core_history.history_page(db.session, account_id, filters, cursor=cursor, tz=tz)
 
 
-def export_rows(account_id: int, filters: HistoryFilters, *, tz: str) -> Iterator[list[str]]:
-    """The CSV export's rows, streamed from a server-side cursor as the response is sent."""
-    return core_history.iter_export_rows(db.session, account_id, filters, tz=tz)
+def export_csv(account_id: int, filters: HistoryFilters, *, tz: str) -> Iterator[bytes]:
+    """The CSV export's bytes, header first, streamed as the response is sent (PostgreSQL's
+    COPY formats the lines; SQLite goes through the Python rows)."""
+    return core_history.iter_export_csv(db.session, account_id, filters, tz=tz)
 
 
 def statement(account_id: int, month: Month, *, tz: str) -> Statement:

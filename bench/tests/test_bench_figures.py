@@ -67,7 +67,9 @@ def test_set_cookie_headers_give_name_and_value_and_deletions_clear():
     assert parse_set_cookie("garbage") is None
 
 
-def _results(dashboard_ratio=0.6, p99=50.0, tps_ratio=0.4, deep=1.2, rows=60_000, growth=10.0):
+def _results(
+    dashboard_ratio=0.6, p99=50.0, tps_ratio=0.4, deep=1.2, rows=60_000, growth=10.0, copy=0.5
+):
     figures = {"rps": 600, "p50_ms": 5, "p95_ms": 9, "p99_ms": p99, "errors": 0}
     return {
         "settings": {"quick": True},
@@ -83,7 +85,11 @@ def _results(dashboard_ratio=0.6, p99=50.0, tps_ratio=0.4, deep=1.2, rows=60_000
             "transfers_hot_app": {"tps": 40, "errors": 0, "tps_ratio_vs_pgbench": tps_ratio},
             "ledger_verify_after_transfers": {"clean": True, "output": "OK"},
             "history": {"p50_ratio_big_over_small": {"deep": deep}, "runs": {}, "connections": 4},
-            "csv_export": {"rows_per_s": rows, "serving_worker_peak_growth_mb": growth},
+            "csv_export": {
+                "rows_per_s": rows,
+                "serving_worker_peak_growth_mb": growth,
+                "rows_per_s_ratio_vs_copy": copy,
+            },
             "memory": {"app_workers": [{"pid": 1, "rss_mb": 90.0, "peak_mb": 95.0}]},
         },
     }
@@ -102,7 +108,7 @@ def test_missed_targets_are_reported_not_raised():
 
 
 def test_report_shows_missed_targets_and_harness_failures():
-    results = _results(rows=1000)
+    results = _results(rows=1000, copy=0.01)
     results["failures"] = ["history: RuntimeError: boom"]
     text = render_markdown(results, findings="## Findings\n\nSlow.")
     assert "**MISSED**" in text

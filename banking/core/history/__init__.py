@@ -11,12 +11,18 @@ The package, by what each module owns:
 - `filters`: the filter values and the predicates they become;
 - `rows`: a history row as the customer reads it (counterparty, kind label);
 - `queries`: pages, pending holds, the export's select;
-- `export`: the CSV rows, streamed.
+- `export`: the CSV rows, streamed;
+- `copy_export`: the same CSV written by PostgreSQL's COPY (and the choice of path).
 
 Import from the package (`from banking.core.history import history_page`): the module
 split is an internal layout.
 """
 
+from banking.core.history.copy_export import (
+    export_lines_select,
+    iter_export_csv,
+    iter_export_csv_copy,
+)
 from banking.core.history.export import (
     EXPORT_BATCH,
     EXPORT_FETCH,
@@ -43,8 +49,11 @@ __all__ = [
     "day_bounds",
     "entries_select",
     "export_filename",
+    "export_lines_select",
     "export_row",
     "history_page",
+    "iter_export_csv",
+    "iter_export_csv_copy",
     "iter_export_rows",
     "iter_history",
     "pending_rows",

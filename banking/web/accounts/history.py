@@ -2,7 +2,7 @@
 
 Views parse the query string, find the account through `get_own_account_or_404` (another
 customer's id is a 404), call one function of `banking.services.history` and render.
-Exports stream row by row from a server-side cursor.
+Exports stream in chunks (PostgreSQL's COPY on PostgreSQL, a server-side cursor elsewhere).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from banking.core.csv_export import iter_csv
-from banking.core.history import EXPORT_HEADER, Cursor, export_filename
+from banking.core.history import Cursor, export_filename
 from banking.core.periods import local_today
 from banking.core.statements import STATEMENT_HEADER, Month, statement_csv_rows
 from banking.services import history as reads
@@ -84,9 +84,8 @@ def history_export(account_id: int):
             first_page=True,
         ), 400
     filters = form.filters()
-    rows = reads.export_rows(account.id, filters, tz=_tz())
     filename = export_filename(account, filters, _today())
-    return _csv_response(iter_csv(EXPORT_HEADER, rows), filename)
+    return _csv_response(reads.export_csv(account.id, filters, tz=_tz()), filename)
 
 
 def _csv_response(lines, filename: str) -> Response:
