@@ -14,9 +14,11 @@ from typing import Any
 from flask import current_app, render_template
 from markupsafe import Markup
 
+from banking import metrics
 from banking.caching import get_or_load, user_key
 from banking.services.dashboard import DECLINED, build_summary, decline_reason
 from banking.web.accounts.charts import chart_summary, render_chart
+from banking.web.sessions import prefetched
 
 # The transfer result page explains a declined transfer as the dashboard does.
 __all__ = ["DECLINED", "cached_summary", "decline_reason", "render_charts"]
@@ -30,8 +32,13 @@ def cached_summary(user_id: int) -> dict[str, Any]:
     and drawing the SVG cost far more CPU than the rest of the page, and they change only
     when the summary does (the same session events delete all of it at once).
     """
+    key = user_key("dashboard", user_id)
+    summary = prefetched(key)  # read with the signed-in user, in the same round trip
+    if summary is not None:
+        metrics.count_cache("hit")
+        return summary
     return get_or_load(
-        user_key("dashboard", user_id),
+        key,
         lambda: _summary_with_charts(user_id),
         timeout=current_app.config["DASHBOARD_CACHE_SECONDS"],
     )

@@ -131,14 +131,14 @@ def test_a_snapshot_read_before_a_change_cannot_be_stored_over_it(app, cache_sta
     with app.test_request_context():
         user = db.session.get(User, customer.id)
         token = user.session_token
-        _, version = user_cache.get(customer.id, token)
+        _, version, _ = user_cache.get(customer.id, token)
         stale = user_cache.snapshot_of(user)  # read before the lock below
         db.session.remove()
     change_user(app, customer.id, is_locked=True)
     with app.test_request_context():
         if version is not None:
             user_cache.put(stale, version)
-        cached, _ = user_cache.get(customer.id, token)
+        cached, _, _ = user_cache.get(customer.id, token)
     assert cached is None
 
 
@@ -149,7 +149,7 @@ def test_the_cached_value_is_plain_data_under_a_key_without_the_token(app, clien
     with app.test_request_context():
         token = db.session.get(User, customer.id).session_token
         db.session.remove()
-        cached, _ = user_cache.get(customer.id, token)
+        cached, _, _ = user_cache.get(customer.id, token)
         assert cached is not None
         assert all(isinstance(v, str | int | bool) for v in cached.values())
         assert token not in repr(cached)  # only its hash
