@@ -148,6 +148,11 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_NAME = "banking_session"
+        # Re-sign the cookie only when the session changed, not on every page: the idle
+        # clock (`last_seen`, banking/web/sessions.py) moves every 15 s, which re-sends
+        # the cookie with a fresh expiry then, so its lifetime still slides with use
+        # (at most 15 s short of the idle window, which the server enforces anyway).
+        self.SESSION_REFRESH_EACH_REQUEST = False
 
         # Web
         self.MAX_CONTENT_LENGTH = env("MAX_CONTENT_LENGTH", default=1024 * 1024, cast=int)
@@ -169,6 +174,8 @@ class Config:
         self.SAVINGS_ANNUAL_RATE_BP = env("SAVINGS_ANNUAL_RATE_BP", default=150, cast=int)
         self.LEDGER_MAX_RETRIES = env("LEDGER_MAX_RETRIES", default=8, cast=int)
         self.DASHBOARD_CACHE_SECONDS = env("DASHBOARD_CACHE_SECONDS", default=60, cast=int)
+        # The signed-in user's snapshot (banking/user_cache.py); 0 reads the row every time.
+        self.USER_CACHE_SECONDS = env("USER_CACHE_SECONDS", default=300, cast=int)
         self.ADMIN_STATS_CACHE_SECONDS = env("ADMIN_STATS_CACHE_SECONDS", default=30, cast=int)
         self.ADMIN_PAGE_SIZE = env("ADMIN_PAGE_SIZE", default=25, cast=int)
         # Dual control (maker-checker): an admin adjustment or reversal above this many

@@ -27,20 +27,30 @@ def _as_bool(value: str | bool) -> bool:
 
 
 bind = [gunicorn_setting("GUNICORN_BIND", "127.0.0.1:8000")]
-# Sizing, from the benchmark (bench/FINDINGS.md; 2 CPUs, PostgreSQL and Redis on the host):
-# - A request is CPU-bound Python between short database waits, so more processes than
-#   CPUs + 1 add nothing: 5 sync workers served the dashboard no faster than 3 gthread
-#   workers × 4 threads, and each worker is ~97 MB RSS (3 gthread workers: ~40 % less
-#   memory than 5 sync ones).
-# - gthread keeps the worker's heartbeat going while one thread streams a long CSV export;
-#   a sync worker cannot heartbeat mid-response and was killed by the 30 s timeout part-way
-#   through a 1,000,000-row export. So `timeout` stays 30 s for everything else.
-# - Database pool: a worker uses at most `threads` connections at once, so DB_POOL_SIZE
-#   must be >= threads (default 10 >= 4). Keep workers × (DB_POOL_SIZE + DB_MAX_OVERFLOW)
-#   below PostgreSQL's max_connections (100 by default): 3 × (10 + 20) = 90 with the
-#   defaults; DB_POOL_SIZE=4 and DB_MAX_OVERFLOW=2 (3 × 6 = 18) are enough for 4 threads.
-workers = gunicorn_setting("WEB_CONCURRENCY", cpu_count() + 1, cast=int)
-threads = gunicorn_setting("GUNICORN_THREADS", 4, cast=int)
+# Sizing, from the benchmark (bench/FINDINGS.md, "Signed-in pages (issue 15)"; 2 CPUs,
+# PostgreSQL and Redis on the host). Defaults: SYNC workers, 2 × CPUs + 1 of them.
+# - Tail latency decides it. A page is CPU-bound Python between short waits on Redis or
+#   PostgreSQL. gthread workers share one GIL between their threads, so a page waits
+#   behind its siblings: at 16 connections the dashboard's p99 was 198–351 ms with
+#   3 workers × 4 threads, and 168 ms even with 5 workers × 1 thread (a gthread worker
+#   keeps accepting connections while its one thread is busy and queues them inside the
+#   process). 5 sync workers met p99 < 100 ms (64–94 ms in two full runs): a sync worker
+#   takes a connection only when idle, so the kernel's listen queue hands each request to
+#   whichever worker is free.
+# - The CSV export streams from a sync worker too, and a sync worker cannot heartbeat
+#   mid-response, so `timeout` caps the longest download: 1,000,000 rows take ~10 s at
+#   the measured ~84,000–105,000 rows/s (less after the COPY-based export), inside the
+#   30 s default with a 3× margin. An export that must run longer belongs to the
+#   background worker; raise GUNICORN_TIMEOUT rather than switching worker class.
+# - Memory: ~97 MB RSS per worker, so 5 workers ≈ 0.5 GB. A deployment that must run in
+#   less can use GUNICORN_THREADS=4 WEB_CONCURRENCY=3 (gthread: ~40 % less memory, worse
+#   page tails).
+# - Database pool: a sync worker uses one connection at a time; connections are opened
+#   on demand, so 5 workers hold ~5 (DB_POOL_SIZE caps each worker, not the total).
+#   With gthread, keep DB_POOL_SIZE >= threads and workers × (DB_POOL_SIZE +
+#   DB_MAX_OVERFLOW) below PostgreSQL's max_connections (100 by default).
+workers = gunicorn_setting("WEB_CONCURRENCY", 2 * cpu_count() + 1, cast=int)
+threads = gunicorn_setting("GUNICORN_THREADS", 1, cast=int)
 worker_class = gunicorn_setting("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 timeout = gunicorn_setting("GUNICORN_TIMEOUT", 30, cast=int)
 # SIGTERM lets in-flight requests finish for this long (compose waits 40 s before SIGKILL).

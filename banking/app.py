@@ -32,7 +32,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from banking import caching
+    from banking import caching, user_cache
     from banking.cli import register_commands
     from banking.web import errors, security, sessions, templating
 
@@ -41,6 +41,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     caching.init_app(app)
+    user_cache.init_app(app)
     register_commands(app)
     register_worker(app)
     register_metrics(app)

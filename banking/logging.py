@@ -50,15 +50,36 @@ class RedactionFilter(logging.Filter):
     )
     URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 
+    # Short strings repeat on every request (the message, method, route, client address):
+    # the ones found clean are remembered, since the scrub is a pure function of the text
+    # and the registered secrets (emptied whenever a secret is added). A string that had
+    # something to hide is never kept.
+    MEMO_MAX_LENGTH = 120
+    MEMO_SIZE = 2048
+
     def __init__(self) -> None:
         super().__init__()
         self.secrets: set[str] = set()
+        self._memo: dict[str, str] = {}  # clean strings (a dict keeps insertion order)
 
     def add_secret(self, value: str | None) -> None:
         if value and len(value) >= 4:
             self.secrets.add(value)
+            self._memo.clear()
 
     def scrub(self, text: str) -> str:
+        if len(text) > self.MEMO_MAX_LENGTH:
+            return self._scrub(text)
+        if text in self._memo:
+            return text
+        scrubbed = self._scrub(text)
+        if scrubbed == text:
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            self._memo[text] = text
+        return scrubbed
+
+    def _scrub(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)

@@ -11,16 +11,22 @@ signed session cookie (`last_seen`), not in the database, so a page view costs n
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, request, session
+from flask import Flask, abort, current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
 
+from banking import user_cache
+from banking.caching import user_key
 from banking.core.models import User
 from banking.extensions import login_manager
 from banking.services import auth
+from banking.web.session_user import SessionUser
 
 LAST_SEEN = "last_seen"
+USER_ID = "uid"  # the user's id, so the cached snapshot is found without a query
 LOGIN_AT = "login_at"
 PENDING_USER = "pending_2fa_user"
 PENDING_TOKEN = "pending_2fa_token"  # noqa: S105 - a session key name
@@ -31,12 +37,54 @@ PENDING_SECONDS = 300  # the code step must follow the password step within 5 mi
 LAST_SEEN_GRANULARITY = 15  # seconds; avoids re-signing the cookie on every request
 
 
+# Pages whose own cache entry is read with the user's, in one round trip: endpoint ->
+# the entry's key for a user id. The page takes it from `prefetched()`.
+PREFETCH: dict[str, Callable[[int], str]] = {
+    "accounts.dashboard": lambda user_id: user_key("dashboard", user_id),
+}
+
+
+def prefetched(key: str) -> Any:
+    """The value `load_user` read for `key` with the user (None if it did not)."""
+    return g.pop("prefetched_cache", {}).get(key)
+
+
 @login_manager.user_loader
-def load_user(token: str) -> User | None:
-    """Load by session token; a user an admin has locked is not loaded at all."""
+def load_user(token: str) -> SessionUser | None:
+    """Who is asking, by session token; a user an admin has locked is not loaded at all.
+
+    `current_user` is a `SessionUser` (plain data, from `banking.user_cache` when the
+    snapshot there was made for this token, else from the users row). Code that needs
+    the row itself (to change it) calls `current_user_row()`.
+    """
+    user_id = session.get(USER_ID)
+    version = None
+    if isinstance(user_id, int):
+        page_key = PREFETCH.get(request.endpoint or "")
+        also = page_key(user_id) if page_key else None
+        cached, version, prefetched = user_cache.get(user_id, token, also)
+        if prefetched is not None:
+            g.prefetched_cache = {also: prefetched}
+        if cached is not None:
+            return SessionUser(cached, token)
     user = auth.user_for_session_token(token)
     if user is None or user.is_locked:
         return None
+    snapshot = user_cache.snapshot_of(user)
+    if version is not None and user.id == user_id:
+        # The version was read before the row: a change committed since outdates this.
+        user_cache.put(snapshot, version)
+    if user_id != user.id:
+        session[USER_ID] = user.id  # a session from before this key, or a remember cookie
+    return SessionUser(snapshot, token)
+
+
+def current_user_row() -> User:
+    """The signed-in user's row, for a service that changes it (their name, password,
+    two-factor, signing out). 404 when it no longer matches the session."""
+    user = auth.get_user(current_user.id) if current_user.is_authenticated else None
+    if user is None or user.session_token != current_user.get_id():
+        abort(404)
     return user
 
 
@@ -66,6 +114,7 @@ def start_session(user: User, *, remember: bool = False) -> None:
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(user, remember=remember, fresh=True)
+    session[USER_ID] = user.id
     session.permanent = True  # the cookie expires with the idle window
     now = int(time.time())
     session[LOGIN_AT] = now

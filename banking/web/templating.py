@@ -9,7 +9,8 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
-from flask import Flask
+from flask import Flask, current_app, g, session
+from flask_wtf.csrf import generate_csrf
 
 from banking.core.models.base import as_utc
 from banking.core.money import format_money, format_plain, format_signed
@@ -27,6 +28,37 @@ def _format_datetime(value: datetime, fmt: str, zone: str, locale: str) -> str:
 @lru_cache(maxsize=4096)
 def _format_date(value: date, fmt: str, locale: str) -> str:
     return format_date(value, fmt, locale=locale)
+
+
+# Signed CSRF tokens by (secret, the session's raw CSRF value). WTF_CSRF_TIME_LIMIT is
+# None (the token lives as long as its session), so a token signed once for a session
+# is exactly as valid as a fresh one, and every page needs one (the nav's sign-out
+# form): signing it anew cost a key derivation, an HMAC, zlib and base64 per page.
+_SIGNED_CSRF: dict[tuple[str, str], str] = {}
+_SIGNED_CSRF_MAX = 4096
+
+
+def csrf_token() -> str:
+    """Flask-WTF's `generate_csrf`, reusing the token already signed for this session."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token = g.get(field)
+    if token is not None:
+        return token
+    if config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()  # tokens expire: each must carry a fresh timestamp
+    secret = config.get("WTF_CSRF_SECRET_KEY") or config["SECRET_KEY"]
+    raw = session.get(field)
+    token = _SIGNED_CSRF.get((secret, raw)) if isinstance(raw, str) else None
+    if token is None:
+        token = generate_csrf()
+        raw = session.get(field)
+        if isinstance(raw, str):
+            if len(_SIGNED_CSRF) >= _SIGNED_CSRF_MAX:
+                _SIGNED_CSRF.clear()
+            _SIGNED_CSRF[(secret, raw)] = token
+    setattr(g, field, token)  # what generate_csrf does: forms in this request share it
+    return token
 
 
 def init_app(app: Flask) -> None:
@@ -65,6 +97,7 @@ def init_app(app: Flask) -> None:
         kind_label=kind_label,
     )
     app.jinja_env.globals["app_env"] = app.config.get("ENV_NAME")
+    app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.context_processor
     def _bank_name() -> dict[str, str]:

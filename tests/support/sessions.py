@@ -2,8 +2,9 @@
 
 Money-page tests must not depend on the sign-in views, so this sets exactly what a real
 sign-in stores: `_user_id` (the user's session token), `_fresh`, Flask-Login's
-identifier `_id` (stored by every sign-in, though session protection is off), and
-the idle/absolute clocks the auth session checks read.
+identifier `_id` (stored by every sign-in, though session protection is off), the
+user's id (where the cached session user is looked up), and the idle/absolute clocks
+the auth session checks read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask import Flask
 
 from banking.core.models import User
 from banking.extensions import db, login_manager
-from banking.web.sessions import LAST_SEEN, LOGIN_AT
+from banking.web.sessions import LAST_SEEN, LOGIN_AT, USER_ID
 from tests.support.forms import submit
 
 
@@ -30,6 +31,7 @@ def login_as(client, app: Flask, user_id: int) -> None:
         session["_user_id"] = token
         session["_fresh"] = True
         session["_id"] = identifier
+        session[USER_ID] = user_id
         session[LOGIN_AT] = now
         session[LAST_SEEN] = now
         session.permanent = True

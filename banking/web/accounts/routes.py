@@ -16,7 +16,7 @@ from banking.core.models import AccountStatus
 from banking.services import accounts as services
 from banking.services.accounts import AccountActionRefused
 from banking.web.accounts import bp, queries
-from banking.web.accounts.dashboard import cached_summary
+from banking.web.accounts.dashboard import body_html, cached_summary
 from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
 from banking.web.guards import customer_required
 from banking.web.presenters import mask_name
@@ -33,8 +33,7 @@ def dashboard():
 @customer_required
 def _customer_dashboard():
     summary = cached_summary(current_user.id)
-    charts = summary["charts"]
-    return render_template("accounts/dashboard.html", summary=summary, charts=charts)
+    return render_template("accounts/dashboard.html", body_html=body_html(summary))
 
 
 # Own accounts ---------------------------------------------------------------------------

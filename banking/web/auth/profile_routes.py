@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from flask import abort, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from banking.core.models import User
@@ -32,7 +32,7 @@ from banking.web.guards import must_keep_two_factor
 
 
 def _render_profile(name_form=None, password_form=None, status: int = 200):
-    user = current_user._get_current_object()
+    user = sessions.current_user_row()
     return render_template(
         "auth/profile.html",
         name_form=name_form or NameForm(formdata=None, full_name=user.full_name),
@@ -55,7 +55,7 @@ def change_name():
     form = NameForm()
     if not form.validate_on_submit():
         return _render_profile(name_form=form, status=400)
-    settings.change_name(current_user._get_current_object(), form.full_name.data)
+    settings.change_name(sessions.current_user_row(), form.full_name.data)
     flash("Your name was updated.", "success")
     return redirect(url_for("auth.profile"))
 
@@ -66,7 +66,7 @@ def change_name():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()
+        user = sessions.current_user_row()
         try:
             settings.change_password(user, form.current_password.data, form.new_password.data)
         except ReauthFailed as exc:
@@ -134,7 +134,7 @@ def _setup_page(user: User, form: EnableTwoFactorForm, secret: str, status: int 
 @per_user(reauth_limit)
 @login_required
 def two_factor_setup():
-    user = current_user._get_current_object()
+    user = sessions.current_user_row()
     if user.totp_enabled:
         flash("Two-factor authentication is already on.", "info")
         return redirect(url_for("auth.profile"))
@@ -168,7 +168,7 @@ def two_factor_setup():
 @per_user(reauth_limit)
 @login_required
 def two_factor_disable():
-    user = current_user._get_current_object()
+    user = sessions.current_user_row()
     if not user.totp_enabled:
         return redirect(url_for("auth.profile"))
     if must_keep_two_factor(user):

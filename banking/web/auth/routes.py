@@ -99,7 +99,7 @@ def second_factor():
 @bp.post("/logout")
 @login_required
 def logout():
-    services.sign_out(current_user._get_current_object())  # rotates the token: everywhere
+    services.sign_out(sessions.current_user_row())  # rotates the token: everywhere
     sessions.end_session()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))

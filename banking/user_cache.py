@@ -1,0 +1,201 @@
+"""The signed-in user's snapshot in the cache, so a page view need not read the users row.
+
+Every signed-in request needs to know who is asking (id, role, name, two-factor state,
+whether an admin has locked them). Reading that from PostgreSQL costs a pool pre-ping,
+a SELECT and a ROLLBACK per page; the snapshot costs one Redis GET.
+
+Design, and why it cannot let a locked or signed-out user back in:
+- Per user, two keys: `user:<id>:session` holds plain data (the fields the web layer
+  reads, a SHA-256 of the user's `session_token`, and a version); `user:<id>:session_v`
+  is that user's version counter. Both are read with one MGET. No token in key names.
+- A hit counts only when the entry's token hash matches the token of the session asking
+  (so a rotated token never matches: sign-out, password change, 2FA on/off, admin
+  actions) AND its version equals the counter's current value.
+- Every commit that changed a users row in any way (ORM flush from any service, the CLI
+  or the worker; Core UPDATE/DELETE statements on users by id, through
+  `do_orm_execute`) increments the counter and deletes the entry after the commit, by
+  session events registered once per process (`init_app`). A request that read the row
+  before that commit stores its entry under the version it read *before* its query, so
+  the entry is already outdated when it lands: the old state cannot come back.
+- A cache error is a miss: the row is read from the database as before.
+- Entries expire after USER_CACHE_SECONDS (0 turns the cache off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+
+from banking.caching import user_key
+from banking.core.models import User
+from banking.extensions import cache
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "session"
+VERSION_NAMESPACE = "session_v"
+# What the web layer may read from the snapshot; anything else loads the row.
+FIELDS = ("id", "email", "full_name", "role", "is_locked", "totp_enabled", "email_verified")
+_CHANGED_USERS = "banking.user_cache.changed_users"  # key in Session.info
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def snapshot_of(user: User) -> dict[str, Any]:
+    """The plain data cached for `user` (no ORM instance: nothing can lazy-load later)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "is_locked": bool(user.is_locked),
+        "totp_enabled": bool(user.totp_enabled),
+        "email_verified": user.email_verified_at is not None,
+        "token_sha256": token_digest(user.session_token),
+    }
+
+
+def _seconds() -> int:
+    return int(current_app.config.get("USER_CACHE_SECONDS", 0) or 0)
+
+
+def get(
+    user_id: int, token: str, also: str | None = None
+) -> tuple[dict[str, Any] | None, int | None, Any]:
+    """(the snapshot if current and made for this token, the version read, `also`'s value).
+
+    The version is None when nothing may be stored afterwards (cache off or failing).
+    `also` is one more cache key read in the same round trip (the page's own entry), so a
+    cached page costs one Redis call, not two.
+    """
+    if not _seconds():
+        return None, None, None
+    keys = [user_key(NAMESPACE, user_id), user_key(VERSION_NAMESPACE, user_id)]
+    if also is not None:
+        keys.append(also)
+    try:
+        values = cache.get_many(*keys)
+    except Exception as exc:  # noqa: BLE001 - Redis down must not break a page
+        log.warning("user cache read failed", extra={"error_type": type(exc).__name__})
+        return None, None, None
+    value, version = values[0], values[1]
+    extra = values[2] if also is not None else None
+    version = version if isinstance(version, int) else 0
+    if (
+        isinstance(value, dict)
+        and value.get("version") == version
+        and hmac.compare_digest(value.get("token_sha256", ""), token_digest(token))
+    ):
+        return value, version, extra
+    return None, version, extra
+
+
+def put(snapshot: dict[str, Any], version: int) -> None:
+    """Store a snapshot built from a row read *after* `version` was read."""
+    try:
+        cache.set(
+            user_key(NAMESPACE, snapshot["id"]), snapshot | {"version": version}, timeout=_seconds()
+        )
+    except Exception as exc:  # noqa: BLE001
+        log.warning("user cache write failed", extra={"error_type": type(exc).__name__})
+
+
+def invalidate(user_ids: Iterable[int | None]) -> None:
+    """Outdate every entry of these users (see the module docstring)."""
+    ids = {uid for uid in user_ids if uid is not None}
+    if not ids or not has_app_context():
+        return
+    try:
+        for uid in ids:
+            cache.cache.inc(user_key(VERSION_NAMESPACE, uid))  # Flask-Caching has no inc
+        cache.delete_many(*(user_key(NAMESPACE, uid) for uid in ids))
+    except Exception as exc:  # noqa: BLE001
+        log.warning("user cache invalidation failed", extra={"error_type": type(exc).__name__})
+
+
+# Invalidation by session events ---------------------------------------------------------
+def init_app(app: Flask) -> None:
+    """Register the session events once per process (every session, every app)."""
+    for name, listener in (
+        ("after_flush", _collect_changed_users),
+        ("do_orm_execute", _collect_bulk_changes),
+        ("after_commit", _invalidate_changed_users),
+        ("after_transaction_end", _forget_rolled_back),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+def _collect_changed_users(session: Session, _flush_context) -> None:
+    changed: set[int] = session.info.setdefault(_CHANGED_USERS, set())
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, User):
+            identity = inspect(obj).identity
+            if identity:
+                changed.add(identity[0])
+
+
+def _collect_bulk_changes(state: ORMExecuteState) -> None:
+    """A Core/ORM-enabled UPDATE or DELETE on users: note the ids its WHERE names.
+
+    Today's such statements (banking/services/lockout.py) say `User.id == <id>`. One that
+    does not name the id cannot be traced to an entry: it is logged, and the entries
+    expire on their own within USER_CACHE_SECONDS.
+    """
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or getattr(table, "name", None) != User.__tablename__:
+        return
+    ids = _ids_in_where(state.statement.whereclause, state.parameters)
+    if ids:
+        state.session.info.setdefault(_CHANGED_USERS, set()).update(ids)
+    else:
+        log.warning("users changed in bulk; cached session users expire on their own")
+
+
+def _ids_in_where(clause, parameters) -> set[int]:
+    """The literal ids in `users.id = :x` comparisons of an AND-ed WHERE clause."""
+    found: set[int] = set()
+    if clause is None:
+        return found
+    nodes = [clause, *getattr(clause, "clauses", ())]
+    for node in nodes:
+        if not isinstance(node, BinaryExpression) or node.operator is not operators.eq:
+            continue
+        left, right = node.left, node.right
+        if getattr(left, "table", None) is None or getattr(left, "name", None) != "id":
+            continue
+        if getattr(left.table, "name", None) != User.__tablename__:
+            continue
+        if isinstance(right, BindParameter):
+            value = right.effective_value
+            if isinstance(parameters, dict) and right.key in parameters:
+                value = parameters[right.key]
+            if isinstance(value, int):
+                found.add(value)
+    return found
+
+
+def _invalidate_changed_users(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a released savepoint is not yet visible to anyone else
+    changed = session.info.pop(_CHANGED_USERS, None)
+    if changed:
+        invalidate(changed)
+
+
+def _forget_rolled_back(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CHANGED_USERS, None)

@@ -1,0 +1,159 @@
+"""The signed-in user comes from the cache (banking/user_cache.py), and never outlives a
+change to their row: locked, signed out elsewhere, renamed or demoted users are seen as
+they are now on the very next request, whatever state the cache is in (in-process,
+Redis up, Redis down).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, update
+
+from banking import user_cache
+from banking.core.models import User
+from banking.extensions import cache, db
+from tests.support.builders import login, make_customer
+
+
+@pytest.fixture(params=["in-process", "redis-up", "redis-down"])
+def cache_state(request, app):
+    """Point the app's cache at each backend in turn; the original is put back after."""
+    if request.param == "in-process":
+        yield request.param
+        return
+    if request.param == "redis-up":
+        url = request.getfixturevalue("requires_redis")
+    else:
+        url = "redis://127.0.0.1:1/0"  # nothing listens there: every call fails
+    original = app.extensions["cache"][cache]
+    cache.init_app(
+        app,
+        config={
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": url,
+            "CACHE_KEY_PREFIX": "banking-user-cache-test:",
+            "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        },
+    )
+    if request.param == "redis-up":
+        with app.app_context():
+            cache.clear()
+    try:
+        yield request.param
+    finally:
+        app.extensions["cache"][cache] = original
+
+
+@contextmanager
+def user_selects(app):
+    """Collects the statements that read the users table."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "FROM users" in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def signed_in(app, client, name: str = "Cache Person"):
+    customer = make_customer(app, name)
+    assert login(client, customer.email).status_code == 302
+    assert client.get("/").status_code == 200  # the session's first page fills the cache
+    return customer
+
+
+def change_user(app, user_id: int, **values) -> None:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        for name, value in values.items():
+            setattr(user, name, value)
+        db.session.commit()
+
+
+def test_pages_after_the_first_do_not_read_the_user_row(app, client, cache_state):
+    signed_in(app, client)
+    with user_selects(app) as seen:
+        assert client.get("/").status_code == 200
+        assert client.get("/transfers/pay").status_code == 200
+    expected = 2 if cache_state == "redis-down" else 0  # no cache: read as before
+    assert len(seen) == expected
+
+
+def test_a_locked_user_is_out_on_the_next_request(app, client, cache_state):
+    customer = signed_in(app, client)
+    change_user(app, customer.id, is_locked=True, locked_reason="test")
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_a_core_update_of_the_row_drops_the_cached_user(app, client, cache_state):
+    customer = signed_in(app, client)
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == customer.id).values(is_locked=True))
+        db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 302
+
+
+def test_a_rotated_token_kills_every_old_cookie(app, client, cache_state):
+    customer = signed_in(app, client)
+    with app.app_context():
+        user = db.session.get(User, customer.id)
+        user.rotate_session_token()  # what signing out elsewhere does
+        db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_name_and_role_changes_show_on_the_next_page(app, client, cache_state):
+    customer = signed_in(app, client, "Old Name")
+    change_user(app, customer.id, full_name="New Name")
+    page = client.get("/").get_data(as_text=True)
+    assert "New Name" in page and "Old Name" not in page
+    change_user(app, customer.id, role="admin")
+    # An admin on the customer home page is sent to the admin pages: the role was re-read.
+    assert "/admin" in client.get("/").headers["Location"]
+
+
+def test_a_snapshot_read_before_a_change_cannot_be_stored_over_it(app, cache_state):
+    """The race: a request reads the row, the row changes and commits, then the request
+    stores what it read. The version it read first is outdated by the change."""
+    customer = make_customer(app, "Racer")
+    with app.test_request_context():
+        user = db.session.get(User, customer.id)
+        token = user.session_token
+        _, version, _ = user_cache.get(customer.id, token)
+        stale = user_cache.snapshot_of(user)  # read before the lock below
+        db.session.remove()
+    change_user(app, customer.id, is_locked=True)
+    with app.test_request_context():
+        if version is not None:
+            user_cache.put(stale, version)
+        cached, _, _ = user_cache.get(customer.id, token)
+    assert cached is None
+
+
+def test_the_cached_value_is_plain_data_under_a_key_without_the_token(app, client, cache_state):
+    if cache_state == "redis-down":
+        pytest.skip("nothing is cached while Redis is down")
+    customer = signed_in(app, client)
+    with app.test_request_context():
+        token = db.session.get(User, customer.id).session_token
+        db.session.remove()
+        cached, _, _ = user_cache.get(customer.id, token)
+        assert cached is not None
+        assert all(isinstance(v, str | int | bool) for v in cached.values())
+        assert token not in repr(cached)  # only its hash
+        if cache_state == "redis-up":
+            client_ = cache.cache._write_client
+            keys = [key.decode() for key in client_.keys("banking-user-cache-test:*")]
+            assert keys and not any(token in key for key in keys)
