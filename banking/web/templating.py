@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 from banking.core.models.base import as_utc
@@ -61,6 +61,29 @@ def csrf_token() -> str:
     return token
 
 
+# Links without arguments (the nav's eleven, the sign-out form's action) are the same on
+# every page: building each through the URL map cost ~8 % of a cached dashboard's CPU.
+# The path depends only on the endpoint and the script root (a proxy's prefix), so a
+# memo keyed by both is exact; anything with arguments, a blueprint-relative name or
+# `_external` goes through Flask as before.
+_PLAIN_URLS: dict[tuple[str, str], str] = {}
+_PLAIN_URLS_MAX = 1024
+
+
+def template_url_for(endpoint: str, **values: object) -> str:
+    """Flask's `url_for`, memoized for argument-less absolute endpoints in a request."""
+    if values or endpoint.startswith(".") or not has_request_context():
+        return url_for(endpoint, **values)
+    key = (endpoint, request.script_root)
+    url = _PLAIN_URLS.get(key)
+    if url is None:
+        url = url_for(endpoint)
+        if len(_PLAIN_URLS) >= _PLAIN_URLS_MAX:
+            _PLAIN_URLS.clear()
+        _PLAIN_URLS[key] = url
+    return url
+
+
 def init_app(app: Flask) -> None:
     # The filters read this app's config dict directly: a dashboard calls them ~130 times
     # per page, and each `current_app` lookup through the context-local proxy cost more
@@ -98,6 +121,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["app_env"] = app.config.get("ENV_NAME")
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["url_for"] = template_url_for
 
     @app.context_processor
     def _bank_name() -> dict[str, str]:

@@ -294,3 +294,15 @@ def test_dashboard_still_works_when_the_cache_is_down(app, client, jane, monkeyp
     assert f'data-testid="balance-{jane.account_id}">$1,234.56<' in dashboard(client)
     john = make_customer(app, "John Smith")
     assert pay(client, jane.account_id, john.account_number, "1.00").transaction_id
+
+
+def test_nav_links_follow_the_script_root_of_each_request(app, client, jane):
+    """The nav's argument-less links are memoized; a proxy prefix must still show in them."""
+    plain = dashboard(client)
+    prefixed = client.get("/", environ_overrides={"SCRIPT_NAME": "/bank"})
+    again = dashboard(client)
+
+    assert 'href="/payees"' in plain and 'action="/auth/logout"' in plain
+    html = prefixed.get_data(as_text=True)
+    assert 'href="/bank/payees"' in html and 'action="/bank/auth/logout"' in html
+    assert 'href="/payees"' in again and 'href="/bank/payees"' not in again
