@@ -258,17 +258,20 @@ def seed(spec: dict) -> dict:
             "dashboard_email": "dashboard@example.com",
             "big": {
                 "email": "big@example.com",
+                "user_id": ids["big@example.com"],
                 "account_id": big_id,
                 "entries": spec["big_entries"],
             },
             "small": {
                 "email": "small@example.com",
+                "user_id": ids["small@example.com"],
                 "account_id": small_id,
                 "entries": spec["small_entries"],
             },
             "transfer_users": [
                 {
                     "email": email,
+                    "user_id": ids[email],
                     "account_id": account_ids[email],
                     "number": numbers[account_ids[email]],
                 }
