@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from banking.core.clock import SYSTEM_CLOCK
@@ -193,11 +193,16 @@ def spent_since_query(user_id: Any, since: Any) -> Select[tuple[int]]:
     One definition for both posting paths: `spent_last_24h` runs it, and the PostgreSQL
     path embeds it (with bind parameters) in its account-lock statement.
     """
+    # The kind and statuses are written into the SQL text, not bound: PostgreSQL can use
+    # the partial index that holds exactly these rows (ix_journal_transactions_spend) only
+    # when the planner sees the constants, which a prepared statement's parameters hide.
+    counted = [TransactionStatus.POSTED.value, TransactionStatus.PENDING.value]
     return select(func.coalesce(func.sum(JournalTransaction.amount), 0)).where(
         JournalTransaction.initiator_id == user_id,
-        JournalTransaction.kind == TransactionKind.TRANSFER.value,
+        JournalTransaction.kind
+        == bindparam("counted_kind", TransactionKind.TRANSFER.value, literal_execute=True),
         JournalTransaction.status.in_(
-            [TransactionStatus.POSTED.value, TransactionStatus.PENDING.value]
+            bindparam("counted_statuses", counted, expanding=True, literal_execute=True)
         ),
         JournalTransaction.created_at >= since,
     )
