@@ -274,22 +274,24 @@ def _write_fast(
 ) -> PostingResult:
     """The PostgreSQL write: one statement, then the hook (if it cannot hand over rows)."""
     source, destination = locked.source, locked.destination
-    txn = JournalTransaction(
-        id=locked.next_id,
-        kind=movement.kind,
-        status=TransactionStatus.POSTED.value,
-        memo=movement.memo[:140],
-        idempotency_key=movement.scoped_key,
-        fingerprint=movement.fingerprint,
-        initiator_id=movement.initiator_id,
-        source_account_id=source.id,
-        destination_account_id=destination.id,
-        amount=movement.amount,
-        reverses_id=movement.reverses_id,
-        created_at=now,
-        posted_at=now,
-        decided_by_id=decided_by,
-    )  # transient: what the hook reads; the row itself is written by sqlpath.write
+    txn = None
+    if on_posted is not None:  # the hook reads the transaction: a transient copy of the row
+        txn = JournalTransaction(
+            id=locked.next_id,
+            kind=movement.kind,
+            status=TransactionStatus.POSTED.value,
+            memo=movement.memo[:140],
+            idempotency_key=movement.scoped_key,
+            fingerprint=movement.fingerprint,
+            initiator_id=movement.initiator_id,
+            source_account_id=source.id,
+            destination_account_id=destination.id,
+            amount=movement.amount,
+            reverses_id=movement.reverses_id,
+            created_at=now,
+            posted_at=now,
+            decided_by_id=decided_by,
+        )
     rows = getattr(on_posted, "rows", None)
     audit_rows = rows(txn) if rows is not None else ()
     written = sqlpath.write(
@@ -301,12 +303,12 @@ def _write_fast(
         if existing is None:  # pragma: no cover - the unique key said it exists
             raise IdempotencyConflict()
         return _replay(session, existing, movement)
-    if on_posted is not None and rows is None:
+    if txn is not None and rows is None:
         on_posted(session, txn)  # a hook with work of its own: flushed by the commit
     result = PostingResult(
         transaction_id=written,
-        status=txn.status,
-        amount=txn.amount,
+        status=TransactionStatus.POSTED.value,
+        amount=movement.amount,
         balances={source.id: source.balance, destination.id: destination.balance},
         available={
             source.id: source.available_balance,

@@ -18,8 +18,12 @@ and spends most of its CPU in the unit of work. Here the same steps go as plain 
 
 What is allowed stays decided in Python by `rules.check_movement`, between 2 and 3, on
 the locked rows (`LockedAccount`): only the mechanics moved into SQL. The statements are
-SQL strings compiled once and sent with `exec_driver_sql`: building and compiling Core
-constructs per transfer costs more CPU than PostgreSQL spends running them.
+SQL strings compiled once and handed to the driver's cursor on the session's connection
+(same transaction): building Core constructs, or even SQLAlchemy's result objects, per
+transfer costs more CPU than PostgreSQL spends running them. They are still announced to
+the engine's cursor events (statement counts, metrics), and driver errors are raised as
+SQLAlchemy's (`IntegrityError`, `OperationalError` …), so the retry loop and the replay
+handling see what they always saw.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from banking.core.ledger.movements import Movement
@@ -115,18 +120,45 @@ def _accounts_sql(with_spend: bool) -> tuple[str, dict[str, Any]]:
     return str(compiled), {k: v for k, v in compiled.params.items() if k not in ours}
 
 
+def _run(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """One statement on the session's connection, straight to the driver; its rows."""
+    connection = session.connection()
+    dbapi_connection = connection.connection
+    cursor = dbapi_connection.cursor()
+    dispatch = connection.dispatch
+    dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()  # every statement here returns rows
+    except connection.dialect.loaded_dbapi.Error as exc:
+        invalidated = connection.dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if invalidated:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql,
+            params,
+            exc,
+            connection.dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=connection.dialect,
+        ) from exc
+    finally:
+        cursor.close()
+    dispatch.after_cursor_execute(connection, cursor, sql, params, None, False)
+    return rows
+
+
 def lock(
     session: Session, movement: Movement, *, user_lock: bool, since: datetime | None
 ) -> Locked:
     """Statements 1 and 2: the locks in the fixed order, the locked rows, the spend."""
-    connection = session.connection()
     if user_lock:
-        connection.exec_driver_sql(USER_LOCK_SQL, {"user_id": movement.initiator_id})
+        _run(session, USER_LOCK_SQL, {"user_id": movement.initiator_id})
     sql, constants = _accounts_sql(since is not None)
     params: dict[str, Any] = {**constants, "a": movement.source_id, "b": movement.destination_id}
     if since is not None:
         params |= {"user_id": movement.initiator_id, "since": since}
-    rows = connection.exec_driver_sql(sql, params).all()
+    rows = _run(session, sql, params)
     accounts = {row[0]: LockedAccount(*row[:8]) for row in rows}
     return Locked(
         source=accounts.get(movement.source_id),
@@ -236,9 +268,10 @@ def write(
         "dst_after": destination.balance + amount,
         **_audit_params(audit_rows),
     }
-    row = session.connection().exec_driver_sql(_write_sql(len(audit_rows)), params).first()
-    if row is None:
+    rows = _run(session, _write_sql(len(audit_rows)), params)
+    if not rows:
         return None
+    row = rows[0]
     source.balance -= amount
     source.available_balance -= amount
     destination.balance += amount
