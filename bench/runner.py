@@ -357,22 +357,15 @@ class Run:
                     value["tps_ratio_vs_pgbench"] = scenarios.ratio(value["tps"], baseline)
                 runs[name] = value
         destinations = [user["account_id"] for user in users[:50]]
-        latency = {
-            name: self.step(
-                f"library_latency_{name}",
-                posting_latency,
-                self.database_url,
-                plan[name],
-                destinations,
-                200 if s.quick else 1000,
-            )
-            for name in ("big", "small")
-        }
-        for name in ("big", "small"):
-            scenarios_.pop(f"library_latency_{name}", None)
-        latency["p50_ratio_big_over_small"] = scenarios.ratio(
-            latency["big"].get("p50_ms"), latency["small"].get("p50_ms")
+        latency = self.step(
+            "library_latency",
+            posting_latency,
+            self.database_url,
+            {"big": plan["big"], "small": plan["small"]},
+            destinations,
+            200 if s.quick else 1000,
         )
+        scenarios_.pop("library_latency", None)
         scenarios_["library_posting"] = {"runs": runs, "latency": latency}
         self.step("ledger_verify_after_library", self.ledger_verify)
 

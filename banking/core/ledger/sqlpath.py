@@ -93,8 +93,10 @@ def _accounts_sql(with_spend: bool) -> tuple[str, dict[str, Any]]:
         if with_spend
         else literal_column("NULL")
     )
+    # The serial column's own sequence, by its conventional name (as a literal, resolved
+    # once when the statement is prepared; the search_path picks the schema).
     next_id = select(
-        func.nextval(func.pg_get_serial_sequence("journal_transactions", "id"))
+        func.nextval(literal_column("'journal_transactions_id_seq'::regclass"))
     ).scalar_subquery()
     statement = (
         select(
