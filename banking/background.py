@@ -80,7 +80,6 @@ class AppTask(Task):
             "task failed for good",
             extra={"task": self.name, "task_id": task_id, "error_type": type(exc).__name__},
         )
-
         def record() -> None:
             failed_jobs.record_failure(
                 task_id=task_id,

@@ -176,7 +176,10 @@ def _counterparties(ids: set[int]) -> dict[int, str]:
         .outerjoin(User, Account.owner_id == User.id)
         .where(Account.id.in_(list(ids)), Account.kind != AccountKind.SYSTEM.value)
     ).all()
-    return {account.id: counterparty_label(name, account.masked_number) for account, name in rows}
+    return {
+        account.id: counterparty_label(name, account.masked_number)
+        for account, name in rows
+    }
 
 
 def _describe(

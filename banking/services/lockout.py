@@ -179,8 +179,7 @@ def _purge_stale(session: Session, now: datetime) -> None:
         return
     _last_purge = now
     session.execute(
-        delete(UnknownLoginFailure)
-        .where(
+        delete(UnknownLoginFailure).where(
             UnknownLoginFailure.last_failure_at < now - UNKNOWN_RETENTION,
             (UnknownLoginFailure.lockout_until.is_(None))
             | (UnknownLoginFailure.lockout_until < now),

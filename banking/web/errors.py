@@ -36,13 +36,9 @@ def render_error(
     if request.accept_mimetypes.best == "application/json" or request.path in ("/readyz",):
         return {"error": title, "status": status}, status, headers or []
     _bind_urls_for_a_refused_host()
-    return (
-        render_template(
-            "errors/error.html", status=status, title=title, message=message or default
-        ),
-        status,
-        headers or [],
-    )
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message or default
+    ), status, headers or []
 
 
 def _bind_urls_for_a_refused_host() -> None:

@@ -29,7 +29,9 @@ def refuse_own_account(session: Session, account_id: int, actor_id: int | None) 
         raise AdminActionRefused(OWN_ACCOUNT)
 
 
-def refuse_own_transaction(session: Session, transaction_id: int, actor_id: int | None) -> None:
+def refuse_own_transaction(
+    session: Session, transaction_id: int, actor_id: int | None
+) -> None:
     """Refuse when either side of the transaction (sender or recipient) is the admin's."""
     txn = session.get(JournalTransaction, transaction_id)
     if txn is None:

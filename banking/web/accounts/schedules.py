@@ -130,7 +130,9 @@ def _change(change, message: str, *args, **kwargs):
 @bp.post("/schedules/<int:schedule_id>/pause")
 @customer_required
 def schedule_pause(schedule_id: int):
-    return _change(pause_schedule, "Paused. Nothing will be sent until you resume it.", schedule_id)
+    return _change(
+        pause_schedule, "Paused. Nothing will be sent until you resume it.", schedule_id
+    )
 
 
 @bp.post("/schedules/<int:schedule_id>/resume")
@@ -142,4 +144,6 @@ def schedule_resume(schedule_id: int):
 @bp.post("/schedules/<int:schedule_id>/cancel")
 @customer_required
 def schedule_cancel(schedule_id: int):
-    return _change(cancel_schedule, "Cancelled. No further transfers will be made.", schedule_id)
+    return _change(
+        cancel_schedule, "Cancelled. No further transfers will be made.", schedule_id
+    )

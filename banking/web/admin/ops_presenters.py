@@ -33,7 +33,7 @@ EMAIL_KINDS = {
 
 
 def ran_by(last: LastCheck | None) -> str:
-    """ "the background worker", "Alice Admin (alice@bank.test)", ..."""
+    """"the background worker", "Alice Admin (alice@bank.test)", ..."""
     if last is None:
         return ""
     if last.actor is not None:
@@ -46,7 +46,7 @@ def task_label(name: str) -> str:
 
 
 def mask_address(address: object) -> str:
-    """ "a•••@example.com": enough to tell two jobs apart, not enough to harvest."""
+    """"a•••@example.com": enough to tell two jobs apart, not enough to harvest."""
     text = str(address)
     local, at, domain = text.rpartition("@")
     if not at:
