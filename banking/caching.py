@@ -18,6 +18,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from banking import metrics
+from banking.core.ledger.movements import TOUCHED_OWNERS
 from banking.core.models import Account, JournalTransaction
 from banking.extensions import cache
 
@@ -119,7 +120,9 @@ def _owners_of(session: Session, *account_ids: int | None) -> list[int | None]:
 def _invalidate_stale_users(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a released savepoint is not yet visible to anyone else
-    stale = session.info.pop(_STALE_USERS, None)
+    # Flushed Account changes, plus the owners a posting touched with plain SQL (the
+    # ledger's PostgreSQL path flushes no Account object, so it announces them itself).
+    stale = session.info.pop(_STALE_USERS, set()) | session.info.pop(TOUCHED_OWNERS, set())
     if stale and has_app_context():
         invalidate_users(stale)
 
@@ -129,3 +132,4 @@ def _forget_rolled_back(session: Session, transaction) -> None:
     # changes still stand. A committed root transaction has already emptied the stash.
     if transaction.parent is None:
         session.info.pop(_STALE_USERS, None)
+        session.info.pop(TOUCHED_OWNERS, None)

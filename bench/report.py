@@ -65,6 +65,7 @@ def target_checks(results: dict) -> list[dict]:
                 value is not None and value >= 0.3,
             )
             add(f"transfer errors ({label})", app["errors"], "0", app["errors"] == 0)
+    _library_checks(scenarios, add)
     verify = scenarios.get("ledger_verify_after_transfers")
     if isinstance(verify, dict) and "clean" in verify:
         add(
@@ -102,6 +103,82 @@ def target_checks(results: dict) -> list[dict]:
         limit = targets.WORKER_RSS_GOAL_MB
         add("largest worker RSS after the run (MB)", largest, f"< {limit}", largest < limit)
     return checks + targets.scale_checks(results)
+
+
+LIBRARY_TPS_RATIO = 0.35  # issue 15: the posting path at >= 0.35 of pgbench's raw SQL
+LIBRARY_BIG_OVER_SMALL = 1.1  # posting on a 1M-entry account no slower than on a 1k one
+
+
+def _library_checks(scenarios: dict, add) -> None:
+    """The ledger-as-a-library targets (bench.library; runner.library_posting)."""
+    library = scenarios.get("library_posting", {})
+    for name, run in library.get("runs", {}).items():
+        if "tps" not in run:
+            add(f"{name}: ran", run.get("error") or run.get("skipped"), "figures", False)
+            continue
+        ratio = run.get("tps_ratio_vs_pgbench")
+        add(
+            f"{name} vs pgbench",
+            ratio,
+            f">= {LIBRARY_TPS_RATIO}",
+            ratio is not None and ratio >= LIBRARY_TPS_RATIO,
+        )
+        add(f"{name} errors", run["errors"], "0", run["errors"] == 0)
+    ratio = library.get("latency", {}).get("p50_ratio_big_over_small")
+    if ratio is not None:
+        add(
+            "posting p50: 1M-entry / 1k-entry account",
+            ratio,
+            f"<= {LIBRARY_BIG_OVER_SMALL}",
+            ratio <= LIBRARY_BIG_OVER_SMALL,
+        )
+    verify = scenarios.get("ledger_verify_after_library")
+    if isinstance(verify, dict) and "clean" in verify:
+        add(
+            "ledger verify after library posting",
+            "clean" if verify["clean"] else "BREACHES",
+            "clean",
+            verify["clean"],
+        )
+
+
+def _library_section(sc: dict) -> list[str]:
+    library = sc.get("library_posting")
+    if not library:
+        return []
+    out = [
+        "## The ledger as a library: `post_transfer` from Python vs pgbench",
+        "",
+        "No HTTP, no Flask: threads calling `banking.core.ledger.post_transfer` with the "
+        "customer's limits, 1-cent transfers, a fresh idempotency key each.",
+        "",
+        "| run | transfers/s | pgbench tps | ratio | CPU ms/transfer | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, run in library.get("runs", {}).items():
+        if "tps" not in run:
+            out.append(f"| {name} | {run} | | | | | | |")
+            continue
+        out.append(
+            f"| {name} ({run['accounts']} accounts) | {_fmt(run['tps'])} | "
+            f"{_fmt(run.get('pgbench_tps'))} | {_fmt(run.get('tps_ratio_vs_pgbench'))} | "
+            f"{_fmt(run.get('cpu_ms_per_transfer'))} | {_fmt(run.get('p50_ms'))} | "
+            f"{_fmt(run.get('p99_ms'))} | {_fmt(run['errors'])} {run.get('error_kinds') or ''} |"
+        )
+    latency = library.get("latency", {})
+    if latency:
+        out += ["", "Sequential postings out of one account (one thread):", ""]
+        for name in ("big", "small"):
+            figures = latency.get(name, {})
+            out.append(
+                f"- {name}: p50 {_fmt(figures.get('p50_ms'))} ms, "
+                f"p99 {_fmt(figures.get('p99_ms'))} ms ({figures.get('transfers')} transfers)"
+            )
+        out.append(f"- p50 ratio big/small: {_fmt(latency.get('p50_ratio_big_over_small'))}")
+    verify = sc.get("ledger_verify_after_library")
+    if isinstance(verify, dict) and "clean" in verify:
+        out.append(f"- ledger verify after: {'clean' if verify['clean'] else 'NOT CLEAN'}")
+    return [*out, ""]
 
 
 def render_markdown(results: dict, findings: str = "") -> str:
@@ -244,6 +321,7 @@ def _scenario_sections(sc: dict) -> list[str]:
                     f"error kinds {sc[key].get('error_kinds')}"
                 )
         out.append("")
+    out += _library_section(sc)
     for key in ("ledger_verify_after_seed", "ledger_verify_after_transfers"):
         if key in sc:
             value = sc[key]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench import scenarios
 from bench.copy_baseline import copy_baseline
+from bench.library import posting_latency, run_library_posting
 from bench.machine import describe_machine
 from bench.pgbench import run_psql, run_transfer_baseline
 from bench.procs import (
@@ -346,6 +347,7 @@ class Run:
                 )
             self.transfers(app_url, plan)
             if not s.scale:
+                self.library_posting(plan)
                 self.history_and_export(app_url, app_proc, plan)
             self.results["scenarios"]["memory"] = {
                 "settings": primary,
@@ -388,6 +390,45 @@ class Run:
                 app["tps_ratio_vs_pgbench"] = scenarios.ratio(app["tps"], raw["tps"])
         run_psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {s.raw_database} WITH (FORCE)")
         self.step("ledger_verify_after_transfers", self.ledger_verify)
+
+    def library_posting(self, plan: dict) -> None:
+        """`post_transfer` called from Python (no HTTP): spread and hot, 16 threads in one
+        process and 8 threads in each of 2, each against the same run's pgbench figure;
+        then one account with a long history against one with a short one."""
+        s = self.settings
+        users = plan["transfer_users"]
+        scenarios_ = self.results["scenarios"]
+        runs: dict = {}
+        for label, chosen in (("spread", users), ("hot", users[: s.hot_accounts])):
+            baseline = scenarios_.get(f"transfers_{label}_pgbench", {}).get("tps")
+            for threads, processes in ((16, 1), (8, 2)):
+                name = f"library_{label}_{threads}x{processes}"
+                value = self.step(
+                    name,
+                    run_library_posting,
+                    self.database_url,
+                    chosen,
+                    threads=threads,
+                    processes=processes,
+                    duration_s=s.transfer_duration_s,
+                )
+                scenarios_.pop(name, None)  # kept once, under library_posting
+                if "tps" in value:
+                    value["pgbench_tps"] = baseline
+                    value["tps_ratio_vs_pgbench"] = scenarios.ratio(value["tps"], baseline)
+                runs[name] = value
+        destinations = [user["account_id"] for user in users[:50]]
+        latency = self.step(
+            "library_latency",
+            posting_latency,
+            self.database_url,
+            {"big": plan["big"], "small": plan["small"]},
+            destinations,
+            200 if s.quick else 1000,
+        )
+        scenarios_.pop("library_latency", None)
+        scenarios_["library_posting"] = {"runs": runs, "latency": latency}
+        self.step("ledger_verify_after_library", self.ledger_verify)
 
     def history_and_export(self, app_url: str, app_proc, plan: dict) -> None:
         s = self.settings

@@ -278,17 +278,20 @@ def seed(spec: dict) -> dict:
             "journal_rows": journal_rows,
             "big": {
                 "email": "big@example.com",
+                "user_id": ids["big@example.com"],
                 "account_id": big_id,
                 "entries": spec["big_entries"],
             },
             "small": {
                 "email": "small@example.com",
+                "user_id": ids["small@example.com"],
                 "account_id": small_id,
                 "entries": spec["small_entries"],
             },
             "transfer_users": [
                 {
                     "email": email,
+                    "user_id": ids[email],
                     "account_id": account_ids[email],
                     "number": numbers[account_ids[email]],
                 }

@@ -99,6 +99,32 @@ def record(
     Details whose key looks secret are dropped, so a careless caller cannot leak a
     password or token into the trail.
     """
+    event = build(
+        action,
+        actor_id=actor_id,
+        target_type=target_type,
+        target_id=target_id,
+        success=success,
+        details=details,
+    )
+    session.add(event)
+    return event
+
+
+def build(
+    action: str,
+    *,
+    actor_id: int | None = None,
+    target_type: str | None = None,
+    target_id: Any = None,
+    success: bool | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The audit row `record` adds, not yet in any session (and announced to listeners).
+
+    For a caller that writes it itself in the same database transaction as the change it
+    records: the ledger's PostgreSQL path inserts it in its one write statement.
+    """
     clean = {k: v for k, v in (details or {}).items() if not SENSITIVE_KEYS.search(k)}
     event = AuditEvent(
         action=action,
@@ -113,33 +139,56 @@ def record(
         event.ip = (origin.ip or "")[:64]
         event.user_agent = (origin.user_agent or "")[:256]
         event.request_id = origin.request_id
-    session.add(event)
     _listeners.announce(Recorded(action, success, MappingProxyType(dict(clean))))
     return event
 
 
+class TransactionAudit:
+    """A ledger `on_posted` hook that records one audit row about the posted transaction.
+
+    Called as a hook it adds the row to the session (`record`); the ledger's PostgreSQL
+    path instead asks `rows(txn)` and writes them in its own write statement, which saves
+    a flush per posting. The row is the same either way.
+    """
+
+    def __init__(
+        self,
+        action: str | Callable[[JournalTransaction], str],
+        actor_id: int | None,
+        details: Callable[[JournalTransaction], dict[str, Any]],
+    ) -> None:
+        self._action = action
+        self._actor_id = actor_id
+        self._details = details
+
+    def rows(self, txn: JournalTransaction) -> list[AuditEvent]:
+        action = self._action(txn) if callable(self._action) else self._action
+        return [
+            build(
+                action,
+                actor_id=self._actor_id,
+                target_type="transaction",
+                target_id=txn.id,
+                success=True,
+                details=self._details(txn),
+            )
+        ]
+
+    def __call__(self, session: Session, txn: JournalTransaction) -> None:
+        session.add_all(self.rows(txn))
+
+
 def transaction_hook(
-    action: str,
+    action: str | Callable[[JournalTransaction], str],
     *,
     actor_id: int | None = None,
     details: Callable[[JournalTransaction], dict[str, Any]],
-) -> Callable[[Session, JournalTransaction], None]:
+) -> TransactionAudit:
     """A ledger `on_posted` hook that records `action` about the posted transaction.
 
     The ledger runs it inside the movement's own database transaction, so the row commits
     with the money or not at all (and a replay, which posts nothing, writes none).
-    `actor_id` None means the system did it (interest, an expired hold).
+    `actor_id` None means the system did it (interest, an expired hold). `action` may
+    depend on the transaction (a transfer is "posted" or "held").
     """
-
-    def on_posted(session: Session, txn: JournalTransaction) -> None:
-        record(
-            session,
-            action,
-            actor_id=actor_id,
-            target_type="transaction",
-            target_id=txn.id,
-            success=True,
-            details=details(txn),
-        )
-
-    return on_posted
+    return TransactionAudit(action, actor_id, details)

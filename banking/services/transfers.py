@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from banking.core import ledger
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
-from banking.core.models import Account, JournalTransaction, TransactionStatus, User
+from banking.core.models import Account, TransactionStatus, User
 from banking.core.names import mask_name  # re-exported: transfer pages import it here
 from banking.extensions import db
 from banking.services import audit
@@ -155,21 +154,19 @@ def make_transfer(
         raise TransferRefused("This form has expired. Start a new transfer.")
     destination = find_destination(destination_number)
 
-    def write_audit(session: Session, txn: JournalTransaction) -> None:
-        held = txn.status == TransactionStatus.PENDING.value
-        audit.record(
-            "transfer.held" if held else "transfer.posted",
-            actor_id=user_id,
-            target_type="transaction",
-            target_id=txn.id,
-            success=True,
-            details={
-                "amount": txn.amount,
-                "source_account_id": txn.source_account_id,
-                "destination_account_id": txn.destination_account_id,
-            },
-            session=session,
-        )
+    # The ledger writes this row in the movement's own transaction (on PostgreSQL, in its
+    # single write statement): a transfer is "posted", or "held" for review.
+    write_audit = audit.transaction_hook(
+        lambda txn: (
+            "transfer.held" if txn.status == TransactionStatus.PENDING.value else "transfer.posted"
+        ),
+        actor_id=user_id,
+        details=lambda txn: {
+            "amount": txn.amount,
+            "source_account_id": txn.source_account_id,
+            "destination_account_id": txn.destination_account_id,
+        },
+    )
 
     return ledger.post_transfer(
         db.session,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import pytest
+
 from banking.caching import user_key
 from banking.core import ledger
 from banking.core.models import Account
@@ -46,6 +48,39 @@ def test_a_ledger_movement_without_the_facade_invalidates_both_owners(app):
 
         assert not _cached(jane.id)
         assert not _cached(john.id)
+
+
+def test_a_transfer_under_every_customer_limit_invalidates_both_owners(app):
+    """On PostgreSQL this posting flushes no Account object (the ledger writes it with one
+    SQL statement): the owners it touched are announced through the session instead."""
+    jane = make_customer(app, "Jane Doe", balance="100.00")
+    john = make_customer(app, "John Smith")
+    with app.app_context():
+        _cache_dashboards(jane.id, john.id)
+
+        result = _transfer(
+            jane,
+            john,
+            2_500,
+            ledger.Limits(per_transfer=5_000, daily=10_000, review_threshold=5_000),
+        )
+
+        assert result.status == "posted"
+        assert not _cached(jane.id)
+        assert not _cached(john.id)
+
+
+def test_a_refused_transfer_invalidates_nobody(app):
+    jane = make_customer(app, "Jane Doe", balance="10.00")
+    john = make_customer(app, "John Smith")
+    with app.app_context():
+        _cache_dashboards(jane.id, john.id)
+
+        with pytest.raises(ledger.InsufficientFunds):
+            _transfer(jane, john, 2_500)
+
+        assert _cached(jane.id)
+        assert _cached(john.id)
 
 
 def test_a_held_transfer_invalidates_the_recipient_who_sees_it_pending(app):

@@ -13,6 +13,11 @@ from banking.core.models import Account, JournalTransaction
 Hook = Callable[[Session, JournalTransaction], None]
 AccountHook = Callable[[Session, Account], None]
 
+# Key in Session.info: the owner ids whose balances a posting changed without an ORM flush
+# (the PostgreSQL path writes with one SQL statement). Whoever caches per owner reads it
+# after the commit (banking.caching); the core does not know who that is.
+TOUCHED_OWNERS = "banking.ledger.touched_owners"
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from banking.core.clock import SYSTEM_CLOCK
@@ -47,6 +48,8 @@ DESTINATION_FIELD = "to_account"
 AMOUNT_FIELD = "amount"
 
 # Spelled out per role: "receiving"[:-3] once shipped as "cannot receiv money".
+DAILY_WINDOW = timedelta(hours=24)  # the daily limit counts the last 24 hours, not the day
+
 _ROLES = (("sending", "send", SOURCE_FIELD), ("receiving", "receive", DESTINATION_FIELD))
 
 
@@ -180,15 +183,26 @@ def spent_last_24h(session: Session, user_id: int, now: datetime | None = None) 
     """What a customer sent out in the 24 hours before `now` (default: the system clock),
     posted or still held. The query behind the daily limit: it lives with its rule.
     """
-    since = (now or SYSTEM_CLOCK.now()) - timedelta(hours=24)
-    total = session.scalar(
-        select(func.coalesce(func.sum(JournalTransaction.amount), 0)).where(
-            JournalTransaction.initiator_id == user_id,
-            JournalTransaction.kind == TransactionKind.TRANSFER.value,
-            JournalTransaction.status.in_(
-                [TransactionStatus.POSTED.value, TransactionStatus.PENDING.value]
-            ),
-            JournalTransaction.created_at >= since,
-        )
+    since = (now or SYSTEM_CLOCK.now()) - DAILY_WINDOW
+    return int(session.scalar(spent_since_query(user_id, since)) or 0)
+
+
+def spent_since_query(user_id: Any, since: Any) -> Select[tuple[int]]:
+    """The SUM behind the daily limit: a customer's posted or held transfers since `since`.
+
+    One definition for both posting paths: `spent_last_24h` runs it, and the PostgreSQL
+    path embeds it (with bind parameters) in its account-lock statement.
+    """
+    # The kind and statuses are written into the SQL text, not bound: PostgreSQL can use
+    # the partial index that holds exactly these rows (ix_journal_transactions_spend) only
+    # when the planner sees the constants, which a prepared statement's parameters hide.
+    counted = [TransactionStatus.POSTED.value, TransactionStatus.PENDING.value]
+    return select(func.coalesce(func.sum(JournalTransaction.amount), 0)).where(
+        JournalTransaction.initiator_id == user_id,
+        JournalTransaction.kind
+        == bindparam("counted_kind", TransactionKind.TRANSFER.value, literal_execute=True),
+        JournalTransaction.status.in_(
+            bindparam("counted_statuses", counted, expanding=True, literal_execute=True)
+        ),
+        JournalTransaction.created_at >= since,
     )
-    return int(total or 0)

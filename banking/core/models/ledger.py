@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,7 +42,16 @@ class JournalTransaction(Base):
     __tablename__ = "journal_transactions"
     __table_args__ = (
         Index("ix_journal_transactions_created_id", "created_at", "id"),
-        Index("ix_journal_transactions_initiator_created", "initiator_id", "created_at"),
+        # The daily limit's SUM (rules.spent_since_query) reads only this index on
+        # PostgreSQL (an index-only scan): the customer's counted transfers, newest last.
+        Index(
+            "ix_journal_transactions_spend",
+            "initiator_id",
+            "created_at",
+            postgresql_include=["amount"],
+            postgresql_where=text("kind = 'transfer' AND status IN ('posted', 'pending')"),
+            sqlite_where=text("kind = 'transfer' AND status IN ('posted', 'pending')"),
+        ),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
