@@ -212,3 +212,40 @@ def test_every_main_page_has_a_title_of_its_own(new_context, customer):
         pages_by_title[title].append(name)
     shared = {title: names for title, names in pages_by_title.items() if len(names) > 1}
     assert not shared, f"pages sharing a <title>: {shared}"
+
+
+LONG_AMOUNTS = """<!doctype html><html lang="en"><head><title>Amounts · Northwind Bank</title>
+<link rel="stylesheet" href="/static/css/app.css"></head><body><main class="site-main container">
+<div class="grid">
+  <section class="card"><h2>Money held</h2><p class="stat-label">Held for customers</p>
+    <p class="balance">$149,959.93</p><p class="stat-label">System accounts total</p>
+    <p class="balance">−$149,959.93</p></section>
+  <section class="card"><h2>Customers</h2><p class="balance">1,234</p></section>
+  <section class="card"><h2>Review</h2><p class="balance">0</p></section>
+  <section class="card"><h2>Health</h2></section>
+</div>
+<section class="card"><h2>Summary</h2><div class="grid stats">
+  <div><p class="stat-label">Opening balance</p><p class="balance">$22,361.94</p></div>
+  <div><p class="stat-label">Money in</p><p class="balance credit">+$122,500.00</p></div>
+  <div><p class="stat-label">Money out</p><p class="balance debit">−$104,930.90</p></div>
+  <div><p class="stat-label">Closing balance</p><p class="balance">$39,931.04</p></div>
+</div></section></main></body></html>"""
+
+SPILLED_FIGURES = """() => [...document.querySelectorAll('.balance')].filter((e) => {
+  const range = document.createRange();
+  range.selectNodeContents(e);
+  const box = e.closest('.card').getBoundingClientRect();
+  return range.getBoundingClientRect().right > box.right + 0.5;
+}).map((e) => e.textContent)"""
+
+
+@pytest.mark.parametrize("width", [360, 700, 1000, 1280])
+def test_long_amounts_stay_on_one_line_inside_their_cards(new_context, live_server, width):
+    # The seeded customer's amounts are short; a bank's are not. The same figures the
+    # statement and the admin overview show, six digits long, in the app's stylesheet.
+    page = new_context({"width": width, "height": 800})
+    bank.go(page, "/auth/login")  # the app's origin, so the stylesheet link resolves
+    page.set_content(LONG_AMOUNTS, wait_until="load")
+    assert bank.amounts_on_one_line(page) == 6
+    assert page.evaluate(SPILLED_FIGURES) == []
+    bank.shoot(page, "long-amounts")
