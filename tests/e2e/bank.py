@@ -40,18 +40,13 @@ WIDEST_ELEMENTS = """() => [...document.querySelectorAll('body *')]
 # heights. Returns how many amounts were measured and the ones that span two lines.
 WRAPPED_AMOUNTS = r"""() => {
   const pattern = /[+\-\u2212]?(?:[$€£¥]\s?\d[\d,.]*\d|\d[\d,]*\.\d{2}\s?[A-Z]{3}\b)/g;
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode: (node) => {
-      const parent = node.parentElement;
-      if (!parent || parent.closest('script, style, select, option, svg, .visually-hidden')) {
-        return NodeFilter.FILTER_REJECT;
-      }
-      return NodeFilter.FILTER_ACCEPT;
-    },
-  });
+  // No filter callback: with JavaScript off in the page, only this (utility) script runs.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const skipped = 'script, style, select, option, svg, .visually-hidden';
   let measured = 0;
   const wrapped = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement || node.parentElement.closest(skipped)) continue;
     for (const match of node.data.matchAll(pattern)) {
       const range = document.createRange();
       range.setStart(node, match.index);

@@ -34,6 +34,12 @@ def _funded_customer(page, admin_page, name: str, amount: str = "500.00") -> tup
     return email, number
 
 
+# The text a sighted reader sees in a cell: without the visually hidden words.
+VISIBLE_TEXT = """(cell) => [...cell.childNodes]
+  .filter((n) => !(n.classList && n.classList.contains('visually-hidden')))
+  .map((n) => n.textContent).join('').trim()"""
+
+
 def _history_row(page, account_id: int, memo: str) -> dict[str, object]:
     """The one history row with `memo`: its amount cell as read aloud and as seen, its
     colour, and the balance after it."""
@@ -45,7 +51,7 @@ def _history_row(page, account_id: int, memo: str) -> dict[str, object]:
         # textContent: the visually hidden words for screen readers, then the amount.
         "amount": " ".join(cell.text_content().split()),
         # What a sighted reader sees: the signed amount alone (no "in"/"out" line under it).
-        "seen": cell.inner_text().strip(),
+        "seen": cell.evaluate(VISIBLE_TEXT),
         "colour": {"credit", "debit"} & set(cell.get_attribute("class").split()),
         "balance": rows.first.locator("td.cell-balance").inner_text().strip(),
     }
