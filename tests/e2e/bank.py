@@ -35,8 +35,50 @@ WIDEST_ELEMENTS = """() => [...document.querySelectorAll('body *')]
        ' "' + e.textContent.trim().slice(0, 30) + '"')"""
 
 
+# Every amount of money in the page's visible text ("$1,234.56", "−$4,930.90", "+€5.00",
+# "5100.00 USD"), measured with a Range: a piece of text that wraps has line boxes at two
+# heights. Returns how many amounts were measured and the ones that span two lines.
+WRAPPED_AMOUNTS = r"""() => {
+  const pattern = /[+\-\u2212]?(?:[$€£¥]\s?\d[\d,.]*\d|\d[\d,]*\.\d{2}\s?[A-Z]{3}\b)/g;
+  // No filter callback: with JavaScript off in the page, only this (utility) script runs.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const skipped = 'script, style, select, option, svg, .visually-hidden';
+  let measured = 0;
+  const wrapped = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement || node.parentElement.closest(skipped)) continue;
+    for (const match of node.data.matchAll(pattern)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);
+      if (!rects.length) continue;  // not rendered (a closed <details>, display: none)
+      measured += 1;
+      const top = rects[0].top;
+      if (rects.some((r) => Math.abs(r.top - top) > rects[0].height / 2)) {
+        const where = node.parentElement;
+        wrapped.push(match[0] + ' in ' + where.tagName.toLowerCase() +
+                     (where.className ? '.' + String(where.className).split(' ').join('.') : ''));
+      }
+    }
+  }
+  return {measured, wrapped};
+}"""
+
+
+def amounts_on_one_line(page) -> int:
+    """Fails if any amount of money on the page breaks across lines; returns how many
+    amounts were measured (so a caller can tell the check did see money)."""
+    result = page.evaluate(WRAPPED_AMOUNTS)
+    if result["wrapped"]:
+        shoot(page, "wrapped-amount")
+        raise AssertionError(f"{page.url} breaks amounts across lines: {result['wrapped']}")
+    return result["measured"]
+
+
 def settle(page) -> None:
-    """Checks every page must pass once loaded: one h1, a title, no sideways scrolling."""
+    """Checks every page must pass once loaded: one h1, a title, no sideways scrolling,
+    no amount of money broken across two lines."""
     page.wait_for_load_state("load")
     guard = getattr(page, "guard", None)
     if guard is not None and guard.problems:
@@ -45,6 +87,8 @@ def settle(page) -> None:
         guard.check()
     assert page.locator("h1").count() == 1, f"{page.url} must have exactly one h1"
     assert page.title().endswith("Northwind Bank"), page.title()
+    if _js(page):
+        amounts_on_one_line(page)
     if page.context.pages and page.viewport_size and page.viewport_size["width"] <= 480:
         overflow = (
             page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -249,6 +293,18 @@ def admin_freeze(page, number: str) -> None:
 
 
 # Accessibility ------------------------------------------------------------------------------
+def page_is_dark(page) -> bool:
+    """Whether the page's background is dark (the prefers-color-scheme styles applied)."""
+    luminance = page.evaluate(
+        """() => {
+          const colour = getComputedStyle(document.body).backgroundColor;
+          const [r, g, b] = colour.match(/\\d+/g).map(Number);
+          return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+        }"""
+    )
+    return luminance < 0.3
+
+
 def axe_violations(page) -> list[dict]:
     """Serious and critical axe-core findings for the page (context must bypass CSP)."""
     import axe_core_python

@@ -265,7 +265,13 @@ def new_context(browser, live_server):
     """Factory for watched browser contexts; every guard is checked when the test ends."""
     made: list[tuple[object, PageGuard]] = []
 
-    def make(viewport=DESKTOP, *, javascript: bool = True, bypass_csp: bool = False):
+    def make(
+        viewport=DESKTOP,
+        *,
+        javascript: bool = True,
+        bypass_csp: bool = False,
+        color_scheme: str = "light",
+    ):
         context = browser.new_context(
             base_url=live_server,
             viewport=viewport,
@@ -274,6 +280,7 @@ def new_context(browser, live_server):
             accept_downloads=True,
             locale="en-US",
             timezone_id="UTC",
+            color_scheme=color_scheme,
         )
         context.set_default_timeout(10_000)
         guard = PageGuard(live_server)

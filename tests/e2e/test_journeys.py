@@ -34,16 +34,24 @@ def _funded_customer(page, admin_page, name: str, amount: str = "500.00") -> tup
     return email, number
 
 
+# The text a sighted reader sees in a cell: without the visually hidden words.
+VISIBLE_TEXT = """(cell) => [...cell.childNodes]
+  .filter((n) => !(n.classList && n.classList.contains('visually-hidden')))
+  .map((n) => n.textContent).join('').trim()"""
+
+
 def _history_row(page, account_id: int, memo: str) -> dict[str, object]:
-    """The one history row with `memo`: its amount cell as read aloud, cue, colour, balance."""
+    """The one history row with `memo`: its amount cell as read aloud and as seen, its
+    colour, and the balance after it."""
     bank.go(page, f"/accounts/{account_id}/history")
     rows = page.locator("table tbody tr").filter(has_text=memo)
     assert rows.count() == 1, page.locator("table tbody tr").all_inner_texts()
     cell = rows.first.locator("td.cell-amount")
     return {
-        # textContent: the visually hidden words for screen readers, the amount, the cue.
+        # textContent: the visually hidden words for screen readers, then the amount.
         "amount": " ".join(cell.text_content().split()),
-        "cue": cell.locator("div.small").inner_text().strip(),
+        # What a sighted reader sees: the signed amount alone (no "in"/"out" line under it).
+        "seen": cell.evaluate(VISIBLE_TEXT),
         "colour": {"credit", "debit"} & set(cell.get_attribute("class").split()),
         "balance": rows.first.locator("td.cell-balance").inner_text().strip(),
     }
@@ -95,18 +103,18 @@ def test_customer_journey_from_sign_up_to_a_refused_transfer_to_a_frozen_account
     assert alice.get_by_test_id("recipient").inner_text().startswith("B")
     bank.confirm_transfer(alice, "$42.00")
 
-    # Both see it, with sign, words and colour, in their own histories.
+    # Both see it, with sign and colour (words for screen readers), in their own histories.
     alice_checking = bank.first_account_id(alice)
     bob_checking = bank.first_account_id(bob)
     assert _history_row(alice, alice_checking, "Dinner") == {
-        "amount": "Money out: −$42.00 out",
-        "cue": "out",
+        "amount": "Money out: −$42.00",
+        "seen": "−$42.00",
         "colour": {"debit"},
         "balance": "$337.50",  # 500.00 - 120.50 - 42.00
     }
     assert _history_row(bob, bob_checking, "Dinner") == {
-        "amount": "Money in: +$42.00 in",
-        "cue": "in",
+        "amount": "Money in: +$42.00",
+        "seen": "+$42.00",
         "colour": {"credit"},
         "balance": "$42.00",
     }

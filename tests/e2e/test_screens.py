@@ -88,11 +88,20 @@ def customer(browser, live_server):
     return {"email": email, "checking": checking}
 
 
-def _walk(page, pages, customer, *, axe: bool = False) -> dict[str, list]:
+# Pages that always show money for this customer: the amount check must have measured some.
+MONEY_PAGES = {"dashboard", "history", "statement", "admin-overview",
+               "admin-accounts", "admin-journal", "admin-account"}  # fmt: skip
+
+
+def _walk(page, pages, customer, *, axe: bool = False, suffix: str = "") -> dict[str, list]:
+    """Visit each page (bank.go checks layout and that no amount wraps), shoot it, and
+    collect axe findings when asked."""
     findings = {}
     for name, path in pages:
         bank.go(page, path.format(**customer))
-        bank.shoot(page, name)
+        bank.shoot(page, name + suffix)
+        if name in MONEY_PAGES:
+            assert bank.amounts_on_one_line(page) > 0, f"{name}: no amount was measured"
         if axe:
             violations = bank.axe_violations(page)
             if violations:
@@ -144,6 +153,48 @@ def test_main_pages_have_no_serious_accessibility_violations_at_desktop(new_cont
     assert not findings, findings
 
 
+@pytest.mark.parametrize(
+    ("viewport", "scheme"),
+    [(PHONE, "light"), (DESKTOP, "dark"), (PHONE, "dark")],
+    ids=["phone-light", "desktop-dark", "phone-dark"],
+)
+def test_main_pages_pass_axe_on_a_phone_and_in_dark_mode(new_context, customer, viewport, scheme):
+    # The same guarantees in both colour schemes (prefers-color-scheme) and at 360 px, where
+    # wide tables become stacked rows: no scrolling region is left without keyboard access
+    # (axe's scrollable-region-focusable), and every text pair keeps its contrast.
+    suffix = "-dark" if scheme == "dark" else ""
+    findings = {}
+    for who in ("anonymous", "customer", "admin"):
+        page = new_context(viewport, bypass_csp=True, color_scheme=scheme)
+        if who == "customer":
+            _sign_in(page, customer["email"])
+        elif who == "admin":
+            bank.sign_in_admin(page)
+        pages = {"anonymous": ANONYMOUS_PAGES, "customer": CUSTOMER_PAGES, "admin": ADMIN_PAGES}
+        findings |= _walk(page, pages[who], customer, axe=True, suffix=suffix)
+    if scheme == "dark":
+        assert bank.page_is_dark(page), "the dark scheme did not apply"
+    assert not findings, findings
+
+
+def test_the_amount_check_catches_an_amount_that_wraps(new_context, customer):
+    # The measurement every page goes through (bank.settle) must not be vacuous: squeeze an
+    # amount into a box too narrow for it and the check must see two lines.
+    page = new_context(PHONE)
+    _sign_in(page, customer["email"])
+    assert bank.amounts_on_one_line(page) > 0
+    page.evaluate(
+        """() => {
+          const p = document.createElement('p');
+          p.style.width = '2ch';
+          p.textContent = '\u2212$4,930.90';
+          document.querySelector('main').append(p);
+        }"""
+    )
+    with pytest.raises(AssertionError, match="breaks amounts across lines"):
+        bank.amounts_on_one_line(page)
+
+
 def test_every_main_page_has_a_title_of_its_own(new_context, customer):
     anonymous = new_context(DESKTOP)
     titles = _titles(anonymous, ANONYMOUS_PAGES, customer)
@@ -161,3 +212,40 @@ def test_every_main_page_has_a_title_of_its_own(new_context, customer):
         pages_by_title[title].append(name)
     shared = {title: names for title, names in pages_by_title.items() if len(names) > 1}
     assert not shared, f"pages sharing a <title>: {shared}"
+
+
+LONG_AMOUNTS = """<!doctype html><html lang="en"><head><title>Amounts · Northwind Bank</title>
+<link rel="stylesheet" href="/static/css/app.css"></head><body><main class="site-main container">
+<div class="grid">
+  <section class="card"><h2>Money held</h2><p class="stat-label">Held for customers</p>
+    <p class="balance">$149,959.93</p><p class="stat-label">System accounts total</p>
+    <p class="balance">−$149,959.93</p></section>
+  <section class="card"><h2>Customers</h2><p class="balance">1,234</p></section>
+  <section class="card"><h2>Review</h2><p class="balance">0</p></section>
+  <section class="card"><h2>Health</h2></section>
+</div>
+<section class="card"><h2>Summary</h2><div class="grid stats">
+  <div><p class="stat-label">Opening balance</p><p class="balance">$22,361.94</p></div>
+  <div><p class="stat-label">Money in</p><p class="balance credit">+$122,500.00</p></div>
+  <div><p class="stat-label">Money out</p><p class="balance debit">−$104,930.90</p></div>
+  <div><p class="stat-label">Closing balance</p><p class="balance">$39,931.04</p></div>
+</div></section></main></body></html>"""
+
+SPILLED_FIGURES = """() => [...document.querySelectorAll('.balance')].filter((e) => {
+  const range = document.createRange();
+  range.selectNodeContents(e);
+  const box = e.closest('.card').getBoundingClientRect();
+  return range.getBoundingClientRect().right > box.right + 0.5;
+}).map((e) => e.textContent)"""
+
+
+@pytest.mark.parametrize("width", [360, 700, 1000, 1280])
+def test_long_amounts_stay_on_one_line_inside_their_cards(new_context, live_server, width):
+    # The seeded customer's amounts are short; a bank's are not. The same figures the
+    # statement and the admin overview show, six digits long, in the app's stylesheet.
+    page = new_context({"width": width, "height": 800})
+    bank.go(page, "/auth/login")  # the app's origin, so the stylesheet link resolves
+    page.set_content(LONG_AMOUNTS, wait_until="load")
+    assert bank.amounts_on_one_line(page) == 6
+    assert page.evaluate(SPILLED_FIGURES) == []
+    bank.shoot(page, "long-amounts")

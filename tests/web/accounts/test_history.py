@@ -50,6 +50,8 @@ def test_history_lists_entries_newest_first_with_running_balance(app, client, cl
     assert "+$10.00" in page and "−$25.00" in page and "+$100.00" in page
     assert "$85.00" in page and "$75.00" in page  # balance after each entry
     assert "Money in" in page and "Money out" in page  # a text cue, not colour alone
+    # The sign and colour say in or out on screen: no bold "in"/"out" line under amounts.
+    assert not re.search(r">\s*(in|out)\s*</div>", page)
     assert "B*** B***" in page  # the other customer, masked
     assert "Bob Baker" not in page
 

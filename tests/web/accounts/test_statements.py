@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -86,6 +87,32 @@ def test_statement_page_defaults_to_this_month(app, client):
 
     assert response.status_code == 200
     assert "Test deposit" in response.get_data(as_text=True)
+
+
+def test_statement_of_a_quiet_month_shows_zero_without_a_sign(app, client, march):
+    alice, _bob = march
+    login_as(client, app, alice.id)
+
+    page = client.get(f"/accounts/{alice.account_id}/statement?month=2026-05").get_data(
+        as_text=True
+    )
+
+    money_in = re.search(r'data-testid="money-in">([^<]*)<', page).group(1)
+    money_out = re.search(r'data-testid="money-out">([^<]*)<', page).group(1)
+    assert (money_in, money_out) == ("$0.00", "$0.00")
+    assert "−$0.00" not in page and "+$0.00" not in page
+
+
+def test_statement_summary_signs_money_in_and_out(app, client, march):
+    alice, _bob = march
+    login_as(client, app, alice.id)
+
+    page = client.get(f"/accounts/{alice.account_id}/statement?month=2026-03").get_data(
+        as_text=True
+    )
+
+    assert re.search(r'class="balance credit" data-testid="money-in">\+\$12\.50<', page)
+    assert re.search(r'class="balance debit" data-testid="money-out">\u2212\$30\.00<', page)
 
 
 @pytest.mark.parametrize("month", ["2026-13", "26-03", "march", "2026-3", "0000-01", "2026-03-01"])
