@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from banking.extensions import db
+from banking.extensions import db, limiter
+from banking.web.presenters import spoken_duration
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,14 @@ def _protocol_headers(error: HTTPException) -> list[tuple[str, str]]:
     ]
 
 
+def _seconds_until_reset() -> int:
+    """Whole seconds until the limit that refused this request lets it through again."""
+    current = limiter.current_limit
+    if current is None:  # refused by a limit we cannot see: a minute is the shortest window
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
 def _safe_rollback() -> None:
     """Roll back the request's session; if the database is gone, there is nothing to undo."""
     try:
@@ -85,6 +97,18 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError):
         return render_error(400, "Your form expired or was sent from elsewhere. Please try again.")
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        # Say when to come back, in words and in `Retry-After` (RFC 9110): "wait a moment"
+        # leaves a customer retrying into the same limit.
+        wait = _seconds_until_reset()
+        headers = [h for h in _protocol_headers(error) if h[0].lower() != "retry-after"]
+        message = (
+            "You've tried that too often. Please try again in "
+            f"{spoken_duration(wait)}."
+        )
+        return render_error(429, message, headers=[*headers, ("Retry-After", str(wait))])
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -9,6 +9,7 @@ only the web knows, such as the configured bank name.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,3 +37,16 @@ def bank_name(config: Mapping[str, Any] | None = None) -> str:
 def money(minor: int | None, currency: str = "USD") -> str:
     """An amount for a view to put in a sentence (templates use the `money` filter)."""
     return format_money(minor or 0, currency, current_app.config.get("BABEL_LOCALE", "en_US"))
+
+
+def spoken_duration(seconds: float) -> str:
+    """A wait in words, rounded up so nobody comes back too early: "45 seconds",
+    "1 minute", "15 minutes", "2 hours". Rate limits and lockouts say how long they last."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = math.ceil(whole / 60)
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} hours"

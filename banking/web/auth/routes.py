@@ -4,7 +4,7 @@ Sign-up and its email verification live in signup_routes.py."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from banking.services import auth as services
@@ -15,12 +15,21 @@ from banking.web.auth import bp
 from banking.web.auth.forms import LoginForm, SecondFactorForm
 from banking.web.auth.throttling import login_limit, per_ip_and_account
 from banking.web.guards import admin_needs_two_factor
+from banking.web.presenters import spoken_duration
 
 INVALID_LOGIN = "The email or password is incorrect."
-LOCKED_OUT = (
-    "Too many failed attempts. If this account exists it is locked for a while; "
-    "try again later or reset your password."
-)
+
+
+def locked_out_message() -> str:
+    """The lockout, with how long it lasts (the same words whether or not the address
+    has an account, so it tells a stranger nothing)."""
+    minutes = current_app.config["LOCKOUT_MINUTES"]
+    return (
+        "Too many failed attempts. If this account exists it is locked for "
+        f"{spoken_duration(minutes * 60)}; try again then or reset your password."
+    )
+
+
 DISABLED = "This account has been locked. Please contact us to unlock it."
 UNVERIFIED = (
     "Confirm your email address first: we've just sent a new link to it. "
@@ -64,7 +73,7 @@ def login():
             outgoing_mail.queue_user_email(outgoing_mail.EMAIL_VERIFICATION, outcome.user)
         message = {
             LoginStatus.UNVERIFIED: UNVERIFIED,
-            LoginStatus.LOCKED_OUT: LOCKED_OUT,
+            LoginStatus.LOCKED_OUT: locked_out_message(),
             LoginStatus.DISABLED: DISABLED,
         }.get(outcome.status, INVALID_LOGIN)
         form.form_errors.append(message)
@@ -90,7 +99,7 @@ def second_factor():
             return _landing(user, next_url)
         if outcome.status is LoginStatus.LOCKED_OUT:
             sessions.clear_pending()
-            flash(LOCKED_OUT, "error")
+            flash(locked_out_message(), "error")
             return redirect(url_for("auth.login"))
         form.code.errors.append(INVALID_CODE)
     return render_template("auth/second_factor.html", form=form)

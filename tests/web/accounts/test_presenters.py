@@ -65,3 +65,14 @@ def test_one_mask_name_and_one_kind_label_mapping():
     assert presenters.kind_label("chargeback") == "Chargeback"  # unknown: its own name
     assert mask_name("Jane  van Doe") == "J*** v*** D***"
     assert mask_name("   ") == "***"
+
+
+def test_a_wait_is_said_in_words_and_rounded_up():
+    from banking.web.presenters import spoken_duration
+
+    assert spoken_duration(0.2) == "1 second"
+    assert spoken_duration(45) == "45 seconds"
+    assert spoken_duration(59.5) == "1 minute"
+    assert spoken_duration(61) == "2 minutes"
+    assert spoken_duration(15 * 60) == "15 minutes"
+    assert spoken_duration(3 * 3600) == "3 hours"

@@ -105,6 +105,14 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(app, client):
     assert events.LOCKOUT in audit_actions(app)
 
 
+def test_lockout_says_how_long_it_lasts(app, client):
+    app.config["LOCKOUT_MINUTES"] = 15
+    customer = make_customer(app)
+    for _ in range(10):
+        page = login(client, customer.email, WRONG).get_data(as_text=True)
+    assert "locked for 15 minutes" in page
+
+
 def test_lockout_message_does_not_reveal_whether_the_email_exists(app, client):
     customer = make_customer(app)
     for _ in range(10):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from banking.core.models import Account, AuditEvent, User
 from banking.extensions import db
 from banking.services import auth_events as events
+from banking.web.presenters import spoken_duration
 from tests.support.builders import make_customer
 from tests.support.signup import CHECK_EMAIL, SIGNUP_PASSWORD, sign_up, sign_up_and_sign_in
 
@@ -122,6 +123,11 @@ def test_signup_is_rate_limited_per_ip_with_a_friendly_page(app):
     assert [r.status_code for r in statuses] == [302, 302, 429]
     page = statuses[-1].get_data(as_text=True)
     assert "<h1>Too many requests</h1>" in page and "</html>" in page
+    # When to come back, in words and in Retry-After: the hour's window is nearly whole.
+    retry_after = int(statuses[-1].headers["Retry-After"])
+    assert 3500 < retry_after <= 3601  # the limiter's reset time is a whole second
+    assert f"Please try again in {spoken_duration(retry_after)}." in page
+    assert spoken_duration(retry_after) in ("60 minutes", "61 minutes")
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == "person2@example.com")) is None
 
