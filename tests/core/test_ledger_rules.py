@@ -72,9 +72,10 @@ def test_admin_movements_are_never_held_nor_limited():
         (account(1, available_balance=999), account(2), {}, ledger.InsufficientFunds, "amount",
          None),
         (account(1), account(2), {"limits": ledger.Limits(per_transfer=999)},
-         ledger.LimitExceeded, "amount", "That amount is over your per-transfer limit."),
+         ledger.LimitExceeded, "amount", "That amount is over your per-transfer limit of $9.99."),
         (account(1), account(2), {"limits": ledger.Limits(daily=1_500), "spent_24h": lambda: 600},
-         ledger.LimitExceeded, "amount", "That transfer would take you over your 24-hour limit."),
+         ledger.LimitExceeded, "amount",
+         "That transfer would take you over your 24-hour limit of $15.00."),
     ],
 )  # fmt: skip
 def test_each_refusal_has_its_class_words_and_field(

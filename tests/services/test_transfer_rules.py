@@ -147,7 +147,7 @@ def test_two_currencies_are_refused_in_the_same_words_everywhere(app, alice, bob
 def test_the_per_transfer_limit_is_refused_in_the_same_words_everywhere(app, alice, bob):
     app.config["TRANSFER_LIMIT_CENTS"] = 1_000
     answers = everywhere(app, alice, bob.account_number, bob.account_id, 1_001)
-    expected = "That amount is over your per-transfer limit."
+    expected = "That amount is over your per-transfer limit of $10.00."
     assert answers == {(ledger.LimitExceeded, "limit_exceeded", expected)}
 
 
@@ -175,7 +175,7 @@ def test_the_daily_limit_is_refused_alike_by_preview_and_posting(app, alice, bob
     preview = refusal(lambda: via_preview(app, alice, bob.account_number, 1_001))
     posting = refusal(lambda: via_posting(app, alice, bob.account_id, 1_001))
     assert preview == posting
-    assert preview[2] == "That transfer would take you over your 24-hour limit."
+    assert preview[2] == "That transfer would take you over your 24-hour limit of $50.00."
 
 
 @pytest.mark.parametrize(("threshold", "held"), [(1_000, True), (5_000, False), (None, False)])

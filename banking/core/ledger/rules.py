@@ -41,7 +41,7 @@ from banking.core.models import (
     TransactionKind,
     TransactionStatus,
 )
-from banking.core.money import MAX_AMOUNT_MINOR, InvalidAmount
+from banking.core.money import MAX_AMOUNT_MINOR, InvalidAmount, format_money
 
 SOURCE_FIELD = "from_account"
 DESTINATION_FIELD = "to_account"
@@ -109,15 +109,22 @@ def check_movement(
     customer_limits = limits if limits is not None and not admin else None
     per_transfer = customer_limits.per_transfer if customer_limits else None
     if per_transfer is not None and amount > per_transfer:
+        # The limit itself is in the words: "over your limit" alone leaves a customer
+        # guessing how much they may send.
+        limit = format_money(per_transfer, source.currency)
         return Decision(
-            LimitExceeded("That amount is over your per-transfer limit.", field=AMOUNT_FIELD)
+            LimitExceeded(
+                f"That amount is over your per-transfer limit of {limit}.", field=AMOUNT_FIELD
+            )
         )
     if not standing_only:  # a schedule's 24-hour spend and funds are checked at each run
         daily = customer_limits.daily if customer_limits else None
         if daily is not None and spent_24h is not None and spent_24h() + amount > daily:
+            limit = format_money(daily, source.currency)
             return Decision(
                 LimitExceeded(
-                    "That transfer would take you over your 24-hour limit.", field=AMOUNT_FIELD
+                    f"That transfer would take you over your 24-hour limit of {limit}.",
+                    field=AMOUNT_FIELD,
                 )
             )
         if not source.is_system and source.available_balance - amount < -source.overdraft_limit:

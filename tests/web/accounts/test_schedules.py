@@ -365,7 +365,9 @@ def test_limit_breach_fails_the_schedule(app, alice, bob):
 
     run(app, date(2026, 6, 1), limits=ledger.Limits(per_transfer=1000))
 
-    assert load(app, schedule_id).last_error == "That amount is over your per-transfer limit."
+    assert load(app, schedule_id).last_error == (
+        "That amount is over your per-transfer limit of $10.00."
+    )
 
 
 def test_failed_schedule_resumed_by_the_customer_runs_again(app, client, alice, bob):
