@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
+from ua_parser import parse as parse_user_agent
 
 from banking.core.money import format_money
 from banking.core.names import KIND_LABELS, counterparty_label, kind_label, mask_name
@@ -50,3 +52,21 @@ def spoken_duration(seconds: float) -> str:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     hours = math.ceil(minutes / 60)
     return f"{hours} hours"
+
+
+@lru_cache(maxsize=1024)
+def device_label(user_agent: str | None) -> str:
+    """ "Chrome on Linux", "Mobile Safari on iOS": what a customer recognises in their
+    sign-in activity, instead of a raw User-Agent string. Parsed by ua-parser (the
+    maintained uap-core rules), memoized: the same few browsers sign in again and again.
+    """
+    if not user_agent:
+        return "Unknown device"
+    parsed = parse_user_agent(user_agent[:512])  # a header can be long; the rules need little
+    browser = parsed.user_agent.family if parsed.user_agent else None
+    system = parsed.os.family if parsed.os else None
+    browser = None if browser in (None, "Other") else browser
+    system = None if system in (None, "Other") else system
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"

@@ -5,16 +5,16 @@ Display words (kinds of movement, the bank's name) come from `banking.web.presen
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_timedelta
 from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 from banking.core.models.base import as_utc
 from banking.core.money import format_money, format_plain, format_signed
-from banking.web.presenters import bank_name, kind_label
+from banking.web.presenters import bank_name, device_label, kind_label
 
 
 # Babel parses the locale and pattern on every call; the dashboard and history pages
@@ -106,6 +106,18 @@ def init_app(app: Flask) -> None:
             config.get("BABEL_LOCALE", "en_US"),
         )
 
+    def ago_filter(value: datetime | None) -> str:
+        """"2 minutes ago", "3 days ago": how long ago, in the configured locale."""
+        if value is None:
+            return ""
+        delta = as_utc(value) - datetime.now(UTC)
+        return format_timedelta(
+            delta,
+            threshold=1.0,
+            add_direction=True,
+            locale=config.get("BABEL_LOCALE", "en_US"),
+        )
+
     def day_filter(value, fmt: str = "medium") -> str:
         if value is None:
             return ""
@@ -116,7 +128,9 @@ def init_app(app: Flask) -> None:
         signed_money=signed_money_filter,
         plain_amount=format_plain,
         when=when_filter,
+        ago=ago_filter,
         day=day_filter,
+        device=device_label,
         kind_label=kind_label,
     )
     app.jinja_env.globals["app_env"] = app.config.get("ENV_NAME")

@@ -96,7 +96,55 @@ def test_profile_lists_recent_sign_in_events_with_ip_and_device(app, client):
     assert "Recent sign-in activity" in page
     assert "Success" in page and "Failed" in page
     assert "127.0.0.1" in page
-    assert "TestBrowser/1.0" in page
+    assert 'title="TestBrowser/1.0"' in page  # the raw string stays one hover away
+    assert "ago</time>" in page
+
+
+CHROME_ON_LINUX = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_sign_in_activity_names_the_browser_and_system_and_how_long_ago(app, client):
+    customer = make_customer(app)
+    phone = app.test_client()
+    phone.environ_base["HTTP_USER_AGENT"] = SAFARI_ON_IPHONE
+    login(phone, customer.email)
+    client.environ_base["HTTP_USER_AGENT"] = CHROME_ON_LINUX
+    login(client, customer.email)
+    page = client.get("/auth/profile").get_data(as_text=True)
+    assert ">Chrome on Linux</span>" in page
+    assert ">Mobile Safari on iOS</span>" in page
+    assert "seconds ago</time>" in page or "second ago</time>" in page
+
+
+def test_an_unrecognisable_device_says_so():
+    from banking.web.presenters import device_label
+
+    assert device_label(None) == "Unknown device"
+    assert device_label("") == "Unknown device"
+    assert device_label("curl/8.5.0") in ("curl", "curl on Other", "Unknown device")
+
+
+def test_profile_prompts_for_two_factor_only_while_it_is_off(app, client):
+    customer = make_customer(app)
+    login(client, customer.email)
+    page = client.get("/auth/profile").get_data(as_text=True)
+    assert 'data-testid="two-factor-prompt"' in page
+    assert page.index("two-factor-prompt") < page.index("Your name")
+    with app.app_context():
+        user = db.session.get(User, customer.id)
+        user.totp_secret = "JBSWY3DPEHPK3PXP"
+        user.totp_enabled = True
+        db.session.commit()
+    assert 'data-testid="two-factor-prompt"' not in client.get("/auth/profile").get_data(
+        as_text=True
+    )
 
 
 def test_profile_shows_at_most_twenty_sign_in_events(app, client):
