@@ -74,6 +74,23 @@ def test_pending_transfer_appears_as_pending_and_reduces_available_only(app, cli
     assert f'data-testid="available-{jane.account_id}">$1,034.56<' in html
 
 
+def test_the_headline_total_comes_first_and_explains_money_on_hold(app, client, jane):
+    html = dashboard(client)
+    assert 'data-testid="total-USD">$1,234.56<' in html
+    assert html.index('data-testid="total-USD"') < html.index(f"balance-{jane.account_id}")
+    assert "on hold" not in html
+
+    app.config["REVIEW_THRESHOLD_CENTS"] = 10_000
+    john = make_customer(app, "John Smith")
+    pay(client, jane.account_id, john.account_number, "200.00")
+
+    html = dashboard(client)
+    assert 'data-testid="total-USD">$1,234.56<' in html
+    held = re.search(r'data-testid="on-hold-USD">([^<]*)<', html).group(1)
+    assert held.startswith("$200.00 on hold for transfers under review")
+    assert "($1,034.56)" in held
+
+
 def held_payment(app, client, jane, john, amount: str = "200.00") -> int:
     app.config["REVIEW_THRESHOLD_CENTS"] = 10_000
     attempt = pay(client, jane.account_id, john.account_number, amount, memo="Deposit for flat")
