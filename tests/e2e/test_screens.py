@@ -249,3 +249,15 @@ def test_long_amounts_stay_on_one_line_inside_their_cards(new_context, live_serv
     assert bank.amounts_on_one_line(page) == 6
     assert page.evaluate(SPILLED_FIGURES) == []
     bank.shoot(page, "long-amounts")
+
+
+def test_a_failed_form_puts_focus_on_its_error_summary(new_context, customer):
+    """Keyboard users land on the list of problems, without any script on the page."""
+    page = new_context(PHONE)
+    _sign_in(page, customer["email"])
+    page.guard.expect_status(400, "/auth/profile/name")  # the refused form, on purpose
+    bank.go(page, "/auth/profile")
+    page.get_by_label("Full name").fill("")
+    bank.press_submit(page, "Save name")
+    focused = page.evaluate("() => document.activeElement.className")
+    assert "form-summary" in focused
