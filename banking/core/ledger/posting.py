@@ -214,21 +214,7 @@ def _execute(
             # with the rows this transaction has already locked.
             source = session.get(Account, movement.source_id, populate_existing=True)
             destination = session.get(Account, movement.destination_id, populate_existing=True)
-        txn = JournalTransaction(
-            kind=movement.kind,
-            status=TransactionStatus.PENDING.value if hold else TransactionStatus.POSTED.value,
-            memo=movement.memo[:140],
-            idempotency_key=movement.scoped_key,
-            fingerprint=movement.fingerprint,
-            initiator_id=movement.initiator_id,
-            source_account_id=source.id,
-            destination_account_id=destination.id,
-            amount=movement.amount,
-            reverses_id=movement.reverses_id,
-            created_at=now,
-            posted_at=None if hold else now,
-            decided_by_id=decided_by,
-        )
+        txn = _journal_row(movement, now, held=hold, decided_by=decided_by)
         # One flush writes the row, its entries (or hold) and the balances: the fewer
         # round trips while the account locks are held, the more transfers per second.
         session.add(txn)
@@ -264,6 +250,35 @@ def _execute(
         raise
 
 
+def _journal_row(
+    movement: Movement,
+    now: datetime,
+    *,
+    held: bool,
+    decided_by: int | None,
+    id: int | None = None,
+) -> JournalTransaction:
+    """The journal row a movement writes: pending while held for review, else posted now."""
+    txn = JournalTransaction(
+        kind=movement.kind,
+        status=TransactionStatus.PENDING.value if held else TransactionStatus.POSTED.value,
+        memo=movement.memo[:140],
+        idempotency_key=movement.scoped_key,
+        fingerprint=movement.fingerprint,
+        initiator_id=movement.initiator_id,
+        source_account_id=movement.source_id,
+        destination_account_id=movement.destination_id,
+        amount=movement.amount,
+        reverses_id=movement.reverses_id,
+        created_at=now,
+        posted_at=None if held else now,
+        decided_by_id=decided_by,
+    )
+    if id is not None:  # left unset otherwise: the INSERT takes it from the sequence
+        txn.id = id
+    return txn
+
+
 def _write_fast(
     session: Session,
     movement: Movement,
@@ -276,22 +291,7 @@ def _write_fast(
     source, destination = locked.source, locked.destination
     txn = None
     if on_posted is not None:  # the hook reads the transaction: a transient copy of the row
-        txn = JournalTransaction(
-            id=locked.next_id,
-            kind=movement.kind,
-            status=TransactionStatus.POSTED.value,
-            memo=movement.memo[:140],
-            idempotency_key=movement.scoped_key,
-            fingerprint=movement.fingerprint,
-            initiator_id=movement.initiator_id,
-            source_account_id=source.id,
-            destination_account_id=destination.id,
-            amount=movement.amount,
-            reverses_id=movement.reverses_id,
-            created_at=now,
-            posted_at=now,
-            decided_by_id=decided_by,
-        )
+        txn = _journal_row(movement, now, held=False, decided_by=decided_by, id=locked.next_id)
     rows = getattr(on_posted, "rows", None)
     audit_rows = rows(txn) if rows is not None else ()
     written = sqlpath.write(
