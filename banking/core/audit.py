@@ -84,29 +84,14 @@ def on_record(listener: Callable[[Recorded], None]) -> Callable[[], None]:
     return _listeners.subscribe(listener)
 
 
-def record(
-    session: Session,
-    action: str,
-    *,
-    actor_id: int | None = None,
-    target_type: str | None = None,
-    target_id: Any = None,
-    success: bool | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
+def record(session: Session, action: str, **fields: Any) -> AuditEvent:
     """Add an audit row to the session (the caller commits it with the change it records).
 
+    `fields` are `build`'s keywords (actor_id, target_type, target_id, success, details).
     Details whose key looks secret are dropped, so a careless caller cannot leak a
     password or token into the trail.
     """
-    event = build(
-        action,
-        actor_id=actor_id,
-        target_type=target_type,
-        target_id=target_id,
-        success=success,
-        details=details,
-    )
+    event = build(action, **fields)
     session.add(event)
     return event
 
