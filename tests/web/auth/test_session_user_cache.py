@@ -15,35 +15,13 @@ from banking import user_cache
 from banking.core.models import User
 from banking.extensions import cache, db
 from tests.support.builders import login, make_customer
+from tests.support.cache_states import CACHE_STATES, point_cache_at
 
 
-@pytest.fixture(params=["in-process", "redis-up", "redis-down"])
+@pytest.fixture(params=CACHE_STATES)
 def cache_state(request, app):
     """Point the app's cache at each backend in turn; the original is put back after."""
-    if request.param == "in-process":
-        yield request.param
-        return
-    if request.param == "redis-up":
-        url = request.getfixturevalue("requires_redis")
-    else:
-        url = "redis://127.0.0.1:1/0"  # nothing listens there: every call fails
-    original = app.extensions["cache"][cache]
-    cache.init_app(
-        app,
-        config={
-            "CACHE_TYPE": "RedisCache",
-            "CACHE_REDIS_URL": url,
-            "CACHE_KEY_PREFIX": "banking-user-cache-test:",
-            "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
-        },
-    )
-    if request.param == "redis-up":
-        with app.app_context():
-            cache.clear()
-    try:
-        yield request.param
-    finally:
-        app.extensions["cache"][cache] = original
+    yield from point_cache_at(request, app, "banking-user-cache-test:")
 
 
 @contextmanager
