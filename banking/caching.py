@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from banking import metrics
 from banking.core.ledger.movements import TOUCHED_OWNERS
-from banking.core.models import Account, JournalTransaction
+from banking.core.models import Account, JournalTransaction, Payee
 from banking.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,35 @@ def delete(keys: Iterable[str]) -> None:
 
 # Namespaces cached per user; every money movement deletes all of them for each party.
 USER_NAMESPACES = ("dashboard",)
+# A counter per user, bumped by the same commits: cached whole pages record the value
+# they were rendered under (`banking.web.page_cache`), so bumping it outdates them all
+# (whatever their keys) and a render that raced the commit cannot store old numbers.
+DATA_VERSION = "data_v"
 
 
 def invalidate_users(user_ids: Iterable[int | None]) -> None:
-    delete(user_key(ns, uid) for uid in set(user_ids) if uid is not None for ns in USER_NAMESPACES)
+    """Outdate everything cached about these users' money, in one round trip to Redis."""
+    ids = sorted({uid for uid in user_ids if uid is not None})
+    if not ids:
+        return
+    stale = [user_key(ns, uid) for uid in ids for ns in USER_NAMESPACES]
+    counters = [user_key(DATA_VERSION, uid) for uid in ids]
+    try:
+        backend = cache.cache
+        client = getattr(backend, "_write_client", None)
+        if client is None:  # in-process cache (development, tests): no pipelines
+            for counter in counters:
+                backend.inc(counter)
+            backend.delete_many(*stale)
+            return
+        prefix = backend._get_prefix()
+        pipe = client.pipeline(transaction=False)
+        for counter in counters:
+            pipe.incr(prefix + counter)
+        pipe.delete(*(prefix + key for key in stale))
+        pipe.execute()
+    except Exception as exc:  # noqa: BLE001 - entries also expire; a page must not fail
+        log.warning("cache invalidation failed", extra={"error_type": type(exc).__name__})
 
 
 # Invalidation by session events ---------------------------------------------------------
@@ -95,8 +120,14 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
     Deleting now would let a concurrent reader cache the pre-commit state again.
     """
     stale: set[int] = session.info.setdefault(_STALE_USERS, set())
+    for obj in session.deleted:
+        if isinstance(obj, Payee):
+            stale.add(obj.owner_id)
     for obj in (*session.new, *session.dirty):
         is_new = obj in session.new
+        # Payees are listed on the transfer form (a cached page): any change outdates it.
+        if isinstance(obj, Payee):
+            stale.add(obj.owner_id)
         if isinstance(obj, Account) and (is_new or _changed(obj, DASHBOARD_ACCOUNT_FIELDS)):
             stale.add(obj.owner_id)
         # A held transfer moves no balance on the receiving side, yet its "pending" row

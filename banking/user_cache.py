@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -71,26 +71,26 @@ def _seconds() -> int:
 
 
 def get(
-    user_id: int, token: str, also: str | None = None
-) -> tuple[dict[str, Any] | None, int | None, Any]:
-    """(the snapshot if current and made for this token, the version read, `also`'s value).
+    user_id: int, token: str, also: Sequence[str] = ()
+) -> tuple[dict[str, Any] | None, int | None, list[Any]]:
+    """(the snapshot if current and made for this token, the version read, `also`'s values).
 
     The version is None when nothing may be stored afterwards (cache off or failing).
-    `also` is one more cache key read in the same round trip (the page's own entry), so a
-    cached page costs one Redis call, not two.
+    `also` are more cache keys read in the same round trip (the page's own entries), so a
+    cached page costs one Redis call, not two; their values come back in that order
+    (None for a miss, or for all of them when the cache is off or failing).
     """
+    extras: list[Any] = [None] * len(also)
     if not _seconds():
-        return None, None, None
-    keys = [user_key(NAMESPACE, user_id), user_key(VERSION_NAMESPACE, user_id)]
-    if also is not None:
-        keys.append(also)
+        return None, None, extras
+    keys = [user_key(NAMESPACE, user_id), user_key(VERSION_NAMESPACE, user_id), *also]
     try:
         values = cache.get_many(*keys)
     except Exception as exc:  # noqa: BLE001 - Redis down must not break a page
         log.warning("user cache read failed", extra={"error_type": type(exc).__name__})
-        return None, None, None
+        return None, None, extras
     value, version = values[0], values[1]
-    extra = values[2] if also is not None else None
+    extra = list(values[2:])
     version = version if isinstance(version, int) else 0
     if (
         isinstance(value, dict)

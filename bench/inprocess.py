@@ -1,6 +1,7 @@
 """CPU per request in-process: the signed-in pages against the minimal Flask baseline.
 
     python -m bench.inprocess [--requests 300] [--warmup 50] [--profile dashboard]
+    BENCH_CALLERS="local.py:310" python -m bench.inprocess --profile dashboard  # who calls it
 
 Wall-clock HTTP figures are noisy on a shared 2-CPU machine; CPU time per request
 through the Flask test client is not, and it is what the HTTP throughput ratios follow.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import re
 import sys
@@ -196,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
+        if os.environ.get("BENCH_CALLERS"):
+            stats.print_callers(os.environ["BENCH_CALLERS"])
         return 0
 
     base = baseline_ms(args.requests, args.warmup)

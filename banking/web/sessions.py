@@ -19,10 +19,10 @@ from flask import Flask, abort, current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from banking import user_cache
-from banking.caching import user_key
 from banking.core.models import User
 from banking.extensions import login_manager
 from banking.services import auth
+from banking.web import page_cache
 from banking.web.session_user import SessionUser
 
 LAST_SEEN = "last_seen"
@@ -37,16 +37,17 @@ PENDING_SECONDS = 300  # the code step must follow the password step within 5 mi
 LAST_SEEN_GRANULARITY = 15  # seconds; avoids re-signing the cookie on every request
 
 
-# Pages whose own cache entry is read with the user's, in one round trip: endpoint ->
-# the entry's key for a user id. The page takes it from `prefetched()`.
-PREFETCH: dict[str, Callable[[int], str]] = {
-    "accounts.dashboard": lambda user_id: user_key("dashboard", user_id),
-}
+# Pages whose own cache entries are read with the user's, in one round trip: endpoint ->
+# the entries' keys for a user id. The page takes them from `prefetched()`. (A cached
+# whole page, `banking.web.page_cache`, is read the same way, before these.)
+# The dashboard's summary is not among them: its whole page is cached, and the summary is
+# read (one more round trip) only when that page is rendered again.
+PREFETCH: dict[str, Callable[[int], list[str]]] = {}
 
 
 def prefetched(key: str) -> Any:
     """The value `load_user` read for `key` with the user (None if it did not)."""
-    return g.pop("prefetched_cache", {}).get(key)
+    return g.get("prefetched_cache", {}).pop(key, None)
 
 
 @login_manager.user_loader
@@ -59,22 +60,31 @@ def load_user(token: str) -> SessionUser | None:
     """
     user_id = session.get(USER_ID)
     version = None
+    page = None
     if isinstance(user_id, int):
-        page_key = PREFETCH.get(request.endpoint or "")
-        also = page_key(user_id) if page_key else None
-        cached, version, prefetched = user_cache.get(user_id, token, also)
-        if prefetched is not None:
-            g.prefetched_cache = {also: prefetched}
+        page = page_cache.page_key(user_id)
+        extra = PREFETCH.get(request.endpoint or "")
+        page_keys = [page_cache.data_version_key(user_id), page] if page else []
+        extra_keys = extra(user_id) if extra else []
+        cached, version, values = user_cache.get(user_id, token, page_keys + extra_keys)
+        g.prefetched_cache = {
+            k: v for k, v in zip(extra_keys, values[len(page_keys) :], strict=True) if v is not None
+        }
+        if page:
+            # Kept only for this user id: the entry's key was built from it.
+            page_cache.remember(page, values[1], version, values[0])
         if cached is not None:
             return SessionUser(cached, token)
     user = auth.user_for_session_token(token)
     if user is None or user.is_locked:
+        page_cache.forget()
         return None
     snapshot = user_cache.snapshot_of(user)
     if version is not None and user.id == user_id:
         # The version was read before the row: a change committed since outdates this.
         user_cache.put(snapshot, version)
     if user_id != user.id:
+        page_cache.forget()  # read for the session's user id, which is not this user's
         session[USER_ID] = user.id  # a session from before this key, or a remember cookie
     return SessionUser(snapshot, token)
 

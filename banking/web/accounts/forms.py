@@ -8,20 +8,19 @@ Validators here check input syntax only; what may move where is `banking.core.le
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from banking.core.money import SUPPORTED_CURRENCIES, InvalidAmount, parse_amount
+from banking.web import page_cache
 
 MEMO_MAX = 140
 NICKNAME_MAX = 60
 
 
-def new_idempotency_key() -> str:
-    return str(uuid4())
+# A fresh key per rendered form (noted, so that a cached page never carries it).
+new_idempotency_key = page_cache.new_idempotency_key
 
 
 def _coerce_id(value) -> int | None:

@@ -21,6 +21,7 @@ from banking.services import history as reads
 from banking.web.accounts import bp
 from banking.web.accounts.history_forms import HistoryFilterForm, InvalidMonth, parse_month
 from banking.web.accounts.queries import get_own_account_or_404
+from banking.web.page_cache import cached_page
 
 CSV_MIMETYPE = "text/csv"
 
@@ -50,6 +51,7 @@ def _filter_args(form: HistoryFilterForm) -> dict[str, str]:
 
 @bp.get("/accounts/<int:account_id>/history")
 @login_required
+@cached_page
 def history(account_id: int):
     account = get_own_account_or_404(account_id)
     form = _filter_form()

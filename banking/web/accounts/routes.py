@@ -19,6 +19,7 @@ from banking.web.accounts import bp, queries
 from banking.web.accounts.dashboard import body_html, cached_summary
 from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
 from banking.web.guards import customer_required
+from banking.web.page_cache import cached_page
 from banking.web.presenters import mask_name
 
 
@@ -31,6 +32,7 @@ def dashboard():
 
 
 @customer_required
+@cached_page
 def _customer_dashboard():
     summary = cached_summary(current_user.id)
     return render_template("accounts/dashboard.html", body_html=body_html(summary))

@@ -32,12 +32,14 @@ from banking.web.accounts.forms import (
     new_idempotency_key,
 )
 from banking.web.guards import customer_required
+from banking.web.page_cache import cached_page
 
 T = TypeVar("T", OwnTransferForm, PayTransferForm)
 
 
 @bp.route("/transfers/own", methods=["GET", "POST"])
 @customer_required
+@cached_page
 def transfer_own():
     form = _entry_form(OwnTransferForm)
     if form.validate_on_submit():
@@ -47,6 +49,7 @@ def transfer_own():
 
 @bp.route("/transfers/pay", methods=["GET", "POST"])
 @customer_required
+@cached_page
 def transfer_pay():
     form = _entry_form(PayTransferForm)
     if request.method == "GET":

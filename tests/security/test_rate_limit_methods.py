@@ -1,0 +1,21 @@
+"""The limiter skips GET, HEAD and OPTIONS (banking/extensions.py): that is only right while
+every limit in the app is on a method that changes something."""
+
+from __future__ import annotations
+
+from banking.extensions import SAFE_METHODS, limiter
+
+
+def test_every_rate_limit_is_on_a_method_the_limiter_still_checks(app):
+    manager = limiter.limit_manager
+    declared = [
+        (name, limit) for name, limits in manager._decorated_limits.items() for limit in limits
+    ]
+    declared += [("(application)", limit) for limit in manager.application_limits]
+    declared += [("(default)", limit) for limit in manager.default_limits]
+    assert declared, "the app declares its sign-in and sign-up limits: none found"
+    for name, limit in declared:
+        methods = {m.upper() for m in (limit.methods or ())}
+        assert methods, f"{name}: a limit on every method would skip GETs silently"
+        assert not methods & SAFE_METHODS, f"{name} limits {methods & SAFE_METHODS}"
+
