@@ -7,14 +7,16 @@ shows and what a service decides come from the same queries.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from banking.core.models import (
     Account,
     AuditEvent,
+    Hold,
     JournalTransaction,
     PendingAdminAction,
     TransactionStatus,
@@ -30,9 +32,18 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+# The journal, review and approve pages name each account's owner: load the owners with
+# the page's one query (both accounts are already joined eagerly by the model), instead of
+# one query per row when the template asks for `account.owner`.
+WITH_OWNERS = (
+    joinedload(JournalTransaction.source_account).joinedload(Account.owner),
+    joinedload(JournalTransaction.destination_account).joinedload(Account.owner),
+)
+
+
 def journal_query(criteria: dict):
     """Transactions matching the filter form's criteria (dates inclusive, UTC days)."""
-    query = select(JournalTransaction)
+    query = select(JournalTransaction).options(*WITH_OWNERS)
     txn = JournalTransaction
     if criteria.get("date_from"):
         query = query.where(txn.created_at >= _start_of(criteria["date_from"]))
@@ -61,16 +72,39 @@ def list_journal(criteria: dict, cursor: str | None) -> Page:
     return paginate(work.session(), journal_query(criteria), JournalTransaction, cursor)
 
 
-def review_queue(cursor: str | None) -> Page:
+@dataclass
+class ReviewPage(Page):
+    """A page of the review queue and when each transfer's hold runs out (by its id)."""
+
+    expires: dict[int, datetime] = field(default_factory=dict)
+
+
+def review_queue(cursor: str | None) -> ReviewPage:
     """Pending transfers, oldest first: the longest-waiting customer is served first."""
-    query = select(JournalTransaction).where(
-        JournalTransaction.status == TransactionStatus.PENDING.value
+    query = (
+        select(JournalTransaction)
+        .options(*WITH_OWNERS)
+        .where(JournalTransaction.status == TransactionStatus.PENDING.value)
     )
-    return paginate(work.session(), query, JournalTransaction, cursor, newest_first=False)
+    page = paginate(work.session(), query, JournalTransaction, cursor, newest_first=False)
+    expires = hold_expiries([txn.id for txn in page.items])
+    return ReviewPage(page.items, page.next_cursor, expires)
+
+
+def hold_expiries(transaction_ids: list[int]) -> dict[int, datetime]:
+    """When the active hold of each of these transactions expires (one query for a page)."""
+    if not transaction_ids:
+        return {}
+    rows = work.session().execute(
+        select(Hold.transaction_id, Hold.expires_at).where(
+            Hold.transaction_id.in_(transaction_ids), Hold.active.is_(True)
+        )
+    )
+    return {transaction_id: expires_at for transaction_id, expires_at in rows}
 
 
 def find_transaction(transaction_id: int) -> JournalTransaction | None:
-    return work.session().get(JournalTransaction, transaction_id)
+    return work.session().get(JournalTransaction, transaction_id, options=WITH_OWNERS)
 
 
 def reversal_of(transaction_id: int) -> JournalTransaction | None:
