@@ -16,6 +16,15 @@ from flask import current_app
 from banking.core.models import Account
 from banking.core.models.base import as_utc
 
+# What a dual-control request asks for (the queue, the decision pages, the audit log).
+REQUEST_LABELS = {
+    "adjustment": "Balance adjustment",
+    "reversal": "Transaction reversal",
+    "user.lock": "Lock an admin",
+    "user.demote": "Remove admin role",
+    "user.2fa_reset": "Reset an admin's two-factor authentication",
+}
+
 
 def owner_name(account: Account | None) -> str:
     """ "Alice Dubois", or "The bank: External cash" for a system account."""

@@ -16,16 +16,8 @@ from banking.core.models import Account, JournalTransaction, PendingAdminAction,
 from banking.services.admin import dual_control, queries
 from banking.web.admin import bp
 from banking.web.admin.flow import found, reason_action
-from banking.web.admin.labels import account_with_owner
+from banking.web.admin.labels import REQUEST_LABELS, account_with_owner
 from banking.web.presenters import money
-
-KIND_LABELS = {
-    "adjustment": "Balance adjustment",
-    "reversal": "Transaction reversal",
-    "user.lock": "Lock an admin",
-    "user.demote": "Remove admin role",
-    "user.2fa_reset": "Reset an admin's two-factor authentication",
-}
 
 
 @dataclass
@@ -44,7 +36,7 @@ class PendingRow:
 
 
 def describe(action: PendingAdminAction) -> PendingRow:
-    what = KIND_LABELS.get(action.kind, action.kind)
+    what = REQUEST_LABELS.get(action.kind, action.kind)
     if action.kind == "adjustment":
         what = f"{what} ({action.params.get('direction', '')})"
     target, url, currency = f"{action.target_type} {action.target_id}", "", "USD"
