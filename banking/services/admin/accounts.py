@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
@@ -56,8 +57,9 @@ def search_accounts(text: str | None, cursor: str | None) -> Page:
 
 
 def system_accounts(text: str | None = None) -> list[Account]:
-    """The bank's own accounts (a few per currency: no paging), by currency then role; with
-    `text`, those whose number starts with its digits or whose name contains it."""
+    """The bank's own accounts (a few per currency: no paging), the default currency's
+    first, then by currency and role; with `text`, those whose number starts with its
+    digits or whose name contains it."""
     query = select(Account).where(Account.kind == AccountKind.SYSTEM.value)
     if text:
         digits = text.replace(" ", "").replace("-", "")
@@ -67,7 +69,10 @@ def system_accounts(text: str | None = None) -> list[Account]:
                 func.lower(Account.nickname).like(f"%{_escape_like(text.lower())}%", escape="\\"),
             )
         )
-    return list(work.session().scalars(query.order_by(Account.currency, Account.id)))
+    rows = work.session().scalars(query.order_by(Account.currency, Account.id))
+    default = current_app.config.get("DEFAULT_CURRENCY", "USD")
+    # sorted() is stable: the other currencies keep the query's order.
+    return sorted(rows, key=lambda account: account.currency != default)
 
 
 def _escape_like(text: str) -> str:

@@ -66,14 +66,16 @@ class Section:
     endpoint: str
     label: str
     also: tuple[str, ...] = ()
-    phone: bool = False  # kept in the bar on a phone; the others go under "More"
+    # How wide the screen must be for the section to sit in the bar rather than under
+    # "More": 1 always (a phone), 2 from a tablet's width, 3 only on a wide screen.
+    tier: int = 3
 
     def holds(self, endpoint: str) -> bool:
         return endpoint == self.endpoint or endpoint in self.also
 
 
 SECTIONS = (
-    Section("admin.overview", "Overview", phone=True),
+    Section("admin.overview", "Overview", tier=1),
     Section(
         "admin.users",
         "Users",
@@ -85,7 +87,7 @@ SECTIONS = (
             "admin.reset_password",
             "admin.reset_two_factor",
         ),
-        phone=True,
+        tier=1,
     ),
     Section(
         "admin.accounts",
@@ -97,22 +99,31 @@ SECTIONS = (
             "admin.close_account",
             "admin.adjust_account",
         ),
-        phone=True,
+        tier=1,
     ),
     Section(
         "admin.journal",
         "Journal",
         ("admin.transaction_detail", "admin.reverse_transaction"),
+        tier=2,
     ),
-    Section("admin.reviews", "Review queue", ("admin.approve_transfer", "admin.reject_transfer")),
+    Section(
+        "admin.reviews",
+        "Review queue",
+        ("admin.approve_transfer", "admin.reject_transfer"),
+        tier=2,
+    ),
     Section(
         "admin.pending_actions",
         "Second approval",
         ("admin.approve_pending", "admin.reject_pending"),
     ),
-    Section("admin.audit_log", "Audit log"),
+    Section("admin.audit_log", "Audit log", tier=2),
     Section("admin.integrity", "Ledger integrity"),
     Section("admin.failed_jobs_list", "Failed jobs", ("admin.retry_job",)),
+    # Not an admin section, but the one place an admin changes their own password or
+    # two-factor: the admin bar replaces the site bar, so it must carry the link.
+    Section("auth.profile", "Profile"),
 )
 
 
@@ -121,9 +132,9 @@ class MenuItem:
     endpoint: str
     label: str
     current: bool
-    phone: bool
+    tier: int
 
 
 def menu(endpoint: str | None) -> list[MenuItem]:
     """The admin menu with the section of `endpoint` marked (aria-current="page")."""
-    return [MenuItem(s.endpoint, s.label, s.holds(endpoint or ""), s.phone) for s in SECTIONS]
+    return [MenuItem(s.endpoint, s.label, s.holds(endpoint or ""), s.tier) for s in SECTIONS]

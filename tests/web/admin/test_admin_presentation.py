@@ -51,13 +51,15 @@ def test_the_admin_menu_is_the_site_bar_and_marks_the_current_section(app, clien
     assert current_links(body(client.get(f"/admin/users/{alice.id}/lock"))) == {"Users"}
 
 
-def test_a_folded_section_marks_more_on_a_phone(app, client):
+def test_a_folded_section_marks_more_where_it_is_folded(app, client):
     admin_client(app, client)
     page = body(client.get("/admin/integrity"))
     more = page[page.index('class="admin-nav-more"') :]
-    assert '<summary class="is-current">More</summary>' in more
+    assert '<summary class="is-current-3">More</summary>' in more
     assert 'aria-current="page">Ledger integrity</a>' in more
     assert "<summary>More</summary>" in body(client.get("/admin/users"))
+    more = body(client.get("/admin/journal"))
+    assert '<summary class="is-current-2">More</summary>' in more
 
 
 # Owners beside account numbers ----------------------------------------------------------
@@ -146,6 +148,7 @@ def test_accounts_page_lists_the_banks_own_accounts_apart(app, client):
     assert "Bank’s own accounts" in bank
     assert alice.account_number in customers and cash_number not in customers
     assert cash_number in bank and "External cash" in bank and "−$25.00" in bank
+    assert bank.index("USD") < bank.index("EUR")  # the default currency's accounts first
 
     # A search finds the bank's account by its name, and customers by theirs.
     found = body(client.get("/admin/accounts?q=external"))
