@@ -12,8 +12,9 @@ from sqlalchemy import update
 from banking.core import ledger
 from banking.core.models import Account, Hold
 from banking.extensions import db
-from tests.support.admin import admin_client, start_action
+from tests.support.admin import admin_client, confirm_action, start_action
 from tests.support.builders import make_customer
+from tests.support.dual_control import pending_rows, second_admin
 from tests.support.ledger import hold, send
 
 
@@ -155,3 +156,21 @@ def test_accounts_page_lists_the_banks_own_accounts_apart(app, client):
     assert cash_number in found and alice.account_number not in found
     found = body(client.get("/admin/accounts?q=alice"))
     assert alice.account_number in found and 'data-testid="bank-accounts"' not in found
+
+
+def test_second_approval_pages_name_the_owners_of_a_reversal(app, client):
+    admin_client(app, client)
+    alice = make_customer(app, "Alice Able", balance="2000.00")
+    bob = make_customer(app, "Bob Baker")
+    txn = send(app, alice.account_id, bob.account_id, 150_000, owner_id=alice.id).transaction_id
+    confirm_action(client, f"/admin/journal/{txn}/reverse", {"reason": "wrong payee"})
+    action = pending_rows(app)[0].id
+
+    checker, _ = second_admin(app)
+    for page in (
+        body(checker.get("/admin/pending")),
+        body(checker.get(f"/admin/pending/{action}/approve")),
+    ):
+        assert f"{alice.account_number} (Alice Able)" in page
+        assert f"{bob.account_number} (Bob Baker)" in page
+        assert "$1,500.00" in page
