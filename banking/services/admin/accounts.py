@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from banking.core import ledger
 from banking.core.account_numbers import normalize_account_number
-from banking.core.models import Account, AccountStatus, Entry, Hold, User
+from banking.core.models import Account, AccountKind, AccountStatus, Entry, Hold, User
 from banking.services.actor import Actor
 from banking.services.admin import guards, work
 from banking.services.admin.errors import AdminActionRefused
@@ -31,8 +32,17 @@ CLOSE = "admin.account.close"
 
 # Reading ------------------------------------------------------------------------------
 def search_accounts(text: str | None, cursor: str | None) -> Page:
-    """By account number (digits, exact or prefix) or by the owner's name or email."""
-    query = select(Account).outerjoin(User, Account.owner_id == User.id)
+    """Customers' accounts by number (digits, exact or prefix) or the owner's name or email.
+
+    The bank's own accounts are not in these pages: `system_accounts` lists them apart, so
+    an admin never mistakes the external-cash account's large negative balance for a
+    customer's overdraft."""
+    query = (
+        select(Account)
+        .outerjoin(User, Account.owner_id == User.id)
+        .options(contains_eager(Account.owner))
+        .where(Account.kind != AccountKind.SYSTEM.value)
+    )
     if text:
         digits = text.replace(" ", "").replace("-", "")
         pattern = f"%{_escape_like(text.lower())}%"
@@ -44,6 +54,25 @@ def search_accounts(text: str | None, cursor: str | None) -> Page:
             )
         )
     return paginate(work.session(), query, Account, cursor, time_column="opened_at")
+
+
+def system_accounts(text: str | None = None) -> list[Account]:
+    """The bank's own accounts (a few per currency: no paging), the default currency's
+    first, then by currency and role; with `text`, those whose number starts with its
+    digits or whose name contains it."""
+    query = select(Account).where(Account.kind == AccountKind.SYSTEM.value)
+    if text:
+        digits = text.replace(" ", "").replace("-", "")
+        query = query.where(
+            or_(
+                Account.number.like(f"{_escape_like(digits)}%", escape="\\"),
+                func.lower(Account.nickname).like(f"%{_escape_like(text.lower())}%", escape="\\"),
+            )
+        )
+    rows = work.session().scalars(query.order_by(Account.currency, Account.id))
+    default = current_app.config.get("DEFAULT_CURRENCY", "USD")
+    # sorted() is stable: the other currencies keep the query's order.
+    return sorted(rows, key=lambda account: account.currency != default)
 
 
 def _escape_like(text: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banking.core.models import Account, JournalTransaction
-from banking.core.money import format_plain
+from banking.core.money import format_money
 from banking.services.actor import Actor
 from banking.services.admin.errors import AdminActionRefused
 
@@ -70,11 +70,20 @@ def adjustment_max() -> int:
     return int(current_app.config.get("ADJUSTMENT_MAX_CENTS", 10_000_000))
 
 
-def refuse_oversized_adjustment(amount: int, currency: str = "") -> None:
-    """A sane ceiling: a typo of three extra zeros is refused, never queued for approval."""
+def refuse_oversized_adjustment(amount: int, currency: str | None = None) -> None:
+    """A sane ceiling: a typo of three extra zeros is refused, never queued for approval.
+
+    The ceiling is written like every other amount on the admin pages ("$100,000.00"); the
+    form, which does not know the account yet, says it in the default currency."""
     ceiling = adjustment_max()
     if amount > ceiling:
+        config = current_app.config
+        shown = format_money(
+            ceiling,
+            currency or config.get("DEFAULT_CURRENCY", "USD"),
+            config.get("BABEL_LOCALE", "en_US"),
+        )
         raise AdminActionRefused(
-            f"An adjustment can be at most {format_plain(ceiling)} {currency}".rstrip()
-            + "; larger movements are not a teller's correction."
+            f"An adjustment can be at most {shown}; larger movements are not a teller's "
+            "correction."
         )

@@ -5,20 +5,23 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 
 from banking.core.models import Account, PendingAdminAction
-from banking.core.money import format_plain
 from banking.services.admin import accounts as account_actions
 from banking.services.admin import dual_control
 from banking.web.admin import bp
 from banking.web.admin.flow import actor, awaiting_approval, confirm_flow, found, reason_action
 from banking.web.admin.forms import ADJUSTMENT_LABELS, AdjustmentForm, SearchForm
+from banking.web.presenters import money
 
 
 @bp.get("/accounts")
 def accounts():
     form = SearchForm(formdata=request.args)
     text = form.q.data if form.validate() else None
-    page = account_actions.search_accounts(text, request.args.get("after"))
-    return render_template("admin/accounts.html", form=form, page=page, q=text or "")
+    after = request.args.get("after")
+    page = account_actions.search_accounts(text, after)
+    # The bank's own accounts, apart from the customers' and only with the first page.
+    system = [] if after else account_actions.system_accounts(text)
+    return render_template("admin/accounts.html", form=form, page=page, system=system, q=text or "")
 
 
 @bp.get("/accounts/<int:account_id>")
@@ -39,7 +42,7 @@ def _account_summary(account: Account) -> list[tuple[str, str]]:
         ("Account", f"{account.number} ({account.kind})"),
         ("Owner", f"{owner.full_name} <{owner.email}>" if owner else "The bank"),
         ("Status", account.status),
-        ("Balance", f"{format_plain(account.balance)} {account.currency}"),
+        ("Balance", money(account.balance, account.currency)),
     ]
 
 
@@ -97,7 +100,7 @@ def adjust_account(account_id: int):
     if request.method == "POST" and form.validate():
         summary += [
             ("Type", ADJUSTMENT_LABELS.get(form.direction.data, "")),
-            ("Amount", f"{format_plain(form.amount_minor)} {account.currency}"),
+            ("Amount", money(form.amount_minor, account.currency)),
         ]
 
     def perform() -> str:

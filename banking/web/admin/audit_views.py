@@ -8,7 +8,7 @@ from flask import Response, render_template, request, stream_with_context
 
 from banking.core.csv_export import iter_csv
 from banking.services.admin import queries
-from banking.web.admin import bp
+from banking.web.admin import audit_presenter, bp
 from banking.web.admin.forms import AuditFilterForm
 
 
@@ -21,7 +21,13 @@ def audit_log():
     form = AuditFilterForm(formdata=request.args)
     page = queries.list_audit(_criteria(form), request.args.get("after"))
     filters = {k: v for k, v in request.args.items() if k != "after" and v}
-    return render_template("admin/audit.html", form=form, page=page, filters=filters)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        audit_lines=audit_presenter.lines(page.items, queries.audit_references(page.items)),
+        filters=filters,
+    )
 
 
 @bp.get("/audit.csv")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 
 from banking.core.models import JournalTransaction
-from banking.core.money import format_plain
 from banking.services.admin import dual_control, queries
 from banking.services.admin import money as money_actions
 from banking.web.admin import bp
 from banking.web.admin.flow import found, reason_action
 from banking.web.admin.forms import JournalFilterForm
+from banking.web.admin.labels import account_with_owner, hold_expiry
+from banking.web.presenters import money
 
 
 @bp.get("/journal")
@@ -29,17 +30,23 @@ def transaction_detail(transaction_id: int):
         "admin/transaction_detail.html",
         txn=txn,
         reversal=queries.reversal_of(txn.id),
+        hold_expires=queries.hold_expiries([txn.id]).get(txn.id),
     )
 
 
 def _transaction_summary(txn: JournalTransaction) -> list[tuple[str, str]]:
-    return [
+    summary = [
         ("Transaction", f"#{txn.id} ({txn.kind}, {txn.status})"),
-        ("From", txn.source_account.number),
-        ("To", txn.destination_account.number),
-        ("Amount", f"{format_plain(txn.amount)} {txn.source_account.currency}"),
+        ("From", account_with_owner(txn.source_account)),
+        ("To", account_with_owner(txn.destination_account)),
+        ("Amount", money(txn.amount, txn.source_account.currency)),
         ("Memo", txn.memo),
     ]
+    expires = queries.hold_expiries([txn.id]).get(txn.id)
+    if expires is not None:
+        when = current_app.jinja_env.filters["when"]  # the pages' date format and timezone
+        summary.append(("Hold", f"{hold_expiry(expires)} ({when(expires, 'short')})"))
+    return summary
 
 
 @bp.route("/journal/<int:transaction_id>/reverse", methods=["GET", "POST"])

@@ -16,15 +16,8 @@ from banking.core.models import Account, JournalTransaction, PendingAdminAction,
 from banking.services.admin import dual_control, queries
 from banking.web.admin import bp
 from banking.web.admin.flow import found, reason_action
+from banking.web.admin.labels import REQUEST_LABELS, account_with_owner
 from banking.web.presenters import money
-
-KIND_LABELS = {
-    "adjustment": "Balance adjustment",
-    "reversal": "Transaction reversal",
-    "user.lock": "Lock an admin",
-    "user.demote": "Remove admin role",
-    "user.2fa_reset": "Reset an admin's two-factor authentication",
-}
 
 
 @dataclass
@@ -43,7 +36,7 @@ class PendingRow:
 
 
 def describe(action: PendingAdminAction) -> PendingRow:
-    what = KIND_LABELS.get(action.kind, action.kind)
+    what = REQUEST_LABELS.get(action.kind, action.kind)
     if action.kind == "adjustment":
         what = f"{what} ({action.params.get('direction', '')})"
     target, url, currency = f"{action.target_type} {action.target_id}", "", "USD"
@@ -51,14 +44,13 @@ def describe(action: PendingAdminAction) -> PendingRow:
     if action.target_type == "account":
         account = thing if isinstance(thing, Account) else None
         if account is not None:
-            owner = account.owner.full_name if account.owner else "the bank"
-            target, currency = f"{account.number} ({owner})", account.currency
+            target, currency = account_with_owner(account), account.currency
         url = url_for("admin.account_detail", account_id=action.target_id)
     elif action.target_type == "transaction":
         txn = thing if isinstance(thing, JournalTransaction) else None
         if txn is not None:
-            target = f"#{txn.id} ({txn.kind}, {txn.source_account.number} → "
-            target += f"{txn.destination_account.number})"
+            target = f"#{txn.id} ({txn.kind}, {account_with_owner(txn.source_account)} → "
+            target += f"{account_with_owner(txn.destination_account)})"
             currency = txn.source_account.currency
         url = url_for("admin.transaction_detail", transaction_id=action.target_id)
     elif action.target_type == "user":

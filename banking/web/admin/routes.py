@@ -14,6 +14,7 @@ from banking.services.admin.queries import overview_stats
 from banking.web.admin import bp
 from banking.web.admin.chart import layout
 from banking.web.admin.flow import actor
+from banking.web.admin.labels import hold_expiry, menu, owner_name
 from banking.web.admin.ops_presenters import ran_by
 from banking.web.admin.pending_views import describe
 from banking.web.guards import admin_required
@@ -27,6 +28,18 @@ _admin_check = admin_required(lambda: None)
 @bp.before_request
 def require_admin():
     return _admin_check()
+
+
+@bp.context_processor
+def admin_menu() -> dict:
+    """The section menu every admin page shows, with the current section marked."""
+    return {"admin_menu": menu(request.endpoint)}
+
+
+# Admin pages only use them, but Jinja filters are app-wide: registered from here so the
+# blueprint brings its own words.
+bp.add_app_template_filter(owner_name, "owner_name")
+bp.add_app_template_filter(hold_expiry, "hold_expiry")
 
 
 @bp.get("/")

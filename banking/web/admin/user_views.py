@@ -7,8 +7,9 @@ from collections.abc import Callable
 from flask import render_template, request, url_for
 
 from banking.core.models import PendingAdminAction, User
+from banking.services.admin import queries
 from banking.services.admin import users as user_actions
-from banking.web.admin import bp
+from banking.web.admin import audit_presenter, bp
 from banking.web.admin.flow import found, reason_action
 from banking.web.admin.forms import SearchForm
 
@@ -24,7 +25,12 @@ def users():
 @bp.get("/users/<int:user_id>")
 def user_detail(user_id: int):
     detail = found(user_actions.user_detail(user_id))
-    return render_template("admin/user_detail.html", detail=detail)
+    events = detail.audit_events
+    return render_template(
+        "admin/user_detail.html",
+        detail=detail,
+        audit_lines=audit_presenter.lines(events, queries.audit_references(events)),
+    )
 
 
 def _user_summary(user: User) -> list[tuple[str, str]]:

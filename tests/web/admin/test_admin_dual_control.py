@@ -169,13 +169,13 @@ def test_adjustment_above_the_maximum_is_refused_with_a_clear_message(app, clien
         {"direction": "credit", "amount": "100000.01", "reason": "x"},
     )
     assert response.status_code == 400
-    assert "An adjustment can be at most 100000.00" in text(response)
+    assert "An adjustment can be at most $100,000.00;" in text(response)
     assert balance_of(app, bob.account_id) == 0 and pending_rows(app) == []
 
 
 def test_the_service_refuses_an_oversized_adjustment_too(app, ctx, bob):
     admin = make_admin(app)
-    with pytest.raises(AdminActionRefused, match=r"at most 100000\.00 USD"):
+    with pytest.raises(AdminActionRefused, match=r"at most \$100,000\.00;"):
         dual_control.request_adjustment(
             bob.account_id,
             direction="credit",
