@@ -1,0 +1,138 @@
+"""The page frame and the dashboard's figures, measured in Chromium at 360 and 1280 px.
+
+Issue 16: the navigation is one compact bar with the current page marked; the chart's
+text is legible and its axes start at zero; the full account number can be copied from
+the dashboard and the history page; a new customer is told how to fund their account;
+the statement's month picker stays small and its printed copy says whose it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e import bank
+from tests.e2e.conftest import DESKTOP, PHONE
+
+WIDTHS = [PHONE, DESKTOP]
+WIDTH_IDS = ["phone", "desktop"]
+
+
+@pytest.fixture(scope="module")
+def customer(browser, live_server):
+    """A customer with a month of activity (deposits, a savings account, a transfer)."""
+    from tests.e2e.conftest import PageGuard
+
+    made = []
+
+    def context_page():
+        context = browser.new_context(base_url=live_server, viewport=DESKTOP)
+        guard = PageGuard(live_server)
+        guard.watch(context)
+        made.append((context, guard))
+        page = context.new_page()
+        page.guard = guard
+        return page
+
+    admin, page = context_page(), context_page()
+    bank.sign_in_admin(admin)
+    email = bank.unique_email("layout")
+    bank.sign_up(page, "Lena Layout", email)
+    checking = bank.first_account_id(page)
+    number = bank.account_number(page, checking)
+    for amount in ("1000.00", "900.00"):
+        bank.admin_deposit(admin, number, amount)
+    bank.open_savings(page, "Holiday fund")
+    bank.transfer_own(page, "Everyday", "Holiday fund", "300.00", memo="Summer trip")
+    bank.confirm_transfer(page, "$300.00")
+    for context, guard in made:
+        guard.check()
+        context.close()
+    return {"email": email, "checking": checking, "number": number}
+
+
+def _signed_in(new_context, customer, viewport, **options):
+    page = new_context(viewport, **options)
+    bank.sign_in(page, customer["email"])
+    assert bank.heading(page) == "Your accounts"
+    return page
+
+
+# 7. Navigation ------------------------------------------------------------------------------
+FRAME = """() => {
+  const box = (selector) => {
+    const e = document.querySelector(selector);
+    if (!e) return null;
+    const r = e.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: r.height,
+            position: getComputedStyle(e).position};
+  };
+  return {viewport: window.innerHeight, header: box('.site-header'), tabs: box('.site-nav')};
+}"""
+
+SECTIONS = [
+    ("/", "Accounts"),
+    ("/accounts/{checking}/history", "Accounts"),
+    ("/transfers/own", "Move money"),
+    ("/payees", "Payees"),
+    ("/schedules", "Scheduled"),
+]
+
+
+@pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
+def test_navigation_is_one_compact_bar_that_marks_the_current_page(
+    new_context, customer, viewport
+):
+    page = _signed_in(new_context, customer, viewport)
+    for path, current in SECTIONS:
+        bank.go(page, path.format(**customer))
+        frame = page.evaluate(FRAME)
+        # The header (brand, sections on wide screens, the person's menu) is one short row.
+        assert frame["header"]["height"] <= 0.15 * frame["viewport"], frame
+        if viewport is PHONE:
+            # The sections are a tab bar fixed to the bottom of the screen, thumb-high, and
+            # the two together still leave 85 % of the screen to the page.
+            tabs = frame["tabs"]
+            assert tabs["position"] == "fixed", frame
+            assert tabs["height"] <= 64 and abs(tabs["bottom"] - frame["viewport"]) < 1, frame
+            assert frame["header"]["height"] + tabs["height"] <= 0.15 * frame["viewport"], frame
+        else:
+            # One row: the sections sit inside the header.
+            assert frame["tabs"]["bottom"] <= frame["header"]["bottom"], frame
+        marked = page.locator('nav[aria-label="Main"] [aria-current="page"]')
+        assert marked.count() == 1 and marked.inner_text().strip() == current, path
+        # Every section is reachable in one tap, at least 44 px high.
+        for link in page.locator('nav[aria-label="Main"] a').all():
+            assert link.is_visible()
+            assert link.bounding_box()["height"] >= 44
+    bank.shoot(page, "nav-payees")
+
+
+def test_the_account_menu_works_without_javascript(new_context, customer):
+    page = new_context(PHONE, javascript=False)
+    bank.sign_in(page, customer["email"])
+    sign_out = page.get_by_role("button", name="Sign out", exact=True)
+    assert not sign_out.is_visible()  # folded away in the menu
+    page.locator("details.account-menu > summary").click()
+    assert sign_out.is_visible()
+    bank.click_and_settle(page, page.get_by_role("link", name="Profile", exact=True))
+    assert bank.heading(page) != "Your accounts"
+    summary = page.locator("details.account-menu > summary")
+    assert "is-current" in summary.get_attribute("class")  # the profile is marked as current
+    assert page.locator('.account-menu [aria-current="page"]').text_content() == "Profile"
+    bank.sign_out(page)
+
+
+def test_the_account_menu_closes_with_escape_and_a_click_elsewhere(new_context, customer):
+    page = _signed_in(new_context, customer, DESKTOP)
+    menu = page.locator("details.account-menu")
+    menu.locator("summary").click()
+    assert menu.get_attribute("open") is not None
+    bank.shoot(page, "account-menu")
+    page.keyboard.press("Escape")
+    assert menu.get_attribute("open") is None
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    menu.locator("summary").click()
+    page.locator("h1").click()
+    assert menu.get_attribute("open") is None
