@@ -81,9 +81,7 @@ SECTIONS = [
 
 
 @pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
-def test_navigation_is_one_compact_bar_that_marks_the_current_page(
-    new_context, customer, viewport
-):
+def test_navigation_is_one_compact_bar_that_marks_the_current_page(new_context, customer, viewport):
     page = _signed_in(new_context, customer, viewport)
     for path, current in SECTIONS:
         bank.go(page, path.format(**customer))
@@ -136,3 +134,52 @@ def test_the_account_menu_closes_with_escape_and_a_click_elsewhere(new_context, 
     menu.locator("summary").click()
     page.locator("h1").click()
     assert menu.get_attribute("open") is None
+
+
+# 10. The chart --------------------------------------------------------------------------------
+# Each text of the chart as rendered: its font size in CSS pixels once the SVG is scaled to
+# the page (font size × the screen matrix's scale), and its bounding box's height.
+CHART_TEXT = """() => [...document.querySelectorAll('svg.balance-chart text')].map((t) => {
+  const box = t.getBoundingClientRect();
+  const scale = t.getScreenCTM().a;
+  const chart = t.ownerSVGElement.getBoundingClientRect();
+  return {text: t.textContent, size: parseFloat(getComputedStyle(t).fontSize) * scale,
+          height: box.height, left: box.left - chart.left, right: chart.right - box.right};
+})"""
+
+
+@pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
+def test_the_chart_is_legible_has_axes_from_zero_and_dates_like_the_app(
+    new_context, customer, viewport
+):
+    page = _signed_in(new_context, customer, viewport)
+    chart = page.locator("svg.balance-chart")
+    # Right under the accounts, not last on the page.
+    following = page.locator(".account-card").last.evaluate(
+        "(card) => !!(card.compareDocumentPosition(document.querySelector('svg.balance-chart'))"
+        " & Node.DOCUMENT_POSITION_FOLLOWING)"
+    )
+    assert following
+    assert chart.locator("xpath=ancestor::section").evaluate(
+        "(s) => s.nextElementSibling !== null"
+    ), "the chart section must not be the last thing on the dashboard"
+    texts = page.evaluate(CHART_TEXT)
+    assert texts, "the chart has no text"
+    for text in texts:
+        assert text["size"] >= 12 and text["height"] >= 12, text
+        assert text["left"] >= -0.5 and text["right"] >= -0.5, text  # none is cut off
+    labels = [t["text"] for t in texts]
+    # Both y axes start at zero, with round amounts; the balance axis reaches the top.
+    assert labels.count("$0") == 2, labels
+    assert "$2,000" in labels, labels
+    # Dates as the app writes them in its locale ("Dec 1"), never ISO ("2026-12-01").
+    assert not [label for label in labels if re.fullmatch(r"\d{4}-\d{2}-\d{2}", label)]
+    assert sum(bool(re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}", label)) for label in labels) == 5
+    # The text alternative stays: a title and a description the image is labelled by.
+    assert chart.get_attribute("role") == "img"
+    described = chart.evaluate(
+        "(svg) => svg.getAttribute('aria-labelledby').split(' ')"
+        ".map((id) => document.getElementById(id).textContent).join(' ')"
+    )
+    assert "$2,200.00 in" in described and "balance went from $0.00 to $1,900.00" in described
+    bank.shoot(page, "dashboard-chart")
