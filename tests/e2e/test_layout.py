@@ -183,3 +183,54 @@ def test_the_chart_is_legible_has_axes_from_zero_and_dates_like_the_app(
     )
     assert "$2,200.00 in" in described and "balance went from $0.00 to $1,900.00" in described
     bank.shoot(page, "dashboard-chart")
+
+
+# 6. Account details and a new customer's first steps ---------------------------------------
+def _copy_and_read(page, button) -> str:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    button.click()
+    button.locator(".copy-label").filter(has_text="Copied").wait_for()  # what is seen
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+@pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
+def test_the_account_number_can_be_copied_from_the_dashboard_and_history(
+    new_context, customer, viewport
+):
+    page = _signed_in(new_context, customer, viewport)
+    number = page.locator(f"#number-{customer['checking']}")
+    assert number.inner_text().replace(" ", "").replace("\n", "") == customer["number"]
+    button = page.get_by_role("button", name="Copy the account number of Everyday")
+    assert button.bounding_box()["height"] >= 44
+    assert _copy_and_read(page, button) == customer["number"]
+    assert page.get_by_role("status").filter(has_text="Account number copied.").count() == 1
+    bank.shoot(page, "dashboard-account-details")
+
+    bank.go(page, f"/accounts/{customer['checking']}/history")
+    button = page.get_by_role("button", name=re.compile("^Copy the account number"))
+    page.evaluate("navigator.clipboard.writeText('')")
+    assert _copy_and_read(page, button) == customer["number"]
+    bank.shoot(page, "history")
+
+
+def test_without_javascript_the_number_is_plain_selectable_text(new_context, customer):
+    page = new_context(PHONE, javascript=False)
+    bank.sign_in(page, customer["email"])
+    number = page.locator(f"#number-{customer['checking']}")
+    assert number.is_visible()
+    assert page.locator("button.copy-button").first.is_hidden()  # a button that can't work
+
+
+@pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
+def test_a_new_customer_is_shown_how_to_fund_their_account(new_context, viewport):
+    page = new_context(viewport)
+    bank.sign_up(page, "Nina New", bank.unique_email("new"))
+    welcome = page.get_by_test_id("welcome")
+    assert welcome.get_by_role("heading", name="Add money to get started").is_visible()
+    number = welcome.locator(".account-number").inner_text()
+    assert re.fullmatch(r"\d{12}", re.sub(r"\s", "", number))
+    assert welcome.get_by_role("link", name="Open a savings account").is_visible()
+    # No $0.00 headline and no flat chart.
+    assert page.locator(".headline").count() == 0
+    assert page.locator("svg.balance-chart").count() == 0
+    bank.shoot(page, "dashboard-new-customer")
