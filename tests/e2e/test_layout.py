@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.e2e import bank
+from tests.e2e import bank, pdf_text
 from tests.e2e.conftest import DESKTOP, PHONE
 
 WIDTHS = [PHONE, DESKTOP]
@@ -234,3 +234,47 @@ def test_a_new_customer_is_shown_how_to_fund_their_account(new_context, viewport
     assert page.locator(".headline").count() == 0
     assert page.locator("svg.balance-chart").count() == 0
     bank.shoot(page, "dashboard-new-customer")
+
+
+# 14. Statements ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
+def test_the_statement_leads_with_its_summary_and_prints_whose_it_is(
+    new_context, customer, viewport
+):
+    page = _signed_in(new_context, customer, viewport)
+    bank.go(page, f"/accounts/{customer['checking']}/statement")
+    summary = page.locator("section.statement-summary")
+    # The month picker no longer fills the first screen: the summary starts in its top half.
+    assert summary.bounding_box()["y"] < 0.5 * viewport["height"]
+    assert page.locator("details.month-picker").get_attribute("open") is None
+    # Print and Download CSV sit with the summary.
+    assert summary.get_by_role("button", name="Print").is_visible()
+    assert summary.get_by_role("link", name="Download CSV").is_visible()
+    header = page.get_by_test_id("print-header")
+    assert header.is_hidden()  # on screen the page header says enough
+    bank.shoot(page, "statement")
+
+    page.emulate_media(media="print")
+    assert header.is_visible()
+    text = header.inner_text()
+    assert "Lena Layout" in text and customer["number"] in text
+    assert re.search(r"Period\s+\w+ 1, \d{4} to \w+ \d{2}, \d{4}", text), text
+    assert re.search(r"Issued\s+\w+ \d{1,2}, \d{4}", text), text
+    for screen_only in ("details.account-menu", "nav.period-nav", "button[data-print]"):
+        assert page.locator(screen_only).first.is_hidden(), screen_only
+    bank.shoot(page, "statement-print")
+    if viewport is DESKTOP:
+        # The PDF Chromium prints: page numbers from print.css's @page margin box, and the
+        # header's facts on paper.
+        pdf = page.pdf(format="A4")
+        (bank.SCREENSHOTS / "statement.pdf").write_bytes(pdf)
+        runs = pdf_text.text_runs(pdf)
+        for expected in ("Page 1 of 1", "Statement of account", "Lena Layout", customer["number"]):
+            assert any(expected in run for run in runs), (expected, runs)
+        issued = re.search(r"Issued\s+(\w+ \d{1,2}, \d{4})", text).group(1)
+        # (The label is bold, the date regular: two fonts, so two runs.)
+        assert any("Issued" in run for run in runs) and any(issued in run for run in runs)
+    page.emulate_media(media="screen")
+    page.locator("details.month-picker > summary").click()  # opens without script
+    assert page.get_by_label("Month", exact=True).is_visible()
+    bank.shoot(page, "statement-month-picker")
