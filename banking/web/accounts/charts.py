@@ -86,10 +86,12 @@ def nice_scale(low: int, high: int, ticks: int = 3) -> list[int]:
 
     Zero is always a tick. Steps are 1, 2, 2.5 or 5 times a power of ten and at least one
     whole unit of the currency, so labels read "$500", "$1,000", never "$333.33"; of the
-    steps that need at most `ticks` intervals, the one whose top is nearest `high` wins
-    (the data fills the band), then the one with more gridlines.
+    steps that need at most `ticks` intervals (and at least two when `ticks` allows), the
+    one whose top is nearest `high` wins (the data fills the band), then the one with
+    more gridlines.
     """
     low, high = min(low, 0), max(high, 0)
+    fewest = 2 if ticks >= 3 else 1  # a band with room gets a gridline between 0 and the top
     best: tuple[int, int, int] | None = None  # (top - bottom, -intervals, step)
     magnitude = MINOR_UNITS
     while best is None or magnitude <= best[0]:
@@ -98,9 +100,9 @@ def nice_scale(low: int, high: int, ticks: int = 3) -> list[int]:
             if step % MINOR_UNITS:
                 continue  # $2.50 steps would print as "$3"
             first, last = (low // step) * step, -(-high // step) * step
-            last = max(last, first + step)  # two ticks at least, even for a flat line
+            last = max(last, first + fewest * step)  # even for a flat line
             intervals = (last - first) // step
-            if intervals <= ticks:
+            if fewest <= intervals <= ticks:
                 candidate = (last - first, -intervals, step)
                 best = candidate if best is None else min(best, candidate)
         magnitude *= 10

@@ -20,9 +20,11 @@ from banking.web.accounts.charts import axis_day, axis_money, nice_scale, render
         # A balance between $1,600 and $1,900 still starts at zero: a dip looks its size.
         (160_000, 190_000, 3, [0, 100_000, 200_000]),
         (0, 220_000, 2, [0, 250_000]),  # the band's top as near the data as a round step allows
-        (0, 0, 3, [0, 100]),  # nothing at all: still an axis, never a division by zero
+        (0, 243_580, 3, [0, 100_000, 200_000, 300_000]),  # a gridline between 0 and the top
+        (0, 0, 3, [0, 100, 200]),  # nothing at all: still an axis, never a division by zero
+        (0, 0, 2, [0, 100]),
         (-5_000, 190_000, 3, [-100_000, 0, 100_000, 200_000]),  # overdrawn: zero stays a tick
-        (-250_000, -10_000, 3, [-250_000, 0]),
+        (-250_000, -10_000, 3, [-300_000, -200_000, -100_000, 0]),
     ],
 )
 def test_scales_start_at_zero_with_round_steps(low, high, ticks, expected):
