@@ -278,3 +278,17 @@ def test_the_statement_leads_with_its_summary_and_prints_whose_it_is(
     page.locator("details.month-picker > summary").click()  # opens without script
     assert page.get_by_label("Month", exact=True).is_visible()
     bank.shoot(page, "statement-month-picker")
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/signup", "/auth/forgot"])
+def test_the_signed_out_header_stays_compact_on_a_phone(new_context, path):
+    page = new_context(PHONE)
+    bank.go(page, path)
+    frame = page.evaluate(FRAME)
+    assert frame["header"]["height"] <= 0.15 * frame["viewport"], frame
+    # Each way in is one unbroken line ("Open an account" never splits inside its pill).
+    for link in page.locator(".session a").all():
+        if link.is_visible():
+            box = link.bounding_box()
+            assert box["height"] <= 44, (link.inner_text(), box)
+    bank.shoot(page, "signed-out-" + path.rsplit("/", 1)[1])
