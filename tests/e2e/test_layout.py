@@ -292,3 +292,29 @@ def test_the_signed_out_header_stays_compact_on_a_phone(new_context, path):
             box = link.bounding_box()
             assert box["height"] <= 44, (link.inner_text(), box)
     bank.shoot(page, "signed-out-" + path.rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scheme"),
+    [(PHONE, "light"), (PHONE, "dark"), (DESKTOP, "dark")],
+    ids=["phone-light", "phone-dark", "desktop-dark"],
+)
+def test_first_steps_the_open_menu_and_the_month_picker_pass_axe(new_context, viewport, scheme):
+    # States the page walk in test_screens.py does not reach: a new customer's dashboard,
+    # the account menu open, the statement's month picker open. Every finding, any impact.
+    page = new_context(viewport, bypass_csp=True, color_scheme=scheme)
+    bank.sign_up(page, "Axel Axe", bank.unique_email("axe"))
+    page.locator("details.account-menu > summary").click()
+    findings = _all_axe_findings(page)
+    bank.go(page, f"/accounts/{bank.first_account_id(page)}/statement")
+    page.locator("details.month-picker > summary").click()
+    findings += _all_axe_findings(page)
+    assert not findings, findings
+
+
+def _all_axe_findings(page) -> list:
+    bank.axe_violations(page)  # injects axe and writes every finding to the report
+    return page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map((v) => v.id + ' ' + v.impact + ' ' + v.nodes.map((n) => n.target).join(','))"
+    )
