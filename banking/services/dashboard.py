@@ -70,6 +70,8 @@ def _account_row(account: Account) -> dict[str, Any]:
         "name": account.display_name,
         "kind": account.kind,
         "masked_number": account.masked_number,
+        # The full number: the dashboard is where a customer finds what to give out to be paid.
+        "number": account.number,
         "currency": account.currency,
         "balance": account.balance,
         "available": account.available_balance,

@@ -84,6 +84,15 @@ def template_url_for(endpoint: str, **values: object) -> str:
     return url
 
 
+def initials(full_name: str | None) -> str:
+    """"Sam Screens" -> "SS": the account menu's badge (the full name is next to it)."""
+    words = [w for w in (full_name or "").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    picked = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return picked.upper()
+
+
 def init_app(app: Flask) -> None:
     # The filters read this app's config dict directly: a dashboard calls them ~130 times
     # per page, and each `current_app` lookup through the context-local proxy cost more
@@ -133,6 +142,7 @@ def init_app(app: Flask) -> None:
         device=device_label,
         kind_label=kind_label,
     )
+    app.jinja_env.filters["initials"] = initials
     app.jinja_env.globals["app_env"] = app.config.get("ENV_NAME")
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["url_for"] = template_url_for

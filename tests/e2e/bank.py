@@ -157,6 +157,10 @@ def sign_up(page, name: str, email: str) -> None:
 
 
 def sign_out(page) -> None:
+    # Sign out sits in the account menu (a <details>): open it first, as a person would.
+    button = page.get_by_role("button", name="Sign out", exact=True)
+    if not button.is_visible():
+        page.locator("details.account-menu > summary").click()
     press_submit(page, "Sign out")
     assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
 

@@ -128,6 +128,7 @@ def statement(account_id: int):
         month_error=None,
         previous_month=str(month.previous()),
         next_month=str(month.next()) if month.next().first_day <= _today() else None,
+        issued_on=_today(),  # the printed copy's issue date, in the display time zone
     )
 
 
