@@ -121,9 +121,8 @@ SECTIONS = (
     Section("admin.audit_log", "Audit log", tier=2),
     Section("admin.integrity", "Ledger integrity"),
     Section("admin.failed_jobs_list", "Failed jobs", ("admin.retry_job",)),
-    # Not an admin section, but the one place an admin changes their own password or
-    # two-factor: the admin bar replaces the site bar, so it must carry the link.
-    Section("auth.profile", "Profile"),
+    # Profile is not here: the header's account menu (base.html) carries it, with Sign
+    # out, on every page, admin pages included.
 )
 
 
