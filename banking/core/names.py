@@ -9,7 +9,7 @@ the same thing the same way.
 from __future__ import annotations
 
 from banking.core.ledger.system_accounts import EXTERNAL_CASH
-from banking.core.models import AccountKind, TransactionKind
+from banking.core.models import AccountKind, TransactionKind, TransactionStatus
 
 # One word per kind of movement: the dashboard and the history page used to disagree
 # ("Adjustment by the bank" vs "Adjustment").
@@ -107,3 +107,13 @@ def movement_detail(title: str, kind: str, memo: str | None) -> str:
     if extra and extra != title:
         parts.append(extra)
     return " · ".join(parts)
+
+
+EXPIRED_REASON = "It was not reviewed in time."
+
+
+def decline_reason(status: str, decision_reason: str | None) -> str:
+    """Why a held transfer was not sent, in words for its sender (history, dashboard)."""
+    if status == TransactionStatus.EXPIRED.value:
+        return EXPIRED_REASON
+    return (decision_reason or "").strip() or "No reason was given."

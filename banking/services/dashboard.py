@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
 
+from banking.core import names
 from banking.core.models import (
     Account,
     AccountKind,
@@ -30,6 +31,7 @@ from banking.core.models.base import as_utc, utcnow
 from banking.core.names import counterparty_title, movement_detail
 from banking.core.periods import display_zone, local_today
 from banking.extensions import db
+from banking.services.announcements import decided_transfers
 
 # The rows only need their own columns: without this a JournalTransaction brings its two
 # accounts (joined) and its entries (one more SELECT ... IN) on every uncached dashboard.
@@ -58,6 +60,9 @@ def build_summary(user_id: int) -> dict[str, Any]:
         "totals": [{"currency": c, **v} for c, v in sorted(totals.items())],
         "recent": recent_movements(accounts),
         "series": daily_series(accounts),
+        # Decided held transfers not yet dismissed; rendered outside the cached body
+        # (its dismiss button is a form), dropped from the cache when dismissed.
+        "announcements": decided_transfers(user_id, [a.id for a in accounts]),
     }
     return summary
 
@@ -78,7 +83,7 @@ def _account_row(account: Account) -> dict[str, Any]:
 
 PENDING = TransactionStatus.PENDING.value
 DECLINED = (TransactionStatus.REJECTED.value, TransactionStatus.EXPIRED.value)
-EXPIRED_REASON = "It was not reviewed in time."
+EXPIRED_REASON = names.EXPIRED_REASON
 
 
 def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list[dict[str, Any]]:
@@ -159,9 +164,7 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
 
 def decline_reason(txn: JournalTransaction) -> str:
     """Why a held transfer was not sent, in words for its sender."""
-    if txn.status == TransactionStatus.EXPIRED.value:
-        return EXPIRED_REASON
-    return (txn.decision_reason or "").strip() or "No reason was given."
+    return names.decline_reason(txn.status, txn.decision_reason)
 
 
 def _other_id(txn: JournalTransaction, outgoing: bool) -> int:

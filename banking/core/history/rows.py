@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from banking.core.history.filters import _own_owner_id
-from banking.core.models import JournalTransaction
+from banking.core.models import JournalTransaction, TransactionStatus
 from banking.core.models.base import as_utc
-from banking.core.names import counterparty_title, kind_label, movement_detail
+from banking.core.names import counterparty_title, decline_reason, kind_label, movement_detail
+
+# A held transfer that was not sent: rejected by an admin, or not reviewed in time.
+DECLINED_STATUSES = (TransactionStatus.REJECTED.value, TransactionStatus.EXPIRED.value)
 
 
 @dataclass(frozen=True)
@@ -90,4 +93,21 @@ def _row(row, *, pending: bool = False) -> HistoryRow:
         memo=row.memo or "",
         counterparty=_counterparty(row),
         pending=pending,
+    )
+
+
+def _declined_row(row) -> HistoryRow:
+    """A held transfer that was declined: no entry, no balance, the reason in words."""
+    base = _row(row, pending=True)
+    return HistoryRow(
+        entry_id=None,
+        transaction_id=base.transaction_id,
+        created_at=base.created_at,
+        kind=base.kind,
+        amount=base.amount,
+        balance_after=None,
+        memo=base.memo,
+        counterparty=base.counterparty,
+        declined=True,
+        reason=decline_reason(row.status, row.decision_reason),
     )
