@@ -53,10 +53,10 @@ def _format_time(value: datetime, zone: str, locale: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _format_heading(value: date, today: date, locale: str) -> str:
-    if value == today:
+def _format_heading(value: date, today: date, locale: str, relative: bool = True) -> str:
+    if relative and value == today:
         return "Today"
-    if value == today - timedelta(days=1):
+    if relative and value == today - timedelta(days=1):
         return "Yesterday"
     skeleton = "MMMEd" if value.year == today.year else "yMMMEd"
     return format_skeleton(skeleton, value, locale=locale)
@@ -170,13 +170,15 @@ def init_app(app: Flask) -> None:
         zone = config.get("DISPLAY_TIMEZONE", "UTC")
         return _format_time(as_utc(value), zone, config.get("BABEL_LOCALE", "en_US"))
 
-    def day_heading_filter(value: datetime | date | None) -> str:
-        """A list's day heading: "Today", "Yesterday", "Mon, Nov 25" (the year if not this one)."""
+    def day_heading_filter(value: datetime | date | None, relative: bool = True) -> str:
+        """A list's day heading: "Today", "Yesterday", "Mon, Nov 25" (the year if not this
+        one); `relative=False` never says "Today" (a statement outlives the day)."""
         if value is None:
             return ""
         zone = config.get("DISPLAY_TIMEZONE", "UTC")
         today = local_date(datetime.now(UTC), zone)
-        return _format_heading(local_date(value, zone), today, config.get("BABEL_LOCALE", "en_US"))
+        locale = config.get("BABEL_LOCALE", "en_US")
+        return _format_heading(local_date(value, zone), today, locale, relative)
 
     def by_day_filter(rows: Iterable[Any], attribute: str = "created_at"):
         return group_by_day(rows, attribute, config.get("DISPLAY_TIMEZONE", "UTC"))

@@ -107,3 +107,12 @@ def test_a_dashboard_cached_yesterday_is_not_called_today(app, client, alice):
 
     assert "Stale day" not in html
     assert headings(html)[0] == "Today"
+
+
+def test_a_statement_is_dated_not_relative(app, client, alice):
+    from banking.core.models.base import utcnow
+
+    month = utcnow().strftime("%Y-%m")
+    html = page(client, f"/accounts/{alice.account_id}/statement?month={month}")
+    found = headings(html)
+    assert found and "Today" not in found and "Yesterday" not in found
