@@ -31,7 +31,6 @@ def decided_transfers(user_id: int, account_ids: list[int]) -> list[dict[str, An
     newest decision first, as plain dicts (cached with the dashboard summary)."""
     if not account_ids:
         return []
-    seen = select(User.decisions_seen_at).where(User.id == user_id).scalar_subquery()
     rows = db.session.execute(
         select(
             JournalTransaction.id,
@@ -51,6 +50,9 @@ def decided_transfers(user_id: int, account_ids: list[int]) -> list[dict[str, An
         )
         .join(JournalTransaction, JournalTransaction.id == Hold.transaction_id)
         .join(Account, Account.id == Hold.account_id)
+        # The account's owner, for what they have seen (the user row itself is not read
+        # again: the signed-in user comes from the session cache).
+        .join(User, User.id == Account.owner_id)
         .outerjoin(_OTHER, _OTHER.id == JournalTransaction.destination_account_id)
         .outerjoin(_OTHER_OWNER, _OTHER_OWNER.id == _OTHER.owner_id)
         .where(
@@ -58,7 +60,10 @@ def decided_transfers(user_id: int, account_ids: list[int]) -> list[dict[str, An
             Hold.active.is_(False),
             Hold.released_at.is_not(None),
             # NULL: nothing seen yet (a user created after migration 0008).
-            or_(seen.is_(None), Hold.released_at > seen),
+            or_(
+                User.decisions_seen_at.is_(None),
+                Hold.released_at > User.decisions_seen_at,
+            ),
         )
         .order_by(Hold.released_at.desc(), Hold.id.desc())
         .limit(ANNOUNCEMENTS_MAX)
