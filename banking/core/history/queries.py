@@ -6,6 +6,7 @@ OFFSET, so the thousandth page costs what the first does.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Select, and_, case, false, func, or_, select, tuple_
@@ -39,6 +40,7 @@ from banking.core.pagination import Cursor
 
 PAGE_SIZE = 25
 DECLINED_LIST_MAX = 200  # the "Declined transfers" filter lists them on one page
+DECLINED_WORDS = "declined — not sent"  # the badge on such a row (templates/accounts)
 # The other side of a movement. Built once: an alias made per call re-derives every
 # column it lends (SQLAlchemy's adaptation), which cost more CPU than the query itself.
 _OTHER = aliased(Account, name="other_account")
@@ -115,6 +117,13 @@ def held_rows(
     """
     other, other_owner = _OTHER, _OTHER_OWNER
     amount = -Hold.amount
+    if (
+        filters.text
+        and len(needle := filters.text.strip().lower()) >= 4
+        and needle in DECLINED_WORDS
+    ):
+        # Searching for what the row says ("declined", "not sent") finds those rows.
+        filters = replace(filters, text=None, direction=DECLINED_ONLY)
     if filters.direction == DECLINED_ONLY:
         pending = False
     status = JournalTransaction.status

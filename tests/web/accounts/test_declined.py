@@ -99,6 +99,9 @@ def test_declined_transfers_are_found_by_the_filters(app, client, jane):
     assert len(declined_rows(only_declined)) == 1 and "Coffee" not in only_declined
     assert len(declined_rows(history(client, jane.account_id, q="car dep"))) == 1
     assert not declined_rows(history(client, jane.account_id, q="coffee"))
+    # Searching for what the row says finds it too.
+    assert len(declined_rows(history(client, jane.account_id, q="Declined"))) == 1
+    assert len(declined_rows(history(client, jane.account_id, q="not sent"))) == 1
     assert not declined_rows(history(client, jane.account_id, direction="in"))
     assert len(declined_rows(history(client, jane.account_id, direction="out"))) == 1
 
