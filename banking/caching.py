@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from banking import metrics
 from banking.core.ledger.movements import TOUCHED_OWNERS
-from banking.core.models import Account, JournalTransaction, Payee
+from banking.core.models import Account, JournalTransaction, Payee, User
 from banking.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,9 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
         # appears (and disappears on a decision) in the recipient's recent movements.
         if isinstance(obj, JournalTransaction) and (is_new or _changed(obj, ("status",))):
             stale.update(_owners_of(session, obj.source_account_id, obj.destination_account_id))
+        # The dashboard announces decided transfers until the customer has seen them.
+        if isinstance(obj, User) and not is_new and _changed(obj, ("decisions_seen_at",)):
+            stale.add(obj.id)
     stale.discard(None)
 
 

@@ -17,27 +17,27 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
 
+from banking.core import names
 from banking.core.models import (
     Account,
     AccountKind,
     AccountStatus,
     Entry,
     JournalTransaction,
-    TransactionKind,
     TransactionStatus,
     User,
 )
 from banking.core.models.base import as_utc, utcnow
-from banking.core.names import counterparty_label, kind_label
+from banking.core.names import counterparty_title, movement_detail
 from banking.core.periods import display_zone, local_today
 from banking.extensions import db
+from banking.services.announcements import decided_transfers
 
 # The rows only need their own columns: without this a JournalTransaction brings its two
 # accounts (joined) and its entries (one more SELECT ... IN) on every uncached dashboard.
 _NO_RELATIONSHIPS = lazyload("*")
 RECENT_COUNT = 10
 CHART_DAYS = 30
-TRANSFER = TransactionKind.TRANSFER.value
 
 
 def build_summary(user_id: int) -> dict[str, Any]:
@@ -60,6 +60,9 @@ def build_summary(user_id: int) -> dict[str, Any]:
         "totals": [{"currency": c, **v} for c, v in sorted(totals.items())],
         "recent": recent_movements(accounts),
         "series": daily_series(accounts),
+        # Decided held transfers not yet dismissed; rendered outside the cached body
+        # (its dismiss button is a form), dropped from the cache when dismissed.
+        "announcements": decided_transfers(user_id, [a.id for a in accounts]),
     }
     return summary
 
@@ -82,7 +85,7 @@ def _account_row(account: Account) -> dict[str, Any]:
 
 PENDING = TransactionStatus.PENDING.value
 DECLINED = (TransactionStatus.REJECTED.value, TransactionStatus.EXPIRED.value)
-EXPIRED_REASON = "It was not reviewed in time."
+EXPIRED_REASON = names.EXPIRED_REASON
 
 
 def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list[dict[str, Any]]:
@@ -133,12 +136,13 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
         own_id = txn.source_account_id if outgoing else txn.destination_account_id
         status = "pending" if txn.status == PENDING else "declined"
         moves.append((txn, own_id, -txn.amount if outgoing else txn.amount, outgoing, status))
-    others = _counterparties(
+    others = _other_accounts(
         {_other_id(txn, outgoing) for txn, _, _, outgoing, _ in moves} - set(by_id)
     )
     for txn, own_id, amount, outgoing, status in moves:
         account = by_id[own_id]
         when = txn.posted_at if status == "posted" and txn.posted_at else txn.created_at
+        title = _title(txn, _other_id(txn, outgoing), owner_id, by_id, others)
         rows.append(
             {
                 "transaction_id": txn.id,
@@ -147,7 +151,9 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
                 "currency": account.currency,
                 "amount": amount,
                 "status": status,
-                "description": _describe(txn, _other_id(txn, outgoing), outgoing, by_id, others),
+                # Who, then how: the same words as the history page and the exports.
+                "title": title,
+                "detail": movement_detail(title, txn.kind, txn.memo),
                 "memo": txn.memo or "",
                 # The transfer page shows only what the customer sent themselves.
                 "linked": txn.initiator_id is not None and txn.initiator_id == owner_id,
@@ -160,45 +166,49 @@ def recent_movements(accounts: list[Account], limit: int = RECENT_COUNT) -> list
 
 def decline_reason(txn: JournalTransaction) -> str:
     """Why a held transfer was not sent, in words for its sender."""
-    if txn.status == TransactionStatus.EXPIRED.value:
-        return EXPIRED_REASON
-    return (txn.decision_reason or "").strip() or "No reason was given."
+    return names.decline_reason(txn.status, txn.decision_reason)
 
 
 def _other_id(txn: JournalTransaction, outgoing: bool) -> int:
     return txn.destination_account_id if outgoing else txn.source_account_id
 
 
-def _counterparties(ids: set[int]) -> dict[int, str]:
-    """Other customers' accounts as "J*** S*** ••••1234", loaded in one query."""
+def _other_accounts(ids: set[int]) -> dict[int, tuple[Account, str | None]]:
+    """The other side of each movement (customers' and the bank's own accounts) with
+    its owner's name, loaded in one query."""
     if not ids:
         return {}
     rows = db.session.execute(
         select(Account, User.full_name)
         .outerjoin(User, Account.owner_id == User.id)
-        .where(Account.id.in_(list(ids)), Account.kind != AccountKind.SYSTEM.value)
+        .where(Account.id.in_(list(ids)))
+        .options(_NO_RELATIONSHIPS)
     ).all()
-    return {
-        account.id: counterparty_label(name, account.masked_number)
-        for account, name in rows
-    }
+    return {account.id: (account, name) for account, name in rows}
 
 
-def _describe(
+def _title(
     txn: JournalTransaction,
     other_id: int,
-    outgoing: bool,
+    owner_id: int,
     own: dict[int, Account],
-    others: dict[int, str],
+    others: dict[int, tuple[Account, str | None]],
 ) -> str:
-    if txn.kind != TRANSFER:  # money from or to outside: the kind says it all
-        return kind_label(txn.kind)
-    direction = "To" if outgoing else "From"
-    if other_id in own:
-        return f"{direction} {own[other_id].display_name}"
-    if other_id in others:
-        return f"{direction} {others[other_id]}"
-    return kind_label(TRANSFER)
+    """`names.counterparty_title` for a dashboard row (the history page's own words)."""
+    other, other_name = (
+        (own[other_id], None) if other_id in own else others.get(other_id, (None, None))
+    )
+    return counterparty_title(
+        other_number=other.number if other else None,
+        other_kind=other.kind if other else None,
+        other_system_code=other.system_code if other else None,
+        other_nickname=other.nickname if other else None,
+        other_owner_id=other.owner_id if other else None,
+        own_owner_id=owner_id,
+        other_owner_name=other_name,
+        memo=txn.memo,
+        kind=txn.kind,
+    )
 
 
 def daily_series(

@@ -1,19 +1,36 @@
 """Jinja filters and globals: money and dates formatted for the configured locale.
 
 Display words (kinds of movement, the bank's name) come from `banking.web.presenters`.
+
+Dates, one way (customer pages use these and nothing else): `day` is THE date format
+(BABEL_LOCALE's medium date, "Nov 25, 2026"), `time` THE time of day ("2:05 PM"),
+`when` the two joined by the locale ("Nov 25, 2026, 2:05 PM"); lists are grouped by
+`by_day` under `day_heading` ("Today", "Yesterday", "Mon, Nov 25"). Everything is in
+DISPLAY_TIMEZONE. An explicit Babel format (`when('short')`) is still accepted for
+pages not yet moved over (admin).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    format_timedelta,
+    get_datetime_format,
+)
 from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 from banking.core.models.base import as_utc
 from banking.core.money import format_money, format_plain, format_signed
+from banking.core.periods import display_zone
 from banking.web.presenters import bank_name, device_label, kind_label
 
 
@@ -28,6 +45,42 @@ def _format_datetime(value: datetime, fmt: str, zone: str, locale: str) -> str:
 @lru_cache(maxsize=4096)
 def _format_date(value: date, fmt: str, locale: str) -> str:
     return format_date(value, fmt, locale=locale)
+
+
+@lru_cache(maxsize=1024)
+def _format_time(value: datetime, zone: str, locale: str) -> str:
+    return format_time(value, "short", tzinfo=display_zone(zone), locale=locale)
+
+
+@lru_cache(maxsize=1024)
+def _format_heading(value: date, today: date, locale: str, relative: bool = True) -> str:
+    if relative and value == today:
+        return "Today"
+    if relative and value == today - timedelta(days=1):
+        return "Yesterday"
+    skeleton = "MMMEd" if value.year == today.year else "yMMMEd"
+    return format_skeleton(skeleton, value, locale=locale)
+
+
+def local_date(value: datetime | date, zone: str) -> date:
+    """The calendar day `value` falls on in the display zone (a date is already one)."""
+    if isinstance(value, datetime):
+        return as_utc(value).astimezone(display_zone(zone)).date()
+    return value
+
+
+def group_by_day(rows: Iterable[Any], attribute: str, zone: str) -> list[tuple[date, list[Any]]]:
+    """Consecutive rows sharing a local day, as (day, rows): the lists are already in
+    time order, so a day never appears twice (a page boundary may repeat it)."""
+    groups: list[tuple[date, list[Any]]] = []
+    for row in rows:
+        value = row[attribute] if isinstance(row, dict) else getattr(row, attribute)
+        day = local_date(value, zone)
+        if groups and groups[-1][0] == day:
+            groups[-1][1].append(row)
+        else:
+            groups.append((day, [row]))
+    return groups
 
 
 # Signed CSRF tokens by (secret, the session's raw CSRF value). WTF_CSRF_TIME_LIMIT is
@@ -105,15 +158,39 @@ def init_app(app: Flask) -> None:
     def signed_money_filter(minor: int | None, currency: str = "USD") -> str:
         return format_signed(minor or 0, currency, config.get("BABEL_LOCALE", "en_US"))
 
-    def when_filter(value: datetime | None, fmt: str = "medium") -> str:
+    def when_filter(value: datetime | None, fmt: str | None = None) -> str:
+        """THE date and time: `day` and `time` joined as the locale joins them."""
         if value is None:
             return ""
-        return _format_datetime(
-            as_utc(value),
-            fmt,
-            config.get("DISPLAY_TIMEZONE", "UTC"),
-            config.get("BABEL_LOCALE", "en_US"),
+        zone = config.get("DISPLAY_TIMEZONE", "UTC")
+        locale = config.get("BABEL_LOCALE", "en_US")
+        if fmt is not None:
+            return _format_datetime(as_utc(value), fmt, zone, locale)
+        return (
+            get_datetime_format("medium", locale=locale)
+            .replace("{1}", day_filter(local_date(value, zone)))
+            .replace("{0}", time_filter(value))
         )
+
+    def time_filter(value: datetime | None) -> str:
+        """THE time of day ("2:05 PM", "14:05"), in the display time zone."""
+        if value is None:
+            return ""
+        zone = config.get("DISPLAY_TIMEZONE", "UTC")
+        return _format_time(as_utc(value), zone, config.get("BABEL_LOCALE", "en_US"))
+
+    def day_heading_filter(value: datetime | date | None, relative: bool = True) -> str:
+        """A list's day heading: "Today", "Yesterday", "Mon, Nov 25" (the year if not this
+        one); `relative=False` never says "Today" (a statement outlives the day)."""
+        if value is None:
+            return ""
+        zone = config.get("DISPLAY_TIMEZONE", "UTC")
+        today = local_date(datetime.now(UTC), zone)
+        locale = config.get("BABEL_LOCALE", "en_US")
+        return _format_heading(local_date(value, zone), today, locale, relative)
+
+    def by_day_filter(rows: Iterable[Any], attribute: str = "created_at"):
+        return group_by_day(rows, attribute, config.get("DISPLAY_TIMEZONE", "UTC"))
 
     def ago_filter(value: datetime | None) -> str:
         """"2 minutes ago", "3 days ago": how long ago, in the configured locale."""
@@ -127,9 +204,11 @@ def init_app(app: Flask) -> None:
             locale=config.get("BABEL_LOCALE", "en_US"),
         )
 
-    def day_filter(value, fmt: str = "medium") -> str:
+    def day_filter(value: date | datetime | None, fmt: str = "medium") -> str:
+        """THE date format; a datetime is first put on its day in the display zone."""
         if value is None:
             return ""
+        value = local_date(value, config.get("DISPLAY_TIMEZONE", "UTC"))
         return _format_date(value, fmt, config.get("BABEL_LOCALE", "en_US"))
 
     app.jinja_env.filters.update(
@@ -139,6 +218,9 @@ def init_app(app: Flask) -> None:
         when=when_filter,
         ago=ago_filter,
         day=day_filter,
+        time=time_filter,
+        day_heading=day_heading_filter,
+        by_day=by_day_filter,
         device=device_label,
         kind_label=kind_label,
     )

@@ -280,13 +280,26 @@ def _admin_confirm(page, reason: str, button_prefix: str) -> None:
     click_and_settle(page, page.get_by_role("button", name=re.compile("^" + button_prefix)))
 
 
-def admin_deposit(page, number: str, amount: str) -> None:
+def admin_deposit(
+    page, number: str, amount: str, reason: str = "Opening deposit at the branch", *,
+    withdrawal: bool = False,
+) -> None:  # fmt: skip
+    """Cash in (or out) through the bank; the reason is the customer's memo, so
+    "Card purchase — Corner Café" reads as a purchase at Corner Café."""
     admin_open_account(page, number)
     click_and_settle(page, page.get_by_role("link", name="Adjust balance"))
-    page.get_by_label("Type").select_option(index=0)
+    page.get_by_label("Type").select_option(value="withdrawal" if withdrawal else "deposit")
     page.get_by_label("Amount").fill(amount)
-    _admin_confirm(page, "Opening deposit at the branch", "Confirm")
+    _admin_confirm(page, reason, "Confirm")
     page.get_by_text("Adjustment posted").wait_for()
+
+
+def admin_decide_review(page, transaction_id: int, *, approve: bool, reason: str) -> None:
+    """Approve or reject a transfer held for review, from the review queue's links."""
+    go(page, "/admin/reviews")
+    row = page.locator("tr").filter(has=page.locator(f'a[href$="/{transaction_id}/approve"]'))
+    click_and_settle(page, row.get_by_role("link", name="Approve" if approve else "Reject"))
+    _admin_confirm(page, reason, "Confirm")
 
 
 def admin_freeze(page, number: str) -> None:

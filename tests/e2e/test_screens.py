@@ -70,8 +70,12 @@ def customer(browser, live_server):
     checking = bank.first_account_id(page)
     # 2,500.00 in deposits of at most the dual-control threshold (1,000.00), which an admin
     # may post alone; a larger one would wait for a second admin's approval.
-    for amount in ("1000.00", "1000.00", "500.00"):
-        bank.admin_deposit(admin, bank.account_number(page, checking), amount)
+    number = bank.account_number(page, checking)
+    bank.admin_deposit(admin, number, "1000.00")
+    bank.admin_deposit(admin, number, "1000.00", "Salary — Acme Ltd")
+    bank.admin_deposit(admin, number, "500.00")
+    # Spending elsewhere: the merchant is the title in history and on the dashboard.
+    bank.admin_deposit(admin, number, "12.40", "Card purchase — Corner Café", withdrawal=True)
     bank.open_savings(page, "Holiday fund")
     bank.transfer_own(page, "Everyday", "Holiday fund", "300.00", memo="Summer trip")
     bank.confirm_transfer(page, "$300.00")

@@ -74,6 +74,8 @@ EXPECTED: dict[str, tuple] = {
     "accounts.schedule_pause": (LOGIN, REDIRECT, 404, 403),
     "accounts.schedule_resume": (LOGIN, REDIRECT, 404, 403),
     "accounts.schedule_cancel": (LOGIN, REDIRECT, 404, 403),
+    # Only the signed-in customer's own "seen" mark; without `until` nothing changes.
+    "accounts.dismiss_announcements": (LOGIN, REDIRECT, REDIRECT, 403),
     # Admin only
     "admin.overview": (LOGIN, 403, 403, 200),
     "admin.accounts": (LOGIN, 403, 403, 200),

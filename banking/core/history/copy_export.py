@@ -9,7 +9,8 @@ SQLite keeps the Python path; a test runs both on PostgreSQL and compares the by
 Every rule of the Python path is repeated here, each next to the function it mirrors:
 - dates: `isoformat(" ")[:19]` of the UTC time -> `to_char` of `timezone('UTC', …)`;
 - the kind: `KIND_LABELS.get(kind) or kind.capitalize()` -> a CASE;
-- the counterparty: `rows._counterparty` and `names.mask_name` (Python's whitespace);
+- the counterparty: `names.counterparty_title` (the merchant from an external memo) and
+  `names.mask_name` (Python's whitespace);
 - amounts: `money.format_plain` (integer division, two-digit cents);
 - `csv_export.neutralize` (a quote before = + - @ TAB CR), then `csv.writer`'s minimal
   quoting (a cell with , " CR or LF is quoted, quotes doubled) and its CRLF line end.
@@ -33,9 +34,10 @@ from banking.core.csv_export import FORMULA_PREFIXES, iter_csv
 from banking.core.history.export import EXPORT_HEADER, iter_export_rows
 from banking.core.history.filters import HistoryFilters
 from banking.core.history.queries import entries_select
+from banking.core.ledger.system_accounts import EXTERNAL_CASH
 from banking.core.models import AccountKind
 from banking.core.money import MINOR_UNITS
-from banking.core.names import KIND_LABELS
+from banking.core.names import KIND_LABELS, PARTY_SEPARATOR, THE_BANK
 
 COPY_CHUNK_ROWS = 2000  # COPY lines joined into one response chunk
 
@@ -116,22 +118,36 @@ def _mask_name(name):
     )
 
 
+def _memo_party(memo):
+    """`names.memo_party`'s who: the memo after its first " — ", or NULL when that is
+    missing or empty (Python's `str.partition`, no trimming)."""
+    memo = func.coalesce(memo, "")
+    at = func.strpos(memo, PARTY_SEPARATOR)
+    who = func.substr(memo, at + len(PARTY_SEPARATOR), type_=Text)
+    return case((at > 0, func.nullif(who, "")), else_=None)
+
+
 def _counterparty_cell(c):
-    """`rows._counterparty`, column for column, as a CSV cell (neutralized, quoted)."""
+    """`names.counterparty_title`, column for column, as a CSV cell (neutralized, quoted)."""
     last4 = func.right(c.other_number, 4, type_=Text)
     masked = literal("••••") + last4
     nickname = func.nullif(c.other_nickname, "")
     name = c.other_owner_name
+    party = _memo_party(c.memo)
+    kind_word = func.upper(func.left(c.other_kind, 1), type_=Text) + func.lower(
+        func.substr(c.other_kind, 2), type_=Text
+    )
     return case(
         (c.other_number.is_(None), literal("")),
         (
-            c.other_kind == AccountKind.SYSTEM.value,
-            _cell(func.coalesce(nickname, "The bank")),
+            (c.other_kind == AccountKind.SYSTEM.value) & (c.other_system_code == EXTERNAL_CASH),
+            case((party.is_(None), _kind_label(c.kind)), else_=_cell(party)),
         ),
+        (c.other_kind == AccountKind.SYSTEM.value, literal(THE_BANK)),
         (
             c.other_owner_id.is_not(None) & (c.other_owner_id == c.own_owner_id),
             _cell(
-                literal("Your ") + func.coalesce(nickname, "account") + " " + masked,
+                literal("Your ") + func.coalesce(nickname, kind_word + literal(" ") + masked),
                 first=literal(ord("Y")),
             ),
         ),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from banking.core.history.filters import HistoryFilters
 from banking.core.history.queries import entries_select
 from banking.core.history.rows import HistoryRow, _counterparty, _row
+from banking.core.ledger.system_accounts import EXTERNAL_CASH
 from banking.core.models import Account
 from banking.core.money import format_plain
 from banking.core.names import KIND_LABELS
@@ -76,12 +77,14 @@ def iter_export_rows(
     counterparties: dict[tuple, str] = {}
     try:
         # Columns: entry id, created_at, amount, balance_after, transaction id, kind, memo,
-        # then the other side and own owner id (`_movement_columns`) for `_counterparty`.
+        # then the other side, own owner id and the other's system code
+        # (`_movement_columns`) for `_counterparty`.
         for row in result:
             amount = row[2]
             balance = row[3]
             kind = row[5]
-            key = row[7:]
+            # The external side's title comes from the memo (`names.counterparty_title`).
+            key = row[7:] if row[-1] != EXTERNAL_CASH else (*row[7:], row[6], kind)
             counterparty = counterparties.get(key)
             if counterparty is None:
                 if len(counterparties) > _COUNTERPARTY_MEMO:

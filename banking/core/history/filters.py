@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased
 
 from banking.core.models import Account, AccountKind, Entry, JournalTransaction
+
+DECLINED_ONLY = "declined"
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class HistoryFilters:
 
     date_from: date | None = None
     date_to: date | None = None
-    direction: str | None = None  # "in" | "out"
+    direction: str | None = None  # "in" | "out" | "declined" (held transfers not sent)
     min_amount: int | None = None
     max_amount: int | None = None
     text: str | None = None
@@ -59,7 +61,9 @@ def _apply_filters(
     other,
     own_owner_id,
     tz: str,
+    posted: bool = True,
 ) -> Select:
+    """`filters` as WHERE clauses on posted entries, or (`posted=False`) on held transfers."""
     start, end = day_bounds(filters.date_from, filters.date_to, tz)
     if start is not None:
         stmt = stmt.where(created_at >= start)
@@ -69,6 +73,8 @@ def _apply_filters(
         stmt = stmt.where(amount > 0)
     elif filters.direction == "out":
         stmt = stmt.where(amount < 0)
+    elif filters.direction == DECLINED_ONLY and posted:
+        stmt = stmt.where(false())  # a declined transfer moved no money: it has no entry
     if filters.min_amount is not None:
         stmt = stmt.where(func.abs(amount) >= filters.min_amount)
     if filters.max_amount is not None:

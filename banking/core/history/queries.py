@@ -6,17 +6,28 @@ OFFSET, so the thousandth page costs what the first does.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, case, func, select, tuple_
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from banking.core.history.filters import (
+    DECLINED_ONLY,
     HistoryFilters,
     _apply_filters,
     _entry_text_matches,
     _own_owner_id,
     day_bounds,
 )
-from banking.core.history.rows import HistoryPage, HistoryRow, _movement_columns, _row
+from banking.core.history.rows import (
+    DECLINED_STATUSES,
+    HistoryPage,
+    HistoryRow,
+    _declined_row,
+    _movement_columns,
+    _row,
+)
 from banking.core.models import (
     Account,
     Entry,
@@ -28,6 +39,8 @@ from banking.core.models import (
 from banking.core.pagination import Cursor
 
 PAGE_SIZE = 25
+DECLINED_LIST_MAX = 200  # the "Declined transfers" filter lists them on one page
+DECLINED_WORDS = "declined — not sent"  # the badge on such a row (templates/accounts)
 # The other side of a movement. Built once: an alias made per call re-derives every
 # column it lends (SQLAlchemy's adaptation), which cost more CPU than the query itself.
 _OTHER = aliased(Account, name="other_account")
@@ -82,27 +95,63 @@ def entries_select(account_id: int, filters: HistoryFilters, tz: str = "UTC") ->
     return stmt.order_by(Entry.created_at.desc(), Entry.id.desc())
 
 
-def pending_rows(
-    session: Session, account_id: int, filters: HistoryFilters, tz: str = "UTC"
+def held_rows(
+    session: Session,
+    account_id: int,
+    filters: HistoryFilters,
+    tz: str = "UTC",
+    *,
+    pending: bool = True,
+    declined_since: datetime | None = None,
+    declined_before: datetime | None = None,
+    declined: bool = True,
 ) -> list[HistoryRow]:
-    """Transfers held for review: money reserved from this account, not yet in the balance."""
+    """Transfers held for review from this account, in one query: those still waiting
+    (`pending`: money reserved, not yet in the balance) and those declined or expired
+    (made in [`declined_since`, `declined_before`), either bound open when None).
+
+    A declined transfer moved no money, so it has no entry and no place in the running
+    balance; the sender still needs to see it was not sent, and why. Its hold (reserved,
+    then released) is the record: `ledger.holds` wrote `released_at` and the decision
+    on the transaction, and the admin's audit row, in the decision's own transaction.
+    """
     other, other_owner = _OTHER, _OTHER_OWNER
     amount = -Hold.amount
+    if (
+        filters.text
+        and len(needle := filters.text.strip().lower()) >= 4
+        and needle in DECLINED_WORDS
+    ):
+        # Searching for what the row says ("declined", "not sent") finds those rows.
+        filters = replace(filters, text=None, direction=DECLINED_ONLY)
+    if filters.direction == DECLINED_ONLY:
+        pending = False
+    status = JournalTransaction.status
+    wanted = []
+    if pending:
+        wanted.append(and_(Hold.active.is_(True), status == TransactionStatus.PENDING.value))
+    if declined:
+        window = [Hold.active.is_(False), status.in_(DECLINED_STATUSES)]
+        if declined_since is not None:
+            window.append(Hold.created_at >= declined_since)
+        if declined_before is not None:
+            window.append(Hold.created_at < declined_before)
+        wanted.append(and_(*window))
+    if not wanted:
+        return []
     stmt = (
         select(
             Hold.id,
             Hold.created_at,
             amount.label("amount"),
             *_movement_columns(account_id, other, other_owner),
+            status.label("status"),
+            JournalTransaction.decision_reason,
         )
         .join(JournalTransaction, JournalTransaction.id == Hold.transaction_id)
         .outerjoin(other, other.id == JournalTransaction.destination_account_id)
         .outerjoin(other_owner, other_owner.id == other.owner_id)
-        .where(
-            Hold.account_id == account_id,
-            Hold.active.is_(True),
-            JournalTransaction.status == TransactionStatus.PENDING.value,
-        )
+        .where(Hold.account_id == account_id, or_(*wanted))
     )
     stmt = _apply_filters(
         stmt,
@@ -112,8 +161,23 @@ def pending_rows(
         other=other,
         own_owner_id=_own_owner_id(account_id),
         tz=tz,
+        posted=False,
     ).order_by(Hold.created_at.desc(), Hold.id.desc())
-    return [_row(row, pending=True) for row in session.execute(stmt)]
+    if filters.direction == DECLINED_ONLY:
+        stmt = stmt.limit(DECLINED_LIST_MAX)
+    return [
+        _row(row, pending=True)
+        if row.status == TransactionStatus.PENDING.value
+        else _declined_row(row)
+        for row in session.execute(stmt)
+    ]
+
+
+def pending_rows(
+    session: Session, account_id: int, filters: HistoryFilters, tz: str = "UTC"
+) -> list[HistoryRow]:
+    """Transfers held for review: money reserved from this account, not yet in the balance."""
+    return held_rows(session, account_id, filters, tz, declined=False)
 
 
 def _page_select(
@@ -146,6 +210,8 @@ def _page_select(
         inner = inner.where(Entry.amount > 0)
     elif filters.direction == "out":
         inner = inner.where(Entry.amount < 0)
+    elif filters.direction == DECLINED_ONLY:
+        inner = inner.where(false())  # declined transfers have no entries (see held_rows)
     if filters.min_amount is not None:
         inner = inner.where(func.abs(Entry.amount) >= filters.min_amount)
     if filters.max_amount is not None:
@@ -186,5 +252,20 @@ def history_page(
     if len(result) > page_size:
         last = rows[-1]
         next_cursor = Cursor(last.created_at, last.entry_id).encode()
-    pending = pending_rows(session, account_id, filters, tz) if cursor is None else []
+    # Declined transfers made within the time this page covers, merged in by time: page
+    # N covers [its last row's time, page N-1's last row's time), so each declined
+    # transfer shows on exactly one page. The first page also lists the pending ones.
+    held = held_rows(
+        session,
+        account_id,
+        filters,
+        tz,
+        pending=cursor is None,
+        declined_since=rows[-1].created_at if next_cursor else None,
+        declined_before=cursor.created_at if cursor is not None else None,
+    )
+    pending = [row for row in held if row.pending]
+    declined = [row for row in held if row.declined]
+    if declined:
+        rows = sorted([*rows, *declined], key=lambda row: row.created_at, reverse=True)
     return HistoryPage(rows=rows, pending=pending, next_cursor=next_cursor)

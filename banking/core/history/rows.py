@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from banking.core.history.filters import _own_owner_id
-from banking.core.models import AccountKind, JournalTransaction
+from banking.core.models import JournalTransaction, TransactionStatus
 from banking.core.models.base import as_utc
-from banking.core.names import kind_label, mask_name
+from banking.core.names import counterparty_title, decline_reason, kind_label, movement_detail
+
+# A held transfer that was not sent: rejected by an admin, or not reviewed in time.
+DECLINED_STATUSES = (TransactionStatus.REJECTED.value, TransactionStatus.EXPIRED.value)
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,17 @@ class HistoryRow:
     memo: str
     counterparty: str
     pending: bool = False
+    declined: bool = False
+    reason: str = ""  # why a declined transfer was not sent
 
     @property
     def kind_label(self) -> str:
         return kind_label(self.kind)
+
+    @property
+    def detail(self) -> str:
+        """The smaller line under the counterparty: kind, then what the memo adds."""
+        return movement_detail(self.counterparty, self.kind, self.memo)
 
     @property
     def direction(self) -> str:
@@ -53,22 +63,23 @@ def _movement_columns(account_id: int, other, other_owner) -> tuple:
         other.owner_id.label("other_owner_id"),
         other_owner.full_name.label("other_owner_name"),
         _own_owner_id(account_id).label("own_owner_id"),
+        other.system_code.label("other_system_code"),
     )
 
 
 def _counterparty(row) -> str:
     """Who was on the other side, in words the customer recognizes (never a full number)."""
-    if row.other_number is None:
-        return ""
-    masked = f"••••{row.other_number[-4:]}"
-    if row.other_kind == AccountKind.SYSTEM.value:
-        # System accounts are always named (ensure_system_accounts); the bank's own
-        # name is configuration, which the core does not read.
-        return row.other_nickname or "The bank"
-    if row.other_owner_id is not None and row.other_owner_id == row.own_owner_id:
-        return f"Your {row.other_nickname or 'account'} {masked}".strip()
-    name = mask_name(row.other_owner_name) if row.other_owner_name else "Another customer"
-    return f"{name} {masked}"
+    return counterparty_title(
+        other_number=row.other_number,
+        other_kind=row.other_kind,
+        other_system_code=row.other_system_code,
+        other_nickname=row.other_nickname,
+        other_owner_id=row.other_owner_id,
+        own_owner_id=row.own_owner_id,
+        other_owner_name=row.other_owner_name,
+        memo=row.memo,
+        kind=row.kind,
+    )
 
 
 def _row(row, *, pending: bool = False) -> HistoryRow:
@@ -82,4 +93,21 @@ def _row(row, *, pending: bool = False) -> HistoryRow:
         memo=row.memo or "",
         counterparty=_counterparty(row),
         pending=pending,
+    )
+
+
+def _declined_row(row) -> HistoryRow:
+    """A held transfer that was declined: no entry, no balance, the reason in words."""
+    base = _row(row, pending=True)
+    return HistoryRow(
+        entry_id=None,
+        transaction_id=base.transaction_id,
+        created_at=base.created_at,
+        kind=base.kind,
+        amount=base.amount,
+        balance_after=None,
+        memo=base.memo,
+        counterparty=base.counterparty,
+        declined=True,
+        reason=decline_reason(row.status, row.decision_reason),
     )

@@ -44,6 +44,10 @@ class User(Base):
     # account cannot sign in, so an address typed by someone else never becomes a
     # working account in its owner's name.
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Up to when the customer has seen how their held transfers were decided: the
+    # dashboard announces a decision made after it until they dismiss it. None: nothing
+    # seen yet (existing users were stamped by migration 0008).
+    decisions_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     accounts = relationship("Account", back_populates="owner", lazy="select")
     recovery_codes = relationship(

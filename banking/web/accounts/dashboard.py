@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from banking import metrics
 from banking.caching import get_or_load, user_key
+from banking.core.periods import local_today
 from banking.services.dashboard import DECLINED, build_summary, decline_reason
 from banking.web.accounts.charts import chart_summary, render_chart
 from banking.web.sessions import prefetched
@@ -65,7 +66,14 @@ def _summary_with_charts(user_id: int) -> dict[str, Any]:
     return summary
 
 
+def _today() -> str:
+    return local_today(current_app.config.get("DISPLAY_TIMEZONE", "UTC")).isoformat()
+
+
 def _render_body(summary: dict[str, Any]) -> str:
+    # The recent activity is headed "Today" / "Yesterday": the body is only valid on the
+    # day it was rendered in the display time zone (see `body_html`).
+    summary["body_day"] = _today()
     return str(
         render_template("accounts/_dashboard_body.html", summary=summary, charts=summary["charts"])
     )
@@ -74,10 +82,11 @@ def _render_body(summary: dict[str, Any]) -> str:
 def body_html(summary: dict[str, Any]) -> Markup:
     """The cached content; autoescaped when it was rendered, so safe to insert as is.
 
-    An entry cached by the previous release has no body yet: render it for this view.
+    An entry cached by the previous release has no body yet, and one cached before
+    midnight calls today "Today": render it again for this view (the entry expires soon).
     """
     html = summary.get("body_html")
-    if html is None:
+    if html is None or summary.get("body_day") != _today():
         html = _render_body(summary)
     # Rendered by our own autoescaping template (here or when the entry was cached).
     return Markup(html)  # noqa: S704  # nosec B704

@@ -8,6 +8,8 @@ Validators here check input syntax only; what may move where is `banking.core.le
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -153,6 +155,21 @@ class RenameForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form (close an account, delete a payee): CSRF is its only field."""
+
+
+class DismissAnnouncementsForm(FlaskForm):
+    """"Got it" under the dashboard's announcements: `until` is the newest decision shown
+    (ISO 8601), so one made after the page was drawn stays announced."""
+
+    until = HiddenField(validators=[DataRequired()])
+
+    def until_value(self) -> datetime | None:
+        """The parsed `until`, or None when it is not an ISO date and time."""
+        try:
+            value = datetime.fromisoformat(self.until.data or "")
+        except ValueError:
+            return None
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class PayeeForm(FlaskForm):

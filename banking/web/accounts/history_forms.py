@@ -37,6 +37,8 @@ class HistoryFilterForm(DateRangeFilterForm):
             SelectChoice("", "Money in and out"),
             SelectChoice("in", "Money in"),
             SelectChoice("out", "Money out"),
+            # Held transfers that were not sent (they moved no money: no entry, no CSV row).
+            SelectChoice("declined", "Declined transfers"),
         ],
         validators=[Optional()],
     )

@@ -14,10 +14,17 @@ from flask_login import current_user
 
 from banking.core.models import AccountStatus
 from banking.services import accounts as services
+from banking.services import announcements as announcement_service
 from banking.services.accounts import AccountActionRefused
 from banking.web.accounts import bp, queries
 from banking.web.accounts.dashboard import body_html, cached_summary
-from banking.web.accounts.forms import ConfirmForm, OpenAccountForm, PayeeForm, RenameForm
+from banking.web.accounts.forms import (
+    ConfirmForm,
+    DismissAnnouncementsForm,
+    OpenAccountForm,
+    PayeeForm,
+    RenameForm,
+)
 from banking.web.guards import customer_required
 from banking.web.page_cache import cached_page
 from banking.web.presenters import mask_name
@@ -35,7 +42,28 @@ def dashboard():
 @cached_page
 def _customer_dashboard():
     summary = cached_summary(current_user.id)
-    return render_template("accounts/dashboard.html", body_html=body_html(summary))
+    announcements = summary.get("announcements") or []  # an entry cached before 0008: none
+    return render_template(
+        "accounts/dashboard.html",
+        body_html=body_html(summary),
+        announcements=announcements,
+        dismiss_form=DismissAnnouncementsForm(
+            until=max(a["decided_at"] for a in announcements).isoformat() if announcements else ""
+        ),
+    )
+
+
+@bp.post("/announcements/seen")
+@customer_required
+def dismiss_announcements():
+    """"Got it": the decisions shown are seen; the dashboard stops announcing them."""
+    form = DismissAnnouncementsForm()
+    until = form.until_value() if form.validate_on_submit() else None
+    if until is None:
+        flash("That could not be dismissed. Reload the page and try again.", "error")
+        return redirect(url_for("accounts.dashboard"), 303)
+    announcement_service.mark_seen(current_user.id, until)
+    return redirect(url_for("accounts.dashboard"), 303)
 
 
 # Own accounts ---------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_dashboard_lists_the_last_ten_movements_newest_first(app, client, jane):
 
     rows = re.findall(r"−\$0\.(\d\d)", html)
     assert rows == [f"{c:02d}" for c in range(12, 2, -1)]
-    assert "To J*** S***" in html
+    assert "J*** S*** ••••" in html  # who, not "To"/"Transfer": the sign says which way
     assert "John Smith" not in html
 
 

@@ -54,6 +54,19 @@ MEMOS = [
     "line\u2028sep\x85nel",
 ]
 
+EXTERNAL_MEMOS = [
+    (-250, "withdrawal", "Card purchase — Corner Café"),
+    (9_000, "deposit", 'Salary — Smith, "Jones" & Co'),
+    (-1_000, "withdrawal", "Rent — =Evil Lettings"),
+    (-3, "withdrawal", "Card purchase — "),  # names nobody: titled by its kind
+    (4, "deposit", " — -leading"),
+    (-5, "withdrawal", "a — b — c"),  # the first separator splits
+    (6, "deposit", "no separator—here"),
+    (7, "deposit", ""),
+    (-8, "withdrawal", "Fee — line\nbreak\ttab"),
+    (9, "interest", "Card purchase — not external"),  # kind is not where it comes from
+]
+
 
 @pytest.fixture
 def tricky(app, monkeypatch):
@@ -117,6 +130,12 @@ def tricky(app, monkeypatch):
         "UPDATE accounts SET nickname = '-Bank +ops' WHERE kind = 'system' AND system_code = :c",
         c=ledger.INTEREST_EXPENSE,
     )
+    # Money from and to outside the bank: the merchant, employer or landlord in the memo
+    # is the counterparty ("Card purchase — Corner Café" -> "Corner Café").
+    for amount, kind, memo in EXTERNAL_MEMOS:
+        adjust(
+            app, alice.account_id, amount, memo=memo, kind=kind, system_code=ledger.EXTERNAL_CASH
+        )
     # An overdrawn account: negative balances are neutralized ("'-12.34").
     send(app, overdraft, alice.account_id, 50_001, memo="overdrawn")
     hold(app, alice, others[0].account_id, 77)  # pending: not part of the export
@@ -182,6 +201,10 @@ def test_copy_export_matches_the_python_export_for_every_filter(app, tricky, tz)
     assert b"Another customer" in full
     assert b'"Your Rainy, ""day""\nfund' in full
     assert overdrawn.endswith(b",'-500.01\r\n")
+    assert b",Withdrawal,Corner Caf\xc3\xa9,Card purchase \xe2\x80\x94 Corner Caf" in full
+    assert b',Deposit,"Smith, ""Jones"" & Co",' in full
+    assert b",Withdrawal,'=Evil Lettings," in full
+    assert b",Interest,The bank," in full
 
 
 def test_copy_export_dates_are_utc_whatever_the_session_time_zone(app, tricky):

@@ -22,7 +22,10 @@ from tests.support.transfers import start_transfer
 # Exact counts (PostgreSQL, SQLite — which adds BEGIN IMMEDIATE before writes and reads
 # that start a write transaction). A change in either direction should be deliberate:
 # - dashboard, nothing cached: user, accounts, recent entries, pending transfers,
-#   counterparties, 30-day series;
+#   counterparties, 30-day series, and decided held transfers not yet seen (issue 16,
+#   item 4: one indexed read of `holds`, +1, only when the cached summary is rebuilt —
+#   folding it into the pending-transfers query would let its LIMIT of recent rows cut
+#   announcements off);
 # - dashboard, summary and signed-in user cached (banking/user_cache.py): none at all;
 # - history page (user cached, as on any page after the first): the account (scoped
 #   to the user), the page, pending holds;
@@ -34,7 +37,7 @@ from tests.support.transfers import start_transfer
 #   write (journal ON CONFLICT DO NOTHING — the replay check —, entries, balances and
 #   the audit row in one data-modifying CTE). Was 10 on PostgreSQL.
 # Issue 15 took the user's SELECT off every page but a session's first (was 1 more each).
-DASHBOARD_QUERIES = {"postgresql": 6, "sqlite": 7}
+DASHBOARD_QUERIES = {"postgresql": 7, "sqlite": 8}
 CACHED_DASHBOARD_QUERIES = {"postgresql": 0, "sqlite": 0}
 HISTORY_QUERIES = {"postgresql": 3, "sqlite": 4}
 TRANSFER_QUERIES = {"postgresql": 4, "sqlite": 11}
