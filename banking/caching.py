@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from banking import metrics
 from banking.core.ledger.movements import TOUCHED_OWNERS
-from banking.core.models import Account, JournalTransaction
+from banking.core.models import Account, JournalTransaction, Payee
 from banking.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,11 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
         # appears (and disappears on a decision) in the recipient's recent movements.
         if isinstance(obj, JournalTransaction) and (is_new or _changed(obj, ("status",))):
             stale.update(_owners_of(session, obj.source_account_id, obj.destination_account_id))
+        # The dashboard's "Pay someone again" lists the owner's saved payees by nickname.
+        if isinstance(obj, Payee) and (is_new or _changed(obj, ("nickname", "account_id"))):
+            stale.add(obj.owner_id)
+    # after_flush still sees the pre-flush state: these were deleted by this flush.
+    stale.update(obj.owner_id for obj in session.deleted if isinstance(obj, Payee))
     stale.discard(None)
 
 

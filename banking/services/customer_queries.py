@@ -21,8 +21,11 @@ from banking.core.models import (
     Payee,
     ScheduledTransfer,
     TransactionKind,
+    TransactionStatus,
 )
 from banking.extensions import db
+
+_SENT = (TransactionStatus.POSTED.value, TransactionStatus.PENDING.value)
 
 
 class NotFound(DomainError):
@@ -119,7 +122,9 @@ def last_source_for(owner_id: int, destination_id: int) -> int | None:
         .where(
             JournalTransaction.initiator_id == owner_id,
             JournalTransaction.destination_account_id == destination_id,
+            # Sent or awaiting review (the daily limit's partial index covers these).
             JournalTransaction.kind == TransactionKind.TRANSFER.value,
+            JournalTransaction.status.in_(_SENT),
         )
         .order_by(JournalTransaction.created_at.desc(), JournalTransaction.id.desc())
         .limit(1)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from banking.core.models import (
@@ -23,6 +23,7 @@ from banking.core.models import (
     AccountStatus,
     Entry,
     JournalTransaction,
+    Payee,
     TransactionKind,
     TransactionStatus,
     User,
@@ -36,6 +37,8 @@ from banking.extensions import db
 # accounts (joined) and its entries (one more SELECT ... IN) on every uncached dashboard.
 _NO_RELATIONSHIPS = lazyload("*")
 RECENT_COUNT = 10
+RECENT_PAYEES = 4
+_COUNTED = (TransactionStatus.POSTED.value, TransactionStatus.PENDING.value)
 CHART_DAYS = 30
 TRANSFER = TransactionKind.TRANSFER.value
 
@@ -60,6 +63,7 @@ def build_summary(user_id: int) -> dict[str, Any]:
         "totals": [{"currency": c, **v} for c, v in sorted(totals.items())],
         "recent": recent_movements(accounts),
         "series": daily_series(accounts),
+        "payees": recent_payees(user_id),
     }
     return summary
 
@@ -76,6 +80,42 @@ def _account_row(account: Account) -> dict[str, Any]:
         "status": account.status,
         "status_reason": account.status_reason or "",
     }
+
+
+def recent_payees(user_id: int, limit: int = RECENT_PAYEES) -> list[dict[str, Any]]:
+    """The saved payees the customer paid most recently (then the newest saved), for the
+    dashboard's "Pay someone again": one statement, however many payees or transfers.
+
+    Cached with the summary: a transfer the customer sends drops it like any movement, and
+    adding, renaming or deleting a payee drops it too (`banking.caching` watches payees).
+    """
+    last_paid = (
+        select(func.max(JournalTransaction.created_at))
+        .where(
+            JournalTransaction.initiator_id == user_id,
+            JournalTransaction.destination_account_id == Payee.account_id,
+            # The daily limit's partial index (initiator, created_at) covers exactly these.
+            JournalTransaction.kind == TRANSFER,
+            JournalTransaction.status.in_(_COUNTED),
+        )
+        .correlate(Payee)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Payee.id, Payee.nickname, Account.number)
+        .join(Account, Account.id == Payee.account_id)
+        .where(Payee.owner_id == user_id)
+        .order_by(last_paid.desc().nulls_last(), Payee.created_at.desc(), Payee.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": row.id,
+            "nickname": row.nickname,
+            "masked_number": f"••••{row.number[-4:]}",
+        }
+        for row in rows
+    ]
 
 
 PENDING = TransactionStatus.PENDING.value

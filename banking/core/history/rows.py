@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from banking.core.history.filters import _own_owner_id
-from banking.core.models import AccountKind, JournalTransaction
+from banking.core.models import AccountKind, JournalTransaction, TransactionKind
 from banking.core.models.base import as_utc
 from banking.core.names import kind_label, mask_name
 
@@ -24,6 +24,8 @@ class HistoryRow:
     memo: str
     counterparty: str
     pending: bool = False
+    # Money the customer sent to someone else's account: the row offers "Pay again".
+    repeatable: bool = False
 
     @property
     def kind_label(self) -> str:
@@ -82,4 +84,17 @@ def _row(row, *, pending: bool = False) -> HistoryRow:
         memo=row.memo or "",
         counterparty=_counterparty(row),
         pending=pending,
+        repeatable=_repeatable(row),
+    )
+
+
+def _repeatable(row) -> bool:
+    """An outgoing transfer to another customer (never to the bank or between one's own
+    accounts): what the pay form can be filled from (`?again=`; the view checks again)."""
+    return (
+        row.kind == TransactionKind.TRANSFER.value
+        and row.amount < 0
+        and row.other_kind != AccountKind.SYSTEM.value
+        and row.other_owner_id is not None
+        and row.other_owner_id != row.own_owner_id
     )

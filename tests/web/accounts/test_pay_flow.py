@@ -18,7 +18,7 @@ from tests.support.builders import add_account, balance_of, fund, make_customer
 from tests.support.forms import submit
 from tests.support.ledger import count_transactions
 from tests.support.sessions import login_as
-from tests.support.transfers import confirm, form_fields, start_transfer
+from tests.support.transfers import confirm, form_fields, own_transfer, pay, start_transfer
 
 
 @pytest.fixture
@@ -208,3 +208,187 @@ def test_edit_never_names_another_customers_payee(app, client, jane, john):
     assert "Secret nickname" not in html
     assert selected(html, "payee") is None
     assert value_of(html, "account_number") == john.account_number
+
+
+# Pay links preselect; the From list says what each account can spend ------------------------
+def test_from_list_shows_each_accounts_available_balance(app, client, jane):
+    savings = add_account(app, jane.id, nickname="Rainy day")
+    fund(app, savings, "1234.56")
+
+    html = page(client.get("/transfers/pay"))
+
+    assert re.search(rf'value="{savings}">Rainy day ••••\d{{4}} — \$1,234.56 available<', html)
+    assert "— $1,000.00 available<" in html
+
+
+def test_a_payees_pay_link_preselects_it_and_the_account_that_last_paid_it(
+    app, client, jane, john
+):
+    payee_id = save_payee(app, client, jane.id, "Johnny", john.account_number)
+    savings = add_account(app, jane.id, nickname="Rainy day")
+    fund(app, savings, "100.00")
+    assert pay(client, jane.account_id, john.account_number, "1").transaction_id
+    assert pay(client, savings, john.account_number, "2").transaction_id  # the latest
+
+    html = page(client.get(f"/transfers/pay?payee={payee_id}"))
+
+    assert selected(html, "payee") == str(payee_id)
+    assert selected(html, "from_account") == str(savings)
+
+
+def test_a_payee_never_paid_preselects_only_the_payee(app, client, jane, john):
+    payee_id = save_payee(app, client, jane.id, "Johnny", john.account_number)
+
+    html = page(client.get(f"/transfers/pay?payee={payee_id}"))
+
+    assert selected(html, "payee") == str(payee_id)
+    assert selected(html, "from_account") is None
+
+
+def test_an_explicit_from_wins_over_the_last_used_account(app, client, jane, john):
+    payee_id = save_payee(app, client, jane.id, "Johnny", john.account_number)
+    savings = add_account(app, jane.id, nickname="Rainy day")
+    fund(app, savings, "100.00")
+    assert pay(client, savings, john.account_number, "2").transaction_id
+
+    html = page(client.get(f"/transfers/pay?payee={payee_id}&from={jane.account_id}"))
+
+    assert selected(html, "from_account") == str(jane.account_id)
+
+
+def test_another_customers_payee_in_a_pay_link_is_ignored(app, client, jane, john):
+    mallory = make_customer(app, "Mallory Mole", balance="10.00")
+    login_as(client, app, mallory.id)
+    theirs = save_payee(app, client, mallory.id, "Secret nickname", john.account_number)
+    assert pay(client, mallory.account_id, john.account_number, "1").transaction_id
+    login_as(client, app, jane.id)
+
+    response = client.get(f"/transfers/pay?payee={theirs}")
+
+    html = page(response)
+    assert response.status_code == 200
+    assert "Secret nickname" not in html and john.account_number not in html
+    assert selected(html, "payee") is None and selected(html, "from_account") is None
+
+
+# "Pay again" fills the form from a past transfer, and never sends ---------------------------
+def test_pay_again_fills_the_form_from_a_past_payment(app, client, jane, john):
+    sent = pay(client, jane.account_id, john.account_number, "17.25", "Rent share").transaction_id
+
+    response = client.get(f"/transfers/pay?again={sent}")
+
+    html = page(response)
+    assert response.status_code == 200
+    assert selected(html, "from_account") == str(jane.account_id)
+    assert value_of(html, "account_number") == john.account_number
+    assert value_of(html, "amount") == "17.25"
+    assert value_of(html, "memo") == "Rent share"
+    assert count_transactions(app, kind="transfer") == 1  # filled, not sent
+
+
+def test_pay_again_to_a_saved_payee_selects_the_payee(app, client, jane, john):
+    payee_id = save_payee(app, client, jane.id, "Johnny", john.account_number)
+    attempt = start_transfer(
+        client, "pay", {"from_account": jane.account_id, "payee": payee_id, "amount": "4"}
+    )
+    sent = confirm(client, attempt).transaction_id
+
+    html = page(client.get(f"/transfers/pay?again={sent}"))
+
+    assert selected(html, "payee") == str(payee_id)
+    assert value_of(html, "account_number") == ""
+
+
+@pytest.mark.parametrize("whose", ["received", "someone_elses", "own_accounts", "missing"])
+def test_pay_again_only_copies_the_customers_own_payments_to_others(
+    app, client, jane, john, whose
+):
+    mallory = make_customer(app, "Mallory Mole", balance="10.00")
+    login_as(client, app, john.id)
+    to_jane = pay(client, john.account_id, jane.account_number, "3", "Private memo")
+    login_as(client, app, mallory.id)
+    to_john = pay(client, mallory.account_id, john.account_number, "2", "Private memo")
+    login_as(client, app, jane.id)
+    savings = add_account(app, jane.id, nickname="Rainy day")
+    own = own_transfer(client, jane.account_id, savings, "1", "Private memo")
+    txn = {
+        "received": to_jane.transaction_id,
+        "someone_elses": to_john.transaction_id,
+        "own_accounts": own.transaction_id,
+        "missing": 999999,
+    }[whose]
+
+    response = client.get(f"/transfers/pay?again={txn}")
+
+    html = page(response)
+    assert response.status_code == 200
+    assert "Private memo" not in html
+    assert value_of(html, "amount") == "" and value_of(html, "account_number") == ""
+    assert john.account_number not in html and jane.account_number not in html
+
+
+def test_history_offers_pay_again_only_on_payments_to_other_customers(app, client, jane, john):
+    savings = add_account(app, jane.id, nickname="Rainy day")
+    sent = pay(client, jane.account_id, john.account_number, "5", "To John").transaction_id
+    moved = own_transfer(client, jane.account_id, savings, "1", "To savings").transaction_id
+    login_as(client, app, john.id)
+    back = pay(client, john.account_id, jane.account_number, "2", "From John").transaction_id
+    login_as(client, app, jane.id)
+
+    html = page(client.get(f"/accounts/{jane.account_id}/history"))
+
+    assert f"/transfers/pay?again={sent}" in html
+    assert f"again={moved}" not in html and f"again={back}" not in html
+    assert html.count("Pay again<") == 1
+
+
+# The dashboard's "Pay someone again" ------------------------------------------------------
+def recent_payees(client) -> list[str]:
+    html = page(client.get("/"))
+    section = re.search(r'data-testid="recent-payees">(.*?)</section>', html, re.S)
+    if section is None:
+        return []
+    return re.findall(r"<strong>([^<]*)</strong>", section.group(1))
+
+
+def test_dashboard_lists_payees_paid_most_recently_first_with_pay_links(app, client, jane):
+    people = {name: make_customer(app, f"{name} Person") for name in ("Ann", "Ben", "Cat")}
+    ids = {n: save_payee(app, client, jane.id, n, c.account_number) for n, c in people.items()}
+    assert pay(client, jane.account_id, people["Ben"].account_number, "1").transaction_id
+    assert pay(client, jane.account_id, people["Ann"].account_number, "1").transaction_id
+
+    html = page(client.get("/"))
+
+    # Paid most recently first, then the newest saved among those never paid.
+    assert recent_payees(client) == ["Ann", "Ben", "Cat"]
+    for payee_id in ids.values():
+        assert f'href="/transfers/pay?payee={payee_id}"' in html
+    assert "Pay<span class=\"visually-hidden\"> Ann</span>" in html
+
+
+def test_dashboard_shows_no_payee_section_without_payees(app, client, jane):
+    assert 'data-testid="recent-payees"' not in page(client.get("/"))
+
+
+def test_adding_renaming_and_deleting_a_payee_refreshes_the_cached_dashboard(
+    app, client, jane, john
+):
+    assert recent_payees(client) == []  # cached now
+
+    payee_id = save_payee(app, client, jane.id, "Johnny", john.account_number)
+    assert recent_payees(client) == ["Johnny"]
+
+    submit(client, f"/payees/{payee_id}/rename", {"nickname": "John S."})
+    assert recent_payees(client) == ["John S."]
+
+    submit(client, f"/payees/{payee_id}/delete")
+    assert recent_payees(client) == []
+
+
+def test_dashboard_never_lists_another_customers_payees(app, client, jane, john):
+    mallory = make_customer(app, "Mallory Mole")
+    login_as(client, app, mallory.id)
+    save_payee(app, client, mallory.id, "Secret nickname", john.account_number)
+    login_as(client, app, jane.id)
+
+    assert "Secret nickname" not in page(client.get("/"))
