@@ -392,3 +392,20 @@ def test_dashboard_never_lists_another_customers_payees(app, client, jane, john)
     login_as(client, app, jane.id)
 
     assert "Secret nickname" not in page(client.get("/"))
+
+
+# The payees list: Pay is each row's main button, the rest behind "More" ----------------------
+def test_payees_list_makes_pay_the_main_button_and_tucks_rename_and_delete_away(
+    app, client, jane, john
+):
+    payee_id = save_payee(app, client, jane.id, "Johnny", john.account_number)
+
+    html = page(client.get("/payees"))
+
+    row = re.search(rf'data-testid="payee-{payee_id}">(.*?)</li>', html, re.S).group(1)
+    assert re.search(rf'<a class="button" href="/transfers/pay\?payee={payee_id}">Pay<', row)
+    menu = re.search(r'<details class="row-menu">(.*?)</details>', row, re.S).group(1)
+    assert "<summary" in menu
+    assert f'href="/payees/{payee_id}/rename"' in menu
+    assert f'href="/payees/{payee_id}/delete"' in menu  # a confirmation page, not a POST
+    assert "J*** S***" in row and "John Smith" not in html
