@@ -1,10 +1,11 @@
-"""The customer dashboard's data: accounts, totals per currency, recent movements and
-30-day series.
+"""The customer dashboard's data: accounts, totals per currency, recent movements,
+30-day series and the payees paid most recently.
 
 Built as plain dicts and lists (no ORM objects) so the web layer can cache it per user
 (`banking.web.accounts.dashboard`): every commit that changes one of the user's accounts
-(or a transfer they send or receive) deletes the cached copy through `banking.caching`'s
-session events, so it is never stale. Read-only: nothing here writes.
+(or a transfer they send or receive, or one of their saved payees) deletes the cached
+copy through `banking.caching`'s session events, so it is never stale. Read-only: nothing
+here writes.
 """
 
 from __future__ import annotations
