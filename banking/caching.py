@@ -95,19 +95,20 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
     Deleting now would let a concurrent reader cache the pre-commit state again.
     """
     stale: set[int] = session.info.setdefault(_STALE_USERS, set())
+    for obj in session.deleted:
+        if isinstance(obj, Payee):
+            stale.add(obj.owner_id)
     for obj in (*session.new, *session.dirty):
         is_new = obj in session.new
+        # Payees are listed on the transfer form (a cached page): any change outdates it.
+        if isinstance(obj, Payee):
+            stale.add(obj.owner_id)
         if isinstance(obj, Account) and (is_new or _changed(obj, DASHBOARD_ACCOUNT_FIELDS)):
             stale.add(obj.owner_id)
         # A held transfer moves no balance on the receiving side, yet its "pending" row
         # appears (and disappears on a decision) in the recipient's recent movements.
         if isinstance(obj, JournalTransaction) and (is_new or _changed(obj, ("status",))):
             stale.update(_owners_of(session, obj.source_account_id, obj.destination_account_id))
-        # The dashboard's "Pay someone again" lists the owner's saved payees by nickname.
-        if isinstance(obj, Payee) and (is_new or _changed(obj, ("nickname", "account_id"))):
-            stale.add(obj.owner_id)
-    # after_flush still sees the pre-flush state: these were deleted by this flush.
-    stale.update(obj.owner_id for obj in session.deleted if isinstance(obj, Payee))
     stale.discard(None)
 
 
