@@ -20,8 +20,12 @@ from banking.core.models import (
     JournalTransaction,
     Payee,
     ScheduledTransfer,
+    TransactionKind,
+    TransactionStatus,
 )
 from banking.extensions import db
+
+_SENT = (TransactionStatus.POSTED.value, TransactionStatus.PENDING.value)
 
 
 class NotFound(DomainError):
@@ -108,3 +112,43 @@ def own_transaction(owner_id: int, transaction_id: int) -> JournalTransaction:
             JournalTransaction.initiator_id == owner_id,
         )
     )
+
+
+def last_source_for(owner_id: int, destination_id: int) -> int | None:
+    """The owner's account that most recently sent a transfer to `destination_id` (the
+    "From" a Pay link preselects), or None when they never paid it."""
+    return db.session.scalar(
+        select(JournalTransaction.source_account_id)
+        .where(
+            JournalTransaction.initiator_id == owner_id,
+            JournalTransaction.destination_account_id == destination_id,
+            # Sent or awaiting review (the daily limit's partial index covers these).
+            JournalTransaction.kind == TransactionKind.TRANSFER.value,
+            JournalTransaction.status.in_(_SENT),
+        )
+        .order_by(JournalTransaction.created_at.desc(), JournalTransaction.id.desc())
+        .limit(1)
+    )
+
+
+def repeatable_transfer(owner_id: int, transaction_id: int) -> JournalTransaction | None:
+    """A transfer the owner sent to someone else's account, to fill "Pay again" from, or
+    None: someone else's, a movement of another kind, or one between the owner's own
+    accounts all look the same (the form simply opens empty), so ids cannot be probed."""
+    txn = db.session.scalar(
+        select(JournalTransaction)
+        .where(
+            JournalTransaction.id == transaction_id,
+            JournalTransaction.initiator_id == owner_id,
+            JournalTransaction.kind == TransactionKind.TRANSFER.value,
+        )
+        .options(lazyload(JournalTransaction.entries))
+    )
+    if txn is None:
+        return None
+    source, destination = txn.source_account, txn.destination_account
+    if source.owner_id != owner_id or destination.owner_id in (owner_id, None):
+        return None
+    if destination.kind == AccountKind.SYSTEM.value:
+        return None
+    return txn

@@ -1,10 +1,11 @@
-"""The customer dashboard's data: accounts, totals per currency, recent movements and
-30-day series.
+"""The customer dashboard's data: accounts, totals per currency, recent movements,
+30-day series and the payees paid most recently.
 
 Built as plain dicts and lists (no ORM objects) so the web layer can cache it per user
 (`banking.web.accounts.dashboard`): every commit that changes one of the user's accounts
-(or a transfer they send or receive) deletes the cached copy through `banking.caching`'s
-session events, so it is never stale. Read-only: nothing here writes.
+(or a transfer they send or receive, or one of their saved payees) deletes the cached
+copy through `banking.caching`'s session events, so it is never stale. Read-only: nothing
+here writes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from banking.core import names
@@ -24,6 +25,8 @@ from banking.core.models import (
     AccountStatus,
     Entry,
     JournalTransaction,
+    Payee,
+    TransactionKind,
     TransactionStatus,
     User,
 )
@@ -33,10 +36,14 @@ from banking.core.periods import display_zone, local_today
 from banking.extensions import db
 from banking.services.announcements import decided_transfers
 
+TRANSFER = TransactionKind.TRANSFER.value
+
 # The rows only need their own columns: without this a JournalTransaction brings its two
 # accounts (joined) and its entries (one more SELECT ... IN) on every uncached dashboard.
 _NO_RELATIONSHIPS = lazyload("*")
 RECENT_COUNT = 10
+RECENT_PAYEES = 4
+_COUNTED = (TransactionStatus.POSTED.value, TransactionStatus.PENDING.value)
 CHART_DAYS = 30
 
 
@@ -63,6 +70,7 @@ def build_summary(user_id: int) -> dict[str, Any]:
         # Decided held transfers not yet dismissed; rendered outside the cached body
         # (its dismiss button is a form), dropped from the cache when dismissed.
         "announcements": decided_transfers(user_id, [a.id for a in accounts]),
+        "payees": recent_payees(user_id),
     }
     return summary
 
@@ -81,6 +89,42 @@ def _account_row(account: Account) -> dict[str, Any]:
         "status": account.status,
         "status_reason": account.status_reason or "",
     }
+
+
+def recent_payees(user_id: int, limit: int = RECENT_PAYEES) -> list[dict[str, Any]]:
+    """The saved payees the customer paid most recently (then the newest saved), for the
+    dashboard's "Pay someone again": one statement, however many payees or transfers.
+
+    Cached with the summary: a transfer the customer sends drops it like any movement, and
+    adding, renaming or deleting a payee drops it too (`banking.caching` watches payees).
+    """
+    last_paid = (
+        select(func.max(JournalTransaction.created_at))
+        .where(
+            JournalTransaction.initiator_id == user_id,
+            JournalTransaction.destination_account_id == Payee.account_id,
+            # The daily limit's partial index (initiator, created_at) covers exactly these.
+            JournalTransaction.kind == TRANSFER,
+            JournalTransaction.status.in_(_COUNTED),
+        )
+        .correlate(Payee)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Payee.id, Payee.nickname, Account.number)
+        .join(Account, Account.id == Payee.account_id)
+        .where(Payee.owner_id == user_id)
+        .order_by(last_paid.desc().nulls_last(), Payee.created_at.desc(), Payee.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": row.id,
+            "nickname": row.nickname,
+            "masked_number": f"••••{row.number[-4:]}",
+        }
+        for row in rows
+    ]
 
 
 PENDING = TransactionStatus.PENDING.value

@@ -250,7 +250,7 @@ def save_payee(page, nickname: str, number: str) -> None:
     page.get_by_label("Nickname").fill(nickname)
     page.get_by_label("Account number").fill(number)
     press_submit(page, "Save payee")
-    page.get_by_role("rowheader", name=nickname).wait_for()
+    page.locator(".payee-rows li").filter(has_text=nickname).first.wait_for()
 
 
 def schedule_monthly(page, from_label: str, number: str, amount: str, start_on: str) -> None:

@@ -65,6 +65,7 @@ EXPECTED: dict[str, tuple] = {
     "accounts.transfer_own": (LOGIN, 200, 200, 403),
     "accounts.transfer_pay": (LOGIN, 200, 200, 403),
     "accounts.transfer_confirm": (LOGIN, 400, 400, 403),
+    "accounts.transfer_edit": (LOGIN, 400, 400, 403),  # the confirm page's Edit: a POST
     "accounts.transfer_result": (LOGIN, 200, 404, 403),
     "accounts.payees": (LOGIN, 200, 200, 403),
     "accounts.rename_payee": (LOGIN, 200, 404, 403),

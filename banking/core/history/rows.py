@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from banking.core.history.filters import _own_owner_id
-from banking.core.models import JournalTransaction, TransactionStatus
+from banking.core.models import (
+    AccountKind,
+    JournalTransaction,
+    TransactionKind,
+    TransactionStatus,
+)
 from banking.core.models.base import as_utc
 from banking.core.names import counterparty_title, decline_reason, kind_label, movement_detail
 
@@ -29,6 +34,8 @@ class HistoryRow:
     pending: bool = False
     declined: bool = False
     reason: str = ""  # why a declined transfer was not sent
+    # Money the customer sent to someone else's account: the row offers "Pay again".
+    repeatable: bool = False
 
     @property
     def kind_label(self) -> str:
@@ -93,6 +100,19 @@ def _row(row, *, pending: bool = False) -> HistoryRow:
         memo=row.memo or "",
         counterparty=_counterparty(row),
         pending=pending,
+        repeatable=_repeatable(row),
+    )
+
+
+def _repeatable(row) -> bool:
+    """An outgoing transfer to another customer (never to the bank or between one's own
+    accounts): what the pay form can be filled from (`?again=`; the view checks again)."""
+    return (
+        row.kind == TransactionKind.TRANSFER.value
+        and row.amount < 0
+        and row.other_kind != AccountKind.SYSTEM.value
+        and row.other_owner_id is not None
+        and row.other_owner_id != row.own_owner_id
     )
 
 

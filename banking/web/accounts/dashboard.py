@@ -1,10 +1,10 @@
 """The dashboard page's cached summary and its charts.
 
-The data (accounts, totals, recent movements, 30-day series) is built by
+The data (accounts, totals, recent movements, 30-day series, recent payees) is built by
 `banking.services.dashboard`; this module caches it per user together with the rendered
 SVG charts. The summary is read on every visit to the home page, and every commit that
-changes one of the user's accounts (or a transfer they send or receive) deletes it
-through `banking.caching`'s session events, so it is never stale.
+changes one of the user's accounts (or a transfer they send or receive, or one of their
+saved payees) deletes it through `banking.caching`'s session events, so it is never stale.
 """
 
 from __future__ import annotations

@@ -104,6 +104,10 @@ class OwnTransferForm(_MoneyForm):
 class PayTransferForm(_MoneyForm):
     """To another customer: a saved payee or an account number typed in."""
 
+    # The customer's saved payees, set by the view with the select's choices (the "Pay"
+    # and "Pay again" links are resolved against this list, never against any id).
+    own_payees: tuple = ()
+
     from_account = SelectField("From", coerce=_coerce_id, validate_choice=False)
     payee = SelectField("Saved payee", coerce=_coerce_id, validate_choice=False)
     account_number = StringField(
@@ -131,10 +135,17 @@ class ConfirmTransferForm(AmountMixin, FlaskForm):
     amount = HiddenField(validators=[InputRequired()])
     memo = HiddenField(validators=[Optional(), Length(max=MEMO_MAX)])
     idempotency_key = HiddenField(validators=[DataRequired()])
+    # The saved payee the customer chose, if any: never used to move money (`to_number`
+    # is), only to name the recipient again when the form comes back for an edit.
+    payee = HiddenField(validators=[Optional()])
 
     @property
     def from_account_id(self) -> int | None:
         return _coerce_id(self.from_account.data)
+
+    @property
+    def payee_id(self) -> int | None:
+        return _coerce_id(self.payee.data)
 
 
 class OpenAccountForm(FlaskForm):

@@ -2,20 +2,26 @@
 
 Entry form -> preview (the ledger's rule book, nothing moves) -> confirm page carrying the
 idempotency key -> `make_transfer`. A refusal at confirm goes back to the entry form,
-filled in as it was, with the reason.
+filled in as it was, with the reason; so does "Edit" on the confirm page (same key, so
+an edit after a send that did go through is still caught as a replay or a conflict).
+
+The pay form can start filled: `?payee=` picks a saved payee (and the account that last
+paid it), `?again=` copies a transfer the customer sent before. Neither ever sends: the
+customer still reads the confirm page and presses Send.
 """
 
 from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from banking.core.ledger import IdempotencyConflict, LedgerError
-from banking.core.models import TransactionStatus
-from banking.core.money import format_plain
+from banking.core.models import Payee, TransactionStatus
+from banking.core.money import format_money, format_plain
+from banking.services import customer_queries
 from banking.services.transfers import (
     TransferRefused,
     find_destination,
@@ -53,13 +59,49 @@ def transfer_own():
 def transfer_pay():
     form = _entry_form(PayTransferForm)
     if request.method == "GET":
-        form.payee.data = request.args.get("payee", type=int)
+        _prefill_pay(form)
     if form.validate_on_submit():
         number = form.account_number.data or ""
+        payee = None
         if form.payee.data is not None:
-            number = queries.get_own_payee_or_404(form.payee.data).account.number
-        return _preview("pay", form, destination_number=number)
+            payee = queries.get_own_payee_or_404(form.payee.data)
+            number = payee.account.number
+        return _preview("pay", form, destination_number=number, payee=payee)
     return _transfer_page("pay", form)
+
+
+def _prefill_pay(form: PayTransferForm) -> None:
+    """`?payee=<id>` or `?again=<transaction id>`: the form filled, never sent.
+
+    Only the customer's own payees (already loaded for the select) and transfers they sent
+    to someone else count; any other id leaves the form empty, exactly as a made-up one
+    does, so a link never tells whether someone else's id exists.
+    """
+    payees = {p.id: p for p in form.own_payees}
+    again = request.args.get("again", type=int)
+    txn = customer_queries.repeatable_transfer(current_user.id, again) if again else None
+    if txn is not None:
+        destination = txn.destination_account
+        payee = next((p for p in payees.values() if p.account_id == destination.id), None)
+        form.payee.data = payee.id if payee else None
+        form.account_number.data = "" if payee else destination.number
+        form.amount.data = format_plain(txn.amount)
+        form.memo.data = txn.memo or ""
+        _choose_source(form, txn.source_account_id)
+        return
+    payee = payees.get(request.args.get("payee", type=int) or 0)
+    if payee is None:
+        return
+    form.payee.data = payee.id
+    if form.from_account.data is None:  # an explicit ?from= wins
+        _choose_source(form, customer_queries.last_source_for(current_user.id, payee.account_id))
+
+
+def _choose_source(form, account_id: int | None) -> None:
+    """Preselect `account_id` as "From" if it is one the customer can still send from."""
+    usable = {choice.value for choice in form.from_account.choices}
+    if account_id is not None and str(account_id) in usable:
+        form.from_account.data = account_id
 
 
 def _entry_form(form_class: type[T]) -> T:
@@ -71,7 +113,9 @@ def _entry_form(form_class: type[T]) -> T:
     return form
 
 
-def _preview(flow: str, form: OwnTransferForm | PayTransferForm, **destination):
+def _preview(
+    flow: str, form: OwnTransferForm | PayTransferForm, *, payee: Payee | None = None, **destination
+):
     """The confirm page for a transfer the rule book allows, or the form with its refusal."""
     try:
         preview = preview_transfer(
@@ -84,7 +128,7 @@ def _preview(flow: str, form: OwnTransferForm | PayTransferForm, **destination):
     except LedgerError as exc:
         _attach_error(form, exc)
         return _transfer_page(flow, form)
-    return _confirm_page(flow, preview, form.idempotency_key.data)
+    return _confirm_page(flow, preview, form.idempotency_key.data, payee)
 
 
 @bp.post("/transfers/confirm")
@@ -93,7 +137,7 @@ def transfer_confirm():
     form = ConfirmTransferForm()
     flow = form.flow.data if form.flow.data in ("own", "pay") else "pay"
     if not form.validate_on_submit() or form.from_account_id is None:
-        return _retry_page(flow, form, "Those transfer details were not valid. Please start again.")
+        return _retry_page(flow, form, INVALID_CONFIRM)
     try:
         result = make_transfer(
             current_user.id,
@@ -110,6 +154,21 @@ def transfer_confirm():
     if result.replayed:
         flash("This transfer was already submitted; nothing was sent twice.", "info")
     return redirect(url_for("accounts.transfer_result", transaction_id=result.transaction_id))
+
+
+@bp.post("/transfers/edit")
+@customer_required
+def transfer_edit():
+    """The confirm page's "Edit": back to the entry form, filled in with what it showed.
+
+    A POST from the confirm form itself (its CSRF token and hidden fields), so the details
+    never travel in a URL and the same idempotency key goes back into the form.
+    """
+    form = ConfirmTransferForm()
+    flow = form.flow.data if form.flow.data in ("own", "pay") else "pay"
+    if not form.validate_on_submit() or form.from_account_id is None:
+        return _retry_page(flow, form, INVALID_CONFIRM)
+    return _refilled_page(flow, form)
 
 
 @bp.get("/transfers/<int:transaction_id>")
@@ -138,16 +197,26 @@ def transfer_result(transaction_id: int):
 
 def _account_choices(form) -> None:
     accounts = queries.own_accounts(current_user.id)
-    choices = [SelectChoice("", "Choose an account")] + [
-        SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in accounts
+    locale = current_app.config.get("BABEL_LOCALE", "en_US")
+    # "From" says what each account can spend now (its balance less money on hold), so
+    # the customer picks the right one without a trip to the dashboard.
+    form.from_account.choices = [SelectChoice("", "Choose an account")] + [
+        SelectChoice(
+            str(a.id),
+            f"{a.display_name} {a.masked_number} — "
+            f"{format_money(a.available_balance, a.currency, locale)} available",
+        )
+        for a in accounts
     ]
-    form.from_account.choices = choices
     if hasattr(form, "to_account"):
-        form.to_account.choices = choices
+        form.to_account.choices = [SelectChoice("", "Choose an account")] + [
+            SelectChoice(str(a.id), f"{a.display_name} {a.masked_number}") for a in accounts
+        ]
     if hasattr(form, "payee"):
+        form.own_payees = queries.own_payees(current_user.id)
         form.payee.choices = [SelectChoice("", "None: I'll enter a number")] + [
             SelectChoice(str(p.id), f"{p.nickname} {p.account.masked_number}")
-            for p in queries.own_payees(current_user.id)
+            for p in form.own_payees
         ]
 
 
@@ -169,7 +238,7 @@ def _transfer_page(flow: str, form, status: int | None = None):
     return render_template("accounts/transfer_form.html", flow=flow, form=form), status
 
 
-def _confirm_page(flow: str, preview, key: str):
+def _confirm_page(flow: str, preview, key: str, payee: Payee | None = None):
     form = ConfirmTransferForm(
         formdata=None,
         data={
@@ -179,13 +248,34 @@ def _confirm_page(flow: str, preview, key: str):
             "amount": format_plain(preview.amount),
             "memo": preview.memo,
             "idempotency_key": key,
+            "payee": str(payee.id) if payee else "",
         },
     )
-    return render_template("accounts/transfer_confirm.html", flow=flow, preview=preview, form=form)
+    # Whom the money goes to, in the words the customer knows them by. A saved payee is
+    # named by the nickname the customer chose. A typed number shows only the owner's
+    # masked name ("J*** S***"): the full name of whoever holds any number someone types
+    # would let anyone look up who banks here (account enumeration).
+    recipient = payee.nickname if payee is not None else preview.recipient_name
+    return render_template(
+        "accounts/transfer_confirm.html",
+        flow=flow,
+        preview=preview,
+        form=form,
+        recipient=recipient,
+        saved_payee=payee is not None,
+    )
+
+
+INVALID_CONFIRM = "Those transfer details were not valid. Please start again."
 
 
 def _retry_page(flow: str, confirm, message: str, *, fresh_key: bool = False):
     """Back to the entry form, filled in as it was sent, with the reason nothing moved."""
+    return _refilled_page(flow, confirm, message, fresh_key=fresh_key)
+
+
+def _refilled_page(flow: str, confirm, message: str | None = None, *, fresh_key: bool = False):
+    """The entry form filled in from the confirm page's fields (an edit, or a refusal)."""
     form_class = OwnTransferForm if flow == "own" else PayTransferForm
     data = {
         "from_account": confirm.from_account_id,
@@ -204,6 +294,14 @@ def _retry_page(flow: str, confirm, message: str, *, fresh_key: bool = False):
             target = None
         form.to_account.data = target.id if target and target.owner_id == current_user.id else None
     else:
-        form.account_number.data = confirm.to_number.data or ""
+        number = confirm.to_number.data or ""
+        # The payee comes back only if it is still this customer's and still that account.
+        payee = next((p for p in form.own_payees if p.id == confirm.payee_id), None)
+        if payee is not None and payee.account.number == number:
+            form.payee.data = payee.id
+        else:
+            form.account_number.data = number
+    if message is None:
+        return _transfer_page(flow, form, status=200)
     form.form_errors.append(message)
     return _transfer_page(flow, form, status=400)

@@ -25,7 +25,9 @@ from tests.support.transfers import start_transfer
 #   counterparties, 30-day series, and decided held transfers not yet seen (issue 16,
 #   item 4: one indexed read of `holds`, +1, only when the cached summary is rebuilt —
 #   folding it into the pending-transfers query would let its LIMIT of recent rows cut
-#   announcements off);
+#   announcements off); recent payees (issue 16's
+#   "Pay someone again": one statement whatever the number of payees or transfers,
+#   cached with the rest, so the cached dashboard stays at none);
 # - dashboard, summary and signed-in user cached (banking/user_cache.py): none at all;
 # - history page (user cached, as on any page after the first): the account (scoped
 #   to the user), the page, pending holds;
@@ -37,7 +39,7 @@ from tests.support.transfers import start_transfer
 #   write (journal ON CONFLICT DO NOTHING — the replay check —, entries, balances and
 #   the audit row in one data-modifying CTE). Was 10 on PostgreSQL.
 # Issue 15 took the user's SELECT off every page but a session's first (was 1 more each).
-DASHBOARD_QUERIES = {"postgresql": 7, "sqlite": 8}
+DASHBOARD_QUERIES = {"postgresql": 8, "sqlite": 9}
 CACHED_DASHBOARD_QUERIES = {"postgresql": 0, "sqlite": 0}
 HISTORY_QUERIES = {"postgresql": 3, "sqlite": 4}
 TRANSFER_QUERIES = {"postgresql": 4, "sqlite": 11}
@@ -162,4 +164,27 @@ def test_declined_and_pending_transfers_cost_the_dashboard_no_extra_statement(ap
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Declined" in html and "Pending" in html
+    assert len(statements) == DASHBOARD_QUERIES[dialect(app)]
+
+
+def test_payees_and_payments_to_them_cost_the_dashboard_no_extra_statement(app, client):
+    """"Pay someone again" is one statement, however many payees and transfers there are."""
+    from tests.support.forms import submit
+    from tests.support.transfers import pay
+
+    customer = customer_with_entries(app, client, 5)
+    for n in range(3):
+        other = make_customer(app, f"Payee {uuid4().hex[:6]}")
+        assert submit(
+            client, "/payees", {"nickname": f"P{n}", "account_number": other.account_number}
+        ).status_code == 302
+        for _ in range(n + 1):
+            assert pay(client, customer.account_id, other.account_number, "1.00").transaction_id
+    clear_cache(app)
+
+    with counting_queries(app) as statements:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert 'data-testid="recent-payees"' in response.get_data(as_text=True)
     assert len(statements) == DASHBOARD_QUERIES[dialect(app)]
