@@ -159,7 +159,12 @@ def test_admin_pages_say_who_owns_what_and_when_holds_expire(new_context, held):
         s.startswith(f"froze account ••••{held['friend'][-4:]}: reason “Suspicious") for s in told
     ), told
     bank.go(page, "/admin/audit?action=transfer.held")
-    told = page.locator(".audit-sentence").all_inner_texts()
+    # Other journeys in this browser session hold transfers too: find this one's.
+    told = [
+        s
+        for s in page.locator(".audit-sentence").all_inner_texts()
+        if f"••••{held['number'][-4:]}" in s
+    ]
     assert told == [
         f"sent $5,100.00 from ••••{held['number'][-4:]} to ••••{held['friend'][-4:]}; "
         "held for review"
