@@ -181,7 +181,12 @@ def _client(index: int, spec: dict, shared: Shared, signed_in: threading.Barrier
     customers = spec["customers"]
     me = customers[index % len(customers)]
     others = [c for c in customers if c is not me]
-    browser = Browser(spec["port"], timeout=spec.get("timeout", 30))
+    browser = Browser(
+        spec["port"],
+        timeout=spec.get("timeout", 30),
+        host=spec.get("host", "127.0.0.1"),
+        headers=spec.get("headers"),
+    )
     try:
         _submit_until_done(spec, shared, signed_in, browser, me, others, rng)
     finally:
