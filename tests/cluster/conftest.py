@@ -12,6 +12,7 @@ process of the run is left.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import urllib.parse
@@ -38,6 +39,11 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    figures = {k: v for k, v in support.FIGURES.items() if k.startswith("cluster_")}
+    if figures:
+        terminalreporter.section("cluster figures")
+        for name, values in figures.items():
+            terminalreporter.write_line(f"{name}: {json.dumps(values, sort_keys=True)}")
     if SKIPPED:
         terminalreporter.section("CLUSTER TESTS SKIPPED", sep="!", red=True, bold=True)
         terminalreporter.write_line(f"tests/cluster did not run: {SKIPPED[0]}", red=True)

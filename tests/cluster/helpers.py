@@ -57,6 +57,7 @@ class LoadRun:
     def __init__(self, cluster, workdir: Path, customers: list[dict], **spec) -> None:
         self.out = workdir / f"load-{time.monotonic_ns()}.json"
         self.ready = workdir / f"ready-{time.monotonic_ns()}"
+        self.stop_file = workdir / f"stop-{time.monotonic_ns()}"
         spec = {
             "host": cluster.lb.ip,
             # The balancer says https (X-Forwarded-Proto): forms need a same-site Referer.
@@ -70,6 +71,7 @@ class LoadRun:
             **spec,
             "out": str(self.out),
             "ready": str(self.ready),
+            "stop": str(self.stop_file),
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.reliability.load", json.dumps(spec)], cwd=support.ROOT
@@ -81,6 +83,10 @@ class LoadRun:
             assert self.process.poll() is None, "the load generator exited before it was ready"
             assert time.monotonic() < deadline, "the load clients did not sign in"
             time.sleep(0.05)
+
+    def stop(self) -> None:
+        """End the run now (the clients finish what they are doing)."""
+        self.stop_file.write_text("stop")
 
     def result(self, seconds: float = 180) -> dict:
         self.process.wait(timeout=seconds)

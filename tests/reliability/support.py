@@ -340,6 +340,25 @@ class Server:
 
 
 # HTTP --------------------------------------------------------------------------------
+class Headers(dict):
+    """Response headers; names match in any case (HAProxy sends them lower-case)."""
+
+    def _key(self, name):
+        if dict.__contains__(self, name):
+            return name
+        lowered = str(name).lower()
+        return next((k for k in self if k.lower() == lowered), name)
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self, self._key(name))
+
+    def __contains__(self, name) -> bool:
+        return dict.__contains__(self, self._key(name))
+
+    def get(self, name, default=None):
+        return dict.get(self, self._key(name), default)
+
+
 class Browser:
     """One visitor: a keep-alive http.client connection and the cookies the server set."""
 
@@ -405,7 +424,7 @@ class Browser:
                 self.cookies[name.strip()] = value
         if response.getheader("Connection", "").lower() == "close":
             self.close()
-        return response.status, dict(response.headers), data.decode("utf-8", "replace")
+        return response.status, Headers(response.headers), data.decode("utf-8", "replace")
 
     def get(self, path: str):
         return self.request("GET", path)
