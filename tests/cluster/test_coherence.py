@@ -6,19 +6,15 @@ address), so which host answers is chosen, not left to the balancer's rotation.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from deploy.cluster.driver import wait_until
 from tests.cluster.helpers import amounts, at, client_address, moved_to, prove_books
-from tests.reliability import support
 from tests.reliability.support import PASSWORD, sign_in
 from tests.support.transfers import form_fields
 
@@ -142,27 +138,42 @@ def test_a_password_change_on_one_host_signs_the_user_out_on_another(cluster):
     assert _signed_in(moved_to(laptop, cluster.host("app3").ip))  # this device stays in
 
 
-def _seed_schedules(cluster, rows: list[dict], weeks_back: int) -> list[int]:
-    spec = {"rows": rows, "weeks_back": weeks_back, "today": datetime.now(UTC).date().isoformat()}
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.cluster.seeding", json.dumps(spec)],
-        cwd=support.ROOT, env=cluster.setup_env(), capture_output=True, text=True, timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def _seed_schedules(conn, people: list[dict], per_person: int, weeks_back: int) -> list[int]:
+    """Weekly schedules whose first occurrence was `weeks_back` weeks ago: one run posts
+    `weeks_back + 1` occurrences of each."""
+    first = datetime.now(UTC).date() - timedelta(weeks=weeks_back)
+    ids = []
+    for i, person in enumerate(people):
+        target = people[(i + 1) % len(people)]
+        for n in range(per_person):
+            ids.append(
+                conn.execute(
+                    "INSERT INTO scheduled_transfers (owner_id, from_account_id, to_account_id,"
+                    " amount, memo, frequency, next_run_on, status, runs, created_at)"
+                    " SELECT owner_id, id, %s, %s, 'cluster run-due', 'weekly', %s, 'active', 0,"
+                    " now() FROM accounts WHERE id = %s RETURNING id",
+                    (target["account_id"], 100 + n, first, person["account_id"]),
+                ).fetchone()[0]
+            )
+    conn.commit()
+    return ids
 
 
 def test_run_due_on_every_host_at_once_posts_each_occurrence_once(cluster):
     people = cluster.customers.take(6)
-    rows = [
-        {"from": people[i]["account_id"], "to": people[(i + 1) % 6]["account_id"],
-         "amount": 100 + i}
-        for i in range(6)
-        for _ in range(5)
-    ]
-    ids = _seed_schedules(cluster, rows, weeks_back=2)  # 30 schedules x 3 occurrences
-    runs = [cluster.flask(h.name, "transfers", "run-due") for h in cluster.apps for _ in (1, 2)]
+    with psycopg.connect(cluster.direct_database_url) as conn:
+        ids = _seed_schedules(conn, people, per_person=4, weeks_back=2)  # 24 x 3 occurrences
+        # Hold the schedules' table so that no run can take a schedule before all three
+        # are waiting: then they start together (beat's own run-due may join in).
+        conn.execute("LOCK TABLE scheduled_transfers IN EXCLUSIVE MODE")
+        runs = [cluster.flask(h.name, "transfers", "run-due") for h in cluster.apps]
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        with psycopg.connect(cluster.direct_database_url, autocommit=True) as watcher:
+            assert wait_until(lambda: watcher.execute(waiting).fetchone()[0] >= 3, 90, 0.2)
+        conn.commit()
     codes = [run.wait(timeout=120) for run in runs]
     assert codes == [0] * len(runs)
 
