@@ -145,9 +145,12 @@ def measure(database: str, seconds: int, workdir: Path) -> list[dict]:
 
     results = []
     customers: list[dict] | None = None
-    for hosts, pgbouncer in [(1, True), (2, True), (3, True), (3, False)]:
+    # (app hosts, pgbouncer, pgbouncer's server connections): the last two ask how few
+    # PostgreSQL connections 9 workers need, and what they take without pgbouncer.
+    for hosts, pgbouncer, pool in [(1, True, 10), (2, True, 10), (3, True, 10), (3, True, 3),
+                                   (3, False, 0)]:
         cluster = Cluster(
-            workdir, database, app_hosts=hosts, workers=3, pgbouncer=pgbouncer,
+            workdir, database, app_hosts=hosts, workers=3, pgbouncer=pgbouncer, pool_size=pool,
             extra_env={"LOGIN_RATE_LIMIT": "1000/minute"},
         )
         try:
@@ -169,6 +172,7 @@ def measure(database: str, seconds: int, workdir: Path) -> list[dict]:
             results.append({
                 "app_hosts": hosts,
                 "pgbouncer": pgbouncer,
+                "pgbouncer_pool": pool if pgbouncer else None,
                 "transfers_per_s": load["transfers_per_s"],
                 "transfer_p50_ms": load["p50_ms"],
                 "transfer_p99_ms": load["p99_ms"],
