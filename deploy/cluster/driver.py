@@ -10,7 +10,7 @@ hide (the machine's PostgreSQL listens on 127.0.0.1 only, and each namespace has
 own loopback).
 
 Use it from Python (tests/cluster, deploy/cluster/measure.py) or by hand:
-`sudo .venv/bin/python -m deploy.cluster.driver --hosts 3 --database banking_cluster`
+`sudo .venv/bin/python -m deploy.cluster --hosts 3 --database banking_cluster`
 starts one and keeps it up until Ctrl-C. Everything it starts it stops, and `stop()`
 (also run at exit and on SIGTERM) removes every namespace, veth and process.
 """
@@ -19,100 +19,37 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import http.client
 import os
 import signal
 import socket
-import string
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from deploy.cluster.balancer import BalancerControl
 from deploy.cluster.network import Host, Network, sweep_stale
+from deploy.cluster.processes import (
+    HERE,
+    PUBLIC_HOST,
+    ROOT,
+    Proc,
+    _render,
+    http_get,
+    wait_until,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
+__all__ = ["BIN", "ROOT", "Cluster", "http_get", "stop_all", "stop_on_sigterm", "wait_until"]
+
 BIN = Path(sys.executable).parent
-PUBLIC_HOST = "bank.example.com"
 SECRET = "cluster-secret-key-" + "c" * 32
 APP_PORT = 8000
 PGBOUNCER_PORT = 6432
 _LIVE: list[Cluster] = []
 
 
-class Proc:
-    """One process started inside a host, in its own process group, logging to a file."""
-
-    def __init__(self, name: str, host: Host, argv: list[str], env: dict, log: Path) -> None:
-        self.name, self.host, self.log = name, host, log
-        with log.open("ab") as out:
-            # `ip netns exec` enters the namespace and execs: the pid is the program's own.
-            self.popen = subprocess.Popen(
-                ["ip", "netns", "exec", host.ns, *argv],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal_group(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, sig)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
-        """`sig` to the process (SIGTERM: graceful), SIGKILL to its group after `timeout`."""
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.signal_group(signal.SIGKILL)
-                self.popen.wait(timeout=10)
-        self.signal_group(signal.SIGKILL)  # stragglers (a worker that outlived its master)
-        return self.popen.returncode
-
-    def tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
-
-def http_get(ip: str, port: int, path: str, timeout: float = 2) -> tuple[int, str]:
-    conn = http.client.HTTPConnection(ip, port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers={"Host": PUBLIC_HOST})
-        response = conn.getresponse()
-        return response.status, response.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-def wait_until(predicate, seconds: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if predicate():
-                return True
-        time.sleep(step)
-    return False
-
-
-def _render(template: str, target: Path, **values: str) -> Path:
-    text = string.Template((HERE / template).read_text()).substitute(values)
-    target.write_text(text)
-    return target
-
-
-class Cluster:
+class Cluster(BalancerControl):
     """Data host, balancer and `app_hosts` app hosts; `start()` then `stop()`."""
 
     def __init__(
@@ -409,46 +346,6 @@ class Cluster:
             raise RuntimeError(f"haproxy config refused: {check.stdout}{check.stderr}")
         return self._spawn("haproxy", "lb", ["haproxy", "-db", "-f", str(config)], dict(os.environ))
 
-    def haproxy(self, command: str) -> str:
-        """One command on HAProxy's runtime API (its stats socket)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(5)
-            sock.connect(str(self.stats_socket))
-            sock.sendall(command.encode() + b"\n")
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        return b"".join(chunks).decode()
-
-    def server_stats(self) -> dict[str, dict[str, str]]:
-        """`show stat` for the app servers: {name: {"status": "UP", "stot": ..., ...}}."""
-        lines = self.haproxy("show stat").strip().splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
-        return {
-            row["svname"]: row
-            for row in rows
-            if row.get("pxname") == "app" and row["svname"] not in ("BACKEND", "FRONTEND")
-        }
-
-    def up_servers(self) -> set[str]:
-        return {name for name, row in self.server_stats().items() if row["status"] == "UP"}
-
-    def wait_balanced(self, names: set[str] | None = None, seconds: float = 30) -> None:
-        wanted = names if names is not None else {h.name for h in self.apps}
-        if not wait_until(lambda: wanted <= self.up_servers(), seconds, 0.2):
-            raise RuntimeError(f"balancer sees {self.server_stats()}, wanted {wanted} up")
-
-    def drain(self, name: str) -> None:
-        """No new requests for `name`; the ones it has finish (a deploy's first step)."""
-        self.haproxy(f"set server app/{name} state drain")
-
-    def undrain(self, name: str) -> None:
-        self.haproxy(f"set server app/{name} state ready")
-
-    def in_flight(self, name: str) -> int:
-        return int(self.server_stats()[name]["scur"] or 0)
-
     def rolling_restart(self, pause: float = 0.5) -> list[dict]:
         """Restart every app host in turn, the way a deploy does, with no request lost:
         drain it at the balancer, wait until it has nothing in flight, SIGTERM gunicorn
@@ -503,34 +400,3 @@ def stop_on_sigterm() -> None:
 
 
 atexit.register(stop_all)
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database", required=True, help="an existing, migrated database")
-    parser.add_argument("--hosts", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--no-pgbouncer", action="store_true")
-    args = parser.parse_args(argv)
-    stop_on_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="banking-cluster-"))
-    cluster = Cluster(
-        workdir, args.database, app_hosts=args.hosts, workers=args.workers,
-        pgbouncer=not args.no_pgbouncer,
-    ).start()
-    cluster.start_worker()
-    cluster.start_beat()
-    print(f"cluster up: http://{cluster.lb.ip}/ (logs in {workdir}); Ctrl-C stops it")  # noqa: T201
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        cluster.stop()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
