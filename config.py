@@ -284,13 +284,20 @@ class Config:
         url = self.SQLALCHEMY_DATABASE_URI or ""
         if url.startswith("sqlite"):
             return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-        return {
+        options = {
             "pool_size": env("DB_POOL_SIZE", default=10, cast=int),
             "max_overflow": env("DB_MAX_OVERFLOW", default=20, cast=int),
             "pool_recycle": env("DB_POOL_RECYCLE", default=3600, cast=int),
             "pool_timeout": env("DB_POOL_TIMEOUT", default=30, cast=int),
             "pool_pre_ping": True,
         }
+        # Behind pgbouncer in transaction pooling (1.18, Debian's) consecutive
+        # transactions of one connection may run on different server connections, so
+        # psycopg 3's server-side prepared statements (made after a query's 5th run)
+        # would be missing or clash there: DB_PREPARED_STATEMENTS=false turns them off.
+        if not env("DB_PREPARED_STATEMENTS", default=True, cast=bool):
+            options["connect_args"] = {"prepare_threshold": None}
+        return options
 
     def validate(self) -> None:
         """Refuse to start a server-grade environment with unsafe or missing settings."""

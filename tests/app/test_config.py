@@ -175,6 +175,14 @@ def test_pool_options_come_from_the_environment(environ):
     assert (options["pool_recycle"], options["pool_timeout"]) == (600, 5)
 
 
+def test_prepared_statements_can_be_turned_off_for_pgbouncer(environ):
+    server_env(environ, "production")
+    assert "connect_args" not in load_config().SQLALCHEMY_ENGINE_OPTIONS
+    server_env(environ, "production", DB_PREPARED_STATEMENTS="false")
+    options = load_config().SQLALCHEMY_ENGINE_OPTIONS
+    assert options["connect_args"] == {"prepare_threshold": None}
+
+
 def test_pool_options_are_not_applied_to_sqlite(environ):
     environ(DB_POOL_SIZE="3")
     options = load_config("development").SQLALCHEMY_ENGINE_OPTIONS

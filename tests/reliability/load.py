@@ -47,6 +47,7 @@ class Shared:
         self.budget = budget
         self.deadline_s = deadline_s
         self.deadline = float("inf")
+        self.stop_file: Path | None = None  # the run ends early once this file exists
         self.statuses: Counter = Counter()
         self.errors: Counter = Counter()
         self.page_statuses: Counter = Counter()
@@ -67,6 +68,8 @@ class Shared:
     def take(self) -> bool:
         with self.lock:
             if self.submissions >= self.budget or time.monotonic() > self.deadline:
+                return False
+            if self.stop_file and self.stop_file.exists():
                 return False
             self.submissions += 1
             return True
@@ -181,7 +184,12 @@ def _client(index: int, spec: dict, shared: Shared, signed_in: threading.Barrier
     customers = spec["customers"]
     me = customers[index % len(customers)]
     others = [c for c in customers if c is not me]
-    browser = Browser(spec["port"], timeout=spec.get("timeout", 30))
+    browser = Browser(
+        spec["port"],
+        timeout=spec.get("timeout", 30),
+        host=spec.get("host", "127.0.0.1"),
+        headers=spec.get("headers"),
+    )
     try:
         _submit_until_done(spec, shared, signed_in, browser, me, others, rng)
     finally:
@@ -227,6 +235,7 @@ def run(spec: dict) -> dict:
     clients = spec["clients"]
     shared = Shared(spec.get("submissions", 10**9), spec.get("duration", 10**9))
     ready = Path(spec["ready"]) if spec.get("ready") else None
+    shared.stop_file = Path(spec["stop"]) if spec.get("stop") else None
 
     started: list[float] = []
 

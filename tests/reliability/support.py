@@ -340,12 +340,36 @@ class Server:
 
 
 # HTTP --------------------------------------------------------------------------------
+class Headers(dict):
+    """Response headers; names match in any case (HAProxy sends them lower-case)."""
+
+    def _key(self, name):
+        if dict.__contains__(self, name):
+            return name
+        lowered = str(name).lower()
+        return next((k for k in self if k.lower() == lowered), name)
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self, self._key(name))
+
+    def __contains__(self, name) -> bool:
+        return dict.__contains__(self, self._key(name))
+
+    def get(self, name, default=None):
+        return dict.get(self, self._key(name), default)
+
+
 class Browser:
     """One visitor: a keep-alive http.client connection and the cookies the server set."""
 
-    def __init__(self, port: int, timeout: float = 30) -> None:
+    def __init__(
+        self, port: int, timeout: float = 30, host: str = "127.0.0.1", headers=None
+    ) -> None:
         self.port = port
         self.timeout = timeout
+        # Another address (a host of tests/cluster); sent as the Host header too.
+        self.host = host
+        self.headers: dict[str, str] = dict(headers or {})
         self.cookies: dict[str, str] = {}
         self.raw_set_cookies: list[str] = []
         self.conn: http.client.HTTPConnection | None = None
@@ -353,7 +377,7 @@ class Browser:
 
     def clone(self) -> Browser:
         """Another connection with the same cookies (a second tab of the same session)."""
-        other = Browser(self.port, self.timeout)
+        other = Browser(self.port, self.timeout, self.host, self.headers)
         other.cookies = dict(self.cookies)
         return other
 
@@ -364,14 +388,14 @@ class Browser:
 
     def request(self, method: str, path: str, fields: dict | None = None):
         body = urllib.parse.urlencode(fields) if fields is not None else None
-        headers = {"Host": "127.0.0.1", "User-Agent": "reliability-tests"}
+        headers = {"Host": self.host, "User-Agent": "reliability-tests", **self.headers}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         reused = self.conn is not None
         if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
@@ -400,7 +424,7 @@ class Browser:
                 self.cookies[name.strip()] = value
         if response.getheader("Connection", "").lower() == "close":
             self.close()
-        return response.status, dict(response.headers), data.decode("utf-8", "replace")
+        return response.status, Headers(response.headers), data.decode("utf-8", "replace")
 
     def get(self, path: str):
         return self.request("GET", path)
