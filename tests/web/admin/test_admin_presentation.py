@@ -58,7 +58,9 @@ def test_a_folded_section_marks_more_where_it_is_folded(app, client):
     more = page[page.index('class="admin-nav-more"') :]
     assert '<summary class="is-current-3">More</summary>' in more
     assert 'aria-current="page">Ledger integrity</a>' in more
-    assert "<summary>More</summary>" in body(client.get("/admin/users"))
+    assert "<summary>More</summary>" in body(client.get("/admin/"))  # Overview never folds
+    # Users folds only on a narrow phone; admin.css marks More for it there alone.
+    assert '<summary class="is-current-1">More</summary>' in body(client.get("/admin/users"))
     more = body(client.get("/admin/journal"))
     assert '<summary class="is-current-2">More</summary>' in more
 
