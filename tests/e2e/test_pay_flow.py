@@ -70,7 +70,7 @@ def test_pay_a_saved_payee_again_from_the_dashboard(new_context, customer, viewp
     #    list says what each account can spend.
     assert bank.heading(page) == "Pay someone"
     assert _chosen(page, "Saved payee").startswith("Frances")
-    assert re.match(r"Everyday .*•+\d{4} — \$[\d,]+\.\d\d available$", _chosen(page, "From"))
+    assert re.match(r"Everyday .*•+\d{4} · \$[\d,]+\.\d\d$", _chosen(page, "From"))
     page.get_by_label("Amount").fill("12.34")
     page.get_by_label("Memo (optional)").fill("Again")
     bank.shoot(page, "pay-form-preselected" + suffix)

@@ -217,8 +217,9 @@ def test_from_list_shows_each_accounts_available_balance(app, client, jane):
 
     html = page(client.get("/transfers/pay"))
 
-    assert re.search(rf'value="{savings}">Rainy day ••••\d{{4}} — \$1,234.56 available<', html)
-    assert "— $1,000.00 available<" in html
+    assert re.search(rf'value="{savings}">Rainy day ••••\d{{4}} · \$1,234.56<', html)
+    assert "· $1,000.00<" in html
+    assert "what it can send now" in html  # the hint says these are available balances
 
 
 def test_a_payees_pay_link_preselects_it_and_the_account_that_last_paid_it(
