@@ -122,6 +122,37 @@ def request_target(action: PendingAdminAction) -> Account | JournalTransaction |
     return work.session().get(model, action.target_id) if model else None
 
 
+def preload_request_targets(actions: list[PendingAdminAction]) -> list[object]:
+    """Load what a list of dual-control requests is about, one query per kind.
+
+    `request_target` then finds each in the session's identity map: the overview and the
+    requests page describe every request (its account and owner, its transaction and
+    both sides, its user) without a query per row. The identity map holds objects weakly:
+    keep the returned list while describing them.
+    """
+    session = work.session()
+    wanted: dict[str, set[int]] = {}
+    for action in actions:
+        wanted.setdefault(action.target_type, set()).add(action.target_id)
+    loaded: list[object] = []
+    if ids := wanted.get("account"):
+        loaded += session.scalars(
+            select(Account).options(joinedload(Account.owner)).where(Account.id.in_(ids))
+        ).all()
+    if ids := wanted.get("transaction"):
+        loaded += session.scalars(
+            select(JournalTransaction)
+            .options(
+                joinedload(JournalTransaction.source_account).joinedload(Account.owner),
+                joinedload(JournalTransaction.destination_account).joinedload(Account.owner),
+            )
+            .where(JournalTransaction.id.in_(ids))
+        ).unique().all()
+    if ids := wanted.get("user"):
+        loaded += session.scalars(select(User).where(User.id.in_(ids))).all()
+    return loaded
+
+
 def overview_stats() -> stats.OverviewStats:
     """The overview's cached figures (see `stats.overview_stats`)."""
     return stats.overview_stats(work.session())

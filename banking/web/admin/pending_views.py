@@ -35,6 +35,12 @@ class PendingRow:
         return self.action.maker_id == int(current_user.id)
 
 
+def describe_all(actions: list[PendingAdminAction]) -> list[PendingRow]:
+    """Every request described, with what they are about loaded up front (no N+1)."""
+    loaded = queries.preload_request_targets(actions)  # noqa: F841 - kept alive while described
+    return [describe(action) for action in actions]
+
+
 def describe(action: PendingAdminAction) -> PendingRow:
     what = REQUEST_LABELS.get(action.kind, action.kind)
     if action.kind == "adjustment":
@@ -83,8 +89,8 @@ def _summary(row: PendingRow) -> list[tuple[str, str]]:
 def pending_actions():
     return render_template(
         "admin/pending.html",
-        pending=[describe(a) for a in dual_control.pending_queue()],
-        decided=[describe(a) for a in dual_control.recently_decided()],
+        pending=describe_all(dual_control.pending_queue()),
+        decided=describe_all(dual_control.recently_decided()),
     )
 
 

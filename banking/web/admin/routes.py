@@ -16,7 +16,7 @@ from banking.web.admin.chart import layout
 from banking.web.admin.flow import actor
 from banking.web.admin.labels import hold_expiry, menu, owner_name
 from banking.web.admin.ops_presenters import ran_by
-from banking.web.admin.pending_views import describe
+from banking.web.admin.pending_views import describe_all
 from banking.web.guards import admin_required
 from banking.web.health import dependency_states
 
@@ -51,7 +51,7 @@ def overview():
         chart=layout(stats.days),
         health=dependency_states(),
         # Never cached with the figures: an approved request must leave the queue at once.
-        pending=[describe(action) for action in pending_queue()],
+        pending=describe_all(pending_queue()),
         cache_seconds=current_app.config.get("ADMIN_STATS_CACHE_SECONDS", 30),
         # Read live, like the queue: a retried job must leave the count at once.
         failed_jobs=failed_jobs.open_count(),

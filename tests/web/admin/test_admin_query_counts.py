@@ -17,9 +17,17 @@ from banking.extensions import db
 from banking.services import transfers
 from tests.support.admin import admin_client, confirm_action
 from tests.support.builders import make_customer
+from tests.support.dual_control import adjust
 from tests.support.ledger import hold
 
-PAGES = ["/admin/journal", "/admin/reviews", "/admin/accounts", "/admin/audit"]
+PAGES = [
+    "/admin/",
+    "/admin/journal",
+    "/admin/reviews",
+    "/admin/accounts",
+    "/admin/audit",
+    "/admin/pending",
+]
 
 
 @contextmanager
@@ -39,8 +47,9 @@ def counting_queries(app):
 
 
 def add_activity(app, client, customers: int) -> None:
-    """Each new customer: funded, pays a payee, has a transfer held for review, and an
-    admin freezes their account (audit rows naming accounts and users)."""
+    """Each new customer: funded, pays a payee, has a transfer held for review, an admin
+    freezes their account (audit rows naming accounts and users) and asks for a large
+    adjustment of it (a request for a second admin)."""
     payee = make_customer(app, f"Payee {uuid4().hex[:4]}")
     for index in range(customers):
         customer = make_customer(app, f"Customer {index} {uuid4().hex[:4]}", balance="50.00")
@@ -57,6 +66,8 @@ def add_activity(app, client, customers: int) -> None:
         hold(app, customer, payee.account_id, 2_00)
         confirm_action(client, f"/admin/accounts/{customer.account_id}/freeze", {"reason": "x"})
         confirm_action(client, f"/admin/users/{customer.id}/lock", {"reason": "x"})
+        # Above the dual-control threshold: a request waiting for a second admin.
+        adjust(client, customer.account_id, "5000.00")
 
 
 def page_queries(app, client, path: str) -> int:
