@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from banking.core.search import SearchPage, SearchQuery
 
 
-def search_page(
-    user_id: int, query: SearchQuery, *, cursor: Cursor | None, tz: str
-) -> SearchPage:
+def search_page(user_id: int, query: SearchQuery, *, cursor: Cursor | None, tz: str) -> SearchPage:
     """One page of the customer's movements matching `query`, newest first."""
     return core_search.search_page(db.session, user_id, query, cursor=cursor, tz=tz)

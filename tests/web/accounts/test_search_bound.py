@@ -47,11 +47,7 @@ def test_a_search_page_reads_a_bounded_window_of_entries(app, requires_postgres,
             raw = conn.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")).scalar()
             conn.rollback()
     plan = (raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]
-    scans = [
-        node
-        for node in _nodes(plan)
-        if node.get("Relation Name") == "entries"
-    ]
+    scans = [node for node in _nodes(plan) if node.get("Relation Name") == "entries"]
     assert scans, plan
     # One backward walk of the keyset index per account, each stopped by its LIMIT.
     assert all(node["Index Name"] == "ix_entries_account_created_id" for node in scans)
