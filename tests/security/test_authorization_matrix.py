@@ -77,6 +77,8 @@ EXPECTED: dict[str, tuple] = {
     "accounts.schedule_cancel": (LOGIN, REDIRECT, 404, 403),
     # Only the signed-in customer's own "seen" mark; without `until` nothing changes.
     "accounts.dismiss_announcements": (LOGIN, REDIRECT, REDIRECT, 403),
+    # Search reads only the signed-in customer's own accounts (an admin has none).
+    "accounts.search": (LOGIN, 200, 200, 403),
     # Admin only
     "admin.overview": (LOGIN, 403, 403, 200),
     "admin.accounts": (LOGIN, 403, 403, 200),
