@@ -6,4 +6,10 @@ bp = Blueprint("accounts", __name__)
 
 # Each module registers its views on bp: dashboard/settings/payees, transfers,
 # history/export/statements, and scheduled transfers.
-from banking.web.accounts import history, routes, schedules, transfer_views  # noqa: E402,F401
+from banking.web.accounts import (  # noqa: E402,F401
+    history,
+    routes,
+    savings,
+    schedules,
+    transfer_views,
+)
