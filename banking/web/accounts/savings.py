@@ -75,6 +75,8 @@ def set_goal(account_id: int):
                 target_date=form.target_date.data,
             )
         except service.GoalRefused as exc:
+            if exc.field is None:  # about the account (not savings, not active): no field
+                return settings_page(account, goal_form=form, goal_error=exc.message, status=400)
             target = form.target_date if exc.field == "target_date" else form.target
             target.errors = [*target.errors, exc.message]
         else:
@@ -101,6 +103,7 @@ def settings_page(
     rename_form: RenameForm | None = None,
     close_form: ConfirmForm | None = None,
     goal_form: GoalForm | None = None,
+    goal_error: str = "",
     status: int = 200,
 ):
     """The account's settings page (nickname, goal for savings, closing), with the forms
@@ -112,5 +115,6 @@ def settings_page(
         close_form=close_form or ConfirmForm(),
         goal_form=goal_form or goal_form_for(account.id),
         remove_goal_form=ConfirmForm(),
+        goal_error=goal_error,
         **savings_context(account),
     ), status
