@@ -57,7 +57,7 @@ def _customer_dashboard():
 @bp.post("/announcements/seen")
 @customer_required
 def dismiss_announcements():
-    """ "Got it": the decisions shown are seen; the dashboard stops announcing them."""
+    """"Got it": the decisions shown are seen; the dashboard stops announcing them."""
     form = DismissAnnouncementsForm()
     until = form.until_value() if form.validate_on_submit() else None
     if until is None:

@@ -168,19 +168,16 @@ def test_declined_and_pending_transfers_cost_the_dashboard_no_extra_statement(ap
 
 
 def test_payees_and_payments_to_them_cost_the_dashboard_no_extra_statement(app, client):
-    """ "Pay someone again" is one statement, however many payees and transfers there are."""
+    """"Pay someone again" is one statement, however many payees and transfers there are."""
     from tests.support.forms import submit
     from tests.support.transfers import pay
 
     customer = customer_with_entries(app, client, 5)
     for n in range(3):
         other = make_customer(app, f"Payee {uuid4().hex[:6]}")
-        assert (
-            submit(
-                client, "/payees", {"nickname": f"P{n}", "account_number": other.account_number}
-            ).status_code
-            == 302
-        )
+        assert submit(
+            client, "/payees", {"nickname": f"P{n}", "account_number": other.account_number}
+        ).status_code == 302
         for _ in range(n + 1):
             assert pay(client, customer.account_id, other.account_number, "1.00").transaction_id
     clear_cache(app)
