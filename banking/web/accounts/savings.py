@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from banking.core.money import InvalidAmount, parse_amount
+from banking.core.money import InvalidAmount, format_plain, parse_amount
 from banking.services import savings as service
 from banking.web.accounts import bp, queries
 from banking.web.accounts.forms import ConfirmForm, RenameForm
@@ -44,7 +44,7 @@ def goal_form_for(account_id: int) -> GoalForm:
     goal = service.goal_for(account_id)
     form = GoalForm()
     if goal is not None:
-        form.target.data = f"{goal.target_amount // 100}.{goal.target_amount % 100:02d}"
+        form.target.data = format_plain(goal.target_amount)
         form.target_date.data = goal.target_date
     return form
 
