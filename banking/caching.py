@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from banking import metrics
 from banking.core.ledger.movements import TOUCHED_OWNERS
-from banking.core.models import Account, JournalTransaction, Payee, User
+from banking.core.models import Account, JournalTransaction, Payee, SavingsGoal, User
 from banking.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -121,12 +121,15 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
     """
     stale: set[int] = session.info.setdefault(_STALE_USERS, set())
     for obj in session.deleted:
-        if isinstance(obj, Payee):
+        if isinstance(obj, Payee | SavingsGoal):
             stale.add(obj.owner_id)
     for obj in (*session.new, *session.dirty):
         is_new = obj in session.new
         # Payees are listed on the transfer form (a cached page): any change outdates it.
         if isinstance(obj, Payee):
+            stale.add(obj.owner_id)
+        # A savings goal's progress bar is on the (cached) dashboard.
+        if isinstance(obj, SavingsGoal):
             stale.add(obj.owner_id)
         if isinstance(obj, Account) and (is_new or _changed(obj, DASHBOARD_ACCOUNT_FIELDS)):
             stale.add(obj.owner_id)

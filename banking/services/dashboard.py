@@ -35,6 +35,7 @@ from banking.core.names import counterparty_title, movement_detail
 from banking.core.periods import display_zone, local_today
 from banking.extensions import db
 from banking.services.announcements import decided_transfers
+from banking.services.savings import savings_rows
 
 TRANSFER = TransactionKind.TRANSFER.value
 
@@ -62,8 +63,14 @@ def build_summary(user_id: int) -> dict[str, Any]:
         total = totals.setdefault(account.currency, {"balance": 0, "available": 0})
         total["balance"] += account.balance
         total["available"] += account.available_balance
+    rows = [_account_row(a) for a in visible]
+    # Savings accounts: rate, interest earned this year and goal progress (one query,
+    # cached with the rest; goal changes drop the cache through banking.caching).
+    extras = savings_rows(rows)
+    for row in rows:
+        row["savings"] = extras.get(row["id"])
     summary = {
-        "accounts": [_account_row(a) for a in visible],
+        "accounts": rows,
         "totals": [{"currency": c, **v} for c, v in sorted(totals.items())],
         "recent": recent_movements(accounts),
         "series": daily_series(accounts),

@@ -25,6 +25,7 @@ from banking.core.models import (
     AccountKind,
     Frequency,
     Payee,
+    SavingsGoal,
     ScheduledTransfer,
     ScheduleStatus,
     User,
@@ -106,6 +107,8 @@ def apply_plan(
     for spec in plan.schedules:
         session.add(_scheduled_transfer(spec, accounts, users, utcnow().date()))
         progress(1)
+    if (0, SAVINGS) in accounts:
+        session.add(_savings_goal(session, accounts[(0, SAVINGS)], users[0], utcnow().date()))
     session.commit()
     pending = 0
     if plan.review is not None:
@@ -207,4 +210,17 @@ def _scheduled_transfer(spec: ScheduleSpec, accounts, users, today: date) -> Sch
             Frequency.MONTHLY.value, today + timedelta(days=1), spec.day_of_month
         ),
         status=ScheduleStatus.ACTIVE.value,
+    )
+
+
+def _savings_goal(session: Session, account_id: int, owner_id: int, today: date) -> SavingsGoal:
+    """The first customer's goal: the next $1,000 above four times what they have saved,
+    a year from now, so the dashboard shows a partly filled bar and a monthly amount."""
+    balance = session.get(Account, account_id).balance
+    target = (max(balance, 0) * 4 // 100_000 + 1) * 100_000
+    return SavingsGoal(
+        account_id=account_id,
+        owner_id=owner_id,
+        target_amount=target,
+        target_date=date(today.year + 1, today.month, 1),
     )

@@ -102,6 +102,17 @@ def test_demo_customer_can_sign_in(app, runner, client):
     assert "/auth/login" not in response.headers["Location"]
 
 
+def test_the_demo_customer_sees_a_savings_goal_on_the_dashboard(app, runner, client):
+    """`make run` shows issue 17's savings goal on the first sign-in's dashboard."""
+    runner.invoke(args=SMALL)
+    login(client, "alice@example.com", demo.DEMO_PASSWORD)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert html.count("<progress") == 1
+    assert "a month to reach it." in html
+
+
 def test_seeded_ledger_passes_verification(app, runner):
     seeded = runner.invoke(args=SMALL)
     assert seeded.exit_code == 0, seeded.output

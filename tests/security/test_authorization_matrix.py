@@ -58,6 +58,10 @@ EXPECTED: dict[str, tuple] = {
     "accounts.account_settings": (LOGIN, 200, 404, 403),
     "accounts.rename_account": (LOGIN, 400, 404, 403),
     "accounts.close_account": (LOGIN, 400, 404, 403),
+    # A's own account is a checking one: a goal is refused (400, savings only); removing
+    # the goal the world gave it directly succeeds (back to the settings page).
+    "accounts.set_goal": (LOGIN, 400, 404, 403),
+    "accounts.remove_goal": (LOGIN, REDIRECT, 404, 403),
     "accounts.history": (LOGIN, 200, 404, 404),
     "accounts.history_export": (LOGIN, 200, 404, 404),
     "accounts.statement": (LOGIN, 200, 404, 404),
@@ -158,6 +162,7 @@ TAKEOVER_FORM = {
     "confirmed": "yes",
     "direction": "credit",
     "amount": "1.00",
+    "target": "1.00",
     "idempotency_key": "takeover-1",
     "role": "admin",
 }

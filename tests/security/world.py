@@ -25,6 +25,7 @@ from banking.core.models import (
     Payee,
     PendingAdminAction,
     RecoveryCode,
+    SavingsGoal,
     ScheduledTransfer,
     User,
 )
@@ -84,6 +85,11 @@ def _objects(app: Flask, owner: Customer, other: Customer) -> Objects:
             next_run_on=date.today() + timedelta(days=30),
         )
         db.session.add(schedule)
+        # A goal (written directly: the rules allow goals on savings accounts only) that
+        # an unguarded remove or set on someone else's account would change.
+        db.session.add(
+            SavingsGoal(account_id=owner.account_id, owner_id=owner.id, target_amount=100_000)
+        )
         db.session.commit()
         posted = ledger.post_transfer(
             db.session,
@@ -132,6 +138,7 @@ SNAPSHOT_MODELS = (
     RecoveryCode,
     Account,
     Payee,
+    SavingsGoal,
     ScheduledTransfer,
     JournalTransaction,
     Entry,

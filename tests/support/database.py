@@ -35,6 +35,7 @@ TABLES = [
     "recovery_codes",
     "holds",
     "entries",
+    "savings_goals",
     "scheduled_transfers",
     "payees",
     "journal_transactions",

@@ -21,6 +21,7 @@ from banking.core.models.pending import (
     PendingActionStatus,
     PendingAdminAction,
 )
+from banking.core.models.savings import SavingsGoal
 from banking.core.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
 from banking.core.models.user import RecoveryCode, User
 
@@ -42,6 +43,7 @@ __all__ = [
     "PendingActionStatus",
     "PendingAdminAction",
     "RecoveryCode",
+    "SavingsGoal",
     "ScheduleStatus",
     "ScheduledTransfer",
     "TransactionKind",

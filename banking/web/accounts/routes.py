@@ -25,6 +25,7 @@ from banking.web.accounts.forms import (
     PayeeForm,
     RenameForm,
 )
+from banking.web.accounts.savings import settings_page
 from banking.web.guards import customer_required
 from banking.web.page_cache import cached_page
 from banking.web.presenters import mask_name
@@ -94,7 +95,7 @@ def open_account():
 @customer_required
 def account_settings(account_id: int):
     account = queries.get_own_account_or_404(account_id)
-    return _settings_page(account, RenameForm(nickname=account.nickname), ConfirmForm())
+    return settings_page(account)
 
 
 @bp.post("/accounts/<int:account_id>/rename")
@@ -103,7 +104,7 @@ def rename_account(account_id: int):
     account = queries.get_own_account_or_404(account_id)
     form = RenameForm()
     if not form.validate_on_submit():
-        return _settings_page(account, form, ConfirmForm(), status=400)
+        return settings_page(account, rename_form=form, status=400)
     services.rename_account(account, form.nickname.data)
     flash("The account was renamed.", "success")
     return redirect(url_for("accounts.account_settings", account_id=account.id))
@@ -122,13 +123,7 @@ def close_account(account_id: int):
         else:
             flash(f"{account.display_name} is closed.", "success")
             return redirect(url_for("accounts.dashboard"))
-    return _settings_page(account, RenameForm(nickname=account.nickname), form, status=400)
-
-
-def _settings_page(account, rename_form, close_form, status: int = 200):
-    return render_template(
-        "accounts/settings.html", account=account, rename_form=rename_form, close_form=close_form
-    ), status
+    return settings_page(account, close_form=form, status=400)
 
 
 # Payees ---------------------------------------------------------------------------------

@@ -188,3 +188,41 @@ def test_payees_and_payments_to_them_cost_the_dashboard_no_extra_statement(app, 
     assert response.status_code == 200
     assert 'data-testid="recent-payees"' in response.get_data(as_text=True)
     assert len(statements) == DASHBOARD_QUERIES[dialect(app)]
+
+
+def test_savings_accounts_cost_the_dashboard_one_statement_whatever_their_interest(app, client):
+    """Issue 17, item 7: the rate is config, and the goals and this year's interest of every
+    savings account come from one statement (the interest SUM reads the entries' (account,
+    created_at) index), so savings cost +1 — and nothing for a customer without savings."""
+    from banking.core import ledger
+    from banking.core.models import SavingsGoal
+    from tests.support.builders import add_account
+    from tests.support.database import as_database
+
+    counts = []
+    for payments in (2, 20):
+        customer = customer_with_entries(app, client, 5)
+        for n in range(2):
+            savings = add_account(app, customer.id, kind="savings", nickname=f"Pot {n}")
+            with as_database(app).session() as session:
+                session.add(SavingsGoal(account_id=savings, owner_id=customer.id, target_amount=9))
+                session.commit()
+                for _ in range(payments):
+                    ledger.post_adjustment(
+                        session,
+                        account_id=savings,
+                        amount=1,
+                        initiator_id=None,
+                        key=f"interest:{uuid4()}",
+                        memo="Interest",
+                        kind="interest",
+                        system_code=ledger.INTEREST_EXPENSE,
+                    )
+        clear_cache(app)
+        with counting_queries(app) as statements:
+            response = client.get("/")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count("<progress") == 2
+        counts.append(len(statements))
+
+    assert counts == [DASHBOARD_QUERIES[dialect(app)] + 1] * 2
