@@ -63,9 +63,9 @@ def load_user(token: str) -> SessionUser | None:
     page = None
     if isinstance(user_id, int):
         page = page_cache.page_key(user_id)
-        extra = PREFETCH.get(request.endpoint or "")
+        page_entries = PREFETCH.get(request.endpoint or "")
         page_keys = [page_cache.data_version_key(user_id), page] if page else []
-        extra_keys = extra(user_id) if extra else []
+        extra_keys = page_entries(user_id) if page_entries else []
         cached, version, values = user_cache.get(user_id, token, page_keys + extra_keys)
         g.prefetched_cache = {
             k: v for k, v in zip(extra_keys, values[len(page_keys) :], strict=True) if v is not None
