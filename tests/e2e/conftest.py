@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -258,6 +260,30 @@ class PageGuard:
     def check(self) -> None:
         problems, self.problems = self.problems, []
         assert not problems, "the browser saw problems:\n" + "\n".join(problems)
+
+
+@contextmanager
+def setup_pages(browser, live_server) -> Iterator:
+    """Watched desktop pages for a module's set-up (its customer, an admin, a friend).
+
+    Yields a factory; when the block ends, every page's guard is checked (no console
+    error, no unexpected status) and its context closed.
+    """
+    made: list[tuple[object, PageGuard]] = []
+
+    def new_page():
+        context = browser.new_context(base_url=live_server, viewport=DESKTOP)
+        guard = PageGuard(live_server)
+        guard.watch(context)
+        made.append((context, guard))
+        page = context.new_page()
+        page.guard = guard
+        return page
+
+    yield new_page
+    for context, guard in made:
+        guard.check()
+        context.close()
 
 
 @pytest.fixture

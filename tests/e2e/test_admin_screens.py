@@ -12,48 +12,35 @@ import re
 import pytest
 
 from tests.e2e import bank
-from tests.e2e.conftest import DESKTOP, PHONE, PageGuard
+from tests.e2e.conftest import DESKTOP, PHONE, setup_pages
 
 
 @pytest.fixture(scope="module")
 def held(browser, live_server):
     """A funded customer whose $5,100.00 payment to a friend is held for review."""
-    made = []
-
-    def context_page():
-        context = browser.new_context(base_url=live_server, viewport=DESKTOP)
-        guard = PageGuard(live_server)
-        guard.watch(context)
-        made.append((context, guard))
-        page = context.new_page()
-        page.guard = guard
-        return page
-
-    admin, friend, page = context_page(), context_page(), context_page()
-    bank.sign_in_admin(admin)
-    bank.sign_up(friend, "Frances Friend", bank.unique_email("admin-friend"))
-    friend_number = bank.account_number(friend, bank.first_account_id(friend))
-    bank.sign_up(page, "Harriet Held", bank.unique_email("admin-held"))
-    checking = bank.first_account_id(page)
-    number = bank.account_number(page, checking)
-    # Deposits of at most the dual-control threshold (1,000.00): one admin may post them.
-    for _ in range(6):
-        bank.admin_deposit(admin, number, "1000.00")
-    bank.admin_freeze(admin, friend_number)
-    bank.admin_open_account(admin, friend_number)
-    bank.click_and_settle(admin, admin.get_by_role("link", name="Unfreeze"))
-    admin.get_by_label("Reason").fill("Checked with the customer")
-    bank.press_submit(admin, "Continue")
-    bank.click_and_settle(admin, admin.get_by_role("button", name=re.compile("^Confirm")))
-    bank.pay(page, "5100.00", number=friend_number, memo="Deposit on a car")
-    bank.press_submit(page, "Send $5,100.00")
-    assert bank.heading(page) == "Your transfer awaits review"
-    bank.go(admin, "/admin/reviews")
-    link = admin.locator("table a[href^='/admin/journal/']").first
-    transaction = int(link.get_attribute("href").rsplit("/", 1)[1])
-    for context, guard in made:
-        guard.check()
-        context.close()
+    with setup_pages(browser, live_server) as context_page:
+        admin, friend, page = context_page(), context_page(), context_page()
+        bank.sign_in_admin(admin)
+        bank.sign_up(friend, "Frances Friend", bank.unique_email("admin-friend"))
+        friend_number = bank.account_number(friend, bank.first_account_id(friend))
+        bank.sign_up(page, "Harriet Held", bank.unique_email("admin-held"))
+        checking = bank.first_account_id(page)
+        number = bank.account_number(page, checking)
+        # Deposits of at most the dual-control threshold (1,000.00): one admin may post them.
+        for _ in range(6):
+            bank.admin_deposit(admin, number, "1000.00")
+        bank.admin_freeze(admin, friend_number)
+        bank.admin_open_account(admin, friend_number)
+        bank.click_and_settle(admin, admin.get_by_role("link", name="Unfreeze"))
+        admin.get_by_label("Reason").fill("Checked with the customer")
+        bank.press_submit(admin, "Continue")
+        bank.click_and_settle(admin, admin.get_by_role("button", name=re.compile("^Confirm")))
+        bank.pay(page, "5100.00", number=friend_number, memo="Deposit on a car")
+        bank.press_submit(page, "Send $5,100.00")
+        assert bank.heading(page) == "Your transfer awaits review"
+        bank.go(admin, "/admin/reviews")
+        link = admin.locator("table a[href^='/admin/journal/']").first
+        transaction = int(link.get_attribute("href").rsplit("/", 1)[1])
     return {"checking": checking, "number": number, "friend": friend_number, "txn": transaction}
 
 

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.e2e import bank, pdf_text
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PHONE, setup_pages
 
 WIDTHS = [PHONE, DESKTOP]
 WIDTH_IDS = ["phone", "desktop"]
@@ -22,33 +22,18 @@ WIDTH_IDS = ["phone", "desktop"]
 @pytest.fixture(scope="module")
 def customer(browser, live_server):
     """A customer with a month of activity (deposits, a savings account, a transfer)."""
-    from tests.e2e.conftest import PageGuard
-
-    made = []
-
-    def context_page():
-        context = browser.new_context(base_url=live_server, viewport=DESKTOP)
-        guard = PageGuard(live_server)
-        guard.watch(context)
-        made.append((context, guard))
-        page = context.new_page()
-        page.guard = guard
-        return page
-
-    admin, page = context_page(), context_page()
-    bank.sign_in_admin(admin)
-    email = bank.unique_email("layout")
-    bank.sign_up(page, "Lena Layout", email)
-    checking = bank.first_account_id(page)
-    number = bank.account_number(page, checking)
-    for amount in ("1000.00", "900.00"):
-        bank.admin_deposit(admin, number, amount)
-    bank.open_savings(page, "Holiday fund")
-    bank.transfer_own(page, "Everyday", "Holiday fund", "300.00", memo="Summer trip")
-    bank.confirm_transfer(page, "$300.00")
-    for context, guard in made:
-        guard.check()
-        context.close()
+    with setup_pages(browser, live_server) as context_page:
+        admin, page = context_page(), context_page()
+        bank.sign_in_admin(admin)
+        email = bank.unique_email("layout")
+        bank.sign_up(page, "Lena Layout", email)
+        checking = bank.first_account_id(page)
+        number = bank.account_number(page, checking)
+        for amount in ("1000.00", "900.00"):
+            bank.admin_deposit(admin, number, amount)
+        bank.open_savings(page, "Holiday fund")
+        bank.transfer_own(page, "Everyday", "Holiday fund", "300.00", memo="Summer trip")
+        bank.confirm_transfer(page, "$300.00")
     return {"email": email, "checking": checking, "number": number}
 
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.e2e import bank
-from tests.e2e.conftest import DESKTOP, PHONE, PageGuard
+from tests.e2e.conftest import DESKTOP, PHONE, setup_pages
 
 CUSTOMER_PAGES = [
     ("dashboard", "/"),
@@ -50,45 +50,32 @@ ADMIN_PAGES = [
 @pytest.fixture(scope="module")
 def customer(browser, live_server):
     """A customer with a savings account, a payee, payments both ways and a schedule."""
-    made = []
-
-    def context_page():
-        context = browser.new_context(base_url=live_server, viewport=DESKTOP)
-        guard = PageGuard(live_server)
-        guard.watch(context)
-        made.append((context, guard))
-        page = context.new_page()
-        page.guard = guard
-        return page
-
-    admin, friend, page = context_page(), context_page(), context_page()
-    bank.sign_in_admin(admin)
-    email = bank.unique_email("screens")
-    bank.sign_up(friend, "Frances Friend", bank.unique_email("friend"))
-    friend_number = bank.account_number(friend, bank.first_account_id(friend))
-    bank.sign_up(page, "Sam Screens", email)
-    checking = bank.first_account_id(page)
-    # 2,500.00 in deposits of at most the dual-control threshold (1,000.00), which an admin
-    # may post alone; a larger one would wait for a second admin's approval.
-    number = bank.account_number(page, checking)
-    bank.admin_deposit(admin, number, "1000.00")
-    bank.admin_deposit(admin, number, "1000.00", "Salary — Acme Ltd")
-    bank.admin_deposit(admin, number, "500.00")
-    # Spending elsewhere: the merchant is the title in history and on the dashboard.
-    bank.admin_deposit(admin, number, "12.40", "Card purchase — Corner Café", withdrawal=True)
-    bank.open_savings(page, "Holiday fund")
-    bank.transfer_own(page, "Everyday", "Holiday fund", "300.00", memo="Summer trip")
-    bank.confirm_transfer(page, "$300.00")
-    bank.save_payee(page, "Frances", friend_number)
-    bank.pay(page, "64.20", payee="Frances", memo="Concert tickets")
-    bank.confirm_transfer(page, "$64.20")
-    start = (date.today() + timedelta(days=3)).isoformat()
-    bank.schedule_monthly(page, "Everyday", friend_number, "850.00", start)
-    bank.go(admin, "/admin/integrity")  # a last result for the integrity page to show
-    bank.press_submit(admin, "Run check now")
-    for context, guard in made:
-        guard.check()
-        context.close()
+    with setup_pages(browser, live_server) as context_page:
+        admin, friend, page = context_page(), context_page(), context_page()
+        bank.sign_in_admin(admin)
+        email = bank.unique_email("screens")
+        bank.sign_up(friend, "Frances Friend", bank.unique_email("friend"))
+        friend_number = bank.account_number(friend, bank.first_account_id(friend))
+        bank.sign_up(page, "Sam Screens", email)
+        checking = bank.first_account_id(page)
+        # 2,500.00 in deposits of at most the dual-control threshold (1,000.00), which an admin
+        # may post alone; a larger one would wait for a second admin's approval.
+        number = bank.account_number(page, checking)
+        bank.admin_deposit(admin, number, "1000.00")
+        bank.admin_deposit(admin, number, "1000.00", "Salary — Acme Ltd")
+        bank.admin_deposit(admin, number, "500.00")
+        # Spending elsewhere: the merchant is the title in history and on the dashboard.
+        bank.admin_deposit(admin, number, "12.40", "Card purchase — Corner Café", withdrawal=True)
+        bank.open_savings(page, "Holiday fund")
+        bank.transfer_own(page, "Everyday", "Holiday fund", "300.00", memo="Summer trip")
+        bank.confirm_transfer(page, "$300.00")
+        bank.save_payee(page, "Frances", friend_number)
+        bank.pay(page, "64.20", payee="Frances", memo="Concert tickets")
+        bank.confirm_transfer(page, "$64.20")
+        start = (date.today() + timedelta(days=3)).isoformat()
+        bank.schedule_monthly(page, "Everyday", friend_number, "850.00", start)
+        bank.go(admin, "/admin/integrity")  # a last result for the integrity page to show
+        bank.press_submit(admin, "Run check now")
     return {"email": email, "checking": checking}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e import bank
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PHONE, setup_pages
 
 FRAME = """() => ({
   viewport: window.innerHeight,
@@ -22,31 +22,16 @@ FRAME = """() => ({
 @pytest.fixture(scope="module")
 def customer(browser, live_server):
     """A customer with a deposit, a savings account and a transfer with a memo."""
-    from tests.e2e.conftest import PageGuard
-
-    made = []
-
-    def context_page():
-        context = browser.new_context(base_url=live_server, viewport=DESKTOP)
-        guard = PageGuard(live_server)
-        guard.watch(context)
-        made.append((context, guard))
-        page = context.new_page()
-        page.guard = guard
-        return page
-
-    admin, page = context_page(), context_page()
-    bank.sign_in_admin(admin)
-    email = bank.unique_email("search")
-    bank.sign_up(page, "Sam Search", email)
-    number = bank.account_number(page, bank.first_account_id(page))
-    bank.admin_deposit(admin, number, "800.00")
-    bank.open_savings(page, "Holiday fund")
-    bank.transfer_own(page, "Everyday", "Holiday fund", "42.50", memo="Summer trip")
-    bank.confirm_transfer(page, "$42.50")
-    for context, guard in made:
-        guard.check()
-        context.close()
+    with setup_pages(browser, live_server) as context_page:
+        admin, page = context_page(), context_page()
+        bank.sign_in_admin(admin)
+        email = bank.unique_email("search")
+        bank.sign_up(page, "Sam Search", email)
+        number = bank.account_number(page, bank.first_account_id(page))
+        bank.admin_deposit(admin, number, "800.00")
+        bank.open_savings(page, "Holiday fund")
+        bank.transfer_own(page, "Everyday", "Holiday fund", "42.50", memo="Summer trip")
+        bank.confirm_transfer(page, "$42.50")
     return {"email": email}
 
 

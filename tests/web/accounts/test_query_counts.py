@@ -8,15 +8,14 @@ Counts come from SQLAlchemy's `before_cursor_execute` event: every statement sen
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import event
 
 from banking.extensions import cache, db
 from tests.support.builders import fund, make_customer
 from tests.support.sessions import login_as
+from tests.support.statements import counting_queries
 from tests.support.transfers import start_transfer
 
 # Exact counts (PostgreSQL, SQLite — which adds BEGIN IMMEDIATE before writes and reads
@@ -44,21 +43,6 @@ CACHED_DASHBOARD_QUERIES = {"postgresql": 0, "sqlite": 0}
 HISTORY_QUERIES = {"postgresql": 3, "sqlite": 4}
 TRANSFER_QUERIES = {"postgresql": 4, "sqlite": 11}
 
-
-@contextmanager
-def counting_queries(app):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def customer_with_entries(app, client, entries: int):

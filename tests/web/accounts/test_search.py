@@ -14,7 +14,7 @@ from banking.extensions import db
 from tests.support.builders import add_account, make_admin, make_customer
 from tests.support.ledger import hold, send
 from tests.support.sessions import login_as
-from tests.web.accounts.test_query_counts import counting_queries
+from tests.support.statements import counting_queries
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SEARCH_QUERIES = {"postgresql": 4, "sqlite": 5}

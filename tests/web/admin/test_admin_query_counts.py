@@ -7,11 +7,9 @@ per page; a per-row lookup (an N+1) would show here as a count that grows with t
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import event
 
 from banking.extensions import db
 from banking.services import transfers
@@ -19,6 +17,7 @@ from tests.support.admin import admin_client, confirm_action
 from tests.support.builders import make_customer
 from tests.support.dual_control import adjust
 from tests.support.ledger import hold
+from tests.support.statements import counting_queries
 
 PAGES = [
     "/admin/",
@@ -29,21 +28,6 @@ PAGES = [
     "/admin/pending",
 ]
 
-
-@contextmanager
-def counting_queries(app):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def add_activity(app, client, customers: int) -> None:
