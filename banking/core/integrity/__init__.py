@@ -42,6 +42,7 @@ def verify_ledger(session: Session, *, limit: int = 50, deep: bool = False) -> I
     ]
     if deep:
         checks.append(("running_balance", accounts.running_balances))
+        checks.append(("sent_total", journal.sent_totals))
     for name, check in checks:
         messages, more = check(session, limit)
         report.checks.append(name)

@@ -227,3 +227,53 @@ def currencies(session: Session, limit: int) -> tuple[list[str], bool]:
 
     head_messages, more_head = listed(session, headline, limit, mixed_headline)
     return messages + head_messages, more or more_head
+
+
+def sent_totals(session: Session, limit: int) -> tuple[list[str], bool]:
+    """Each customer transfer's `sent_total` is its initiator's running sum, in id order
+    (the order the postings took the user lock), and their stamps never go back in that
+    order: the two facts the daily limit's arithmetic stands on (`ledger.sent`)."""
+    txn = JournalTransaction
+    order = {"partition_by": txn.initiator_id, "order_by": txn.id}
+    running = (
+        select(
+            txn.id.label("txn_id"),
+            txn.initiator_id.label("initiator_id"),
+            txn.sent_total.label("sent_total"),
+            func.sum(txn.amount).over(**order).label("running"),
+            txn.created_at.label("created_at"),
+            func.lag(txn.created_at).over(**order).label("previous_at"),
+        )
+        .where(txn.kind == TransactionKind.TRANSFER.value, txn.initiator_id.is_not(None))
+        .subquery()
+    )
+    query = (
+        select(
+            running.c.txn_id,
+            running.c.initiator_id,
+            running.c.sent_total,
+            running.c.running,
+            running.c.created_at < running.c.previous_at,
+        )
+        .where(
+            or_(
+                running.c.sent_total.is_(None),
+                running.c.sent_total != running.c.running,
+                running.c.created_at < running.c.previous_at,
+            )
+        )
+        .order_by(running.c.txn_id)
+    )
+
+    def describe(txn_id, initiator_id, total, expected, went_back) -> str:
+        if went_back:
+            return (
+                f"transaction #{txn_id} of user #{initiator_id} is stamped before the "
+                "transfer they made just before it"
+            )
+        return (
+            f"transaction #{txn_id} of user #{initiator_id} says sent_total {total} but "
+            f"their running sum is {expected}"
+        )
+
+    return listed(session, query, limit, describe)

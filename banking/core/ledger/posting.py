@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banking.core.clock import SYSTEM_CLOCK, Clock
-from banking.core.ledger import rules, sqlpath
+from banking.core.ledger import rules, sent, sqlpath
 from banking.core.ledger.errors import AccountNotFound, IdempotencyConflict
 from banking.core.ledger.locking import lock_accounts, lock_user
 from banking.core.ledger.movements import (
@@ -165,32 +165,34 @@ def _execute(
             and movement.initiator_id is not None
             and not movement.admin
         )
+        # A customer's transfer carries their running total (`sent`), written under their
+        # user lock: taken for every such transfer, not only when a daily limit applies.
+        counted = sent.counts(movement.kind, movement.initiator_id)
         initiator = movement.initiator_id
+        # `since` is read before the locks, so the spend may count a few milliseconds more
+        # than the last 24 hours (never less): enough to allow. Only when it would refuse
+        # is the exact figure (24 h before `now`) asked.
+        since = clock.now() - rules.DAILY_WINDOW if daily_limited else None
+        totals: sent.Sent | None
         if fast:
-            # `since` is read before the locks, so this SUM may count a few milliseconds
-            # more than the last 24 hours (never less): enough to allow. Only when it
-            # would refuse is the exact figure (24 h before `now`) asked.
-            since = clock.now() - rules.DAILY_WINDOW if daily_limited else None
-            locked = sqlpath.lock(session, movement, user_lock=daily_limited, since=since)
+            locked = sqlpath.lock(session, movement, user_lock=counted, since=since)
             source, destination = locked.source, locked.destination
-            now = clock.now()
-            bounded = locked.spent_since or 0
-            daily = movement.limits.daily if movement.limits else None
-
-            def spent() -> int:
-                if daily is not None and bounded + movement.amount <= daily:
-                    return bounded
-                return rules.spent_last_24h(session, initiator, now)
+            totals = locked.sent
         else:
-            if daily_limited:
-                lock_user(session, movement.initiator_id)
+            if counted:
+                lock_user(session, initiator)
             accounts = lock_accounts(session, [movement.source_id, movement.destination_id])
             source = accounts.get(movement.source_id)
             destination = accounts.get(movement.destination_id)
-            now = clock.now()
+            totals = sent.read(session, initiator, since) if counted else None
+        now = totals.stamp(clock.now()) if totals is not None else clock.now()
+        bounded = totals.spent if totals is not None and totals.spent is not None else 0
+        daily = movement.limits.daily if movement.limits else None
 
-            def spent() -> int:
-                return rules.spent_last_24h(session, initiator, now)
+        def spent() -> int:
+            if daily is not None and bounded + movement.amount <= daily:
+                return bounded
+            return rules.spent_last_24h(session, initiator, now)
 
         decision = rules.check_movement(
             source,
@@ -215,6 +217,8 @@ def _execute(
             source = session.get(Account, movement.source_id, populate_existing=True)
             destination = session.get(Account, movement.destination_id, populate_existing=True)
         txn = _journal_row(movement, now, held=hold, decided_by=decided_by)
+        if totals is not None:
+            txn.sent_total = totals.next_total(movement.amount)
         # One flush writes the row, its entries (or hold) and the balances: the fewer
         # round trips while the account locks are held, the more transfers per second.
         session.add(txn)
@@ -292,6 +296,8 @@ def _write_fast(
     txn = None
     if on_posted is not None:  # the hook reads the transaction: a transient copy of the row
         txn = _journal_row(movement, now, held=False, decided_by=decided_by, id=locked.next_id)
+        if locked.sent is not None:
+            txn.sent_total = locked.sent.next_total(movement.amount)
     rows = getattr(on_posted, "rows", None)
     audit_rows = rows(txn) if rows is not None else ()
     written = sqlpath.write(

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from banking.core.clock import SYSTEM_CLOCK
+from banking.core.ledger import sent
 from banking.core.ledger.errors import (
     AccountClosed,
     AccountFrozen,
@@ -37,9 +38,6 @@ from banking.core.ledger.movements import Limits
 from banking.core.models import (
     Account,
     AccountStatus,
-    JournalTransaction,
-    TransactionKind,
-    TransactionStatus,
 )
 from banking.core.money import MAX_AMOUNT_MINOR, InvalidAmount, format_money
 
@@ -195,21 +193,9 @@ def spent_last_24h(session: Session, user_id: int, now: datetime | None = None) 
 
 
 def spent_since_query(user_id: Any, since: Any) -> Select[tuple[int]]:
-    """The SUM behind the daily limit: a customer's posted or held transfers since `since`.
-
-    One definition for both posting paths: `spent_last_24h` runs it, and the PostgreSQL
-    path embeds it (with bind parameters) in its account-lock statement.
+    """The figure behind the daily limit: a customer's posted or held transfers since
+    `since`. One definition for both posting paths and the previews: `spent_last_24h`
+    runs it, and the PostgreSQL path embeds the same expression in its lock statement.
+    How it is counted (running totals, not a SUM of the day) is `sent`'s business.
     """
-    # The kind and statuses are written into the SQL text, not bound: PostgreSQL can use
-    # the partial index that holds exactly these rows (ix_journal_transactions_spend) only
-    # when the planner sees the constants, which a prepared statement's parameters hide.
-    counted = [TransactionStatus.POSTED.value, TransactionStatus.PENDING.value]
-    return select(func.coalesce(func.sum(JournalTransaction.amount), 0)).where(
-        JournalTransaction.initiator_id == user_id,
-        JournalTransaction.kind
-        == bindparam("counted_kind", TransactionKind.TRANSFER.value, literal_execute=True),
-        JournalTransaction.status.in_(
-            bindparam("counted_statuses", counted, expanding=True, literal_execute=True)
-        ),
-        JournalTransaction.created_at >= since,
-    )
+    return select(sent.spent_since(user_id, since))

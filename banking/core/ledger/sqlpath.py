@@ -3,18 +3,21 @@
 The ORM path (posting.py, kept for SQLite and for holds) sends ~10 statements per transfer
 and spends most of its CPU in the unit of work. Here the same steps go as plain SQL:
 
-1. the initiator's user row, FOR NO KEY UPDATE (only when a daily limit applies): it
-   serializes that customer's transfers, so two racing ones cannot both pass the limit;
+1. the initiator's user row, FOR NO KEY UPDATE (for every customer transfer): it
+   serializes that customer's transfers, so two racing ones cannot both pass the limit
+   and each writes the next running total (`ledger.sent`);
 2. both account rows, ascending id, FOR NO KEY UPDATE, returned with the customer's
-   24-hour spend (`rules.spent_since`, the rule book's own query) and the journal id the
-   row will take (nextval, so an audit row can name it before it exists). It is a second
-   statement, not part of the first, because a READ COMMITTED statement sees the data as
-   of its start: the SUM must start *after* the user lock is granted, or it would miss the
-   customer's transfer that committed while we waited for that lock;
-3. one data-modifying CTE that writes the journal row (`ON CONFLICT (idempotency_key) DO
-   NOTHING`: a replayed key writes nothing, and nothing else happens because every other
-   part reads the journal row's RETURNING), both entries with balance_after, both balance
-   UPDATEs and the hook's audit rows.
+   running total, the time of their latest transfer, their spend since the window's
+   start (`sent.spent_since`, the rule book's figure: two index probes, not a SUM) and
+   the journal id the row will take (nextval, so an audit row can name it before it
+   exists). It is a second statement, not part of the first, because a READ COMMITTED
+   statement sees the data as of its start: the totals must be read *after* the user
+   lock is granted, or they would miss the customer's transfer that committed while we
+   waited for that lock;
+3. one data-modifying CTE that writes the journal row with the next running total
+   (`ON CONFLICT (idempotency_key) DO NOTHING`: a replayed key writes nothing, and
+   nothing else happens because every other part reads the journal row's RETURNING),
+   both entries with balance_after, both balance UPDATEs and the hook's audit rows.
 
 What is allowed stays decided in Python by `rules.check_movement`, between 2 and 3, on
 the locked rows (`LockedAccount`): only the mechanics moved into SQL. The statements are
@@ -40,7 +43,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from banking.core.ledger import sent
 from banking.core.ledger.movements import Movement
+from banking.core.ledger.sent import Sent
 from banking.core.models import Account, AccountKind, AuditEvent, TransactionStatus
 
 DAY = timedelta(hours=24)
@@ -70,6 +75,7 @@ class Locked:
     destination: LockedAccount | None
     spent_since: int | None  # the customer's spend since the `since` asked for
     next_id: int  # the id the journal row will take
+    sent: Sent | None = None  # the initiator's running total, when the movement counts
 
 
 def enabled(session: Session) -> bool:
@@ -81,18 +87,14 @@ USER_LOCK_SQL = "SELECT id FROM users WHERE id = %(user_id)s FOR NO KEY UPDATE"
 
 
 @cache
-def _accounts_sql(with_spend: bool) -> tuple[str, dict[str, Any]]:
+def _accounts_sql(with_totals: bool, with_spend: bool) -> tuple[str, dict[str, Any]]:
     """The lock statement's SQL and its constant parameters (the statuses, the kind…)."""
-    # Built with Core (the spend is the rule book's query), compiled once per process.
-    from banking.core.ledger.rules import spent_since_query
-
-    spend = (
-        spent_since_query(
-            bindparam("user_id", 0, BigInteger()), bindparam("since", None)
-        ).scalar_subquery()
-        if with_spend
-        else literal_column("NULL")
-    )
+    # Built with Core (the figures are `sent`'s own expressions), compiled once per process.
+    user_id = bindparam("user_id", 0, BigInteger())
+    nothing = literal_column("NULL")
+    total = sent.latest_total(user_id) if with_totals else nothing
+    last_at = sent.latest_at(user_id) if with_totals else nothing
+    spend = sent.spent_since(user_id, bindparam("since", None)) if with_spend else nothing
     # The serial column's own sequence, by its conventional name (as a literal, resolved
     # once when the statement is prepared; the search_path picks the schema).
     next_id = select(
@@ -110,6 +112,8 @@ def _accounts_sql(with_spend: bool) -> tuple[str, dict[str, Any]]:
             Account.status,
             spend.label("spent"),
             next_id.label("next_id"),
+            total.label("sent_total"),
+            last_at.label("sent_at"),
         )
         .where(Account.id.in_([bindparam("a", 0, BigInteger()), bindparam("b", 0, BigInteger())]))
         .order_by(Account.id)
@@ -151,34 +155,50 @@ def _run(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
 
 
 def lock(
-    session: Session, movement: Movement, *, user_lock: bool, since: datetime | None
+    session: Session,
+    movement: Movement,
+    *,
+    user_lock: bool,
+    since: datetime | None,
 ) -> Locked:
-    """Statements 1 and 2: the locks in the fixed order, the locked rows, the spend."""
+    """Statements 1 and 2: the locks in the fixed order, the locked rows, the initiator's
+    running total and (with `since`) their spend since then.
+
+    `user_lock` is asked for every movement that carries a running total: the totals of
+    one customer must be written one posting at a time.
+    """
     if user_lock:
         _run(session, USER_LOCK_SQL, {"user_id": movement.initiator_id})
-    sql, constants = _accounts_sql(since is not None)
+    sql, constants = _accounts_sql(user_lock, since is not None)
     params: dict[str, Any] = {**constants, "a": movement.source_id, "b": movement.destination_id}
+    if user_lock:
+        params["user_id"] = movement.initiator_id
     if since is not None:
-        params |= {"user_id": movement.initiator_id, "since": since}
+        params["since"] = since
     rows = _run(session, sql, params)
     accounts = {row[0]: LockedAccount(*row[:8]) for row in rows}
+    first = rows[0] if rows else None
+    spent = int(first[8] or 0) if first is not None and since is not None else None
     return Locked(
         source=accounts.get(movement.source_id),
         destination=accounts.get(movement.destination_id),
-        spent_since=int(rows[0][8] or 0) if rows and since is not None else None,
-        next_id=rows[0][9] if rows else 0,
+        spent_since=spent,
+        next_id=first[9] if first is not None else 0,
+        sent=Sent(int(first[10] or 0), first[11], spent) if first and user_lock else None,
     )
 
 
 _JOURNAL_COLUMNS = (
     "id, kind, status, memo, idempotency_key, fingerprint, initiator_id, source_account_id, "
-    "destination_account_id, amount, reverses_id, created_at, posted_at, decided_by_id"
+    "destination_account_id, amount, reverses_id, created_at, posted_at, decided_by_id, "
+    "sent_total"
 )
 _WRITE_SQL = """
 WITH j AS (
     INSERT INTO journal_transactions ({journal})
     VALUES (%(id)s, %(kind)s, %(status)s, %(memo)s, %(key)s, %(fingerprint)s, %(initiator)s,
-            %(src)s, %(dst)s, %(amount)s, %(reverses)s, %(now)s, %(now)s, %(decided_by)s)
+            %(src)s, %(dst)s, %(amount)s, %(reverses)s, %(now)s, %(now)s, %(decided_by)s,
+            %(sent_total)s)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
 ), e AS (
@@ -266,6 +286,7 @@ def write(
         "reverses": movement.reverses_id,
         "now": now,
         "decided_by": decided_by,
+        "sent_total": locked.sent.next_total(amount) if locked.sent is not None else None,
         "src_after": source.balance - amount,
         "dst_after": destination.balance + amount,
         **_audit_params(audit_rows),
