@@ -304,3 +304,24 @@ def test_the_dashboard_owner_only_sees_their_own_cached_projection(app, client, 
     other = app.test_client()
     login_as(other, app, landlord.id)
     assert "below zero" not in dashboard(other)
+
+
+def test_the_scheduled_page_flags_the_schedule_that_would_overdraw(app, client, jane, landlord):
+    rent_day = in_days(app, 3)
+    rent = schedule(
+        app, jane.id, jane.account_id, landlord.account_id, 620_00, next_run_on=rent_day
+    )
+    fine = schedule(
+        app, jane.id, jane.account_id, landlord.account_id, 10_00,
+        memo="Phone", next_run_on=in_days(app, 5),
+    )  # fmt: skip
+
+    response = client.get("/schedules")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    warning = re.search(rf'data-testid="schedule-warning-{rent}">(.*?)</p>', html, re.S).group(1)
+    assert f"On {day_text(app, rent_day)} it would take Everyday checking $120.00 below zero." in (
+        text_of(warning)
+    )
+    assert f'data-testid="schedule-warning-{fine}"' not in html
