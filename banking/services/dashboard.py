@@ -1,5 +1,5 @@
 """The customer dashboard's data: accounts, totals per currency, recent movements,
-30-day series and the payees paid most recently.
+30-day series, the payees paid most recently and what is coming up (`services.upcoming`).
 
 Built as plain dicts and lists (no ORM objects) so the web layer can cache it per user
 (`banking.web.accounts.dashboard`): every commit that changes one of the user's accounts
