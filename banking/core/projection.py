@@ -22,7 +22,8 @@ The rules, and why:
   against: the available balance (money on hold for a transfer under review is already
   gone from it). Occurrences are applied in date order (then by the date they were due,
   then by schedule id, the order the runner takes them in); a transfer between the
-  customer's own accounts credits the receiving one.
+  customer's own accounts credits the receiving one. Another customer's schedule into
+  these accounts is not counted: it is theirs to pause or cancel, and not shown here.
 - **Below zero.** An occurrence that leaves its account below zero is flagged, with how
   far below ("$120.00 below zero"). Within the account's overdraft limit the ledger
   will still send it (the account is then overdrawn), so it is applied; beyond the limit
