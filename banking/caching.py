@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from banking import metrics
 from banking.core.ledger.movements import TOUCHED_OWNERS
-from banking.core.models import Account, JournalTransaction, Payee, SavingsGoal, User
+from banking.core.models import (
+    Account,
+    JournalTransaction,
+    Payee,
+    SavingsGoal,
+    ScheduledTransfer,
+    User,
+)
 from banking.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -121,7 +128,7 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
     """
     stale: set[int] = session.info.setdefault(_STALE_USERS, set())
     for obj in session.deleted:
-        if isinstance(obj, Payee | SavingsGoal):
+        if isinstance(obj, Payee | SavingsGoal | ScheduledTransfer):
             stale.add(obj.owner_id)
     for obj in (*session.new, *session.dirty):
         is_new = obj in session.new
@@ -130,6 +137,10 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
             stale.add(obj.owner_id)
         # A savings goal's progress bar is on the (cached) dashboard.
         if isinstance(obj, SavingsGoal):
+            stale.add(obj.owner_id)
+        # "Coming up" and the month-end projection: a schedule created, paused, resumed,
+        # cancelled, advanced by a run or failed changes what the dashboard foresees.
+        if isinstance(obj, ScheduledTransfer):
             stale.add(obj.owner_id)
         if isinstance(obj, Account) and (is_new or _changed(obj, DASHBOARD_ACCOUNT_FIELDS)):
             stale.add(obj.owner_id)

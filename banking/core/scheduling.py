@@ -23,6 +23,7 @@ import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -57,6 +58,20 @@ class _ScheduleChanged(Exception):
 
 
 # Dates --------------------------------------------------------------------------------
+class Recurrence(Protocol):
+    """What the date rules read from a schedule: a `ScheduledTransfer`, or the plain copy
+    the dashboard's projection (`banking.core.projection`) walks with the same rules."""
+
+    @property
+    def frequency(self) -> str: ...
+
+    @property
+    def day_of_month(self) -> int | None: ...
+
+    @property
+    def end_on(self) -> date | None: ...
+
+
 def monthly_date(year: int, month: int, day_of_month: int) -> date:
     """The run date in a month: the day itself, or the month's last day if it is shorter."""
     last = calendar.monthrange(year, month)[1]
@@ -90,7 +105,7 @@ def following_run(frequency: str, after: date, day_of_month: int | None = None) 
     return None
 
 
-def next_run_after(schedule: ScheduledTransfer, occurrence: date) -> date | None:
+def next_run_after(schedule: Recurrence, occurrence: date) -> date | None:
     """The schedule's next occurrence after `occurrence`, or None when it has finished."""
     following = following_run(schedule.frequency, occurrence, schedule.day_of_month)
     if following is None or (schedule.end_on is not None and following > schedule.end_on):

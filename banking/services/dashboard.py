@@ -1,5 +1,5 @@
 """The customer dashboard's data: accounts, totals per currency, recent movements,
-30-day series and the payees paid most recently.
+30-day series, the payees paid most recently and what is coming up (`services.upcoming`).
 
 Built as plain dicts and lists (no ORM objects) so the web layer can cache it per user
 (`banking.web.accounts.dashboard`): every commit that changes one of the user's accounts
@@ -36,6 +36,7 @@ from banking.core.periods import display_zone, local_today
 from banking.extensions import db
 from banking.services.announcements import decided_transfers
 from banking.services.savings import savings_rows
+from banking.services.upcoming import upcoming
 
 TRANSFER = TransactionKind.TRANSFER.value
 
@@ -69,6 +70,11 @@ def build_summary(user_id: int) -> dict[str, Any]:
     extras = savings_rows(rows)
     for row in rows:
         row["savings"] = extras.get(row["id"])
+    # Coming up: the next 30 days of schedules and the month-end projection (one query).
+    today = local_today(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
+    projection = upcoming(user_id, accounts, today)
+    for row in rows:
+        row["projected"] = projection["month_end_balances"].get(row["id"])
     summary = {
         "accounts": rows,
         "totals": [{"currency": c, **v} for c, v in sorted(totals.items())],
@@ -78,6 +84,7 @@ def build_summary(user_id: int) -> dict[str, Any]:
         # (its dismiss button is a form), dropped from the cache when dismissed.
         "announcements": decided_transfers(user_id, [a.id for a in accounts]),
         "payees": recent_payees(user_id),
+        "projection": projection,
     }
     return summary
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 from sqlalchemy import select
@@ -117,6 +117,10 @@ def apply_plan(
             session, plan.review, accounts, users, key=f"demo:{run}:review", limits=limits
         )
         pending = int(result.status == "pending")
+    if len(plan.customers) > 1:
+        # After everything else, so the payment is sized on the balance she ends up with.
+        session.add_all(_first_customer_story(session, plan, accounts, users, utcnow().date()))
+        session.commit()
     progress(1)
     return SeedResult(
         customer_emails=[spec.email for spec in plan.customers],
@@ -211,6 +215,64 @@ def _scheduled_transfer(spec: ScheduleSpec, accounts, users, today: date) -> Sch
         ),
         status=ScheduleStatus.ACTIVE.value,
     )
+
+
+OVERDRAWN_BY = 120_00
+CAR_DAYS_AHEAD = 2
+FAILED_DAYS_AGO = 9
+
+
+def _first_customer_story(
+    session: Session, plan: Plan, accounts, users, today: date
+) -> list[ScheduledTransfer]:
+    """The first customer's dashboard and Scheduled page tell issue 17's item 3 story:
+
+    - a one-off payment for a used car in two days, $120.00 more than her checking will
+      hold by then (what she has now, less her own schedules due before it), so "Coming
+      up" lists it and the dashboard warns, in words, that it would take Everyday
+      checking $120.00 below zero;
+    - a transfer that failed nine days ago for want of funds, shown as failed (with the
+      reason) on the Scheduled page, where she can resume or cancel it.
+    """
+    checking = accounts[(0, CHECKING)]
+    friend = plan.customers[1].full_name.split()[0]
+    to_friend = accounts[(1, CHECKING)]
+    pay_day = today + timedelta(days=CAR_DAYS_AHEAD)
+    available = session.scalar(select(Account.available_balance).where(Account.id == checking))
+    due_before = sum(
+        spec.amount
+        for spec in plan.schedules
+        if spec.customer == 0
+        and first_run(Frequency.MONTHLY.value, today + timedelta(days=1), spec.day_of_month)
+        <= pay_day
+    )
+    failed_on = today - timedelta(days=FAILED_DAYS_AGO)
+    return [
+        ScheduledTransfer(
+            owner_id=users[0],
+            from_account_id=checking,
+            to_account_id=to_friend,
+            amount=max(available - due_before, 0) + OVERDRAWN_BY,
+            memo=f"Used car — {friend}",
+            frequency=Frequency.ONCE.value,
+            next_run_on=pay_day,
+            status=ScheduleStatus.ACTIVE.value,
+        ),
+        ScheduledTransfer(
+            owner_id=users[0],
+            from_account_id=checking,
+            to_account_id=to_friend,
+            amount=85_00,
+            memo=f"Concert tickets — {friend}",
+            frequency=Frequency.ONCE.value,
+            # As the runner leaves a refused occurrence: still on its date, failed, why.
+            next_run_on=failed_on,
+            status=ScheduleStatus.FAILED.value,
+            last_error=ledger.InsufficientFunds.message,
+            last_run_at=datetime.combine(failed_on, time(7, 0), tzinfo=UTC),
+            created_at=datetime.combine(failed_on - timedelta(days=3), time(19, 30), tzinfo=UTC),
+        ),
+    ]
 
 
 def _savings_goal(session: Session, account_id: int, owner_id: int, today: date) -> SavingsGoal:

@@ -15,9 +15,10 @@ flashed message waiting) is kept per user, per page, per local day:
   bumped by any change to the users row: name, two-factor, sign-out everywhere) and the
   user's money data (`banking.caching.DATA_VERSION`, bumped after every commit that
   changes what their pages show: a movement, an account opened, renamed or frozen, a
-  payee added, renamed or deleted). A commit that lands while a page renders bumps a
-  counter the entry already disagrees with, so a late store cannot bring old numbers
-  back. Entries also expire (DASHBOARD_CACHE_SECONDS) and "Today" is in the key.
+  payee added, renamed or deleted, a scheduled transfer created, paused or run). A
+  commit that lands while a page renders bumps a counter the entry already disagrees
+  with, so a late store cannot bring old numbers back. Entries also expire
+  (DASHBOARD_CACHE_SECONDS) and "Today" is in the key.
 - **Never a replayed token.** What must differ per response is replaced before storing
   and filled in fresh on every hit: the session's CSRF token, and each transfer form's
   idempotency key (a cached form with a reused key would answer a second, different

@@ -1,5 +1,6 @@
 """`flask seed-demo`: believable, deterministic demo data posted through the ledger."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -113,6 +114,35 @@ def test_the_demo_customer_sees_a_savings_goal_on_the_dashboard(app, runner, cli
     assert "a month to reach it." in html
 
 
+def test_the_demo_customer_sees_an_upcoming_payment_and_one_overdraft_warning(
+    app, runner, client
+):
+    """Issue 17, items 3 and 8: `make run` shows "Coming up" and a warning in words."""
+    runner.invoke(args=SMALL)
+    login(client, "alice@example.com", demo.DEMO_PASSWORD)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert html.count('data-testid="overdraft-warning"') == 1
+    assert re.search(
+        r"Used car — \w+ on [A-Z][a-z]{2} \d{1,2}, \d{4} would take Everyday checking "
+        r"\$120\.00 below zero\.",
+        html,
+    ), html
+    assert 'data-testid="upcoming-' in html
+
+
+def test_the_demo_customer_has_a_failed_schedule_on_the_scheduled_page(app, runner, client):
+    runner.invoke(args=SMALL)
+    login(client, "alice@example.com", demo.DEMO_PASSWORD)
+
+    html = client.get("/schedules").get_data(as_text=True)
+
+    assert '<span class="badge badge-failed">Failed</span>' in html
+    assert "failed: There is not enough money available in that account." in html
+    assert "Concert tickets — " in html
+
+
 def test_seeded_ledger_passes_verification(app, runner):
     seeded = runner.invoke(args=SMALL)
     assert seeded.exit_code == 0, seeded.output
@@ -159,11 +189,18 @@ def test_one_large_transfer_awaits_review(app, runner):
         assert as_utc(hold.expires_at) > utcnow()
 
 
+STORY_MEMOS = ("Used car — ", "Concert tickets — ")  # the first customer's (issue 17, item 3)
+
+
 def test_scheduled_transfers_are_active_and_monthly(app, runner):
     runner.invoke(args=SMALL)
     today = utcnow().date()
     with app.app_context():
-        schedules = db.session.scalars(select(ScheduledTransfer)).all()
+        schedules = [
+            s
+            for s in db.session.scalars(select(ScheduledTransfer)).all()
+            if not s.memo.startswith(STORY_MEMOS)
+        ]
         assert schedules
         for schedule in schedules:
             assert schedule.status == "active"

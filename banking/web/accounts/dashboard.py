@@ -15,7 +15,7 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from banking import metrics
-from banking.caching import get_or_load, user_key
+from banking.caching import delete, get_or_load, user_key
 from banking.core.periods import local_today
 from banking.services.dashboard import DECLINED, build_summary, decline_reason
 from banking.web.accounts.charts import chart_summary, render_chart
@@ -35,14 +35,22 @@ def cached_summary(user_id: int) -> dict[str, Any]:
     """
     key = user_key("dashboard", user_id)
     summary = prefetched(key)  # read with the signed-in user, in the same round trip
-    if summary is not None:
+    if summary is not None and _projected_today(summary):
         metrics.count_cache("hit")
         return summary
-    return get_or_load(
-        key,
-        lambda: _summary_with_charts(user_id),
-        timeout=current_app.config["DASHBOARD_CACHE_SECONDS"],
-    )
+    timeout = current_app.config["DASHBOARD_CACHE_SECONDS"]
+    summary = get_or_load(key, lambda: _summary_with_charts(user_id), timeout=timeout)
+    if not _projected_today(summary):
+        # Cached before midnight (or by a release without it): "Coming up" would still
+        # list yesterday's payments as due. Rare, so simply built again.
+        delete([key])
+        summary = get_or_load(key, lambda: _summary_with_charts(user_id), timeout=timeout)
+    return summary
+
+
+def _projected_today(summary: dict[str, Any]) -> bool:
+    projection = summary.get("projection")
+    return projection is not None and projection.get("day") == _today()
 
 
 def render_charts(series: dict[str, list[dict[str, Any]]], locale: str) -> list[dict[str, Any]]:

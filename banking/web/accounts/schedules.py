@@ -30,6 +30,7 @@ from banking.services.schedules import (
     pause_schedule,
     resume_schedule,
 )
+from banking.services.upcoming import upcoming
 from banking.web.accounts import bp
 from banking.web.accounts.history_forms import ScheduleForm
 from banking.web.accounts.queries import own_accounts, own_schedules
@@ -48,6 +49,10 @@ class ActionForm(FlaskForm):
 @customer_required
 def schedules():
     rows = own_schedules(current_user.id)
+    # The first run of each schedule that would overdraw its account (as on the dashboard).
+    warnings: dict[int, dict] = {}
+    for run in upcoming(current_user.id, own_accounts(include_closed=True), _today())["warnings"]:
+        warnings.setdefault(run["schedule_id"], run)
     open_rows = [s for s in rows if s.status in OPEN_STATUSES]
     closed_rows = [s for s in rows if s.status not in OPEN_STATUSES]
     return render_template(
@@ -57,6 +62,7 @@ def schedules():
         describe=describe,
         action_form=ActionForm(),
         user_id=current_user.id,
+        warnings=warnings,
     )
 
 

@@ -38,7 +38,10 @@ from tests.support.transfers import start_transfer
 #   write (journal ON CONFLICT DO NOTHING — the replay check —, entries, balances and
 #   the audit row in one data-modifying CTE). Was 10 on PostgreSQL.
 # Issue 15 took the user's SELECT off every page but a session's first (was 1 more each).
-DASHBOARD_QUERIES = {"postgresql": 8, "sqlite": 9}
+# Issue 17, item 3 ("Coming up" and the month-end projection): the customer's active
+# schedules with their destination and saved payee, one statement whatever the number
+# of schedules or accounts, only when the cached summary is rebuilt: +1 (was 8 / 9).
+DASHBOARD_QUERIES = {"postgresql": 9, "sqlite": 10}
 CACHED_DASHBOARD_QUERIES = {"postgresql": 0, "sqlite": 0}
 HISTORY_QUERIES = {"postgresql": 3, "sqlite": 4}
 TRANSFER_QUERIES = {"postgresql": 4, "sqlite": 11}
@@ -210,3 +213,45 @@ def test_savings_accounts_cost_the_dashboard_one_statement_whatever_their_intere
         counts.append(len(statements))
 
     assert counts == [DASHBOARD_QUERIES[dialect(app)] + 1] * 2
+
+
+def test_scheduled_transfers_cost_the_dashboard_one_statement_whatever_their_number(app, client):
+    """Issue 17, item 3: the schedules, their destinations and payees come from one
+    statement (counted in DASHBOARD_QUERIES), for 1 schedule or 12 across 3 accounts."""
+    from datetime import date, timedelta
+
+    from banking.core.models import ScheduledTransfer
+    from tests.support.builders import add_account
+
+    counts = []
+    for schedules in (1, 12):
+        customer = customer_with_entries(app, client, 5)
+        own = [customer.account_id] + [
+            add_account(app, customer.id, kind="checking", nickname=f"Pot {n}")
+            for n in range(2)
+        ]
+        payee = make_customer(app, f"Payee {uuid4().hex[:6]}")
+        with app.app_context():
+            for n in range(schedules):
+                db.session.add(
+                    ScheduledTransfer(
+                        owner_id=customer.id,
+                        from_account_id=own[n % 3],
+                        to_account_id=own[(n + 1) % 3] if n % 2 else payee.account_id,
+                        amount=100 + n,
+                        memo="" if n % 3 else f"Bill {n}",
+                        frequency="weekly" if n % 2 else "monthly",
+                        day_of_month=None if n % 2 else 5,
+                        next_run_on=date.today() + timedelta(days=n + 1),
+                    )
+                )
+            db.session.commit()
+            db.session.remove()
+        clear_cache(app)
+        with counting_queries(app) as statements:
+            response = client.get("/")
+        assert response.status_code == 200
+        assert 'data-testid="upcoming-' in response.get_data(as_text=True)
+        counts.append(len(statements))
+
+    assert counts == [DASHBOARD_QUERIES[dialect(app)]] * 2
