@@ -18,7 +18,8 @@ search narrows the window to that day's index range, so it finds everything on t
 
 Four statements per page, whatever the number of accounts or matches: the accounts,
 the matching entries, the window's far edge, and the held transfers (pending or
-declined: they have no entry, see `banking.core.history.queries.held_rows`).
+declined: they have no entry, see `banking.core.history.queries.held_rows`). The service
+reads the customer's category rules (one more, indexed) before calling `search_page`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from sqlalchemy.orm import Session, aliased
 
 from banking.core.history.filters import _text_matches, day_bounds
 from banking.core.history.queries import DECLINED_LIST_MAX, DECLINED_WORDS
-from banking.core.history.rows import DECLINED_STATUSES, HistoryRow, _declined_row, _row
+from banking.core.history.rows import (
+    DECLINED_STATUSES,
+    HistoryRow,
+    Overrides,
+    _declined_row,
+    _row,
+)
 from banking.core.models import Account, Entry, Hold, JournalTransaction, TransactionStatus, User
 from banking.core.pagination import Cursor
 from banking.core.search.parse import SearchQuery
@@ -157,6 +164,7 @@ def _held(
     since,
     before,
     tz: str,
+    overrides: Overrides | None = None,
 ) -> list[SearchResult]:
     """Pending and declined transfers (no entries) made in [since, before) that match."""
     amount = -Hold.amount
@@ -196,9 +204,9 @@ def _held(
     results = []
     for row in session.execute(stmt):
         if row.status == TransactionStatus.PENDING.value:
-            history_row = _row(row, pending=True)
+            history_row = _row(row, pending=True, overrides=overrides)
         else:
-            history_row = _declined_row(row)
+            history_row = _declined_row(row, overrides)
         results.append(SearchResult(history_row, row.account_id))
     return results
 
@@ -211,6 +219,7 @@ def search_page(
     cursor: Cursor | None = None,
     page_size: int = PAGE_SIZE,
     tz: str = "UTC",
+    overrides: Overrides | None = None,
 ) -> SearchPage:
     """One page of the user's movements matching `query`, newest first (see module doc)."""
     accounts = {
@@ -224,7 +233,9 @@ def search_page(
     account_ids = list(accounts)
     window = _window(account_ids, cursor, query, tz)
     found = session.execute(_entry_select(window, query, user_id, page_size + 1)).all()
-    results = [SearchResult(_row(row), row.account_id) for row in found[:page_size]]
+    results = [
+        SearchResult(_row(row, overrides=overrides), row.account_id) for row in found[:page_size]
+    ]
     next_cursor = older_cursor = None
     since = None
     if len(found) > page_size:
@@ -249,6 +260,7 @@ def search_page(
         since=since,
         before=cursor.created_at if cursor is not None else None,
         tz=tz,
+        overrides=overrides,
     )
     if held:
         results = sorted([*results, *held], key=lambda r: r.row.created_at, reverse=True)
