@@ -9,6 +9,7 @@ bp = Blueprint("accounts", __name__)
 from banking.web.accounts import (  # noqa: E402,F401
     categories,
     history,
+    insights,
     routes,
     savings,
     schedules,
