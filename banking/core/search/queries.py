@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, case, false, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
+from banking.core import categories
 from banking.core.history.filters import _text_matches, day_bounds
 from banking.core.history.queries import DECLINED_LIST_MAX, DECLINED_WORDS
 from banking.core.history.rows import (
@@ -127,7 +128,12 @@ def _window(account_ids: list[int], cursor: Cursor | None, query: SearchQuery, t
     )
 
 
-def _entry_select(window, query: SearchQuery, user_id: int, limit: int) -> Select:
+def _entry_select(
+    window, query: SearchQuery, user_id: int, limit: int, *, facet: bool = False
+) -> Select:
+    """The window's matching entries, newest first, at most `limit`. With `facet` (the
+    words also name a category, which is worked out in Python): every entry of the window
+    instead, with `matched` saying whether the words matched it in SQL."""
     other_id = case(
         (
             JournalTransaction.source_account_id == window.c.account_id,
@@ -150,9 +156,29 @@ def _entry_select(window, query: SearchQuery, user_id: int, limit: int) -> Selec
         .outerjoin(_OTHER_OWNER, _OTHER_OWNER.id == _OTHER.owner_id)
     )
     predicate = _matches(query, window.c.amount, user_id)
+    order = (window.c.created_at.desc(), window.c.id.desc())
+    if facet:
+        matched = case((predicate, True), else_=False) if predicate is not None else false()
+        return stmt.add_columns(matched.label("matched")).order_by(*order)
     if predicate is not None:
         stmt = stmt.where(predicate)
-    return stmt.order_by(window.c.created_at.desc(), window.c.id.desc()).limit(limit)
+    return stmt.order_by(*order).limit(limit)
+
+
+def _found(session: Session, window, query: SearchQuery, user_id: int, limit: int, overrides):
+    """Up to `limit` matching entries of the window. Words that name a category ("dining")
+    also find the movements in it: those are told apart in Python (a category depends on
+    the customer's rules), over the window's rows, so the cost stays bounded by it."""
+    facet = set(categories.match_label(query.text)) if query.text else set()
+    if not facet:
+        return session.execute(_entry_select(window, query, user_id, limit)).all()
+    found = []
+    for row in session.execute(_entry_select(window, query, user_id, limit, facet=True)).all():
+        if row.matched or categories.categorise_row(row, overrides) in facet:
+            found.append(row)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def _held(
@@ -232,7 +258,7 @@ def search_page(
         return SearchPage(results=[], accounts=accounts)
     account_ids = list(accounts)
     window = _window(account_ids, cursor, query, tz)
-    found = session.execute(_entry_select(window, query, user_id, page_size + 1)).all()
+    found = _found(session, window, query, user_id, page_size + 1, overrides)
     results = [
         SearchResult(_row(row, overrides=overrides), row.account_id) for row in found[:page_size]
     ]

@@ -246,3 +246,21 @@ def test_interest_and_own_transfers_have_their_categories(app, client, spender):
     rows = dict(categories_of(history(client, spender.account_id)))
 
     assert rows["Your Rainy day"] == "transfers"
+
+
+def test_search_finds_movements_by_category(client, spender):
+    """"dining" is in no memo: the category facet finds the coffee, then, after a rule,
+    the groceries too; the words still match memos as before."""
+    def found(q: str) -> list[tuple[str, str]]:
+        response = client.get("/search", query_string={"q": q})
+        assert response.status_code == 200
+        return categories_of(response.get_data(as_text=True))
+
+    assert found("dining") == [("Blue Bottle Coffee", "dining")]
+    set_rule(client, "Corner Grocery", "dining")
+    assert sorted(found("Dining")) == [
+        ("Blue Bottle Coffee", "dining"),
+        ("Corner Grocery", "dining"),
+    ]
+    assert ("Oak Lane Properties", "rent") in found("rent")
+    assert [c for _t, c in found("dinner")] == ["transfers"]  # the memo, as before
