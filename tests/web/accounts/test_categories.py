@@ -14,7 +14,7 @@ import pytest
 from banking.core.history import queries as history_queries
 from banking.core.models import AuditEvent, CategoryOverride
 from banking.extensions import db
-from tests.support.builders import add_account, fund, make_customer
+from tests.support.builders import add_account, fund, make_admin, make_customer
 from tests.support.categories import card_purchase, external
 from tests.support.forms import submit
 from tests.support.ledger import send
@@ -264,3 +264,16 @@ def test_search_finds_movements_by_category(client, spender):
     ]
     assert ("Oak Lane Properties", "rent") in found("rent")
     assert [c for _t, c in found("dinner")] == ["transfers"]  # the memo, as before
+
+
+def test_the_admin_audit_log_says_what_a_rule_did(app, client, spender):
+    set_rule(client, "Blue Bottle Coffee", "shopping")
+    submit(client, "/categories/rule/remove", {"merchant": "Blue Bottle Coffee"},
+           form_url="/categories")
+    admin = make_admin(app)
+    login_as(client, app, admin.id)
+
+    page = client.get("/admin/audit").get_data(as_text=True)
+
+    assert "put “blue bottle coffee” under Shopping" in page
+    assert "removed their category rule for “blue bottle coffee”" in page
