@@ -277,3 +277,21 @@ def test_the_admin_audit_log_says_what_a_rule_did(app, client, spender):
 
     assert "put “blue bottle coffee” under Shopping" in page
     assert "removed their category rule for “blue bottle coffee”" in page
+
+
+def test_a_page_with_no_match_in_its_scan_says_so_and_links_on(app, client, monkeypatch):
+    monkeypatch.setattr(history_queries, "CATEGORY_BATCH", 4)
+    monkeypatch.setattr(history_queries, "CATEGORY_SCAN_MAX", 8)
+    alice = make_customer(app, "Alice Able", balance="900.00")
+    card_purchase(app, alice.account_id, "7.00", "Pizza Palace", at=T0)
+    for i in range(12):
+        card_purchase(app, alice.account_id, "1.00", "FreshMart", at=T0 + timedelta(minutes=i + 1))
+    login_as(client, app, alice.id)
+
+    first = history(client, alice.account_id, category="dining")
+    assert categories_of(first) == []
+    assert "older ones may be" in first
+    older = re.search(r'href="([^"]*cursor=[^"]*)"[^>]*>Older', first).group(1)
+    assert categories_of(client.get(older.replace("&amp;", "&")).get_data(as_text=True)) == [
+        ("Pizza Palace", "dining")
+    ]
