@@ -18,11 +18,12 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banking.core import ledger
+from banking.core import categories, ledger
 from banking.core.clock import SYSTEM_CLOCK, Clock, FixedClock
 from banking.core.models import (
     Account,
     AccountKind,
+    CategoryOverride,
     Frequency,
     Payee,
     SavingsGoal,
@@ -36,6 +37,7 @@ from banking.services.accounts import open_account
 from banking.services.auth import create_admin, create_user
 from banking.services.demo_plan import (
     CHECKING,
+    DEMO_CATEGORY_RULE,
     SAVINGS,
     Event,
     Plan,
@@ -109,6 +111,16 @@ def apply_plan(
         progress(1)
     if (0, SAVINGS) in accounts:
         session.add(_savings_goal(session, accounts[(0, SAVINGS)], users[0], utcnow().date()))
+    if users:
+        merchant, category = DEMO_CATEGORY_RULE
+        session.add(
+            CategoryOverride(
+                user_id=users[0],
+                merchant_key=categories.merchant_key(merchant),
+                merchant=merchant,
+                category=category,
+            )
+        )
     session.commit()
     pending = 0
     if plan.review is not None:

@@ -43,6 +43,9 @@ MERCHANTS = (
     ("Pizza Palace", 1800, 4200),
     ("Hardware Depot", 900, 12000),
 )  # (name, min cents, max cents)
+# The first customer's (alice@) own category rule: the default rules put books under
+# Shopping (banking/core/categories); she keeps them under Entertainment.
+DEMO_CATEGORY_RULE = ("Bookworm Books", "entertainment")
 FRIEND_MEMOS = ("Dinner", "Concert tickets", "Groceries split", "Birthday gift", "Taxi share")
 
 CHECKING = "checking"

@@ -32,6 +32,7 @@ from banking.services import audit
 from banking.services.actor import Actor
 from banking.services.admin import work
 from banking.services.admin.accounts import find_customer_account
+from banking.services.categories import overrides_for
 from banking.services.transfers import limits_from_config
 
 log = logging.getLogger(__name__)
@@ -136,5 +137,6 @@ def statement_of(number: str, month: Month, *, tz: str) -> StatementExport | Non
     account = find_customer_account(number)
     if account is None:
         return None
-    statement = build_statement(work.session(), account.id, month, tz=tz)
+    overrides = overrides_for(account.owner_id) if account.owner_id else None
+    statement = build_statement(work.session(), account.id, month, tz=tz, overrides=overrides)
     return StatementExport(account.masked_number, statement)

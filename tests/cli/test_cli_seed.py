@@ -143,6 +143,27 @@ def test_the_demo_customer_has_a_failed_schedule_on_the_scheduled_page(app, runn
     assert "Concert tickets — " in html
 
 
+def test_the_demo_customer_has_categories_and_her_own_rule(app, runner, client):
+    """Issue 17: the demo's merchants land in sensible categories, and alice@ keeps books
+    under Entertainment (her rule), which the categories page and insights show."""
+    runner.invoke(args=SMALL)
+    login(client, "alice@example.com", demo.DEMO_PASSWORD)
+
+    rules = client.get("/categories").get_data(as_text=True)
+    insights = client.get("/insights").get_data(as_text=True)
+    previous = client.get("/insights?month=" + _previous_month()).get_data(as_text=True)
+
+    assert "Bookworm Books" in rules and "Always under" in rules
+    shown = set(re.findall(r'<tr data-category="([a-z]+)"', insights + previous))
+    # Card purchases at random merchants: rent every month, and several kinds of spending.
+    assert "rent" in shown and len(shown - {"rent", "transfers", "other"}) >= 3, shown
+
+
+def _previous_month() -> str:
+    first = utcnow().date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
 def test_seeded_ledger_passes_verification(app, runner):
     seeded = runner.invoke(args=SMALL)
     assert seeded.exit_code == 0, seeded.output

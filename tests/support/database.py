@@ -36,6 +36,7 @@ TABLES = [
     "holds",
     "entries",
     "savings_goals",
+    "category_overrides",
     "scheduled_transfers",
     "payees",
     "journal_transactions",

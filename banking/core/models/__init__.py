@@ -2,6 +2,7 @@
 
 from banking.core.models.account import Account, AccountKind, AccountStatus, Payee
 from banking.core.models.audit import AuditEvent
+from banking.core.models.categories import CategoryOverride
 from banking.core.models.jobs import (
     EmailDelivery,
     FailedJob,
@@ -30,6 +31,7 @@ __all__ = [
     "AccountKind",
     "AccountStatus",
     "AuditEvent",
+    "CategoryOverride",
     "EmailDelivery",
     "Entry",
     "FailedJob",

@@ -60,7 +60,9 @@ def history(account_id: int):
     # A cursor that does not parse is not an error worth a page: show page 1.
     cursor = Cursor.decode(request.args.get("cursor"))
     if valid:
-        page = reads.history_page(account.id, form.filters(), cursor=cursor, tz=_tz())
+        page = reads.history_page(
+            account.id, form.filters(), cursor=cursor, tz=_tz(), owner_id=account.owner_id
+        )
     return render_template(
         "accounts/history.html",
         account=account,
@@ -87,7 +89,8 @@ def history_export(account_id: int):
         ), 400
     filters = form.filters()
     filename = export_filename(account, filters, _today())
-    return _csv_response(reads.export_csv(account.id, filters, tz=_tz()), filename)
+    lines = reads.export_csv(account.id, filters, tz=_tz(), owner_id=account.owner_id)
+    return _csv_response(lines, filename)
 
 
 def _csv_response(lines, filename: str) -> Response:
@@ -119,7 +122,7 @@ def statement(account_id: int):
             month_value=request.args.get("month", "")[:7],
             month_error=str(exc),
         ), 400
-    data = reads.statement(account.id, month, tz=_tz())
+    data = reads.statement(account.id, month, tz=_tz(), owner_id=account.owner_id)
     return render_template(
         "accounts/statement.html",
         account=account,
@@ -137,6 +140,6 @@ def statement(account_id: int):
 def statement_export(account_id: int):
     account = get_own_account_or_404(account_id)
     month = _statement_month()
-    data = reads.statement(account.id, month, tz=_tz())
+    data = reads.statement(account.id, month, tz=_tz(), owner_id=account.owner_id)
     filename = f"statement-{account.number[-4:]}-{month}.csv"
     return _csv_response(iter_csv(STATEMENT_HEADER, statement_csv_rows(data)), filename)
