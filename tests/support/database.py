@@ -36,6 +36,7 @@ TABLES = [
     "holds",
     "entries",
     "savings_goals",
+    "statement_documents",
     "scheduled_transfers",
     "payees",
     "journal_transactions",
