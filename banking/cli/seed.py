@@ -76,7 +76,9 @@ def seed_demo(customers: int, months: int, seed: int, force: bool, skip_statemen
         return
     plan = provisioning.plan_demo(customers=customers, months=months, seed=seed)
     with click.progressbar(length=plan.steps, label="Seeding demo data") as bar:
-        result = provisioning.seed_demo(plan, progress=bar.update, actor=CLI, statements=not skip_statements)
+        result = provisioning.seed_demo(
+            plan, progress=bar.update, actor=CLI, statements=not skip_statements
+        )
     _print_sign_ins(result)
 
 
