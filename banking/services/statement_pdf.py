@@ -73,7 +73,9 @@ def render_statement_pdf(
 
     html = render_statement_html(account, holder_name, statement, issued_on)
     fetcher = _static_only_fetcher(Path(current_app.static_folder))
-    return HTML(string=html, base_url=DOCUMENT_BASE_URL, url_fetcher=fetcher).write_pdf()
+    # presentational_hints: the <img> width/height attributes size the logo, as in a browser.
+    document = HTML(string=html, base_url=DOCUMENT_BASE_URL, url_fetcher=fetcher)
+    return document.write_pdf(presentational_hints=True)
 
 
 def _static_only_fetcher(static_folder: Path):

@@ -87,5 +87,7 @@ def check_statement_pdf(pdf: bytes, *, holder: str, period: str, opening: int, c
     entries = entries_in(text)
     assert entries, text
     assert opening + sum(entries) == closing
-    assert "Page 1 of 1" in text
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    for page in range(1, pages + 1):  # the print view's footer, on every page
+        assert f"Page {page} of {pages}" in text
     return text
