@@ -88,7 +88,7 @@ def _static_only_fetcher(static_folder: Path):
 
         def fetch(self, url, headers=None):
             if not url.startswith(prefix):
-                raise ValueError("statement documents load the app's static files only")
+                raise ValueError("statement documents load static files only")
             relative = url[len(prefix) :].split("?", 1)[0].split("#", 1)[0]
             path = safe_join(str(static_folder), relative)
             if path is None or not Path(path).is_file():
