@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -255,6 +256,9 @@ def test_the_command_issues_a_past_month_and_refuses_an_open_one(app, runner, ma
     assert "0 produced, 2 already produced" in again.output
     assert open_month.exit_code == 2 and "has not ended yet" in open_month.output
     assert len(documents(app)) == 2
+    # Issuing documents reads the journal and writes beside it: the books are untouched.
+    verified = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_the_demo_issues_its_customers_last_two_months(app, runner):
@@ -280,3 +284,21 @@ def test_the_demo_issues_its_customers_last_two_months(app, runner):
     assert months == {str(last), str(last.previous())}
     assert f"Issued {count} past monthly statements" in result.output
     assert holder in pdf_text(pdf)
+
+
+def test_the_renderer_reads_static_files_and_nothing_else(app):
+    from banking.services.statement_pdf import DOCUMENT_BASE_URL, _static_only_fetcher
+
+    fetch = _static_only_fetcher(Path(app.static_folder))
+
+    css = fetch(f"{DOCUMENT_BASE_URL}static/css/print.css?v=1")
+    assert b"@page" in css.read() and css.content_type == "text/css"
+    for url in (
+        "https://example.com/static/css/print.css",  # the network
+        "file:///etc/passwd",
+        f"{DOCUMENT_BASE_URL}static/../config.py",  # out of static/
+        f"{DOCUMENT_BASE_URL}static/css/none.css",
+        f"{DOCUMENT_BASE_URL}accounts/1/statement",
+    ):
+        with pytest.raises(ValueError):
+            fetch(url)
