@@ -235,7 +235,6 @@ def test_customers_cannot_see_or_retry_jobs(app, client):
 
 
 def test_statements_the_worker_could_not_issue_are_issued_by_a_retry(app, client, monkeypatch):
-
     from banking.core.clock import SystemClock
     from banking.core.models import StatementDocument
     from banking.services import statement_archive
