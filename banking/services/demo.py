@@ -38,6 +38,7 @@ from banking.services.auth import create_admin, create_user
 from banking.services.demo_plan import (
     CHECKING,
     DEMO_CATEGORY_RULE,
+    DEMO_STATEMENT_MONTHS,
     SAVINGS,
     Event,
     Plan,
@@ -48,6 +49,7 @@ from banking.services.demo_plan import (
 __all__ = [
     "ADMIN_EMAIL",
     "DEMO_PASSWORD",
+    "DEMO_STATEMENT_MONTHS",
     "Plan",
     "SeedResult",
     "apply_plan",
@@ -68,6 +70,7 @@ class SeedResult:
     admin_created: bool
     transactions: int
     pending_review: int
+    statements: int = 0  # statement documents issued for past months (see provisioning)
 
 
 def apply_plan(

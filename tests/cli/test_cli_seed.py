@@ -24,7 +24,9 @@ from banking.services.passwords import hash_password, password_problems
 from tests.support.builders import login, make_customer
 from tests.support.database import reset_database
 
-SMALL = ["seed-demo", "--customers", "4", "--months", "2"]
+# --no-statements: rendering PDFs costs ~0.4 s each; tests/services/test_statement_archive.py
+# checks the demo's statements.
+SMALL = ["seed-demo", "--customers", "4", "--months", "2", "--no-statements"]
 DEMO_HASH = hash_password(demo.DEMO_PASSWORD)
 
 
@@ -256,7 +258,7 @@ def test_plan_is_a_pure_function_of_the_seed():
 
 def test_defaults_seed_twelve_customers(app, runner):
     # How fast seeding is belongs to the benchmarks, not to an assertion here.
-    result = runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["seed-demo", "--no-statements"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id)).where(User.role == "customer")) == 12

@@ -66,6 +66,8 @@ EXPECTED: dict[str, tuple] = {
     "accounts.history_export": (LOGIN, 200, 404, 404),
     "accounts.statement": (LOGIN, 200, 404, 404),
     "accounts.statement_export": (LOGIN, 200, 404, 404),
+    "accounts.statement_archive_page": (LOGIN, 200, 404, 404),
+    "accounts.statement_document": (LOGIN, 200, 404, 404),
     "accounts.transfer_own": (LOGIN, 200, 200, 403),
     "accounts.transfer_pay": (LOGIN, 200, 200, 403),
     "accounts.transfer_confirm": (LOGIN, 400, 400, 403),

@@ -27,6 +27,7 @@ from banking.core.models import (
     RecoveryCode,
     SavingsGoal,
     ScheduledTransfer,
+    StatementDocument,
     User,
 )
 from banking.extensions import db
@@ -36,6 +37,8 @@ from banking.services.admin import dual_control
 from tests.support.builders import Customer, make_admin, make_customer
 from tests.support.forms import csrf_from
 from tests.support.jobs import make_failed_job
+
+WORLD_STATEMENT_MONTH = "2026-01"
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Objects:
             "job_id": self.failed_job_id,
             "user_id": self.customer.id,
             "token": "not-a-real-token",
+            "month": WORLD_STATEMENT_MONTH,  # each account has this month's document
+            "kind": "pdf",
         }
 
 
@@ -89,6 +94,21 @@ def _objects(app: Flask, owner: Customer, other: Customer) -> Objects:
         # an unguarded remove or set on someone else's account would change.
         db.session.add(
             SavingsGoal(account_id=owner.account_id, owner_id=owner.id, target_amount=100_000)
+        )
+        # An issued statement (written directly: rendering a real PDF is not the point
+        # here), so a download of someone else's is refused, not merely missing.
+        db.session.add(
+            StatementDocument(
+                account_id=owner.account_id,
+                period=date(2026, 1, 1),
+                opening=0,
+                closing=0,
+                credits=0,
+                debits=0,
+                entry_count=0,
+                pdf=b"%PDF-1.7 world",
+                csv=b"Date,Type\r\n",
+            )
         )
         db.session.commit()
         posted = ledger.post_transfer(

@@ -37,6 +37,7 @@ TABLES = [
     "entries",
     "savings_goals",
     "category_overrides",
+    "statement_documents",
     "scheduled_transfers",
     "payees",
     "journal_transactions",

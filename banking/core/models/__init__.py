@@ -24,6 +24,7 @@ from banking.core.models.pending import (
 )
 from banking.core.models.savings import SavingsGoal
 from banking.core.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
+from banking.core.models.statement import StatementDocument
 from banking.core.models.user import RecoveryCode, User
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "SavingsGoal",
     "ScheduleStatus",
     "ScheduledTransfer",
+    "StatementDocument",
     "TransactionKind",
     "TransactionStatus",
     "UnknownLoginFailure",

@@ -14,5 +14,6 @@ from banking.web.accounts import (  # noqa: E402,F401
     savings,
     schedules,
     search,
+    statement_documents,
     transfer_views,
 )

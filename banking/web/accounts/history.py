@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from banking.core.csv_export import iter_csv
@@ -121,6 +121,7 @@ def statement(account_id: int):
             statement=None,
             month_value=request.args.get("month", "")[:7],
             month_error=str(exc),
+            document=False,
         ), 400
     data = reads.statement(account.id, month, tz=_tz(), owner_id=account.owner_id)
     return render_template(
@@ -132,6 +133,8 @@ def statement(account_id: int):
         previous_month=str(month.previous()),
         next_month=str(month.next()) if month.next().first_day <= _today() else None,
         issued_on=_today(),  # the printed copy's issue date, in the display time zone
+        holder_name=current_user.full_name,
+        document=False,
     )
 
 

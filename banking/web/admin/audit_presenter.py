@@ -158,6 +158,13 @@ def _interest_run(t: Told) -> str:
     )
 
 
+def _statements_run(t: Told) -> str:
+    return (
+        f"issued the statements for {t.event.target_id}: {t.get('produced', 0)} produced, "
+        f"{t.get('already', 0)} already issued, {t.get('failed', 0)} failed"
+    )
+
+
 LOGIN_FAILURES = {
     "bad_password": "wrong password",
     "bad_second_factor": "wrong two-factor code",
@@ -195,6 +202,7 @@ PHRASES: dict[str, Callable[[Told], str]] = {
         f"paid {t.amount()} interest into {t.account('account_id')} for {t.get('period')}"
     ),
     "interest.accrual_run": _interest_run,
+    "statement.production_run": _statements_run,
     "schedule.created": lambda t: (
         f"scheduled {t.amount()} ({t.get('frequency')}), first on {t.get('first_run_on')}"
     ),
