@@ -28,7 +28,7 @@ from flask import current_app
 from banking.core import interest, ledger, scheduling
 from banking.core.periods import Month, local_today
 from banking.core.statements import Statement, build_statement
-from banking.services import audit
+from banking.services import audit, notifications
 from banking.services.actor import Actor
 from banking.services.admin import work
 from banking.services.admin.accounts import find_customer_account
@@ -69,6 +69,7 @@ def run_due_transfers(*, actor: Actor, today: date | None = None) -> scheduling.
             limits=limits_from_config(),
             max_retries=current_app.config["LEDGER_MAX_RETRIES"],
         )
+    notifications.dispatch(session)  # failed schedules' and recipients' emails
     if report.posted or report.failed or report.deferred:
         log.info("scheduled transfers run", extra={"summary": report.summary(), "via": actor.via})
     return report
@@ -91,7 +92,11 @@ def expire_holds(*, actor: Actor) -> int:
         },
     )
     with work.unit_of_work() as session:
-        return ledger.expire_holds(session, on_expired=on_expired)
+        released = ledger.expire_holds(
+            session, on_expired=notifications.with_hold_notices(on_expired)
+        )
+    notifications.dispatch(session)
+    return released
 
 
 def accrue_interest(*, actor: Actor, period: Month | None = None) -> interest.AccrualReport:

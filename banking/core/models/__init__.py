@@ -16,6 +16,7 @@ from banking.core.models.ledger import (
     TransactionStatus,
 )
 from banking.core.models.login_failures import UnknownLoginFailure
+from banking.core.models.notification import Notification, NotificationPreference
 from banking.core.models.pending import (
     PendingActionKind,
     PendingActionStatus,
@@ -38,6 +39,8 @@ __all__ = [
     "Hold",
     "JournalTransaction",
     "LedgerCheck",
+    "Notification",
+    "NotificationPreference",
     "Payee",
     "PendingActionKind",
     "PendingActionStatus",

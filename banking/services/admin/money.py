@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from banking.core import ledger
 from banking.core.models import Account, JournalTransaction, TransactionKind
-from banking.services import audit
+from banking.services import audit, notifications
 from banking.services.actor import Actor
 from banking.services.admin import guards, work
 from banking.services.admin.errors import AdminActionRefused
@@ -112,13 +112,16 @@ def _decide(
     """Approve or reject a held transfer: the same guard, unit of work and audit hook."""
     with work.unit_of_work() as session:
         guards.refuse_own_transaction(session, transaction_id, actor.user_id)
-        return decide(
+        result = decide(
             session,
             transaction_id,
             admin_id=actor.user_id,
             reason=reason,
-            on_posted=_hook(action, actor, reason=reason),
+            # The customers hear of it in the decision's own transaction.
+            on_posted=notifications.with_hold_notices(_hook(action, actor, reason=reason)),
         )
+    notifications.dispatch(session)
+    return result
 
 
 def check_adjustment(
