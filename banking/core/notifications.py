@@ -132,8 +132,10 @@ def add(session: Session, rows: Iterable[Notification]) -> None:
 # The wording of each kind ---------------------------------------------------------------
 def account_label(display_name: str, masked_number: str) -> str:
     """ "Everyday ••••1234": a nickname may already end in the digits; don't repeat them."""
-    return display_name if display_name.endswith(masked_number) else (
-        f"{display_name} {masked_number}"
+    return (
+        display_name
+        if display_name.endswith(masked_number)
+        else (f"{display_name} {masked_number}")
     )
 
 
