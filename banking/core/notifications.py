@@ -227,14 +227,26 @@ def password_changed(user_id: int, *, reset: bool, now: datetime | None = None) 
     )
 
 
-def two_factor_changed(user_id: int, *, enabled: bool, now: datetime | None = None) -> Notification:
+def two_factor_changed(
+    user_id: int, *, enabled: bool, by_bank: bool = False, now: datetime | None = None
+) -> Notification:
     state = "turned on" if enabled else "turned off"
+    if by_bank:
+        body = (
+            "The bank reset two-factor authentication for your account: signing in "
+            "needs only your password until you set it up again. "
+            "If you did not ask for this, contact us now."
+        )
+    else:
+        body = (
+            f"Two-factor authentication was {state} for your account. "
+            "If this wasn't you, change your password now and contact us."
+        )
     return build(
         user_id,
         Kind.TWO_FACTOR_CHANGED,
-        f"Two-factor authentication was {state}",
-        f"Two-factor authentication was {state} for your account. "
-        "If this wasn't you, change your password now and contact us.",
+        f"Two-factor authentication was {'reset' if by_bank else state}",
+        body,
         link=PROFILE_PATH,
         now=now,
     )

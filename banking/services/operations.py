@@ -69,7 +69,6 @@ def run_due_transfers(*, actor: Actor, today: date | None = None) -> scheduling.
             limits=limits_from_config(),
             max_retries=current_app.config["LEDGER_MAX_RETRIES"],
         )
-    notifications.dispatch(session)  # failed schedules' and recipients' emails
     if report.posted or report.failed or report.deferred:
         log.info("scheduled transfers run", extra={"summary": report.summary(), "via": actor.via})
     return report
@@ -91,12 +90,10 @@ def expire_holds(*, actor: Actor) -> int:
             "via": actor.via,
         },
     )
-    with work.unit_of_work() as session:
-        released = ledger.expire_holds(
+    with work.unit_of_work() as session:  # queues the senders' emails after it
+        return ledger.expire_holds(
             session, on_expired=notifications.with_hold_notices(on_expired)
         )
-    notifications.dispatch(session)
-    return released
 
 
 def accrue_interest(*, actor: Actor, period: Month | None = None) -> interest.AccrualReport:

@@ -20,7 +20,6 @@ from banking.core import ledger
 from banking.core import notifications as notices
 from banking.core.account_numbers import normalize_account_number
 from banking.core.models import Account, AccountKind, AccountStatus, Entry, Hold, User
-from banking.services import notifications
 from banking.services.actor import Actor
 from banking.services.admin import guards, work
 from banking.services.admin.errors import AdminActionRefused
@@ -153,7 +152,6 @@ def freeze_account(account_id: int, *, actor: Actor, reason: str) -> Account:
         account.status_reason = reason
         _record(session, FREEZE, actor, account, reason=reason)
         _notify_owner(session, account, frozen=True)
-    notifications.dispatch(session)
     return account
 
 
@@ -168,12 +166,12 @@ def unfreeze_account(account_id: int, *, actor: Actor, reason: str) -> Account:
         account.status_reason = None
         _record(session, UNFREEZE, actor, account, reason=reason)
         _notify_owner(session, account, frozen=False)
-    notifications.dispatch(session)
     return account
 
 
 def _notify_owner(session: Session, account: Account, *, frozen: bool) -> None:
-    """The owner's notice, committed with the change (system accounts have no owner)."""
+    """The owner's notice, committed with the change (system accounts have no owner);
+    `work.unit_of_work` queues its email after the commit."""
     if account.owner_id is None:
         return
     session.add(

@@ -112,16 +112,15 @@ def _decide(
     """Approve or reject a held transfer: the same guard, unit of work and audit hook."""
     with work.unit_of_work() as session:
         guards.refuse_own_transaction(session, transaction_id, actor.user_id)
-        result = decide(
+        return decide(
             session,
             transaction_id,
             admin_id=actor.user_id,
             reason=reason,
-            # The customers hear of it in the decision's own transaction.
+            # The customers hear of it in the decision's own transaction (their emails
+            # are queued by `work.unit_of_work` once it is committed).
             on_posted=notifications.with_hold_notices(_hook(action, actor, reason=reason)),
         )
-    notifications.dispatch(session)
-    return result
 
 
 def check_adjustment(

@@ -384,3 +384,18 @@ def test_a_new_notification_shows_on_the_next_cached_page(app, client, cache_sta
     assert badge(client) == 0
     for path in (f"/accounts/{bob.account_id}/history", "/transfers/pay"):
         assert 'data-testid="unread-count"' not in client.get(path).get_data(as_text=True)
+
+
+def test_a_two_factor_reset_by_the_bank_is_a_security_notice(app, client):
+    alice = make_customer(app, "Alice Able")
+    login(client, alice.email)
+    enroll(client)
+    admin = make_admin(app)
+    admin_browser = app.test_client()
+    login_as(admin_browser, app, admin.id)
+    confirm_action(admin_browser, f"/admin/users/{alice.id}/reset-2fa", {"reason": "lost phone"})
+
+    assert kinds(app, alice.id) == ["two_factor_changed", "two_factor_changed"]
+    assert notices(app, alice.id)[-1].title == "Two-factor authentication was reset"
+    assert notices(app, admin.id) == []
+    assert len([m for m in mails_to(alice.email) if "Two-factor" in m.subject]) == 2
