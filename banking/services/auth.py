@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banking.core import audit as core_audit
 from banking.core import notifications as notices
 from banking.core.models import User
 from banking.core.models.base import update_if, utcnow
@@ -97,23 +96,6 @@ def user_for_session_token(token: str) -> User | None:
     if not token:
         return None
     return db.session.scalar(select(User).where(User.session_token == token))
-
-
-def user_and_unread_for_session_token(token: str) -> tuple[User, int] | None:
-    """`user_for_session_token` and the user's unread notifications, in one statement.
-
-    The header shows the unread count on every page: read with the user (whose snapshot
-    is cached, and outdated when a notification is written or read), it costs no query
-    of its own.
-    """
-    if not token:
-        return None
-    from banking.services.notifications import unread_count_column
-
-    row = db.session.execute(
-        select(User, unread_count_column(User.id)).where(User.session_token == token)
-    ).first()
-    return (row[0], int(row[1] or 0)) if row is not None else None
 
 
 def get_user(user_id: int) -> User | None:
@@ -356,11 +338,8 @@ def complete_sign_in(
     known_device: Callable[[int], bool] | None = None,
 ) -> None:
     lockout.clear_failures(user)
-    # A user's very first sign-in has no "usual" device to differ from: no notice.
-    if known_device is not None and user.last_login_at is not None and not known_device(user.id):
-        origin = core_audit.current_origin()
-        device = notify.describe_device(origin.user_agent if origin else None)
-        session.add(notices.new_device(user.id, device=device))
+    if known_device is not None:
+        notify.note_sign_in_device(session, user, known_device)
     user.last_login_at = utcnow()
     events.record_own(events.LOGIN, user.id, details={"method": method}, session=session)
 

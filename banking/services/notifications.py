@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from banking import user_cache
 from banking.background import enqueue
+from banking.core import audit as core_audit
 from banking.core import notifications as catalogue
 from banking.core.errors import DomainError
 from banking.core.models import Notification, NotificationPreference, User
@@ -174,6 +175,34 @@ def deliver_email(notification_id: int, *, key: str | None = None) -> bool:
         "notification emailed", extra={"notification_kind": notification.kind, "user_id": user.id}
     )
     return True
+
+
+def session_user(token: str) -> tuple[User, int] | None:
+    """The user a signed-in session's token belongs to, and their unread notifications,
+    in one statement (`auth.user_for_session_token` plus the header's count).
+
+    Read with the user, whose snapshot is cached and outdated whenever a notification is
+    written or read, the count costs no query of its own on the pages.
+    """
+    if not token:
+        return None
+    row = db.session.execute(
+        select(User, unread_count_column(User.id)).where(User.session_token == token)
+    ).first()
+    return (row[0], int(row[1] or 0)) if row is not None else None
+
+
+def note_sign_in_device(session: Session, user: User, known_device: Callable[[int], bool]) -> None:
+    """A completed sign-in: a security notice when the browser is new to this user.
+
+    `known_device(user_id)` is the web layer's answer (a cookie). A user's very first
+    sign-in has no usual device to differ from: no notice.
+    """
+    if user.last_login_at is None or known_device(user.id):
+        return
+    origin = core_audit.current_origin()
+    device = describe_device(origin.user_agent if origin else None)
+    session.add(catalogue.new_device(user.id, device=device))
 
 
 def describe_device(user_agent: str | None) -> str:
