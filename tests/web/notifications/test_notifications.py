@@ -399,3 +399,16 @@ def test_a_two_factor_reset_by_the_bank_is_a_security_notice(app, client):
     assert notices(app, alice.id)[-1].title == "Two-factor authentication was reset"
     assert notices(app, admin.id) == []
     assert len([m for m in mails_to(alice.email) if "Two-factor" in m.subject]) == 2
+
+
+def test_a_password_reset_by_email_link_is_notified(app, client):
+    alice = make_customer(app, "Alice Able")
+    submit(client, "/auth/forgot", {"email": alice.email})
+    link = re.search(r"https?://[^/\s]+(/auth/reset/\S+)", email_service.outbox[-1].body).group(1)
+    new = "violet harbour lantern drift"
+    assert submit(client, link, {"password": new, "confirm": new}).status_code == 302
+
+    (notice,) = notices(app, alice.id)
+    assert notice.kind == "password_changed" and "reset with an emailed link" in notice.body
+    # One email says so (the reset's own), not two.
+    assert len([m for m in mails_to(alice.email) if "password was changed" in m.subject]) == 1
