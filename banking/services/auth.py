@@ -91,13 +91,6 @@ def create_admin(session: Session, *, full_name: str, email: str, password: str)
     )
 
 
-def user_for_session_token(token: str) -> User | None:
-    """The user a signed-in session's id (its `session_token`) belongs to, if any."""
-    if not token:
-        return None
-    return db.session.scalar(select(User).where(User.session_token == token))
-
-
 def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 

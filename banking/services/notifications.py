@@ -178,8 +178,8 @@ def deliver_email(notification_id: int, *, key: str | None = None) -> bool:
 
 
 def session_user(token: str) -> tuple[User, int] | None:
-    """The user a signed-in session's token belongs to, and their unread notifications,
-    in one statement (`auth.user_for_session_token` plus the header's count).
+    """The user a signed-in session's id (their `session_token`) belongs to, and their
+    unread notifications, in one statement (`banking.web.sessions.load_user` asks).
 
     Read with the user, whose snapshot is cached and outdated whenever a notification is
     written or read, the count costs no query of its own on the pages.
