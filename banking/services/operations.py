@@ -28,7 +28,7 @@ from flask import current_app
 from banking.core import interest, ledger, scheduling
 from banking.core.periods import Month, local_today
 from banking.core.statements import Statement, build_statement
-from banking.services import audit
+from banking.services import audit, notifications
 from banking.services.actor import Actor
 from banking.services.admin import work
 from banking.services.admin.accounts import find_customer_account
@@ -91,8 +91,10 @@ def expire_holds(*, actor: Actor) -> int:
             "via": actor.via,
         },
     )
-    with work.unit_of_work() as session:
-        return ledger.expire_holds(session, on_expired=on_expired)
+    with work.unit_of_work() as session:  # queues the senders' emails after it
+        return ledger.expire_holds(
+            session, on_expired=notifications.with_hold_notices(on_expired)
+        )
 
 
 def accrue_interest(*, actor: Actor, period: Month | None = None) -> interest.AccrualReport:

@@ -105,6 +105,21 @@ def test_demo_customer_can_sign_in(app, runner, client):
     assert "/auth/login" not in response.headers["Location"]
 
 
+def test_the_demo_customer_has_unread_notifications_on_the_first_sign_in(app, runner, client):
+    """Issue 17, item 8: the header shows a count, the inbox the money others sent."""
+    import re
+
+    runner.invoke(args=SMALL)
+    login(client, "alice@example.com", demo.DEMO_PASSWORD)
+
+    html = client.get("/").get_data(as_text=True)
+    unread = re.search(r'data-testid="unread-count"[^>]*>(\d+)<', html)
+    assert unread and int(unread.group(1)) >= 1
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert inbox.count('data-testid="notification"') >= 2
+    assert "is-unread" in inbox
+
+
 def test_the_demo_customer_sees_a_savings_goal_on_the_dashboard(app, runner, client):
     """`make run` shows issue 17's savings goal on the first sign-in's dashboard."""
     runner.invoke(args=SMALL)

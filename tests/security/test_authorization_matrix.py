@@ -85,6 +85,12 @@ EXPECTED: dict[str, tuple] = {
     "accounts.dismiss_announcements": (LOGIN, REDIRECT, REDIRECT, 403),
     # Search reads only the signed-in customer's own accounts (an admin has none).
     "accounts.search": (LOGIN, 200, 200, 403),
+    # Notifications: any signed-in user's own inbox; someone else's notification is a 404.
+    # "Mark all as read" marks the asker's own only (never B's: the snapshot says so).
+    "notifications.inbox": (LOGIN, 200, 200, 200),
+    "notifications.open_notification": (LOGIN, REDIRECT, 404, 404),
+    "notifications.mark_all_read": (LOGIN, REDIRECT, REDIRECT, REDIRECT),
+    "auth.notification_emails": (LOGIN, REDIRECT, REDIRECT, REDIRECT),  # own choices only
     # Admin only
     "admin.overview": (LOGIN, 403, 403, 200),
     "admin.accounts": (LOGIN, 403, 403, 200),
@@ -179,7 +185,11 @@ def _own_row(world: World, who: str) -> dict:
     rotates their session token. (Opening the two-factor page stores nothing: its pending
     secret lives in the session until a code and the password confirm it.)"""
     visitor = {OWNER: world.a.customer, OTHER: world.a.customer, ADMIN: world.admin}.get(who)
-    return {"users": {visitor.id: {"session_token"}}} if visitor else {}
+    if not visitor:
+        return {}
+    # "Mark all as read" marks the visitor's own notifications (A's, for a customer).
+    own_notices = {world.a.notification_id: {"read_at"}} if visitor is world.a.customer else {}
+    return {"users": {visitor.id: {"session_token"}}, "notifications": own_notices}
 
 
 def _rules(app):

@@ -14,7 +14,7 @@ from uuid import uuid4
 from flask import Flask
 from sqlalchemy import func, select
 
-from banking.core import ledger
+from banking.core import ledger, notifications
 from banking.core.models import (
     Account,
     AuditEvent,
@@ -22,6 +22,7 @@ from banking.core.models import (
     FailedJob,
     Hold,
     JournalTransaction,
+    Notification,
     Payee,
     PendingAdminAction,
     RecoveryCode,
@@ -52,6 +53,7 @@ class Objects:
     transaction_id: int
     pending_action_id: int = 0
     failed_job_id: int = 0
+    notification_id: int = 0
 
     def params(self) -> dict[str, int | str]:
         return {
@@ -61,6 +63,7 @@ class Objects:
             "transaction_id": self.transaction_id,
             "action_id": self.pending_action_id,
             "job_id": self.failed_job_id,
+            "notification_id": self.notification_id,
             "user_id": self.customer.id,
             "token": "not-a-real-token",
             "month": WORLD_STATEMENT_MONTH,  # each account has this month's document
@@ -121,7 +124,12 @@ def _objects(app: Flask, owner: Customer, other: Customer) -> Objects:
             memo="World transfer",
             owner_id=owner.id,
         )
+        # An unread notification that opening someone else's would mark read.
+        notice = notifications.build(owner.id, notifications.Kind.INCOMING_TRANSFER, "In", "Body")
+        db.session.add(notice)
+        db.session.commit()
         objects = Objects(owner, owner.account_id, payee.id, schedule.id, posted.transaction_id)
+        objects.notification_id = notice.id
         db.session.remove()
     return objects
 
@@ -165,6 +173,7 @@ SNAPSHOT_MODELS = (
     Hold,
     PendingAdminAction,
     FailedJob,
+    Notification,
 )
 Snapshot = dict[str, dict[int, dict[str, object]]]
 

@@ -17,6 +17,7 @@ from banking.core.models.ledger import (
     TransactionStatus,
 )
 from banking.core.models.login_failures import UnknownLoginFailure
+from banking.core.models.notification import Notification, NotificationPreference
 from banking.core.models.pending import (
     PendingActionKind,
     PendingActionStatus,
@@ -41,6 +42,8 @@ __all__ = [
     "Hold",
     "JournalTransaction",
     "LedgerCheck",
+    "Notification",
+    "NotificationPreference",
     "Payee",
     "PendingActionKind",
     "PendingActionStatus",
