@@ -85,6 +85,15 @@ EXPECTED: dict[str, tuple] = {
     "accounts.dismiss_announcements": (LOGIN, REDIRECT, REDIRECT, 403),
     # Search reads only the signed-in customer's own accounts (an admin has none).
     "accounts.search": (LOGIN, 200, 200, 403),
+    # Categories and insights: the signed-in customer's own rules and figures only (the
+    # rules are keyed by the asker's user id; no route takes another customer's id). The
+    # forms posted bare (a token, no merchant) change nothing and go back to the list.
+    "accounts.categories": (LOGIN, 200, 200, 403),
+    "accounts.category_rule": (LOGIN, REDIRECT, REDIRECT, 403),  # no merchant chosen
+    "accounts.save_category_rule": (LOGIN, REDIRECT, REDIRECT, 403),
+    "accounts.remove_category_rule": (LOGIN, REDIRECT, REDIRECT, 403),
+    "accounts.undo_category_rule": (LOGIN, REDIRECT, REDIRECT, 403),
+    "accounts.insights": (LOGIN, 200, 200, 403),
     # Notifications: any signed-in user's own inbox; someone else's notification is a 404.
     # "Mark all as read" marks the asker's own only (never B's: the snapshot says so).
     "notifications.inbox": (LOGIN, 200, 200, 200),

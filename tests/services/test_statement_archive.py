@@ -88,8 +88,9 @@ def test_a_month_is_issued_once_per_account_and_reads_back(app, march):
     assert "Rent share" in text and "Thanks" in text
     assert "Transfer · April" not in text  # April's transfer is not March's
     rows = list(csv.reader(io.StringIO(mine.csv.decode("utf-8"))))
-    assert rows[1][1:] == ["Opening balance", "", "", "", "", "100.00"]
-    assert rows[-1][1:] == ["Closing balance", "", "", "30.00", "12.50", "82.50"]
+    # The last column is the category (issue 17): empty on the balance lines.
+    assert rows[1][1:] == ["Opening balance", "", "", "", "", "100.00", ""]
+    assert rows[-1][1:] == ["Closing balance", "", "", "30.00", "12.50", "82.50", ""]
     check_statement_pdf(
         docs[(bob.account_id, "2026-03")].pdf,
         holder="Bob Baker",
