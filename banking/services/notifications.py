@@ -34,6 +34,7 @@ from banking.core.errors import DomainError
 from banking.core.models import Notification, NotificationPreference, User
 from banking.core.models.base import utcnow
 from banking.extensions import db
+from banking.services import failed_jobs
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,44 @@ def dispatch(session: Session | None = None) -> int:
         info = catalogue.CATALOGUE.get(kind)
         if info is None or info.own_email:
             continue
-        enqueue(EMAIL_TASK, notification_id)
-        queued += 1
+        if _queue_email(notification_id):
+            queued += 1
     return queued
+
+
+def _queue_email(notification_id: int) -> bool:
+    """Queue one notification's email; a broker that is down must not fail the request.
+
+    Dispatch runs after the event committed (a transfer has already moved the money), so
+    an error here would tell the customer that something failed when it did not. The
+    notification is in the inbox either way; the email that could not be queued is kept
+    in the failed-jobs list, where an admin can queue it again (the task is idempotent).
+    """
+    try:
+        enqueue(EMAIL_TASK, notification_id)
+    except Exception as exc:  # noqa: BLE001 - broker down: kept for a retry, never a 500
+        error_type = type(exc).__name__
+        log.warning(
+            "notification email not queued",
+            extra={"notification_id": notification_id, "error_type": error_type},
+        )
+        try:
+            failed_jobs.record_failure(
+                task_id=f"notification-email-{notification_id}",
+                task_name=EMAIL_TASK,
+                args=[notification_id],
+                kwargs={},
+                error_type=f"not queued: {error_type}",
+                attempts=0,
+            )
+        except Exception as record_exc:  # noqa: BLE001 - the database too: the log is left
+            log.error(
+                "notification email not kept for a retry",
+                extra={"notification_id": notification_id,
+                       "error_type": type(record_exc).__name__},
+            )  # fmt: skip
+        return False
+    return True
 
 
 def deliver_email(notification_id: int, *, key: str | None = None) -> bool:

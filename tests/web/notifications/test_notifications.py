@@ -81,6 +81,36 @@ def test_a_payment_from_another_customer_notifies_the_recipient_only(app, client
     assert mails_to(alice.email) == []
 
 
+def test_a_broker_that_is_down_never_fails_the_payment_the_email_waits_for_a_retry(
+    app, client, monkeypatch
+):
+    """The email is queued after the money moved: an unreachable broker must not turn a
+    sent payment into an error page (it did: a 500 after the commit). The notice is in
+    the inbox, and the email is kept in the failed-jobs list for an admin to retry."""
+    from kombu.exceptions import OperationalError
+
+    from banking.core.models import FailedJob
+    from banking.services import notifications as notify_service
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(notify_service, "enqueue", broker_down)
+    alice = make_customer(app, "Alice Able", balance="100.00")
+    bob = make_customer(app, "Bob Baker")
+    login_as(client, app, alice.id)
+
+    result = pay(client, alice.account_id, bob.account_number, "12.34")
+
+    assert result.transaction_id  # the confirmation page, not an error
+    (notice,) = notices(app, bob.id)
+    assert mails_to(bob.email) == []
+    with app.app_context():
+        (job,) = db.session.scalars(select(FailedJob)).all()
+        assert (job.task_name, job.args) == ("banking.send_notification_email", [notice.id])
+        assert job.error_type == "not queued: OperationalError"
+
+
 def test_moving_money_between_ones_own_accounts_notifies_nobody(app, client):
     from tests.support.builders import add_account
 
