@@ -19,3 +19,27 @@ def test_every_rate_limit_is_on_a_method_the_limiter_still_checks(app):
         assert methods, f"{name}: a limit on every method would skip GETs silently"
         assert not methods & SAFE_METHODS, f"{name} limits {methods & SAFE_METHODS}"
 
+
+
+def test_the_limiter_skips_only_posts_to_views_without_any_limit(app):
+    """`declares_no_limit` spares the limiter's look-up on a POST only where it would find
+    nothing: the transfer confirmation has no limit; every throttled view keeps its own."""
+    from banking.extensions import declares_no_limit
+
+    throttled = {
+        "auth.change_password",
+        "auth.forgot_password",
+        "auth.login",
+        "auth.reset_password",
+        "auth.second_factor",
+        "auth.signup",
+        "auth.two_factor_disable",
+        "auth.two_factor_setup",
+        "auth.verify_email",
+    }
+    with app.test_request_context():
+        skipped = {ep for ep in app.view_functions if declares_no_limit(app, ep)}
+    assert not skipped & throttled
+    assert set(app.view_functions) - skipped == throttled
+    assert "accounts.transfer_confirm" in skipped
+    assert not declares_no_limit(app, None)
