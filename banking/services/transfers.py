@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from banking.core import ledger
 from banking.core.account_numbers import is_valid_account_number, normalize_account_number
@@ -96,7 +97,7 @@ _SYSTEM = AccountKind.SYSTEM.value
 _DESTINATION_SQL = "SELECT id, kind FROM accounts WHERE number = %(number)s"
 
 
-def _destination_id(number_text: str) -> int:
+def _destination_id(number_text: str, session: Session) -> int:
     """Only the id of the account a customer typed: all that posting needs.
 
     On PostgreSQL the SELECT goes to the driver's cursor on the session's connection, as
@@ -106,7 +107,6 @@ def _destination_id(number_text: str) -> int:
     the engine's cursor events (statement counts, metrics). SQLite keeps the ORM query.
     """
     number = _valid_number(number_text)
-    session = db.session()
     if sqlpath.enabled(session):
         rows = sqlpath.run(session, _DESTINATION_SQL, {"number": number})
         row = rows[0] if rows else None
@@ -188,7 +188,10 @@ def make_transfer(
     """
     if not is_idempotency_key(key):
         raise TransferRefused("This form has expired. Start a new transfer.")
-    destination_id = _destination_id(destination_number)
+    # The request's Session itself, not the `db.session` proxy: the ledger calls it a
+    # dozen times per posting, and each call through the proxy looks the scope up again.
+    session = db.session()
+    destination_id = _destination_id(destination_number, session)
 
     # The ledger writes this row in the movement's own transaction (on PostgreSQL, in its
     # single write statement): a transfer is "posted", or "held" for review.
@@ -205,7 +208,7 @@ def make_transfer(
     )
 
     return ledger.post_transfer(
-        db.session,
+        session,
         source_id=source_id,
         destination_id=destination_id,
         amount=amount,

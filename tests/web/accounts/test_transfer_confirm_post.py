@@ -8,6 +8,8 @@ own CSRF field only after the app-wide check passed."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from banking.core.account_numbers import luhn_check_digit
@@ -99,3 +101,83 @@ def test_a_confirm_without_its_csrf_token_moves_nothing(app, client, jane, token
     assert "Those transfer details were not valid" in unchecked.get_data(as_text=True)
     assert balance_of(app, jane.account_id) == 10000
     assert count_transactions(app, kind="transfer") == 0
+
+
+# The fast read of a confirm POST (`_plainly_valid_confirm`) against the form it stands in
+# for: whatever it accepts, the form accepts with the same values.
+_VALID = {
+    "flow": "pay",
+    "from_account": "7",
+    "to_number": "123456789012",
+    "amount": "12.50",
+    "memo": "rent",
+    "idempotency_key": "6f1c1f0e-1111-4111-8111-111111111111",
+    "payee": "",
+}
+_FIELDS = tuple(_VALID)
+_text = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "\t", "pay", "own", "12", "012", " 12", "1e3", "-5", "٣"]),
+    st.sampled_from(["0.01", "1,234.50", "1,50", "25.", ".5", "0", "0.001", "99999999999"]),
+    st.sampled_from(["x" * 140, "x" * 141, " " * 141, "memo", "a\u00e9"]),
+    st.text(max_size=12),
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.fixed_dictionaries(
+        # Mostly the page's own values, so that each odd one is met next to valid ones.
+        {name: st.one_of(st.just(_VALID[name]), st.just(_VALID[name]), _text) for name in _FIELDS}
+    )
+)
+@example(values={**_VALID, "memo": "x" * 141})
+@example(values={**_VALID, "memo": " " * 141})
+@example(values={**_VALID, "to_number": " "})
+@example(values={**_VALID, "flow": "\t"})
+@example(values={**_VALID, "idempotency_key": None})
+@example(values={**_VALID, "from_account": " 12"})
+@example(values={**_VALID, "amount": "1,50"})
+def test_the_fast_read_accepts_only_what_the_confirm_form_accepts(app, values):
+    from flask import g
+
+    from banking.web.accounts.forms import ConfirmTransferForm
+    from banking.web.accounts.transfer_views import _plainly_valid_confirm
+
+    data = {k: v for k, v in values.items() if v is not None}
+    with app.test_request_context("/transfers/confirm", method="POST", data=data):
+        g.csrf_valid = True  # what CSRFProtect marks before any view runs
+        fast = _plainly_valid_confirm()
+        form = ConfirmTransferForm(meta={"csrf": False})
+        valid = form.validate() and form.from_account_id is not None
+    if fast is None:
+        return
+    assert valid, (data, form.errors)
+    assert fast.source_id == form.from_account_id
+    assert fast.to_number == form.to_number.data
+    assert fast.amount == form.amount_minor
+    assert fast.memo == (form.memo.data or "")
+    assert fast.key == form.idempotency_key.data
+
+
+def test_the_fast_read_takes_the_page_as_sent_and_nothing_unmarked(app):
+    from flask import g
+
+    from banking.web.accounts.transfer_views import _plainly_valid_confirm
+
+    data = {
+        "flow": "pay",
+        "from_account": "7",
+        "to_number": "123456789012",
+        "amount": "1,234.50",
+        "memo": "rent",
+        "idempotency_key": "k",
+    }
+    with app.test_request_context("/transfers/confirm", method="POST", data=data):
+        assert _plainly_valid_confirm() is None  # the app-wide CSRF check did not pass
+        g.csrf_valid = True
+        fields = _plainly_valid_confirm()
+    assert fields is not None
+    assert (fields.source_id, fields.amount, fields.memo) == (7, 123450, "rent")
