@@ -1,5 +1,7 @@
 """The Flask extensions, each created once and bound to the app in `create_app`."""
 
+import functools
+
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -61,3 +63,24 @@ def declares_no_limit(app, endpoint: str | None) -> bool:
         )
         known[endpoint] = answer
     return answer
+
+
+def skip_limiter_lookups(app) -> None:
+    """Run Flask-Limiter's before-request look-up only where the filter above lets a limit
+    apply. Filtered requests (every GET, and POSTs to views without limits) got nothing
+    from it but its bookkeeping: ~4 % of a cached dashboard's CPU. Limits decorated on a
+    view are checked by the view's own wrapper, which still asks the same filter."""
+    funcs = app.before_request_funcs.get(None, [])
+    for index, func in enumerate(funcs):
+        if getattr(func, "__self__", None) is limiter and func.__name__ == "_check_request_limit":
+            funcs[index] = _unless_filtered(func)
+
+
+def _unless_filtered(check):
+    @functools.wraps(check)
+    def check_request_limit():
+        if _safe_methods_are_not_limited():
+            return None
+        return check()
+
+    return check_request_limit
