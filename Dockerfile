@@ -19,6 +19,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     APP_ENV=production \
     GUNICORN_BIND=0.0.0.0:8000 \
     FLASK_APP=wsgi
+# Pango and a font for WeasyPrint (statement PDFs); pip cannot install them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 banking \
     && useradd --system --uid 10001 --gid banking --home-dir /app --shell /usr/sbin/nologin banking
 COPY --from=builder /wheels /wheels

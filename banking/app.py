@@ -34,6 +34,7 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from banking import caching, user_cache
     from banking.cli import register_commands
+    from banking.services import notifications
     from banking.web import errors, security, sessions, templating
 
     sessions.init_app(app)
@@ -42,6 +43,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     templating.init_app(app)
     caching.init_app(app)
     user_cache.init_app(app)
+    notifications.init_app(app)
     register_commands(app)
     register_worker(app)
     register_metrics(app)
@@ -102,11 +104,13 @@ def register_blueprints(app: Flask) -> None:
     from banking.web.accounts import bp as accounts_bp
     from banking.web.admin import bp as admin_bp
     from banking.web.auth import bp as auth_bp
+    from banking.web.notifications import bp as notifications_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(notifications_bp)
 
     from banking.web import dev_mail
 

@@ -21,6 +21,7 @@ from banking import metrics
 from banking.core.ledger.movements import TOUCHED_OWNERS
 from banking.core.models import (
     Account,
+    CategoryOverride,
     JournalTransaction,
     Payee,
     SavingsGoal,
@@ -130,6 +131,8 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
     for obj in session.deleted:
         if isinstance(obj, Payee | SavingsGoal | ScheduledTransfer):
             stale.add(obj.owner_id)
+        if isinstance(obj, CategoryOverride):
+            stale.add(obj.user_id)
     for obj in (*session.new, *session.dirty):
         is_new = obj in session.new
         # Payees are listed on the transfer form (a cached page): any change outdates it.
@@ -142,6 +145,9 @@ def _collect_stale_users(session: Session, _flush_context) -> None:
         # cancelled, advanced by a run or failed changes what the dashboard foresees.
         if isinstance(obj, ScheduledTransfer):
             stale.add(obj.owner_id)
+        # A category rule recategorises history rows (cached first page) and insights.
+        if isinstance(obj, CategoryOverride):
+            stale.add(obj.user_id)
         if isinstance(obj, Account) and (is_new or _changed(obj, DASHBOARD_ACCOUNT_FIELDS)):
             stale.add(obj.owner_id)
         # A held transfer moves no balance on the receiving side, yet its "pending" row

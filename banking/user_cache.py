@@ -44,7 +44,16 @@ log = logging.getLogger(__name__)
 NAMESPACE = "session"
 VERSION_NAMESPACE = "session_v"
 # What the web layer may read from the snapshot; anything else loads the row.
-FIELDS = ("id", "email", "full_name", "role", "is_locked", "totp_enabled", "email_verified")
+FIELDS = (
+    "id",
+    "email",
+    "full_name",
+    "role",
+    "is_locked",
+    "totp_enabled",
+    "email_verified",
+    "unread",  # unread notifications (the header's badge): outdated with the snapshot
+)
 _CHANGED_USERS = "banking.user_cache.changed_users"  # key in Session.info
 
 
@@ -52,8 +61,11 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def snapshot_of(user: User) -> dict[str, Any]:
-    """The plain data cached for `user` (no ORM instance: nothing can lazy-load later)."""
+def snapshot_of(user: User, unread: int = 0) -> dict[str, Any]:
+    """The plain data cached for `user` (no ORM instance: nothing can lazy-load later).
+
+    `unread` is their unread notifications, read in the same statement as the row.
+    """
     return {
         "id": user.id,
         "email": user.email,
@@ -62,6 +74,7 @@ def snapshot_of(user: User) -> dict[str, Any]:
         "is_locked": bool(user.is_locked),
         "totp_enabled": bool(user.totp_enabled),
         "email_verified": user.email_verified_at is not None,
+        "unread": unread,
         "token_sha256": token_digest(user.session_token),
     }
 

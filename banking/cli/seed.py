@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from banking.cli.reasons import CLI
 from banking.services import demo
 from banking.services.admin import provisioning
 
@@ -50,8 +51,15 @@ def register(app: Flask) -> None:
     is_flag=True,
     help="Add demo data even though customers already exist (new emails get a suffix).",
 )
+@click.option(
+    "--no-statements",
+    "skip_statements",
+    is_flag=True,
+    help="Skip issuing the last two months' statement documents (PDF and CSV, as the "
+    "worker does on the 1st; about half a second per account and month).",
+)
 @with_appcontext
-def seed_demo(customers: int, months: int, seed: int, force: bool) -> None:
+def seed_demo(customers: int, months: int, seed: int, force: bool, skip_statements: bool) -> None:
     """Create demo customers, an admin and months of ledger history (development only).
 
     Every movement is posted through the ledger, so balances, entries and the journal
@@ -68,7 +76,9 @@ def seed_demo(customers: int, months: int, seed: int, force: bool) -> None:
         return
     plan = provisioning.plan_demo(customers=customers, months=months, seed=seed)
     with click.progressbar(length=plan.steps, label="Seeding demo data") as bar:
-        result = provisioning.seed_demo(plan, progress=bar.update)
+        result = provisioning.seed_demo(
+            plan, progress=bar.update, actor=CLI, statements=not skip_statements
+        )
     _print_sign_ins(result)
 
 
@@ -77,6 +87,8 @@ def _print_sign_ins(result: demo.SeedResult) -> None:
         f"Created {len(result.customer_emails)} customers and {result.transactions} "
         f"transactions ({result.pending_review} awaiting review)."
     )
+    if result.statements:
+        click.echo(f"Issued {result.statements} past monthly statements (PDF and CSV).")
     click.echo(f"Demo password for every account below: {demo.DEMO_PASSWORD}")
     admin_note = "" if result.admin_created else " (already existed; password unchanged)"
     click.echo(f"  admin     {result.admin_email}{admin_note}")

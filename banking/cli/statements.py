@@ -1,6 +1,10 @@
 """`flask statements export --account NUMBER --month YYYY-MM [--output FILE]`: a statement as CSV.
+`flask statements produce --period YYYY-MM`: issue a past month's statement documents.
 
-For operators answering a customer's request; the same rows as the customer's download.
+`export` is for operators answering a customer's request (the same rows as the customer's
+download). `produce` runs what the worker runs on the 1st (for a month the worker missed,
+or after fixing what made some accounts fail); safe to re-run: each account's document
+for a month is produced once.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from banking.cli.reasons import CLI
 from banking.core.csv_export import iter_csv
 from banking.core.statements import STATEMENT_HEADER, InvalidMonth, Month, statement_csv_rows
-from banking.services import operations
+from banking.services import operations, statement_archive
 
 statements_group = AppGroup("statements", help="Monthly account statements.")
 
@@ -58,6 +63,28 @@ def export_command(number: str, month_text: str, output: str | None) -> None:
             "Warning: this statement does not reconcile; run `flask ledger verify`.", err=True
         )
         sys.exit(2)
+
+
+@statements_group.command("produce")
+@click.option(
+    "--period",
+    required=True,
+    metavar="YYYY-MM",
+    help="The month to issue statements for; it must have ended (in DISPLAY_TIMEZONE). "
+    "Re-running the same month issues nothing twice.",
+)
+def produce_command(period: str) -> None:
+    """Issue one month's statement document (PDF and CSV) for every account open in it."""
+    try:
+        parsed = statement_archive.parse_period(period)
+    except statement_archive.PeriodNotOver as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from exc
+    report = statement_archive.produce(actor=CLI, period=parsed)
+    click.echo(f"Statements for {report.period}: {report.summary()}.")
+    for account_id, error_type in report.failed:
+        click.echo(f"Account id {account_id} not produced: {error_type}", err=True)
+    if report.failed:
+        raise SystemExit(1)
 
 
 def register(app: Flask) -> None:

@@ -29,13 +29,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, lazyload
 
-from banking.core import audit, ledger
+from banking.core import audit, ledger, notifications
 from banking.core.clock import SYSTEM_CLOCK, Clock
 from banking.core.models import (
+    Account,
     Frequency,
     JournalTransaction,
     ScheduledTransfer,
     ScheduleStatus,
+    TransactionStatus,
     User,
 )
 from banking.core.money import InvalidAmount
@@ -262,6 +264,9 @@ def _post_occurrence(
                 "amount": txn.amount,
             },
         )
+        # Money that reached another customer: they hear of it with the posting.
+        if txn.status == TransactionStatus.POSTED.value:
+            hook_session.add_all(notifications.about_incoming(hook_session, txn))
 
     result = ledger.post_transfer(
         session,
@@ -320,6 +325,16 @@ def _record_failure(
         schedule.status = ScheduleStatus.FAILED.value
         schedule.last_error = message[:200]
         schedule.last_run_at = clock.now()
+        source = session.get(Account, schedule.from_account_id)
+        session.add(
+            notifications.schedule_failed(
+                schedule.owner_id,
+                amount=schedule.amount,
+                currency=source.currency if source is not None else "USD",
+                reason=message[:200],
+                now=schedule.last_run_at,
+            )
+        )
         audit.record(
             session,
             "schedule.failed",

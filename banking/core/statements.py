@@ -21,6 +21,7 @@ from banking.core.history import (
     export_row,
 )
 from banking.core.history import iter_history as _iter_history
+from banking.core.history.rows import Overrides
 from banking.core.models import Entry
 from banking.core.money import format_plain
 from banking.core.periods import InvalidMonth, Month
@@ -61,9 +62,15 @@ def _month_filters(month: Month) -> HistoryFilters:
 
 
 def build_statement(
-    session: Session, account_id: int, month: Month, *, tz: str = "UTC"
+    session: Session,
+    account_id: int,
+    month: Month,
+    *,
+    tz: str = "UTC",
+    overrides: Overrides | None = None,
 ) -> Statement:
-    """The statement of `account_id` for `month` (days counted in the display timezone)."""
+    """The statement of `account_id` for `month` (days counted in the display timezone);
+    `overrides`: the owner's category rules, for each entry's category."""
     filters = _month_filters(month)
     start, _end = day_bounds(filters.date_from, filters.date_to, tz)
     opening = session.scalar(
@@ -73,7 +80,7 @@ def build_statement(
         .limit(1)
     )
     opening = int(opening or 0)
-    entries = list(_iter_history(session, account_id, filters, tz=tz))
+    entries = list(_iter_history(session, account_id, filters, tz=tz, overrides=overrides))
     entries.reverse()
     closing = entries[-1].balance_after if entries else opening
     return Statement(
@@ -88,7 +95,16 @@ def build_statement(
 def statement_csv_rows(statement: Statement) -> Iterator[list[str]]:
     """The statement as CSV rows (after EXPORT_HEADER), framed by opening and closing lines."""
     opening_day = statement.month.first_day.isoformat()
-    yield [opening_day, "Opening balance", "", "", "", "", format_plain(statement.opening_balance)]
+    yield [
+        opening_day,
+        "Opening balance",
+        "",
+        "",
+        "",
+        "",
+        format_plain(statement.opening_balance),
+        "",
+    ]
     for row in statement.entries:
         yield export_row(row)
     yield [
@@ -99,6 +115,7 @@ def statement_csv_rows(statement: Statement) -> Iterator[list[str]]:
         format_plain(statement.money_out),
         format_plain(statement.money_in),
         format_plain(statement.closing_balance),
+        "",
     ]
 
 

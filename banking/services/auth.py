@@ -11,6 +11,7 @@ commit, so a use case (or the CLI, or a test) can put several in one transaction
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,12 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from banking.core import notifications as notices
 from banking.core.models import User
 from banking.core.models.base import update_if, utcnow
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.extensions import db
 from banking.services import auth_events as events
 from banking.services import lockout, two_factor
+from banking.services import notifications as notify
 from banking.services.accounts import default_currency, open_account
 from banking.services.audit import record
 from banking.services.passwords import (
@@ -86,13 +89,6 @@ def create_admin(session: Session, *, full_name: str, email: str, password: str)
     return create_user(
         session, full_name=full_name, email=email, password=password, role=ROLE_ADMIN
     )
-
-
-def user_for_session_token(token: str) -> User | None:
-    """The user a signed-in session's id (its `session_token`) belongs to, if any."""
-    if not token:
-        return None
-    return db.session.scalar(select(User).where(User.session_token == token))
 
 
 def get_user(user_id: int) -> User | None:
@@ -208,25 +204,35 @@ def _login_failed(session: Session, user: User | None, reason: str) -> None:
     )
 
 
-def sign_in(email: str, password: str) -> LoginOutcome:
+def sign_in(
+    email: str, password: str, *, known_device: Callable[[int], bool] | None = None
+) -> LoginOutcome:
     """The password step, committed: a failure's count and audit row, or (when no code
-    is needed) the completed sign-in. The caller starts the session on SUCCESS."""
+    is needed) the completed sign-in. The caller starts the session on SUCCESS.
+
+    `known_device(user_id)` says whether the browser asking has signed in as that user
+    before (the web layer knows); a completed sign-in from one it has not writes a
+    security notification."""
     session = db.session
     outcome = authenticate(session, email, password)
     if outcome.status is LoginStatus.SUCCESS:
-        complete_sign_in(session, outcome.user)
+        complete_sign_in(session, outcome.user, known_device=known_device)
     session.commit()
+    notify.dispatch(session)
     return outcome
 
 
-def sign_in_second_factor(user: User, code: str) -> LoginOutcome:
+def sign_in_second_factor(
+    user: User, code: str, *, known_device: Callable[[int], bool] | None = None
+) -> LoginOutcome:
     """The code step, committed: the spent code and completed sign-in, or the failure
     count and its audit row. The caller starts the session on SUCCESS."""
     session = db.session
     outcome = check_second_factor(session, user, code)
     if outcome.status is LoginStatus.SUCCESS:
-        complete_sign_in(session, user, method="two_factor")
+        complete_sign_in(session, user, method="two_factor", known_device=known_device)
     session.commit()
+    notify.dispatch(session)
     return outcome
 
 
@@ -317,8 +323,16 @@ def check_second_factor(session: Session, user: User, code: str) -> LoginOutcome
     return LoginOutcome(LoginStatus.SUCCESS, user)
 
 
-def complete_sign_in(session: Session, user: User, *, method: str = "password") -> None:
+def complete_sign_in(
+    session: Session,
+    user: User,
+    *,
+    method: str = "password",
+    known_device: Callable[[int], bool] | None = None,
+) -> None:
     lockout.clear_failures(user)
+    if known_device is not None:
+        notify.note_sign_in_device(session, user, known_device)
     user.last_login_at = utcnow()
     events.record_own(events.LOGIN, user.id, details={"method": method}, session=session)
 
@@ -337,6 +351,7 @@ def set_new_password(session: Session, user: User, new: str) -> None:
     check_new_password(new, user.email)
     set_password(session, user, new)
     events.record_own(events.PASSWORD_CHANGE, user.id, session=session)
+    session.add(notices.password_changed(user.id, reset=False))
 
 
 def reset_password(user: User, new: str) -> None:
@@ -353,6 +368,7 @@ def reset_password(user: User, new: str) -> None:
         raise
     set_password(session, user, new)
     events.record_own(events.PASSWORD_RESET, user.id, session=session)
+    session.add(notices.password_changed(user.id, reset=True))
     mark_email_verified(session, user, via="password_reset")
     session.commit()
 

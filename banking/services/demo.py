@@ -18,12 +18,15 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banking.core import ledger
+from banking.core import categories, ledger
+from banking.core import notifications as notices
 from banking.core.clock import SYSTEM_CLOCK, Clock, FixedClock
 from banking.core.models import (
     Account,
     AccountKind,
+    CategoryOverride,
     Frequency,
+    Notification,
     Payee,
     SavingsGoal,
     ScheduledTransfer,
@@ -31,11 +34,14 @@ from banking.core.models import (
     User,
 )
 from banking.core.models.base import utcnow
+from banking.core.names import mask_name
 from banking.core.scheduling import first_run
 from banking.services.accounts import open_account
 from banking.services.auth import create_admin, create_user
 from banking.services.demo_plan import (
     CHECKING,
+    DEMO_CATEGORY_RULE,
+    DEMO_STATEMENT_MONTHS,
     SAVINGS,
     Event,
     Plan,
@@ -46,6 +52,7 @@ from banking.services.demo_plan import (
 __all__ = [
     "ADMIN_EMAIL",
     "DEMO_PASSWORD",
+    "DEMO_STATEMENT_MONTHS",
     "Plan",
     "SeedResult",
     "apply_plan",
@@ -66,6 +73,7 @@ class SeedResult:
     admin_created: bool
     transactions: int
     pending_review: int
+    statements: int = 0  # statement documents issued for past months (see provisioning)
 
 
 def apply_plan(
@@ -109,6 +117,17 @@ def apply_plan(
         progress(1)
     if (0, SAVINGS) in accounts:
         session.add(_savings_goal(session, accounts[(0, SAVINGS)], users[0], utcnow().date()))
+    if users:
+        merchant, category = DEMO_CATEGORY_RULE
+        session.add(
+            CategoryOverride(
+                user_id=users[0],
+                merchant_key=categories.merchant_key(merchant),
+                merchant=merchant,
+                category=category,
+            )
+        )
+        session.add_all(_demo_notifications(session, plan, accounts, users))
     session.commit()
     pending = 0
     if plan.review is not None:
@@ -286,3 +305,41 @@ def _savings_goal(session: Session, account_id: int, owner_id: int, today: date)
         target_amount=target,
         target_date=date(today.year + 1, today.month, 1),
     )
+
+
+def _demo_notifications(session: Session, plan: Plan, accounts, users) -> list[Notification]:
+    """The demo customer's inbox: the money other customers sent them lately (the last two
+    unread, so the header shows a count on the first sign-in), and an older, read,
+    security notice. Worded by the catalogue, dated when it happened."""
+    demo = users[0]
+    incoming = [
+        event
+        for event in plan.events
+        if event.counterparty is not None
+        and event.counterparty[0] == 0
+        and event.customer != 0
+        and event.amount > 0
+    ][-4:]
+    rows = []
+    oldest = min((event.at for event in incoming), default=utcnow())
+    rows.append(
+        notices.new_device(demo, device="Firefox on Windows", now=oldest - timedelta(days=2))
+    )
+    for event in incoming:
+        account = session.get(Account, accounts[event.counterparty])
+        rows.append(
+            notices.incoming_transfer(
+                demo,
+                amount=event.amount,
+                currency=account.currency,
+                sender=mask_name(plan.customers[event.customer].full_name),
+                account=notices.account_label(account.display_name, account.masked_number),
+                account_id=account.id,
+                now=event.at,
+            )
+        )
+    unread_from = max(len(rows) - 2, 0) if incoming else 0
+    for n, row in enumerate(rows):
+        if n < unread_from:
+            row.read_at = row.created_at + timedelta(hours=3)
+    return rows

@@ -16,6 +16,8 @@ from banking.core.models import TransactionKind
 
 EMAIL_DOMAIN = "example.com"
 DAYS_PER_MONTH = 30
+# Past months whose statements the demo issues (the archive shows them on first sign-in).
+DEMO_STATEMENT_MONTHS = 2
 
 FIRST_NAMES = (
     "Alice", "Bob", "Carol", "David", "Erin", "Frank", "Grace", "Hector", "Ivy", "Jamal",
@@ -43,6 +45,9 @@ MERCHANTS = (
     ("Pizza Palace", 1800, 4200),
     ("Hardware Depot", 900, 12000),
 )  # (name, min cents, max cents)
+# The first customer's (alice@) own category rule: the default rules put books under
+# Shopping (banking/core/categories); she keeps them under Entertainment.
+DEMO_CATEGORY_RULE = ("Bookworm Books", "entertainment")
 FRIEND_MEMOS = ("Dinner", "Concert tickets", "Groceries split", "Birthday gift", "Taxi share")
 
 CHECKING = "checking"
@@ -94,8 +99,10 @@ class Plan:
 
     @property
     def steps(self) -> int:
-        """Units of work for a progress bar: users, events, schedules and the review."""
-        return len(self.customers) + 1 + len(self.events) + len(self.schedules) + 1
+        """Units of work for a progress bar: users, events, schedules, the review and the
+        past months of statements."""
+        fixed = 1 + 1 + DEMO_STATEMENT_MONTHS  # the admin, the review, the months
+        return len(self.customers) + len(self.events) + len(self.schedules) + fixed
 
 
 def build_plan(

@@ -28,10 +28,11 @@ from flask import current_app
 from banking.core import interest, ledger, scheduling
 from banking.core.periods import Month, local_today
 from banking.core.statements import Statement, build_statement
-from banking.services import audit
+from banking.services import audit, notifications
 from banking.services.actor import Actor
 from banking.services.admin import work
 from banking.services.admin.accounts import find_customer_account
+from banking.services.categories import overrides_for
 from banking.services.transfers import limits_from_config
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,10 @@ def expire_holds(*, actor: Actor) -> int:
             "via": actor.via,
         },
     )
-    with work.unit_of_work() as session:
-        return ledger.expire_holds(session, on_expired=on_expired)
+    with work.unit_of_work() as session:  # queues the senders' emails after it
+        return ledger.expire_holds(
+            session, on_expired=notifications.with_hold_notices(on_expired)
+        )
 
 
 def accrue_interest(*, actor: Actor, period: Month | None = None) -> interest.AccrualReport:
@@ -136,5 +139,6 @@ def statement_of(number: str, month: Month, *, tz: str) -> StatementExport | Non
     account = find_customer_account(number)
     if account is None:
         return None
-    statement = build_statement(work.session(), account.id, month, tz=tz)
+    overrides = overrides_for(account.owner_id) if account.owner_id else None
+    statement = build_statement(work.session(), account.id, month, tz=tz, overrides=overrides)
     return StatementExport(account.masked_number, statement)

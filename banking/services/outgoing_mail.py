@@ -71,7 +71,7 @@ def deliver(kind: str, user_id: int, *, key: str) -> bool:
     lost (SMTP offers nothing stronger).
     """
     session = db.session
-    delivery = _locked_delivery(session, key, kind, user_id)
+    delivery = locked_delivery(session, key, kind, user_id)
     if delivery.sent_at is not None:
         session.rollback()
         return False
@@ -108,7 +108,8 @@ def deliver_reset_for_address(address: str, *, key: str, origin: dict | None = N
     return sent
 
 
-def _locked_delivery(session, key: str, kind: str, user_id: int) -> EmailDelivery:
+def locked_delivery(session, key: str, kind: str, user_id: int) -> EmailDelivery:
+    """The delivery row for `key`, locked (created first if new): one email per key."""
     query = select(EmailDelivery).where(EmailDelivery.key == key).with_for_update()
     delivery = session.scalar(query)
     if delivery is not None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from banking.core import notifications as notices
 from banking.core.errors import DomainError
 from banking.core.models import AuditEvent, User
 from banking.extensions import db
 from banking.services import auth, reauth, two_factor
 from banking.services import auth_events as events
+from banking.services import notifications as notify
 
 
 class TwoFactorCodeInvalid(DomainError):
@@ -100,5 +102,9 @@ def _switched_two_factor(user: User, action: str) -> None:
     """Commit a two-factor change with its audit row, and rotate the session token so
     every other copy of the session is signed out."""
     events.record_own(action, user.id)
+    db.session.add(
+        notices.two_factor_changed(user.id, enabled=action == events.TWO_FACTOR_ENROLL)
+    )
     user.rotate_session_token()
     db.session.commit()
+    notify.dispatch()  # a security notice: always emailed

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from banking.core import search as core_search
 from banking.extensions import db
+from banking.services.categories import overrides_for
 
 if TYPE_CHECKING:
     from banking.core.pagination import Cursor
@@ -18,4 +19,6 @@ if TYPE_CHECKING:
 
 def search_page(user_id: int, query: SearchQuery, *, cursor: Cursor | None, tz: str) -> SearchPage:
     """One page of the customer's movements matching `query`, newest first."""
-    return core_search.search_page(db.session, user_id, query, cursor=cursor, tz=tz)
+    return core_search.search_page(
+        db.session, user_id, query, cursor=cursor, tz=tz, overrides=overrides_for(user_id)
+    )

@@ -19,6 +19,13 @@ BEAT_SCHEDULE = {
         "task": "banking.accrue_interest",
         "schedule": crontab(minute=30, hour=0, day_of_month=1),
     },
+    # Statements are months of the bank's calendar (DISPLAY_TIMEZONE): at 00:45 UTC on
+    # the 1st a zone behind UTC is still in the old month, so the 2nd runs again; a run
+    # that finds every document already produced writes nothing.
+    "produce-statements": {
+        "task": "banking.produce_statements",
+        "schedule": crontab(minute=45, hour=0, day_of_month="1,2"),
+    },
     "verify-ledger": {"task": "banking.verify_ledger", "schedule": crontab(minute=0, hour=3)},
     "heartbeat": {"task": "banking.heartbeat", "schedule": 30.0},
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from banking.services import outgoing_mail
+from banking.services import notifications, outgoing_mail
 
 
 def register(celery: Celery) -> None:
@@ -17,3 +17,8 @@ def register(celery: Celery) -> None:
         return outgoing_mail.deliver_reset_for_address(
             address, key=f"password_reset:{self.request.id}", origin=origin
         )
+
+    @celery.task(name=notifications.EMAIL_TASK, shared=False)
+    def send_notification_email(notification_id: int) -> bool:
+        # Keyed by the notification, not the task: however often it is queued, one email.
+        return notifications.deliver_email(notification_id)

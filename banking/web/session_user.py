@@ -25,6 +25,7 @@ class SessionUser:
         "is_locked",
         "role",
         "totp_enabled",
+        "unread_notifications",
     )
 
     is_active = True
@@ -39,6 +40,7 @@ class SessionUser:
         self.is_locked: bool = snapshot["is_locked"]
         self.totp_enabled: bool = snapshot["totp_enabled"]
         self.email_verified: bool = snapshot["email_verified"]
+        self.unread_notifications: int = snapshot.get("unread", 0)
         self._token = token
 
     def get_id(self) -> str:

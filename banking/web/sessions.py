@@ -21,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from banking import user_cache
 from banking.core.models import User
 from banking.extensions import login_manager
-from banking.services import auth
+from banking.services import auth, notifications
 from banking.web import page_cache
 from banking.web.session_user import SessionUser
 
@@ -76,11 +76,12 @@ def load_user(token: str) -> SessionUser | None:
             page_cache.remember(page, values[1], version, values[0])
         if cached is not None:
             return SessionUser(cached, token)
-    user = auth.user_for_session_token(token)
+    found = notifications.session_user(token)
+    user = found[0] if found else None
     if user is None or user.is_locked:
         page_cache.forget()
         return None
-    snapshot = user_cache.snapshot_of(user)
+    snapshot = user_cache.snapshot_of(user, found[1])
     if version is not None and user.id == user_id:
         # The version was read before the row: a change committed since outdates this.
         user_cache.put(snapshot, version)

@@ -24,7 +24,9 @@ from banking.services.passwords import hash_password, password_problems
 from tests.support.builders import login, make_customer
 from tests.support.database import reset_database
 
-SMALL = ["seed-demo", "--customers", "4", "--months", "2"]
+# --no-statements: rendering PDFs costs ~0.4 s each; tests/services/test_statement_archive.py
+# checks the demo's statements.
+SMALL = ["seed-demo", "--customers", "4", "--months", "2", "--no-statements"]
 DEMO_HASH = hash_password(demo.DEMO_PASSWORD)
 
 
@@ -103,6 +105,21 @@ def test_demo_customer_can_sign_in(app, runner, client):
     assert "/auth/login" not in response.headers["Location"]
 
 
+def test_the_demo_customer_has_unread_notifications_on_the_first_sign_in(app, runner, client):
+    """Issue 17, item 8: the header shows a count, the inbox the money others sent."""
+    import re
+
+    runner.invoke(args=SMALL)
+    login(client, "alice@example.com", demo.DEMO_PASSWORD)
+
+    html = client.get("/").get_data(as_text=True)
+    unread = re.search(r'data-testid="unread-count"[^>]*>(\d+)<', html)
+    assert unread and int(unread.group(1)) >= 1
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert inbox.count('data-testid="notification"') >= 2
+    assert "is-unread" in inbox
+
+
 def test_the_demo_customer_sees_a_savings_goal_on_the_dashboard(app, runner, client):
     """`make run` shows issue 17's savings goal on the first sign-in's dashboard."""
     runner.invoke(args=SMALL)
@@ -141,6 +158,27 @@ def test_the_demo_customer_has_a_failed_schedule_on_the_scheduled_page(app, runn
     assert '<span class="badge badge-failed">Failed</span>' in html
     assert "failed: There is not enough money available in that account." in html
     assert "Concert tickets — " in html
+
+
+def test_the_demo_customer_has_categories_and_her_own_rule(app, runner, client):
+    """Issue 17: the demo's merchants land in sensible categories, and alice@ keeps books
+    under Entertainment (her rule), which the categories page and insights show."""
+    runner.invoke(args=SMALL)
+    login(client, "alice@example.com", demo.DEMO_PASSWORD)
+
+    rules = client.get("/categories").get_data(as_text=True)
+    insights = client.get("/insights").get_data(as_text=True)
+    previous = client.get("/insights?month=" + _previous_month()).get_data(as_text=True)
+
+    assert "Bookworm Books" in rules and "Always under" in rules
+    shown = set(re.findall(r'<tr data-category="([a-z]+)"', insights + previous))
+    # Card purchases at random merchants: rent every month, and several kinds of spending.
+    assert "rent" in shown and len(shown - {"rent", "transfers", "other"}) >= 3, shown
+
+
+def _previous_month() -> str:
+    first = utcnow().date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
 def test_seeded_ledger_passes_verification(app, runner):
@@ -235,7 +273,7 @@ def test_plan_is_a_pure_function_of_the_seed():
 
 def test_defaults_seed_twelve_customers(app, runner):
     # How fast seeding is belongs to the benchmarks, not to an assertion here.
-    result = runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["seed-demo", "--no-statements"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id)).where(User.role == "customer")) == 12

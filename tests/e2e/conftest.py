@@ -51,6 +51,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# The live server's environment (its database), for `server_flask` (set by live_server).
+SERVER_ENV: dict[str, str] = {}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 
@@ -145,6 +147,8 @@ def live_server():
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = _server_env(database_url, url)
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
     flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(
@@ -178,6 +182,24 @@ def live_server():
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def server_flask(*args: str) -> str:
+    """Run `flask <args>` on the live server's database, as its operator would; its output.
+
+    For what only an operator or the worker does (issuing last month's statements needs
+    last month's history, which only the demo seed can post in the past)."""
+    assert SERVER_ENV, "use the live_server fixture first"
+    done = subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=SERVER_ENV,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
 
 
 # The browser ------------------------------------------------------------------------------
@@ -231,7 +253,7 @@ class PageGuard:
 
     def _failed(self, request) -> None:
         # A download aborts the navigation that started it; that is not a broken page.
-        if request.url.endswith(".csv") or ".csv?" in request.url:
+        if request.url.endswith((".csv", ".pdf")) or ".csv?" in request.url:
             return
         # Chromium fetches the favicon after the load event, so the next navigation
         # cancels it (net::ERR_ABORTED). The favicon's own 404 is still caught in

@@ -66,6 +66,8 @@ EXPECTED: dict[str, tuple] = {
     "accounts.history_export": (LOGIN, 200, 404, 404),
     "accounts.statement": (LOGIN, 200, 404, 404),
     "accounts.statement_export": (LOGIN, 200, 404, 404),
+    "accounts.statement_archive_page": (LOGIN, 200, 404, 404),
+    "accounts.statement_document": (LOGIN, 200, 404, 404),
     "accounts.transfer_own": (LOGIN, 200, 200, 403),
     "accounts.transfer_pay": (LOGIN, 200, 200, 403),
     "accounts.transfer_confirm": (LOGIN, 400, 400, 403),
@@ -83,6 +85,21 @@ EXPECTED: dict[str, tuple] = {
     "accounts.dismiss_announcements": (LOGIN, REDIRECT, REDIRECT, 403),
     # Search reads only the signed-in customer's own accounts (an admin has none).
     "accounts.search": (LOGIN, 200, 200, 403),
+    # Categories and insights: the signed-in customer's own rules and figures only (the
+    # rules are keyed by the asker's user id; no route takes another customer's id). The
+    # forms posted bare (a token, no merchant) change nothing and go back to the list.
+    "accounts.categories": (LOGIN, 200, 200, 403),
+    "accounts.category_rule": (LOGIN, REDIRECT, REDIRECT, 403),  # no merchant chosen
+    "accounts.save_category_rule": (LOGIN, REDIRECT, REDIRECT, 403),
+    "accounts.remove_category_rule": (LOGIN, REDIRECT, REDIRECT, 403),
+    "accounts.undo_category_rule": (LOGIN, REDIRECT, REDIRECT, 403),
+    "accounts.insights": (LOGIN, 200, 200, 403),
+    # Notifications: any signed-in user's own inbox; someone else's notification is a 404.
+    # "Mark all as read" marks the asker's own only (never B's: the snapshot says so).
+    "notifications.inbox": (LOGIN, 200, 200, 200),
+    "notifications.open_notification": (LOGIN, REDIRECT, 404, 404),
+    "notifications.mark_all_read": (LOGIN, REDIRECT, REDIRECT, REDIRECT),
+    "auth.notification_emails": (LOGIN, REDIRECT, REDIRECT, REDIRECT),  # own choices only
     # Admin only
     "admin.overview": (LOGIN, 403, 403, 200),
     "admin.accounts": (LOGIN, 403, 403, 200),
@@ -177,7 +194,11 @@ def _own_row(world: World, who: str) -> dict:
     rotates their session token. (Opening the two-factor page stores nothing: its pending
     secret lives in the session until a code and the password confirm it.)"""
     visitor = {OWNER: world.a.customer, OTHER: world.a.customer, ADMIN: world.admin}.get(who)
-    return {"users": {visitor.id: {"session_token"}}} if visitor else {}
+    if not visitor:
+        return {}
+    # "Mark all as read" marks the visitor's own notifications (A's, for a customer).
+    own_notices = {world.a.notification_id: {"read_at"}} if visitor is world.a.customer else {}
+    return {"users": {visitor.id: {"session_token"}}, "notifications": own_notices}
 
 
 def _rules(app):

@@ -14,7 +14,7 @@ from uuid import uuid4
 from flask import Flask
 from sqlalchemy import func, select
 
-from banking.core import ledger
+from banking.core import ledger, notifications
 from banking.core.models import (
     Account,
     AuditEvent,
@@ -22,11 +22,13 @@ from banking.core.models import (
     FailedJob,
     Hold,
     JournalTransaction,
+    Notification,
     Payee,
     PendingAdminAction,
     RecoveryCode,
     SavingsGoal,
     ScheduledTransfer,
+    StatementDocument,
     User,
 )
 from banking.extensions import db
@@ -36,6 +38,8 @@ from banking.services.admin import dual_control
 from tests.support.builders import Customer, make_admin, make_customer
 from tests.support.forms import csrf_from
 from tests.support.jobs import make_failed_job
+
+WORLD_STATEMENT_MONTH = "2026-01"
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Objects:
     transaction_id: int
     pending_action_id: int = 0
     failed_job_id: int = 0
+    notification_id: int = 0
 
     def params(self) -> dict[str, int | str]:
         return {
@@ -58,8 +63,11 @@ class Objects:
             "transaction_id": self.transaction_id,
             "action_id": self.pending_action_id,
             "job_id": self.failed_job_id,
+            "notification_id": self.notification_id,
             "user_id": self.customer.id,
             "token": "not-a-real-token",
+            "month": WORLD_STATEMENT_MONTH,  # each account has this month's document
+            "kind": "pdf",
         }
 
 
@@ -90,6 +98,21 @@ def _objects(app: Flask, owner: Customer, other: Customer) -> Objects:
         db.session.add(
             SavingsGoal(account_id=owner.account_id, owner_id=owner.id, target_amount=100_000)
         )
+        # An issued statement (written directly: rendering a real PDF is not the point
+        # here), so a download of someone else's is refused, not merely missing.
+        db.session.add(
+            StatementDocument(
+                account_id=owner.account_id,
+                period=date(2026, 1, 1),
+                opening=0,
+                closing=0,
+                credits=0,
+                debits=0,
+                entry_count=0,
+                pdf=b"%PDF-1.7 world",
+                csv=b"Date,Type\r\n",
+            )
+        )
         db.session.commit()
         posted = ledger.post_transfer(
             db.session,
@@ -101,7 +124,12 @@ def _objects(app: Flask, owner: Customer, other: Customer) -> Objects:
             memo="World transfer",
             owner_id=owner.id,
         )
+        # An unread notification that opening someone else's would mark read.
+        notice = notifications.build(owner.id, notifications.Kind.INCOMING_TRANSFER, "In", "Body")
+        db.session.add(notice)
+        db.session.commit()
         objects = Objects(owner, owner.account_id, payee.id, schedule.id, posted.transaction_id)
+        objects.notification_id = notice.id
         db.session.remove()
     return objects
 
@@ -145,6 +173,7 @@ SNAPSHOT_MODELS = (
     Hold,
     PendingAdminAction,
     FailedJob,
+    Notification,
 )
 Snapshot = dict[str, dict[int, dict[str, object]]]
 

@@ -36,6 +36,8 @@ TABLES = [
     "holds",
     "entries",
     "savings_goals",
+    "category_overrides",
+    "statement_documents",
     "scheduled_transfers",
     "payees",
     "journal_transactions",

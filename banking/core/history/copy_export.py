@@ -12,6 +12,7 @@ Every rule of the Python path is repeated here, each next to the function it mir
 - the counterparty: `names.counterparty_title` (the merchant from an external memo) and
   `names.mask_name` (Python's whitespace);
 - amounts: `money.format_plain` (integer division, two-digit cents);
+- the category: `categories.categorise`, mirrored by `categories.sql`;
 - `csv_export.neutralize` (a quote before = + - @ TAB CR), then `csv.writer`'s minimal
   quoting (a cell with , " CR or LF is quoted, quotes doubled) and its CRLF line end.
 
@@ -30,10 +31,13 @@ from collections.abc import Iterator
 from sqlalchemy import Select, Text, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
+from banking.core import categories
+from banking.core.categories.sql import category_label_sql
 from banking.core.csv_export import FORMULA_PREFIXES, iter_csv
 from banking.core.history.export import EXPORT_HEADER, iter_export_rows
 from banking.core.history.filters import HistoryFilters
 from banking.core.history.queries import entries_select
+from banking.core.history.rows import Overrides
 from banking.core.ledger.system_accounts import EXTERNAL_CASH
 from banking.core.models import AccountKind
 from banking.core.money import MINOR_UNITS
@@ -174,7 +178,10 @@ def _kind_label(kind):
 
 
 def export_lines_select(
-    account_id: int, filters: HistoryFilters | None = None, tz: str = "UTC"
+    account_id: int,
+    filters: HistoryFilters | None = None,
+    tz: str = "UTC",
+    overrides: Overrides | None = None,
 ) -> Select:
     """One text column per entry: the CSV line `export.export_row` + `iter_csv` would write
     (without its CRLF), over exactly `entries_select`'s rows and order.
@@ -183,9 +190,12 @@ def export_lines_select(
     one; the line is one parallel-safe expression computed before the sort, so parallel
     workers build the lines and the leader only merges them.
     """
-    rows = entries_select(account_id, filters or HistoryFilters(), tz).order_by(None)
+    filters = filters or HistoryFilters()
+    rows = entries_select(account_id, filters, tz).order_by(None)
     r = rows.subquery("export_rows").c
     amount, balance = r.amount, r.balance_after
+    # A category label is a plain word: no CSV quoting, nothing to neutralize.
+    category = category_label_sql(r, overrides)
     line = func.concat(
         func.to_char(func.timezone("UTC", r.created_at), "YYYY-MM-DD HH24:MI:SS"),
         ",",
@@ -205,8 +215,13 @@ def export_lines_select(
             (balance < 0, literal("'-") + _plain(-balance)),
             else_=_plain(balance),
         ),
+        ",",
+        category,
     )
-    return select(line.label("line")).order_by(r.created_at.desc(), r.id.desc())
+    stmt = select(line.label("line")).order_by(r.created_at.desc(), r.id.desc())
+    if filters.category:
+        stmt = stmt.where(category == categories.label(filters.category))
+    return stmt
 
 
 _ESCAPES = {b"\\": b"\\", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
@@ -236,6 +251,7 @@ def iter_export_csv_copy(
     *,
     tz: str = "UTC",
     chunk_rows: int | None = None,
+    overrides: Overrides | None = None,
 ) -> Iterator[bytes]:
     """The export's CSV bytes (header first), streamed by PostgreSQL's COPY.
 
@@ -246,7 +262,7 @@ def iter_export_csv_copy(
     """
     chunk_rows = chunk_rows or COPY_CHUNK_ROWS
     bind = session.connection()
-    compiled = export_lines_select(account_id, filters, tz).compile(
+    compiled = export_lines_select(account_id, filters, tz, overrides).compile(
         dialect=bind.dialect, compile_kwargs={"render_postcompile": True}
     )
     driver = bind.connection.driver_connection
@@ -278,6 +294,7 @@ def iter_export_csv(
     filters: HistoryFilters | None = None,
     *,
     tz: str = "UTC",
+    overrides: Overrides | None = None,
 ) -> Iterator[bytes]:
     """The history export's CSV bytes: by COPY on PostgreSQL, by the Python rows elsewhere.
 
@@ -285,6 +302,6 @@ def iter_export_csv(
     PostgreSQL for every filter); SQLite has no COPY, so it keeps the Python path.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return iter_export_csv_copy(session, account_id, filters, tz=tz)
-    rows = iter_export_rows(session, account_id, filters, tz=tz)
+        return iter_export_csv_copy(session, account_id, filters, tz=tz, overrides=overrides)
+    rows = iter_export_rows(session, account_id, filters, tz=tz, overrides=overrides)
     return (chunk.encode() for chunk in iter_csv(EXPORT_HEADER, rows))

@@ -7,9 +7,10 @@ from datetime import UTC, date
 
 from sqlalchemy.orm import Session
 
+from banking.core import categories
 from banking.core.history.filters import HistoryFilters
 from banking.core.history.queries import entries_select
-from banking.core.history.rows import HistoryRow, _counterparty, _row
+from banking.core.history.rows import HistoryRow, Overrides, _counterparty, _row, _side
 from banking.core.ledger.system_accounts import EXTERNAL_CASH
 from banking.core.models import Account
 from banking.core.money import format_plain
@@ -19,7 +20,18 @@ EXPORT_BATCH = 500
 EXPORT_FETCH = 2000  # rows per server-side cursor fetch for the CSV export
 _COUNTERPARTY_MEMO = 10_000  # distinct other accounts remembered during one export
 
-EXPORT_HEADER = ["Date (UTC)", "Type", "Counterparty", "Memo", "Money out", "Money in", "Balance"]
+# The category is the last column: it came last (issue 17), and spreadsheets people built
+# on the first seven columns keep working.
+EXPORT_HEADER = [
+    "Date (UTC)",
+    "Type",
+    "Counterparty",
+    "Memo",
+    "Money out",
+    "Money in",
+    "Balance",
+    "Category",
+]
 
 
 def export_row(row: HistoryRow) -> list[str]:
@@ -32,6 +44,7 @@ def export_row(row: HistoryRow) -> list[str]:
         format_plain(-row.amount) if row.amount < 0 else "",
         format_plain(row.amount) if row.amount > 0 else "",
         format_plain(row.balance_after) if row.balance_after is not None else "",
+        row.category_label,
     ]
 
 
@@ -42,15 +55,17 @@ def iter_history(
     *,
     tz: str = "UTC",
     batch_size: int = EXPORT_BATCH,
+    overrides: Overrides | None = None,
 ) -> Iterator[HistoryRow]:
     """Every matching entry, streamed from a server-side cursor in batches (flat memory)."""
-    stmt = entries_select(account_id, filters or HistoryFilters(), tz).execution_options(
-        yield_per=batch_size
-    )
+    filters = filters or HistoryFilters()
+    stmt = entries_select(account_id, filters, tz).execution_options(yield_per=batch_size)
     result = session.execute(stmt)
     try:
-        for row in result:
-            yield _row(row)
+        for raw in result:
+            row = _row(raw, overrides=overrides)
+            if not filters.category or row.category == filters.category:
+                yield row
     finally:
         result.close()
 
@@ -62,6 +77,7 @@ def iter_export_rows(
     *,
     tz: str = "UTC",
     batch_size: int = EXPORT_FETCH,
+    overrides: Overrides | None = None,
 ) -> Iterator[list[str]]:
     """The export's rows, exactly as `export_row(_row(row))` would build them, but cheaper.
 
@@ -70,11 +86,13 @@ def iter_export_rows(
     with integer arithmetic, and the counterparty text is worked out once per other
     account instead of once per row.
     """
-    stmt = entries_select(account_id, filters or HistoryFilters(), tz)
+    filters = filters or HistoryFilters()
+    wanted = filters.category
+    stmt = entries_select(account_id, filters, tz)
     # Core execution (no ORM result layer) of the same plain-column select.
     result = session.connection().execution_options(yield_per=batch_size).execute(stmt)
     labels = KIND_LABELS
-    counterparties: dict[tuple, str] = {}
+    counterparties: dict[tuple, tuple[str, str]] = {}
     try:
         # Columns: entry id, created_at, amount, balance_after, transaction id, kind, memo,
         # then the other side, own owner id and the other's system code
@@ -83,13 +101,20 @@ def iter_export_rows(
             amount = row[2]
             balance = row[3]
             kind = row[5]
-            # The external side's title comes from the memo (`names.counterparty_title`).
-            key = row[7:] if row[-1] != EXTERNAL_CASH else (*row[7:], row[6], kind)
-            counterparty = counterparties.get(key)
-            if counterparty is None:
+            # The external side's title (and category) comes from the memo
+            # (`names.counterparty_title`); the bank's category from the kind.
+            key = (*row[7:], kind) if row[-1] != EXTERNAL_CASH else (*row[7:], row[6], kind)
+            known = counterparties.get(key)
+            if known is None:
                 if len(counterparties) > _COUNTERPARTY_MEMO:
                     counterparties.clear()
-                counterparty = counterparties[key] = _counterparty(row)
+                category = categories.categorise(
+                    side=_side(row), kind=kind, memo=row[6], overrides=overrides
+                )
+                known = counterparties[key] = (_counterparty(row), category)
+            counterparty, category = known
+            if wanted and category != wanted:
+                continue
             when = row[1]
             if when.tzinfo is not None and when.utcoffset():
                 # PostgreSQL returns timestamptz in the connection's TimeZone setting; the
@@ -104,6 +129,7 @@ def iter_export_rows(
                 format_plain(-amount) if amount < 0 else "",
                 format_plain(amount) if amount > 0 else "",
                 format_plain(balance) if balance is not None else "",
+                categories.label(category),
             ]
     finally:
         result.close()

@@ -28,6 +28,9 @@ class HistoryFilters:
     min_amount: int | None = None
     max_amount: int | None = None
     text: str | None = None
+    # A category key (`banking.core.categories`): worked out per row in Python (it depends
+    # on the customer's overrides), so the page reads on until it has enough (`queries`).
+    category: str | None = None
 
 
 def day_bounds(

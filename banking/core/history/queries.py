@@ -24,6 +24,7 @@ from banking.core.history.rows import (
     DECLINED_STATUSES,
     HistoryPage,
     HistoryRow,
+    Overrides,
     _declined_row,
     _movement_columns,
     _row,
@@ -39,6 +40,11 @@ from banking.core.models import (
 from banking.core.pagination import Cursor
 
 PAGE_SIZE = 25
+# A category filter is applied to rows after they are read (a category is worked out from
+# the merchant and the customer's overrides): one page reads at most this many entries,
+# in batches, and a page that ran out of them ends with a link to read on from there.
+CATEGORY_SCAN_MAX = 2000
+CATEGORY_BATCH = 200
 DECLINED_LIST_MAX = 200  # the "Declined transfers" filter lists them on one page
 DECLINED_WORDS = "declined — not sent"  # the badge on such a row (templates/accounts)
 # The other side of a movement. Built once: an alias made per call re-derives every
@@ -105,6 +111,7 @@ def held_rows(
     declined_since: datetime | None = None,
     declined_before: datetime | None = None,
     declined: bool = True,
+    overrides: Overrides | None = None,
 ) -> list[HistoryRow]:
     """Transfers held for review from this account, in one query: those still waiting
     (`pending`: money reserved, not yet in the balance) and those declined or expired
@@ -165,19 +172,27 @@ def held_rows(
     ).order_by(Hold.created_at.desc(), Hold.id.desc())
     if filters.direction == DECLINED_ONLY:
         stmt = stmt.limit(DECLINED_LIST_MAX)
-    return [
-        _row(row, pending=True)
+    rows = [
+        _row(row, pending=True, overrides=overrides)
         if row.status == TransactionStatus.PENDING.value
-        else _declined_row(row)
+        else _declined_row(row, overrides)
         for row in session.execute(stmt)
     ]
+    if filters.category:
+        rows = [row for row in rows if row.category == filters.category]
+    return rows
 
 
 def pending_rows(
-    session: Session, account_id: int, filters: HistoryFilters, tz: str = "UTC"
+    session: Session,
+    account_id: int,
+    filters: HistoryFilters,
+    tz: str = "UTC",
+    *,
+    overrides: Overrides | None = None,
 ) -> list[HistoryRow]:
     """Transfers held for review: money reserved from this account, not yet in the balance."""
-    return held_rows(session, account_id, filters, tz, declined=False)
+    return held_rows(session, account_id, filters, tz, declined=False, overrides=overrides)
 
 
 def _page_select(
@@ -242,16 +257,26 @@ def history_page(
     cursor: Cursor | None = None,
     page_size: int = PAGE_SIZE,
     tz: str = "UTC",
+    overrides: Overrides | None = None,
 ) -> HistoryPage:
-    """One page of history, newest first; pending transfers sit on top of the first page."""
+    """One page of history, newest first; pending transfers sit on top of the first page.
+
+    `overrides` are the account owner's category rules (merchant key -> category).
+    """
     filters = filters or HistoryFilters()
-    stmt = _page_select(account_id, filters, cursor=cursor, limit=page_size + 1, tz=tz)
-    result = session.execute(stmt).all()
-    rows = [_row(row) for row in result[:page_size]]
-    next_cursor = None
-    if len(result) > page_size:
-        last = rows[-1]
-        next_cursor = Cursor(last.created_at, last.entry_id).encode()
+    if filters.category:
+        rows, next_at = _category_page(
+            session, account_id, filters, cursor, page_size, tz, overrides
+        )
+    else:
+        stmt = _page_select(account_id, filters, cursor=cursor, limit=page_size + 1, tz=tz)
+        result = session.execute(stmt).all()
+        rows = [_row(row, overrides=overrides) for row in result[:page_size]]
+        next_at = None
+        if len(result) > page_size:
+            last = rows[-1]
+            next_at = Cursor(last.created_at, last.entry_id)
+    next_cursor = next_at.encode() if next_at else None
     # Declined transfers made within the time this page covers, merged in by time: page
     # N covers [its last row's time, page N-1's last row's time), so each declined
     # transfer shows on exactly one page. The first page also lists the pending ones.
@@ -261,11 +286,50 @@ def history_page(
         filters,
         tz,
         pending=cursor is None,
-        declined_since=rows[-1].created_at if next_cursor else None,
+        declined_since=next_at.created_at if next_at else None,
         declined_before=cursor.created_at if cursor is not None else None,
+        overrides=overrides,
     )
     pending = [row for row in held if row.pending]
     declined = [row for row in held if row.declined]
     if declined:
         rows = sorted([*rows, *declined], key=lambda row: row.created_at, reverse=True)
     return HistoryPage(rows=rows, pending=pending, next_cursor=next_cursor)
+
+
+def _category_page(
+    session: Session,
+    account_id: int,
+    filters: HistoryFilters,
+    cursor: Cursor | None,
+    page_size: int,
+    tz: str,
+    overrides: Overrides | None,
+) -> tuple[list[HistoryRow], Cursor | None]:
+    """A page of the rows in `filters.category`: entries are read in keyset batches (the
+    same index walk as any page) and kept when their category matches, until the page is
+    full or CATEGORY_SCAN_MAX entries were read. The cursor points after the last entry
+    *read*, so the next page goes on from there: no row is skipped or shown twice."""
+    wanted = filters.category
+    rows: list[HistoryRow] = []
+    scanned = 0
+    position = cursor
+    while True:
+        batch = session.execute(
+            _page_select(account_id, filters, cursor=position, limit=CATEGORY_BATCH, tz=tz)
+        ).all()
+        for index, raw in enumerate(batch):
+            row = _row(raw, overrides=overrides)
+            scanned += 1
+            position = Cursor(row.created_at, row.entry_id)
+            if row.category != wanted:
+                continue
+            rows.append(row)
+            if len(rows) == page_size:
+                # More to read after this row? (this batch, or a full batch means maybe)
+                more = index + 1 < len(batch) or len(batch) == CATEGORY_BATCH
+                return rows, position if more else None
+        if len(batch) < CATEGORY_BATCH:
+            return rows, None
+        if scanned >= CATEGORY_SCAN_MAX:
+            return rows, position

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from banking.core import categories
 from banking.core.history.filters import _own_owner_id
 from banking.core.models import (
     AccountKind,
@@ -36,6 +38,14 @@ class HistoryRow:
     reason: str = ""  # why a declined transfer was not sent
     # Money the customer sent to someone else's account: the row offers "Pay again".
     repeatable: bool = False
+    # Its category key (`banking.core.categories`), worked out with the owner's overrides,
+    # and the merchant a customer can put under another category ("" when none).
+    category: str = categories.OTHER
+    merchant: str = ""
+
+    @property
+    def category_label(self) -> str:
+        return categories.label(self.category)
 
     @property
     def kind_label(self) -> str:
@@ -89,7 +99,21 @@ def _counterparty(row) -> str:
     )
 
 
-def _row(row, *, pending: bool = False) -> HistoryRow:
+Overrides = Mapping[str, str]
+
+
+def _side(row) -> str:
+    return categories.side_of(
+        other_number=row.other_number,
+        other_kind=row.other_kind,
+        other_system_code=row.other_system_code,
+        other_owner_id=row.other_owner_id,
+        own_owner_id=row.own_owner_id,
+    )
+
+
+def _row(row, *, pending: bool = False, overrides: Overrides | None = None) -> HistoryRow:
+    side = _side(row)
     return HistoryRow(
         entry_id=None if pending else row.id,
         transaction_id=row.transaction_id,
@@ -101,6 +125,10 @@ def _row(row, *, pending: bool = False) -> HistoryRow:
         counterparty=_counterparty(row),
         pending=pending,
         repeatable=_repeatable(row),
+        category=categories.categorise(
+            side=side, kind=row.kind, memo=row.memo, overrides=overrides
+        ),
+        merchant=categories.merchant_of(side, row.memo),
     )
 
 
@@ -116,9 +144,9 @@ def _repeatable(row) -> bool:
     )
 
 
-def _declined_row(row) -> HistoryRow:
+def _declined_row(row, overrides: Overrides | None = None) -> HistoryRow:
     """A held transfer that was declined: no entry, no balance, the reason in words."""
-    base = _row(row, pending=True)
+    base = _row(row, pending=True, overrides=overrides)
     return HistoryRow(
         entry_id=None,
         transaction_id=base.transaction_id,
@@ -130,4 +158,6 @@ def _declined_row(row) -> HistoryRow:
         counterparty=base.counterparty,
         declined=True,
         reason=decline_reason(row.status, row.decision_reason),
+        category=base.category,
+        merchant=base.merchant,
     )

@@ -299,10 +299,8 @@ def _write_fast(
         if locked.sent is not None:
             txn.sent_total = locked.sent.next_total(movement.amount)
     rows = getattr(on_posted, "rows", None)
-    audit_rows = rows(txn) if rows is not None else ()
-    written = sqlpath.write(
-        session, movement, locked, now, audit_rows=audit_rows, decided_by=decided_by
-    )
+    hook_rows = rows(txn) if rows is not None else ()
+    written = sqlpath.write(session, movement, locked, now, rows=hook_rows, decided_by=decided_by)
     if written is None:  # the key was used by a twin that committed first: a replay
         session.rollback()
         existing = _find_by_key(session, movement)

@@ -17,7 +17,8 @@ and spends most of its CPU in the unit of work. Here the same steps go as plain 
 3. one data-modifying CTE that writes the journal row with the next running total
    (`ON CONFLICT (idempotency_key) DO NOTHING`: a replayed key writes nothing, and
    nothing else happens because every other part reads the journal row's RETURNING),
-   both entries with balance_after, both balance UPDATEs and the hook's audit rows.
+   both entries with balance_after, both balance UPDATEs and the hook's rows (audit
+   rows, the recipient's notification).
 
 What is allowed stays decided in Python by `rules.check_movement`, between 2 and 3, on
 the locked rows (`LockedAccount`): only the mechanics moved into SQL. The statements are
@@ -43,10 +44,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from banking.core import notifications
 from banking.core.ledger import sent
 from banking.core.ledger.movements import Movement
 from banking.core.ledger.sent import Sent
-from banking.core.models import Account, AccountKind, AuditEvent, TransactionStatus
+from banking.core.models import Account, AccountKind, AuditEvent, Notification, TransactionStatus
 
 DAY = timedelta(hours=24)
 
@@ -214,41 +216,57 @@ WITH j AS (
             + CASE WHEN id = %(src)s THEN -%(amount)s ELSE %(amount)s END
     WHERE id IN (%(src)s, %(dst)s) AND EXISTS (SELECT FROM j)
 ){audits}
-SELECT id FROM j
+SELECT id{returned} FROM j
 """
-_AUDIT_SQL = """, a{n} AS (
-    INSERT INTO audit_events ({columns})
-    SELECT {values} FROM j
+_ROW_SQL = """, a{n} AS (
+    INSERT INTO {table} ({columns})
+    SELECT {values} FROM j{returning}
 )"""
 
 
-def _audit_columns() -> list[Any]:
-    return [c for c in AuditEvent.__table__.columns if c.key != "id"]
+def _columns(model: type) -> list[Any]:
+    return [c for c in model.__table__.columns if c.key != "id"]
 
 
 @cache
-def _write_sql(audit_rows: int) -> str:
-    columns = _audit_columns()
-    names = ", ".join(c.name for c in columns)
-    audits = "".join(
-        _AUDIT_SQL.format(
-            n=n,
-            columns=names,
-            values=", ".join(
-                f"CAST(%(a{n}_{c.name})s AS json)" if c.name == "details" else f"%(a{n}_{c.name})s"
-                for c in columns
-            ),
+def _write_sql(models: tuple[type, ...]) -> str:
+    """The write statement for the hook's rows, one CTE each (audit rows, notifications).
+
+    A notification's id is returned (the final SELECT's later columns): the email queued
+    after the commit names it.
+    """
+    parts = []
+    returned = []
+    for n, model in enumerate(models):
+        columns = _columns(model)
+        notified = model is Notification
+        if notified:
+            # Our own CTE names (a0, a1 …), never input.
+            returned.append(f", (SELECT id FROM a{n})")  # noqa: S608  # nosec B608
+        parts.append(
+            _ROW_SQL.format(
+                n=n,
+                table=model.__table__.name,
+                columns=", ".join(c.name for c in columns),
+                values=", ".join(
+                    f"CAST(%(a{n}_{c.name})s AS json)"
+                    if c.name == "details"
+                    else f"%(a{n}_{c.name})s"
+                    for c in columns
+                ),
+                returning="\n    RETURNING id" if notified else "",
+            )
         )
-        for n in range(audit_rows)
+    return _WRITE_SQL.format(
+        journal=_JOURNAL_COLUMNS, audits="".join(parts), returned="".join(returned)
     )
-    return _WRITE_SQL.format(journal=_JOURNAL_COLUMNS, audits=audits)
 
 
-def _audit_params(rows: Sequence[AuditEvent]) -> dict[str, Any]:
-    """The audit rows' column values, defaults applied as a flush would apply them."""
+def _row_params(rows: Sequence[Any]) -> dict[str, Any]:
+    """The rows' column values, defaults applied as a flush would apply them."""
     params: dict[str, Any] = {}
     for n, row in enumerate(rows):
-        for column in _audit_columns():
+        for column in _columns(type(row)):
             value = getattr(row, column.key)
             if value is None and column.default is not None:
                 default = column.default
@@ -265,10 +283,15 @@ def write(
     locked: Locked,
     now: datetime,
     *,
-    audit_rows: Sequence[AuditEvent] = (),
+    rows: Sequence[AuditEvent | Notification] = (),
     decided_by: int | None = None,
 ) -> int | None:
-    """Statement 3: the whole posting; the journal id, or None if the key was already used."""
+    """Statement 3: the whole posting; the journal id, or None if the key was already used.
+
+    `rows` (the hook's audit rows and notifications) are inserted by the same statement;
+    each notification gets its id, and is noted in `session.info[notifications.WRITTEN]`
+    for what follows the commit (the unread count, the email).
+    """
     source, destination = locked.source, locked.destination
     assert source is not None and destination is not None  # refused by the rule book
     amount = movement.amount
@@ -289,12 +312,18 @@ def write(
         "sent_total": locked.sent.next_total(amount) if locked.sent is not None else None,
         "src_after": source.balance - amount,
         "dst_after": destination.balance + amount,
-        **_audit_params(audit_rows),
+        **_row_params(rows),
     }
-    rows = _run(session, _write_sql(len(audit_rows)), params)
-    if not rows:
+    written = _run(session, _write_sql(tuple(type(row) for row in rows)), params)
+    if not written:
         return None
-    row = rows[0]
+    row = written[0]
+    notified = [r for r in rows if isinstance(r, Notification)]
+    for notification, notification_id in zip(notified, row[1:], strict=True):
+        notification.id = notification_id
+        session.info.setdefault(notifications.WRITTEN, []).append(
+            (notification_id, notification.user_id, notification.kind)
+        )
     source.balance -= amount
     source.available_balance -= amount
     destination.balance += amount

@@ -2,6 +2,7 @@
 
 from banking.core.models.account import Account, AccountKind, AccountStatus, Payee
 from banking.core.models.audit import AuditEvent
+from banking.core.models.categories import CategoryOverride
 from banking.core.models.jobs import (
     EmailDelivery,
     FailedJob,
@@ -16,6 +17,7 @@ from banking.core.models.ledger import (
     TransactionStatus,
 )
 from banking.core.models.login_failures import UnknownLoginFailure
+from banking.core.models.notification import Notification, NotificationPreference
 from banking.core.models.pending import (
     PendingActionKind,
     PendingActionStatus,
@@ -23,6 +25,7 @@ from banking.core.models.pending import (
 )
 from banking.core.models.savings import SavingsGoal
 from banking.core.models.schedule import Frequency, ScheduledTransfer, ScheduleStatus
+from banking.core.models.statement import StatementDocument
 from banking.core.models.user import RecoveryCode, User
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "AccountKind",
     "AccountStatus",
     "AuditEvent",
+    "CategoryOverride",
     "EmailDelivery",
     "Entry",
     "FailedJob",
@@ -38,6 +42,8 @@ __all__ = [
     "Hold",
     "JournalTransaction",
     "LedgerCheck",
+    "Notification",
+    "NotificationPreference",
     "Payee",
     "PendingActionKind",
     "PendingActionStatus",
@@ -46,6 +52,7 @@ __all__ = [
     "SavingsGoal",
     "ScheduleStatus",
     "ScheduledTransfer",
+    "StatementDocument",
     "TransactionKind",
     "TransactionStatus",
     "UnknownLoginFailure",

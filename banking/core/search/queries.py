@@ -18,7 +18,8 @@ search narrows the window to that day's index range, so it finds everything on t
 
 Four statements per page, whatever the number of accounts or matches: the accounts,
 the matching entries, the window's far edge, and the held transfers (pending or
-declined: they have no entry, see `banking.core.history.queries.held_rows`).
+declined: they have no entry, see `banking.core.history.queries.held_rows`). The service
+reads the customer's category rules (one more, indexed) before calling `search_page`.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, case, false, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
+from banking.core import categories
 from banking.core.history.filters import _text_matches, day_bounds
 from banking.core.history.queries import DECLINED_LIST_MAX, DECLINED_WORDS
-from banking.core.history.rows import DECLINED_STATUSES, HistoryRow, _declined_row, _row
+from banking.core.history.rows import (
+    DECLINED_STATUSES,
+    HistoryRow,
+    Overrides,
+    _declined_row,
+    _row,
+)
 from banking.core.models import Account, Entry, Hold, JournalTransaction, TransactionStatus, User
 from banking.core.pagination import Cursor
 from banking.core.search.parse import SearchQuery
@@ -120,7 +128,12 @@ def _window(account_ids: list[int], cursor: Cursor | None, query: SearchQuery, t
     )
 
 
-def _entry_select(window, query: SearchQuery, user_id: int, limit: int) -> Select:
+def _entry_select(
+    window, query: SearchQuery, user_id: int, limit: int, *, facet: bool = False
+) -> Select:
+    """The window's matching entries, newest first, at most `limit`. With `facet` (the
+    words also name a category, which is worked out in Python): every entry of the window
+    instead, with `matched` saying whether the words matched it in SQL."""
     other_id = case(
         (
             JournalTransaction.source_account_id == window.c.account_id,
@@ -143,9 +156,29 @@ def _entry_select(window, query: SearchQuery, user_id: int, limit: int) -> Selec
         .outerjoin(_OTHER_OWNER, _OTHER_OWNER.id == _OTHER.owner_id)
     )
     predicate = _matches(query, window.c.amount, user_id)
+    order = (window.c.created_at.desc(), window.c.id.desc())
+    if facet:
+        matched = case((predicate, True), else_=False) if predicate is not None else false()
+        return stmt.add_columns(matched.label("matched")).order_by(*order)
     if predicate is not None:
         stmt = stmt.where(predicate)
-    return stmt.order_by(window.c.created_at.desc(), window.c.id.desc()).limit(limit)
+    return stmt.order_by(*order).limit(limit)
+
+
+def _found(session: Session, window, query: SearchQuery, user_id: int, limit: int, overrides):
+    """Up to `limit` matching entries of the window. Words that name a category ("dining")
+    also find the movements in it: those are told apart in Python (a category depends on
+    the customer's rules), over the window's rows, so the cost stays bounded by it."""
+    facet = set(categories.match_label(query.text)) if query.text else set()
+    if not facet:
+        return session.execute(_entry_select(window, query, user_id, limit)).all()
+    found = []
+    for row in session.execute(_entry_select(window, query, user_id, limit, facet=True)).all():
+        if row.matched or categories.categorise_row(row, overrides) in facet:
+            found.append(row)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def _held(
@@ -157,6 +190,7 @@ def _held(
     since,
     before,
     tz: str,
+    overrides: Overrides | None = None,
 ) -> list[SearchResult]:
     """Pending and declined transfers (no entries) made in [since, before) that match."""
     amount = -Hold.amount
@@ -196,9 +230,9 @@ def _held(
     results = []
     for row in session.execute(stmt):
         if row.status == TransactionStatus.PENDING.value:
-            history_row = _row(row, pending=True)
+            history_row = _row(row, pending=True, overrides=overrides)
         else:
-            history_row = _declined_row(row)
+            history_row = _declined_row(row, overrides)
         results.append(SearchResult(history_row, row.account_id))
     return results
 
@@ -211,6 +245,7 @@ def search_page(
     cursor: Cursor | None = None,
     page_size: int = PAGE_SIZE,
     tz: str = "UTC",
+    overrides: Overrides | None = None,
 ) -> SearchPage:
     """One page of the user's movements matching `query`, newest first (see module doc)."""
     accounts = {
@@ -223,8 +258,10 @@ def search_page(
         return SearchPage(results=[], accounts=accounts)
     account_ids = list(accounts)
     window = _window(account_ids, cursor, query, tz)
-    found = session.execute(_entry_select(window, query, user_id, page_size + 1)).all()
-    results = [SearchResult(_row(row), row.account_id) for row in found[:page_size]]
+    found = _found(session, window, query, user_id, page_size + 1, overrides)
+    results = [
+        SearchResult(_row(row, overrides=overrides), row.account_id) for row in found[:page_size]
+    ]
     next_cursor = older_cursor = None
     since = None
     if len(found) > page_size:
@@ -249,6 +286,7 @@ def search_page(
         since=since,
         before=cursor.created_at if cursor is not None else None,
         tz=tz,
+        overrides=overrides,
     )
     if held:
         results = sorted([*results, *held], key=lambda r: r.row.created_at, reverse=True)

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from banking.core import ledger
+from banking.core import notifications as notices
 from banking.core.account_numbers import normalize_account_number
 from banking.core.models import Account, AccountKind, AccountStatus, Entry, Hold, User
 from banking.services.actor import Actor
@@ -150,6 +151,7 @@ def freeze_account(account_id: int, *, actor: Actor, reason: str) -> Account:
         account.status = AccountStatus.FROZEN.value
         account.status_reason = reason
         _record(session, FREEZE, actor, account, reason=reason)
+        _notify_owner(session, account, frozen=True)
     return account
 
 
@@ -163,7 +165,23 @@ def unfreeze_account(account_id: int, *, actor: Actor, reason: str) -> Account:
         account.status = AccountStatus.ACTIVE.value
         account.status_reason = None
         _record(session, UNFREEZE, actor, account, reason=reason)
+        _notify_owner(session, account, frozen=False)
     return account
+
+
+def _notify_owner(session: Session, account: Account, *, frozen: bool) -> None:
+    """The owner's notice, committed with the change (system accounts have no owner);
+    `work.unit_of_work` queues its email after the commit."""
+    if account.owner_id is None:
+        return
+    session.add(
+        notices.account_status(
+            account.owner_id,
+            frozen=frozen,
+            account=notices.account_label(account.display_name, account.masked_number),
+            account_id=account.id,
+        )
+    )
 
 
 # How the admin pages phrase each reason the ledger gives for not closing an account.

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from banking.core import ledger
 from banking.core.models import Account, JournalTransaction, TransactionKind
-from banking.services import audit
+from banking.services import audit, notifications
 from banking.services.actor import Actor
 from banking.services.admin import guards, work
 from banking.services.admin.errors import AdminActionRefused
@@ -117,7 +117,9 @@ def _decide(
             transaction_id,
             admin_id=actor.user_id,
             reason=reason,
-            on_posted=_hook(action, actor, reason=reason),
+            # The customers hear of it in the decision's own transaction (their emails
+            # are queued by `work.unit_of_work` once it is committed).
+            on_posted=notifications.with_hold_notices(_hook(action, actor, reason=reason)),
         )
 
 

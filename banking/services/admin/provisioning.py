@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from banking.core.models import User
 from banking.core.models.base import utcnow
 from banking.core.models.user import ROLE_CUSTOMER
-from banking.services import auth, demo
+from banking.services import auth, demo, statement_archive
 from banking.services import auth_events as events
 from banking.services.actor import Actor
 from banking.services.admin import work
@@ -56,14 +56,32 @@ def plan_demo(*, customers: int, months: int, seed: int) -> demo.Plan:
         )
 
 
-def seed_demo(plan: demo.Plan, *, progress: Callable[[int], None]) -> demo.SeedResult:
-    """Post the planned users and history through the ledger (it commits as it goes)."""
+def seed_demo(
+    plan: demo.Plan, *, progress: Callable[[int], None], actor: Actor, statements: bool = True
+) -> demo.SeedResult:
+    """Post the planned users and history through the ledger (it commits as it goes),
+    then issue the last `DEMO_STATEMENT_MONTHS` months' statements the way the worker
+    does on the 1st, so the archive is not empty on the first sign-in (unless not
+    `statements`: WeasyPrint takes about half a second a document)."""
     config = current_app.config
     with work.unit_of_work() as session:
-        return demo.apply_plan(
+        result = demo.apply_plan(
             session,
             plan,
             review_threshold=config["REVIEW_THRESHOLD_CENTS"],
             hold_days=config["HOLD_EXPIRY_DAYS"],
             progress=progress,
         )
+    if not statements:
+        progress(demo.DEMO_STATEMENT_MONTHS)
+        return result
+    period = statement_archive.default_period()
+    months = []
+    for _ in range(demo.DEMO_STATEMENT_MONTHS):
+        months.append(period)
+        period = period.previous()
+    for month in reversed(months):  # oldest first, as the worker would have
+        report = statement_archive.produce(actor=actor, period=month)
+        result.statements += report.produced
+        progress(1)
+    return result

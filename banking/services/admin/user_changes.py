@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from banking.core import notifications as notices
 from banking.core.models import PendingActionKind, RecoveryCode, User
 from banking.core.models.user import ROLE_ADMIN, ROLE_CUSTOMER
 from banking.services.actor import Actor
@@ -91,6 +92,7 @@ def _apply_two_factor(session: Session, user: User, actor: Actor, reason: str, e
     user.totp_last_counter = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record(session, "admin.user.2fa_reset", actor, user, reason=reason, **extra)
+    session.add(notices.two_factor_changed(user.id, enabled=False, by_bank=True))
 
 
 USER_CHANGES: dict[str, UserChange] = {

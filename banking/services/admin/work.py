@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banking.extensions import db
-from banking.services import audit
+from banking.services import audit, notifications
 from banking.services.actor import Actor
 from banking.services.admin.errors import AdminActionRefused
 
@@ -41,6 +41,9 @@ def unit_of_work() -> Iterator[Session]:
     except BaseException:
         current.rollback()
         raise
+    # Whatever the block told a customer (a frozen account, a decided transfer, a reset
+    # two-factor): their emails go to the worker now that it is committed.
+    notifications.dispatch(current)
 
 
 def locked(session: Session, model: type[Row], row_id: int, *, missing: str) -> Row:

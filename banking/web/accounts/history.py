@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from banking.core.csv_export import iter_csv
@@ -60,7 +60,9 @@ def history(account_id: int):
     # A cursor that does not parse is not an error worth a page: show page 1.
     cursor = Cursor.decode(request.args.get("cursor"))
     if valid:
-        page = reads.history_page(account.id, form.filters(), cursor=cursor, tz=_tz())
+        page = reads.history_page(
+            account.id, form.filters(), cursor=cursor, tz=_tz(), owner_id=account.owner_id
+        )
     return render_template(
         "accounts/history.html",
         account=account,
@@ -87,7 +89,8 @@ def history_export(account_id: int):
         ), 400
     filters = form.filters()
     filename = export_filename(account, filters, _today())
-    return _csv_response(reads.export_csv(account.id, filters, tz=_tz()), filename)
+    lines = reads.export_csv(account.id, filters, tz=_tz(), owner_id=account.owner_id)
+    return _csv_response(lines, filename)
 
 
 def _csv_response(lines, filename: str) -> Response:
@@ -118,8 +121,9 @@ def statement(account_id: int):
             statement=None,
             month_value=request.args.get("month", "")[:7],
             month_error=str(exc),
+            document=False,
         ), 400
-    data = reads.statement(account.id, month, tz=_tz())
+    data = reads.statement(account.id, month, tz=_tz(), owner_id=account.owner_id)
     return render_template(
         "accounts/statement.html",
         account=account,
@@ -129,6 +133,8 @@ def statement(account_id: int):
         previous_month=str(month.previous()),
         next_month=str(month.next()) if month.next().first_day <= _today() else None,
         issued_on=_today(),  # the printed copy's issue date, in the display time zone
+        holder_name=current_user.full_name,
+        document=False,
     )
 
 
@@ -137,6 +143,6 @@ def statement(account_id: int):
 def statement_export(account_id: int):
     account = get_own_account_or_404(account_id)
     month = _statement_month()
-    data = reads.statement(account.id, month, tz=_tz())
+    data = reads.statement(account.id, month, tz=_tz(), owner_id=account.owner_id)
     filename = f"statement-{account.number[-4:]}-{month}.csv"
     return _csv_response(iter_csv(STATEMENT_HEADER, statement_csv_rows(data)), filename)

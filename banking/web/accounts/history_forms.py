@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from banking.core.categories import CATEGORIES
 from banking.core.history import HistoryFilters
 from banking.core.models import Frequency
 from banking.core.money import InvalidAmount, parse_amount
@@ -48,6 +49,12 @@ class HistoryFilterForm(DateRangeFilterForm):
     max_amount = StringField(
         "Largest amount", validators=[Optional()], render_kw={"inputmode": "decimal"}
     )
+    category = SelectField(
+        "Category",
+        choices=[SelectChoice("", "All categories")]
+        + [SelectChoice(c.key, c.label) for c in CATEGORIES],
+        validators=[Optional()],
+    )
     q = StringField(
         "Memo or counterparty",
         validators=[
@@ -78,6 +85,7 @@ class HistoryFilterForm(DateRangeFilterForm):
             min_amount=_amount_or_none(self.min_amount.data),
             max_amount=_amount_or_none(self.max_amount.data),
             text=(self.q.data or "").strip() or None,
+            category=self.category.data or None,
         )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from banking.core import categories
 from banking.core.models import AuditEvent
 from banking.core.redaction import SENSITIVE_KEYS
 from banking.services.admin.queries import AuditReferences
@@ -157,6 +158,13 @@ def _interest_run(t: Told) -> str:
     )
 
 
+def _statements_run(t: Told) -> str:
+    return (
+        f"issued the statements for {t.event.target_id}: {t.get('produced', 0)} produced, "
+        f"{t.get('already', 0)} already issued, {t.get('failed', 0)} failed"
+    )
+
+
 LOGIN_FAILURES = {
     "bad_password": "wrong password",
     "bad_second_factor": "wrong two-factor code",
@@ -194,6 +202,7 @@ PHRASES: dict[str, Callable[[Told], str]] = {
         f"paid {t.amount()} interest into {t.account('account_id')} for {t.get('period')}"
     ),
     "interest.accrual_run": _interest_run,
+    "statement.production_run": _statements_run,
     "schedule.created": lambda t: (
         f"scheduled {t.amount()} ({t.get('frequency')}), first on {t.get('first_run_on')}"
     ),
@@ -219,6 +228,11 @@ PHRASES: dict[str, Callable[[Told], str]] = {
     "payee.added": lambda t: "saved a payee",
     "payee.renamed": lambda t: "renamed a payee",
     "payee.deleted": lambda t: "deleted a payee",
+    # Category rules (target: the merchant key, which is the merchant's name lowercased)
+    "category_rule.set": lambda t: (
+        f"put “{t.event.target_id}” under {categories.label(str(t.get('category')))}"
+    ),
+    "category_rule.removed": lambda t: f"removed their category rule for “{t.event.target_id}”",
     # Users (by an admin)
     "admin.user.lock": lambda t: f"locked {t.user()}" + t.reason() + t.approval(),
     "admin.user.unlock": lambda t: f"unlocked {t.user()}" + t.reason(),
@@ -297,6 +311,7 @@ TARGETS: dict[str, tuple[str, Callable[[int], str] | None]] = {
     "scheduled_transfer": ("Schedule #{id}", None),
     "ledger": ("The ledger", None),
     "interest_period": ("Interest for {id}", None),
+    "category_rule": ("Category rule", None),
 }
 
 

@@ -21,6 +21,7 @@ TASK_LABELS = {
     "banking.run_due_transfers": "Run due scheduled transfers",
     "banking.expire_holds": "Release expired holds",
     "banking.accrue_interest": "Monthly savings interest",
+    "banking.produce_statements": "Monthly statement documents",
     "banking.verify_ledger": "Ledger verification",
     "banking.heartbeat": "Worker heartbeat",
 }
@@ -61,7 +62,7 @@ def job_details(job: FailedJob) -> str:
         return EMAIL_KINDS.get(str(args[0]), str(args[0]))  # the user: see job_user_id
     if job.task_name == "banking.send_reset_for_address" and args:
         return f"to {mask_address(args[0])}"
-    if job.task_name == "banking.accrue_interest":
+    if job.task_name in ("banking.accrue_interest", "banking.produce_statements"):
         period = kwargs.get("period") or (args[0] if args else None)
         return f"period {period}" if period else "the previous month"
     if job.task_name == "banking.verify_ledger":

@@ -82,3 +82,8 @@ class DisableTwoFactorForm(FlaskForm):
     code = StringField(
         "Authentication code or recovery code", validators=[DataRequired(), Length(max=32)]
     )
+
+
+class NotificationEmailsForm(FlaskForm):
+    """CSRF only: the per-kind checkboxes are read from the request (their set comes from
+    the notification catalogue, not from fixed fields)."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 
-from flask import abort, flash, redirect, render_template, session, url_for
-from flask_login import login_required
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from banking.core.models import User
 from banking.services import auth as services
-from banking.services import outgoing_mail, two_factor
+from banking.services import notifications, outgoing_mail, two_factor
 from banking.services import profile as settings
 from banking.services.reauth import LOCKED, ReauthFailed
 from banking.web import sessions
@@ -26,6 +26,7 @@ from banking.web.auth.forms import (
     DisableTwoFactorForm,
     EnableTwoFactorForm,
     NameForm,
+    NotificationEmailsForm,
 )
 from banking.web.auth.throttling import per_user, reauth_limit
 from banking.web.guards import must_keep_two_factor
@@ -40,6 +41,8 @@ def _render_profile(name_form=None, password_form=None, status: int = 200):
         history=settings.sign_in_history(user),
         recovery_left=settings.remaining_recovery_codes(user),
         must_keep_two_factor=must_keep_two_factor(user),
+        email_choices=notifications.email_choices(user.id),
+        choices_form=NotificationEmailsForm(formdata=None),
     ), status
 
 
@@ -47,6 +50,28 @@ def _render_profile(name_form=None, password_form=None, status: int = 200):
 @login_required
 def profile():
     return _render_profile()
+
+
+@bp.post("/profile/notifications")
+@login_required
+def notification_emails():
+    """Per-kind email on/off. The page lists its kinds (`kinds`) and a checkbox each; an
+    unticked box is "off". Security kinds are not among them: asking to turn one off is
+    refused by the service (a crafted form), never stored."""
+    form = NotificationEmailsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    wanted = {
+        kind: request.form.get(f"email_{kind}") == "on"
+        for kind in request.form.getlist("kinds")[:20]
+    }
+    try:
+        notifications.set_email_choices(current_user.id, wanted)
+    except notifications.PreferenceRefused as exc:
+        flash(exc.message, "error")
+        return _render_profile(status=400)
+    flash("Your email choices are saved.", "success")
+    return redirect(url_for("auth.profile") + "#notification-emails")
 
 
 @bp.post("/profile/name")

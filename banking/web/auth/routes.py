@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from banking.services import auth as services
 from banking.services import outgoing_mail
 from banking.services.auth import LoginStatus
-from banking.web import sessions
+from banking.web import devices, sessions
 from banking.web.auth import bp
 from banking.web.auth.forms import LoginForm, SecondFactorForm
 from banking.web.auth.throttling import login_limit, per_ip_and_account
@@ -57,7 +57,9 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        outcome = services.sign_in(form.email.data, form.password.data)
+        outcome = services.sign_in(
+            form.email.data, form.password.data, known_device=devices.is_known
+        )
         next_url = form.next.data
         if outcome.status is LoginStatus.NEEDS_SECOND_FACTOR:
             sessions.begin_second_factor(
@@ -66,6 +68,7 @@ def login():
             return redirect(url_for("auth.second_factor"))
         if outcome.status is LoginStatus.SUCCESS:
             sessions.start_session(outcome.user, remember=form.remember.data)
+            devices.remember(outcome.user.id)
             return _landing(outcome.user, next_url)
         if outcome.status is LoginStatus.UNVERIFIED:
             # Only the right password gets here, so this tells nothing to a stranger;
@@ -91,11 +94,14 @@ def second_factor():
     form = SecondFactorForm()
     if form.validate_on_submit():
         # Committed either way: the sign-in, or the failure count and its audit row.
-        outcome = services.sign_in_second_factor(user, form.code.data)
+        outcome = services.sign_in_second_factor(
+            user, form.code.data, known_device=devices.is_known
+        )
         if outcome.status is LoginStatus.SUCCESS:
             remember = bool(session.get(sessions.PENDING_REMEMBER))
             next_url = session.get(sessions.PENDING_NEXT)
             sessions.start_session(user, remember=remember)
+            devices.remember(user.id)
             return _landing(user, next_url)
         if outcome.status is LoginStatus.LOCKED_OUT:
             sessions.clear_pending()

@@ -57,6 +57,7 @@ def test_export_streams_a_csv_of_the_history(app, client, clock):
         "Money out",
         "Money in",
         "Balance",
+        "Category",
     ]
     assert rows[1][1:] == [
         "Transfer",
@@ -65,9 +66,10 @@ def test_export_streams_a_csv_of_the_history(app, client, clock):
         "12.50",
         "",
         "87.50",
+        "Transfers",
     ]
     assert rows[1][0] == "2026-04-02 09:00:00"
-    assert rows[2][3:] == ["Test deposit", "", "100.00", "100.00"]
+    assert rows[2][3:] == ["Test deposit", "", "100.00", "100.00", "Other"]
 
 
 def test_export_filename_has_last_four_digits_and_dates(app, client):
@@ -183,6 +185,6 @@ def test_export_rows_stream_in_batches(app, seven_dollars_sent):
     with app.app_context():
         rows = iter_export_rows(db.session, alice.account_id, batch_size=2)
         first = next(rows)
-        assert first[4:] == ["1.00", "", "93.00"]
+        assert first[4:] == ["1.00", "", "93.00", "Transfers"]
         assert len(list(rows)) == 7
         db.session.remove()

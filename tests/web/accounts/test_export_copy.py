@@ -65,7 +65,21 @@ EXTERNAL_MEMOS = [
     (7, "deposit", ""),
     (-8, "withdrawal", "Fee — line\nbreak\ttab"),
     (9, "interest", "Card purchase — not external"),  # kind is not where it comes from
+    # Categories (banking/core/categories, mirrored in SQL by categories/sql.py):
+    (-10, "withdrawal", "Card purchase —   Blue\u00a0 BOTTLE\tcoffee  "),  # key: whitespace, case
+    (-11, "withdrawal", "Card purchase — Pizza Palace"),  # a merchant keyword
+    (12, "deposit", "Annual bonus — Globex"),  # a word of the "what"
+    (-13, "withdrawal", "Current costs — Somewhere"),  # "rent" inside a word: not Rent
+    (-14, "withdrawal", "Card purchase — CAFÉ ÉLAN"),  # non-ASCII letters are not lowered
+    (15, "deposit", "Monthly salary"),  # names nobody: the "what" alone
 ]
+# The customer's rules, keyed as `categories.merchant_key` writes them.
+OVERRIDES = {
+    "blue bottle coffee": "bills",
+    "pizza palace": "health",
+    "cafÉ Élan": "rent",
+    "corner café": "not-a-category",  # an unknown key is ignored, as in Python
+}
 
 
 @pytest.fixture
@@ -148,14 +162,16 @@ def need_postgres():
     need_service(TEST_DATABASE_URL.startswith("postgres"), "PostgreSQL (TEST_DATABASE_URL)")
 
 
-def python_bytes(session, account_id, filters, tz) -> bytes:
-    rows = iter_export_rows(session, account_id, filters, tz=tz)
+def python_bytes(session, account_id, filters, tz, overrides=None) -> bytes:
+    rows = iter_export_rows(session, account_id, filters, tz=tz, overrides=overrides)
     return "".join(iter_csv(EXPORT_HEADER, rows)).encode()
 
 
-def copy_bytes(session, account_id, filters, tz, chunk_rows=None) -> bytes:
+def copy_bytes(session, account_id, filters, tz, chunk_rows=None, overrides=None) -> bytes:
     return b"".join(
-        iter_export_csv_copy(session, account_id, filters, tz=tz, chunk_rows=chunk_rows)
+        iter_export_csv_copy(
+            session, account_id, filters, tz=tz, chunk_rows=chunk_rows, overrides=overrides
+        )
     )
 
 
@@ -174,6 +190,9 @@ FILTERS = [
     HistoryFilters(text='"'),
     HistoryFilters(text="nothing matches this"),
     HistoryFilters(direction="out", text="to myself", min_amount=1),
+    HistoryFilters(category="dining"),
+    HistoryFilters(category="bills"),
+    HistoryFilters(category="other", direction="out"),
 ]
 
 
@@ -187,7 +206,12 @@ def test_copy_export_matches_the_python_export_for_every_filter(app, tricky, tz)
             expected = python_bytes(session, alice.account_id, filters, tz)
             assert copy_bytes(session, alice.account_id, filters, tz) == expected, filters
             assert copy_bytes(session, alice.account_id, filters, tz, chunk_rows=3) == expected
+            for overrides in (OVERRIDES, {}):
+                expected = python_bytes(session, alice.account_id, filters, tz, overrides)
+                got = copy_bytes(session, alice.account_id, filters, tz, overrides=overrides)
+                assert got == expected, (filters, overrides)
         full = python_bytes(session, alice.account_id, HistoryFilters(), tz)
+        ruled = python_bytes(session, alice.account_id, HistoryFilters(), tz, OVERRIDES)
         overdrawn = copy_bytes(session, tricky["overdraft"], HistoryFilters(), tz)
         assert overdrawn == python_bytes(session, tricky["overdraft"], HistoryFilters(), tz)
         bob = tricky["bob"].account_id
@@ -198,9 +222,13 @@ def test_copy_export_matches_the_python_export_for_every_filter(app, tricky, tz)
     # The data really is awkward: every memo, both kinds of line end, a negative balance.
     assert full.count(b"\r\n") > len(MEMOS) * 2
     assert b"'=HYPERLINK" in full
+    # Every category rule was exercised: the rules moved rows, the defaults named them.
+    for label in (b",Bills\r\n", b",Health\r\n", b",Rent\r\n", b",Salary\r\n"):
+        assert label in ruled, label
+    assert b",Dining\r\n" in full and b",Interest\r\n" in full and b",Fees\r\n" in full
     assert b"Another customer" in full
     assert b'"Your Rainy, ""day""\nfund' in full
-    assert overdrawn.endswith(b",'-500.01\r\n")
+    assert overdrawn.endswith(b",'-500.01,Transfers\r\n")
     assert b",Withdrawal,Corner Caf\xc3\xa9,Card purchase \xe2\x80\x94 Corner Caf" in full
     assert b',Deposit,"Smith, ""Jones"" & Co",' in full
     assert b",Withdrawal,'=Evil Lettings," in full

@@ -149,9 +149,10 @@ def test_statement_csv_download_is_streamed_and_safe(app, client, march):
         in response.headers["Content-Disposition"]
     )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[1][1] == "Opening balance" and rows[1][-1] == "100.00"
+    # Balance is column 6; the category (column 7) is blank on the framing lines.
+    assert rows[1][1] == "Opening balance" and rows[1][6:] == ["100.00", ""]
     assert rows[2][3] == "'=cmd|' /C calc'!A0"
-    assert rows[-1][1] == "Closing balance" and rows[-1][-1] == "82.50"
+    assert rows[-1][1] == "Closing balance" and rows[-1][6:] == ["82.50", ""]
 
 
 def test_statement_csv_with_bad_month_is_400(app, client):
@@ -179,7 +180,7 @@ def test_cli_exports_a_statement_to_stdout(app, runner, march):
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0][0] == "Date (UTC)"
-    assert rows[1][-1] == "100.00" and rows[-1][-1] == "82.50"
+    assert rows[1][6] == "100.00" and rows[-1][6] == "82.50"
 
 
 def test_cli_exports_a_statement_to_a_file(app, runner, march, tmp_path):

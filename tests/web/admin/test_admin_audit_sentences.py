@@ -116,3 +116,21 @@ def test_secret_details_are_never_shown(app, client):
     for value in secrets.values():
         assert value not in page
         assert value not in csv
+
+
+def test_a_statement_run_reads_as_a_sentence(app, client):
+    admin_client(app, client)
+    write_event(
+        app,
+        "statement.production_run",
+        {"produced": 7, "already": 2, "failed": 1, "via": "worker"},
+        target_type="statement_period",
+        target_id="2026-03",
+    )
+
+    page = audit_page(client, "?action=statement.production_run")
+
+    assert sentences(page) == [
+        "issued the statements for 2026-03: 7 produced, 2 already issued, 1 failed"
+        " (by the background worker)"
+    ]

@@ -232,3 +232,36 @@ def test_customers_cannot_see_or_retry_jobs(app, client):
     assert response.status_code == 403
     (job,) = failed_jobs(app)
     assert job.status == "open"
+
+
+def test_statements_the_worker_could_not_issue_are_issued_by_a_retry(app, client, monkeypatch):
+    from banking.core.clock import SystemClock
+    from banking.core.models import StatementDocument
+    from banking.services import statement_archive
+    from tests.support.statement_documents import march_history
+
+    alice, bob = march_history(
+        app, lambda when: monkeypatch.setattr(SystemClock, "now", lambda self: when)
+    )
+    real_render = statement_archive.render_statement_pdf
+
+    def broken_for_alice(account, *args):
+        if account.id == alice.account_id:
+            raise RuntimeError("renderer down")
+        return real_render(account, *args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(statement_archive, "render_statement_pdf", broken_for_alice)
+        beat = app.extensions["celery"].tasks["banking.produce_statements"].apply()
+    assert beat.failed()
+    admin_client(app, client)
+    (job,) = failed_jobs(app)
+    listing = html.unescape(client.get("/admin/jobs").get_data(as_text=True))
+    assert "Monthly statement documents" in listing and "period 2026-03" in listing
+
+    confirm_action(client, f"/admin/jobs/{job.id}/retry", {"reason": "renderer fixed"})
+
+    with app.app_context():
+        issued = db.session.scalars(select(StatementDocument.account_id)).all()
+        db.session.remove()
+    assert sorted(issued) == sorted([alice.account_id, bob.account_id])
