@@ -270,5 +270,5 @@ def make_transfer(
         on_posted=notifications.WithNotices(write_audit, incoming),
         max_retries=current_app.config["LEDGER_MAX_RETRIES"],
     )
-    notify.dispatch()  # the recipient's email, queued now that the money moved
+    notify.dispatch(session)  # the recipient's email, queued now that the money moved
     return result
