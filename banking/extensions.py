@@ -1,5 +1,7 @@
 """The Flask extensions, each created once and bound to the app in `create_app`."""
 
+import functools
+
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,10 +24,63 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 # the limits of a GET found none, at ~5 % of a cached page's CPU, so safe methods skip
 # them. A limit on a GET would have to remove this filter (tests/security checks it).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_UNLIMITED = "banking.unlimited_endpoints"  # app.extensions: endpoint -> nothing to limit
 
 
 @limiter.request_filter
 def _safe_methods_are_not_limited() -> bool:
-    from flask import request
+    from flask import current_app, request
 
-    return request.method in SAFE_METHODS
+    return request.method in SAFE_METHODS or declares_no_limit(current_app, request.endpoint)
+
+
+def declares_no_limit(app, endpoint: str | None) -> bool:
+    """True when no limit of any kind can apply to `endpoint`: then Flask-Limiter would
+    look for limits and find none (~4 % of a transfer confirmation's CPU, on every POST).
+
+    Exactly what the limiter itself resolves: application, default, meta and blueprint
+    limits (none in this app), the limits decorated on the view by its qualified name
+    (Flask-Limiter's own key) and limits hinted for the endpoint at request time (read
+    on every call). A filter skips decorated limits too, so a view with any is never
+    skipped (tests/security/test_rate_limit_methods.py).
+    """
+    from flask_limiter.util import get_qualified_name
+
+    manager = limiter.limit_manager
+    if endpoint is None or manager.has_hints(endpoint):
+        return False
+    known: dict[str, bool] = app.extensions.setdefault(_UNLIMITED, {})
+    answer = known.get(endpoint)
+    if answer is None:
+        view = app.view_functions.get(endpoint)
+        answer = bool(
+            view is not None
+            and not manager.application_limits
+            and not manager.default_limits
+            and not limiter._meta_limits  # no public accessor
+            and not manager._blueprint_limits
+            and not manager.decorated_limits(get_qualified_name(view))
+        )
+        known[endpoint] = answer
+    return answer
+
+
+def skip_limiter_lookups(app) -> None:
+    """Run Flask-Limiter's before-request look-up only where the filter above lets a limit
+    apply. Filtered requests (every GET, and POSTs to views without limits) got nothing
+    from it but its bookkeeping: ~4 % of a cached dashboard's CPU. Limits decorated on a
+    view are checked by the view's own wrapper, which still asks the same filter."""
+    funcs = app.before_request_funcs.get(None, [])
+    for index, func in enumerate(funcs):
+        if getattr(func, "__self__", None) is limiter and func.__name__ == "_check_request_limit":
+            funcs[index] = _unless_filtered(func)
+
+
+def _unless_filtered(check):
+    @functools.wraps(check)
+    def check_request_limit():
+        if _safe_methods_are_not_limited():
+            return None
+        return check()
+
+    return check_request_limit

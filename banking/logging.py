@@ -224,17 +224,23 @@ access_log = logging.getLogger("banking.access")
 def register_request_logging(app: Flask) -> None:
     """Accept or mint an X-Request-ID, echo it, and write one access line per request."""
 
+    # These run on every request: each reads `request` and `g` once (every LocalProxy
+    # access is a context-variable lookup, and they add up over a request's hooks).
     @app.before_request
     def assign_request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else str(uuid.uuid4())
-        g.request_started = time.perf_counter()
+        req = request._get_current_object()
+        ctx = g._get_current_object()
+        headers = req.headers
+        incoming = headers.get("X-Request-ID", "")
+        request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else str(uuid.uuid4())
+        ctx.request_id = request_id
+        ctx.request_started = time.perf_counter()
         # Every audit row written during this request carries where it came from.
-        g.audit_origin_token = audit.set_origin(
+        ctx.audit_origin_token = audit.set_origin(
             audit.Origin(
-                ip=request.remote_addr,
-                user_agent=request.user_agent.string,
-                request_id=g.request_id,
+                ip=req.remote_addr,
+                user_agent=headers.get("User-Agent", ""),  # what `request.user_agent` holds
+                request_id=request_id,
             )
         )
 
@@ -249,24 +255,28 @@ def register_request_logging(app: Flask) -> None:
 
     @app.after_request
     def log_request(response):
-        request_id = g.get("request_id") or str(uuid.uuid4())
+        ctx = g._get_current_object()
+        request_id = ctx.get("request_id") or str(uuid.uuid4())
         response.headers["X-Request-ID"] = request_id
-        started = g.get("request_started")
+        if not access_log.isEnabledFor(logging.INFO):
+            return response  # nothing below would be written
+        started = ctx.get("request_started")
         duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
         user_id = None
         try:
             user_id = _signed_in_user_id()
         except Exception:  # noqa: BLE001 - logging must never fail a request
             user_id = None
+        req = request._get_current_object()
         access_log.info(
             "request",
             extra={
-                "method": request.method,
-                "route": request.url_rule.rule if request.url_rule else None,
+                "method": req.method,
+                "route": req.url_rule.rule if req.url_rule else None,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
                 "user_id": user_id,
-                "remote_addr": request.remote_addr,
+                "remote_addr": req.remote_addr,
             },
         )
         return response

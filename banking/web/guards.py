@@ -50,9 +50,10 @@ def customer_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
+        user = current_user._get_current_object()  # once: each proxy access is a lookup
+        if not user.is_authenticated:
             return login_manager.unauthorized()
-        if current_user.is_admin:
+        if user.is_admin:
             abort(403)
         return view(*args, **kwargs)
 

@@ -36,15 +36,16 @@ def init_app(app: Flask) -> None:
     app.teardown_request(_finish)
 
 
-def _route() -> str:
+def _route(req=None) -> str:
     """The URL rule, never the path: `/accounts/<int:account_id>`, not `/accounts/42`."""
-    rule = request.url_rule
+    rule = (req if req is not None else request).url_rule
     return rule.rule if rule is not None else "<unmatched>"
 
 
 def _start() -> None:
-    g.metrics_started = time.perf_counter()
-    g.metrics_in_progress = True
+    ctx = g._get_current_object()  # once: each proxy access is a lookup, on every request
+    ctx.metrics_started = time.perf_counter()
+    ctx.metrics_in_progress = True
     metrics.HTTP_IN_PROGRESS.inc()
 
 
@@ -52,11 +53,13 @@ def _count(response: Response) -> Response:
     started = g.get("metrics_started")
     if started is None:
         return response
-    route = _route()
-    method = request.method if request.method in METHODS else "OTHER"
-    metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+    req = request._get_current_object()
+    route = _route(req)
+    method = req.method if req.method in METHODS else "OTHER"
+    status = response.status_code
+    metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
     metrics.HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
-    if response.status_code == 429:
+    if status == 429:
         metrics.RATE_LIMIT_REFUSALS.labels(route).inc()
     return response
 

@@ -58,13 +58,15 @@ _ENTRY = "page_cache_entry"  # key in g: (key, entry or None, user version, data
 
 def page_key(user_id: int) -> str | None:
     """The signed-in user's entry for this request, or None if it is not cacheable."""
-    if request.method != "GET" or request.args or request.endpoint not in CACHED_ENDPOINTS:
+    req = request._get_current_object()  # once: it is read on every signed-in request
+    endpoint = req.endpoint
+    if req.method != "GET" or req.args or endpoint not in CACHED_ENDPOINTS:
         return None
-    args = ",".join(f"{k}={v}" for k, v in sorted((request.view_args or {}).items()))
+    args = ",".join(f"{k}={v}" for k, v in sorted((req.view_args or {}).items()))
     zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
     today = datetime.now(zone).date().isoformat()
     # The script root (a proxy's path prefix) is in every link of the page.
-    return user_key(f"page:{request.endpoint}:{args}:{today}:{request.script_root}", user_id)
+    return user_key(f"page:{endpoint}:{args}:{today}:{req.script_root}", user_id)
 
 
 def data_version_key(user_id: int) -> str:

@@ -23,6 +23,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Set on every response, whatever a view set.
+FORCED_HEADERS = (
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+HSTS_HEADER = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def init_app(app: Flask) -> None:
@@ -52,24 +61,31 @@ def init_app(app: Flask) -> None:
         """A NUL byte in the path, query or form is a 400 up front: PostgreSQL text can't
         hold one (the driver raises deep inside a query: a 500), and no browser sends one
         from a typed field. Found by tests/security/test_properties.py."""
-        values = [request.path, *(value for _, value in request.args.items(multi=True))]
-        if request.method == "POST" and request.mimetype in FORM_MIMETYPES:
-            values += [value for _, value in request.form.items(multi=True)]
-        if any("\x00" in value for value in values):
+        req = request._get_current_object()
+        if "\x00" in req.path or any("\x00" in value for _, value in req.args.items(multi=True)):
             abort(400)
+        posted = req.method == "POST" and req.mimetype in FORM_MIMETYPES
+        if posted and any("\x00" in value for _, value in req.form.items(multi=True)):
+            abort(400)
+
+    forced = [(name.lower(), name, value) for name, value in FORCED_HEADERS]
+    with_hsts = [*forced, (HSTS_HEADER[0].lower(), *HSTS_HEADER)]
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
+        # One pass over the response's headers, then appends: Werkzeug's `headers[k] = v`
+        # and `setdefault` each scan (and lower-case) every header already set, which
+        # cost ~2 % of a cached page's CPU for the same result.
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if app.config.get("HSTS_ENABLED"):
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if response.mimetype == "text/html":
+        present = {key.lower() for key, _ in headers.items()}
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        for lowered, name, value in with_hsts if app.config.get("HSTS_ENABLED") else forced:
+            if lowered in present:
+                headers[name] = value  # replaces what a view set: these never vary
+            else:
+                headers.add(name, value)
+        if "cache-control" not in present and response.mimetype == "text/html":
             # Signed-in pages carry balances: never let a shared cache keep them.
-            headers.setdefault("Cache-Control", "no-store")
+            headers.add("Cache-Control", "no-store")
         return response

@@ -58,7 +58,8 @@ def load_user(token: str) -> SessionUser | None:
     snapshot there was made for this token, else from the users row). Code that needs
     the row itself (to change it) calls `current_user_row()`.
     """
-    user_id = session.get(USER_ID)
+    sess = session._get_current_object()
+    user_id = sess.get(USER_ID)
     version = None
     page = None
     if isinstance(user_id, int):
@@ -86,7 +87,7 @@ def load_user(token: str) -> SessionUser | None:
         user_cache.put(snapshot, version)
     if user_id != user.id:
         page_cache.forget()  # read for the session's user id, which is not this user's
-        session[USER_ID] = user.id  # a session from before this key, or a remember cookie
+        sess[USER_ID] = user.id  # a session from before this key, or a remember cookie
     return SessionUser(snapshot, token)
 
 
@@ -171,12 +172,14 @@ def clear_pending() -> None:
         session.pop(key, None)
 
 
-def _expired(now: float) -> bool:
+def _expired(now: float, sess: Any = None) -> bool:
     config = current_app.config
     idle = int(config["SESSION_IDLE_MINUTES"]) * 60
     absolute = int(config["SESSION_ABSOLUTE_HOURS"]) * 3600
-    last_seen = session.get(LAST_SEEN)
-    login_at = session.get(LOGIN_AT)
+    if sess is None:
+        sess = session._get_current_object()
+    last_seen = sess.get(LAST_SEEN)
+    login_at = sess.get(LOGIN_AT)
     return (last_seen is not None and now - last_seen > idle) or (
         login_at is not None and now - login_at > absolute
     )
@@ -191,14 +194,15 @@ def enforce_session_limits():
     """Before each request: sign out a session past its idle or absolute limit."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
+    sess = session._get_current_object()  # read once: each proxy access is a lookup
     now = time.time()
-    if _expired(now):
+    if _expired(now, sess):
         end_session()
         flash("Your session has ended for your security. Please sign in again.", "info")
         return None
-    if LOGIN_AT not in session:
+    if LOGIN_AT not in sess:
         # Restored from a "remember me" cookie: a new session starts its own clocks.
-        session[LOGIN_AT] = int(now)
-    if now - session.get(LAST_SEEN, 0) >= LAST_SEEN_GRANULARITY:
-        session[LAST_SEEN] = int(now)
+        sess[LOGIN_AT] = int(now)
+    if now - sess.get(LAST_SEEN, 0) >= LAST_SEEN_GRANULARITY:
+        sess[LAST_SEEN] = int(now)
     return None

@@ -52,6 +52,31 @@ def test_error_and_redirect_responses_carry_the_headers_too(client):
     assert_baseline_headers(client.post("/healthz"))  # 405
 
 
+def test_headers_a_view_sets_itself_are_kept_or_replaced_once():
+    """The hook appends what is missing: a view's own Content-Security-Policy and
+    Cache-Control stand, its framing or sniffing headers are replaced, never doubled."""
+    from flask import Response
+
+    app = create_app(TestingConfig())
+
+    @app.get("/_own_headers")
+    def own_headers():
+        response = Response("<p>x</p>", mimetype="text/html")
+        response.headers["Content-Security-Policy"] = "default-src 'none'"
+        response.headers["Cache-Control"] = "private, max-age=5"
+        response.headers["x-frame-options"] = "SAMEORIGIN"
+        response.headers["X-Content-Type-Options"] = "sniff"
+        return response
+
+    headers = app.test_client().get("/_own_headers").headers
+
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert headers.getlist("Cache-Control") == ["private, max-age=5"]
+    assert headers.getlist("X-Frame-Options") == ["DENY"]
+    assert headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert headers.getlist("Cross-Origin-Opener-Policy") == ["same-origin"]
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/auth/login", "/no-such-page"])
 def test_production_adds_hsts(production_app, path):
     response = production_app.test_client().get(path)

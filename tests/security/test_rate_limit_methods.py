@@ -4,6 +4,7 @@ every limit in the app is on a method that changes something."""
 from __future__ import annotations
 
 from banking.extensions import SAFE_METHODS, limiter
+from tests.support.forms import submit
 
 
 def test_every_rate_limit_is_on_a_method_the_limiter_still_checks(app):
@@ -19,3 +20,52 @@ def test_every_rate_limit_is_on_a_method_the_limiter_still_checks(app):
         assert methods, f"{name}: a limit on every method would skip GETs silently"
         assert not methods & SAFE_METHODS, f"{name} limits {methods & SAFE_METHODS}"
 
+
+
+def test_the_limiter_skips_only_posts_to_views_without_any_limit(app):
+    """`declares_no_limit` spares the limiter's look-up on a POST only where it would find
+    nothing: the transfer confirmation has no limit; every throttled view keeps its own."""
+    from banking.extensions import declares_no_limit
+
+    throttled = {
+        "auth.change_password",
+        "auth.forgot_password",
+        "auth.login",
+        "auth.reset_password",
+        "auth.second_factor",
+        "auth.signup",
+        "auth.two_factor_disable",
+        "auth.two_factor_setup",
+        "auth.verify_email",
+    }
+    with app.test_request_context():
+        skipped = {ep for ep in app.view_functions if declares_no_limit(app, ep)}
+    assert not skipped & throttled
+    assert set(app.view_functions) - skipped == throttled
+    assert "accounts.transfer_confirm" in skipped
+    assert not declares_no_limit(app, None)
+
+
+def test_the_limiters_request_hook_asks_the_same_filter_first(app, client):
+    """`skip_limiter_lookups` guards Flask-Limiter's own hook (not a copy of its logic):
+    a filtered request never reaches it, any other request does."""
+    from banking.extensions import _safe_methods_are_not_limited
+
+    hooks = [f for f in app.before_request_funcs[None] if f.__name__ == "_check_request_limit"]
+    assert len(hooks) == 1
+    assert hooks[0].__wrapped__.__self__ is limiter
+    calls = []
+    original = hooks[0].__wrapped__
+    index = app.before_request_funcs[None].index(hooks[0])
+    from banking.extensions import _unless_filtered
+
+    def spy():
+        calls.append(_safe_methods_are_not_limited())
+        return original()
+
+    app.before_request_funcs[None][index] = _unless_filtered(spy)
+    try:
+        submit(client, "/auth/login", {"email": "a@example.com", "password": "x"})
+    finally:
+        app.before_request_funcs[None][index] = hooks[0]
+    assert calls == [False]  # only the sign-in POST, which has its limits

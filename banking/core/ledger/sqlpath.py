@@ -329,3 +329,9 @@ def write(
     destination.balance += amount
     destination.available_balance += amount
     return row[0]
+
+
+def run(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """`_run` for a caller outside the ledger (a service's one-row lookup before posting):
+    plain SQL on the session's connection, in its transaction, announced to the engine."""
+    return _run(session, sql, params)

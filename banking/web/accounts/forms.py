@@ -33,6 +33,9 @@ def _coerce_id(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
+coerce_id = _coerce_id  # what the transfer confirm view reads a posted id with
+
+
 def amount_field() -> StringField:
     """The amount as typed; `AmountMixin.validate_amount` parses it."""
     return StringField(

@@ -135,3 +135,38 @@ def test_the_cached_value_is_plain_data_under_a_key_without_the_token(app, clien
             client_ = cache.cache._write_client
             keys = [key.decode() for key in client_.keys("banking-user-cache-test:*")]
             assert keys and not any(token in key for key in keys)
+
+
+def test_invalidating_users_outdates_each_one_in_one_round_trip(app, client, cache_state):
+    """After a commit that changed users (a transfer notifies its recipient), every
+    snapshot of theirs is outdated; on Redis in one pipeline, not a call per user."""
+    first, second = signed_in(app, client, "First Person"), make_customer(app, "Second Person")
+    users = (first, second)
+    with app.app_context():
+        if cache_state == "redis-down":
+            user_cache.invalidate([first.id, second.id])  # logged, never raised
+            return
+
+        def versions():
+            keys = [user_cache.user_key(user_cache.VERSION_NAMESPACE, u.id) for u in users]
+            return [cache.get(key) or 0 for key in keys]
+
+        before = versions()
+        redis_client = getattr(cache.cache, "_write_client", None)
+        pipelines = []
+        if redis_client is not None:
+            original = redis_client.pipeline
+
+            def counting(*args, **kwargs):
+                pipelines.append(1)
+                return original(*args, **kwargs)
+
+            redis_client.pipeline = counting
+        try:
+            user_cache.invalidate([first.id, second.id, None])
+        finally:
+            if redis_client is not None:
+                del redis_client.pipeline
+        assert versions() == [before[0] + 1, before[1] + 1]
+        assert cache.get(user_cache.user_key(user_cache.NAMESPACE, first.id)) is None
+        assert pipelines == ([1] if cache_state == "redis-up" else [])
