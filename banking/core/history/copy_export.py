@@ -32,7 +32,7 @@ from sqlalchemy import Select, Text, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from banking.core import categories
-from banking.core.categories.sql import category_label_sql
+from banking.core.categories.sql import category_keys, category_label_sql
 from banking.core.csv_export import FORMULA_PREFIXES, iter_csv
 from banking.core.history.export import EXPORT_HEADER, iter_export_rows
 from banking.core.history.filters import HistoryFilters
@@ -192,7 +192,13 @@ def export_lines_select(
     """
     filters = filters or HistoryFilters()
     rows = entries_select(account_id, filters, tz).order_by(None)
-    r = rows.subquery("export_rows").c
+    export_rows = rows.subquery("export_rows")
+    # Each row's category keys are worked out once, in a subquery the planner keeps
+    # (OFFSET 0), not once per keyword of the CASE that reads them.
+    keyed = (
+        select(export_rows, *category_keys(export_rows.c)).offset(0).subquery("keyed_rows")
+    )
+    r = keyed.c
     amount, balance = r.amount, r.balance_after
     # A category label is a plain word: no CSV quoting, nothing to neutralize.
     category = category_label_sql(r, overrides)
