@@ -323,3 +323,34 @@ def test_dockerfile_is_multi_stage_slim_non_root_and_runs_gunicorn():
     for source in re.findall(r"^COPY --chown=\S+ (.+) \S+$", final, re.M):
         for path in source.split():
             assert (ROOT / path).exists(), path
+
+
+def _access_line_built(access_log: str) -> bool:
+    """Whether gunicorn's logger (as gunicorn.conf.py sets it up) builds an access line."""
+    code = (
+        "import runpy\n"
+        "from gunicorn.config import Config\n"
+        "s = runpy.run_path('gunicorn.conf.py')\n"
+        "cfg = Config()\n"
+        "cfg.set('logconfig_dict', s['logconfig_dict'])\n"
+        "cfg.set('logger_class', s['logger_class'])\n"
+        "logger = cfg.logger_class(cfg)\n"
+        "print(logger.access_log_enabled)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "GUNICORN_ACCESS_LOG": access_log},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_gunicorn_builds_no_access_line_of_its_own_unless_asked():
+    # The app writes its own access line; gunicorn's would be built for every response
+    # (all headers and environ into a dict) only to be dropped by a WARNING logger.
+    assert _access_line_built("false") is False
+    assert _access_line_built("true") is True
