@@ -61,6 +61,7 @@ class RedactionFilter(logging.Filter):
         super().__init__()
         self.secrets: set[str] = set()
         self._memo: dict[str, str] = {}  # clean strings (a dict keeps insertion order)
+        self._sensitive_names: dict[str, bool] = {}
 
     def add_secret(self, value: str | None) -> None:
         if value and len(value) >= 4:
@@ -86,9 +87,20 @@ class RedactionFilter(logging.Filter):
         text = self.URL_PASSWORD.sub(r"\1" + REDACTED + r"\3", text)
         return self.PAIR.sub(r"\1\2" + REDACTED, text)
 
+    def sensitive(self, key: object) -> bool:
+        """Whether a field's name alone makes it secret (memoised: the names repeat)."""
+        name = str(key)
+        known = self._sensitive_names.get(name)
+        if known is None:
+            known = SENSITIVE_KEYS.search(name) is not None
+            if len(self._sensitive_names) >= self.MEMO_SIZE:
+                self._sensitive_names.clear()
+            self._sensitive_names[name] = known
+        return known
+
     def scrub_value(self, key: str, value, depth: int = 0):
         """Redact a field by its name, or scrub inside it (strings, dicts, lists)."""
-        if SENSITIVE_KEYS.search(str(key)):
+        if self.sensitive(key):
             return REDACTED
         if isinstance(value, str):
             return self.scrub(value)

@@ -228,6 +228,17 @@ def test_passwords_csrf_tokens_and_session_cookies_never_appear(logs, talkative_
     assert "jane@example.com" in text  # redaction is targeted, not a blanket wipe
 
 
+def test_a_sensitive_field_name_is_redacted_every_time_not_only_the_first(logs):
+    # Field names are remembered once judged (they repeat on every line): the memo must
+    # keep a secret name secret and a plain name plain, whatever came first.
+    for attempt in range(3):
+        log.info("fields", extra={"status": attempt, "api_token": f"tok-{attempt}-9876"})
+    text, lines = logs()
+    assert "9876" not in text
+    assert [line["status"] for line in lines[-3:]] == [0, 1, 2]
+    assert all(line["api_token"] == "[REDACTED]" for line in lines[-3:])
+
+
 def test_exception_tracebacks_are_reduced_to_their_type(logs):
     try:
         raise ValueError("password=from-an-exception-777")
