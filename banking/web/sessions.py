@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import URLSafeTimedSerializer
 
 from banking import user_cache
 from banking.core.models import User
@@ -185,8 +187,31 @@ def _expired(now: float, sess: Any = None) -> bool:
     )
 
 
+class SigningSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer built once per key.
+
+    Flask builds a new serializer for every request (and itsdangerous checks the JSON
+    serializer by serialising an empty dict each time); the keys rarely change, so the
+    serializer is kept for as long as the secret key and its fallbacks stay the same.
+    """
+
+    _cached: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._cached  # one read: another thread may replace it meanwhile
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        serializer = super().get_signing_serializer(app)
+        self._cached = (keys, serializer)
+        return serializer
+
+
 def init_app(app: Flask) -> None:
     """Check the idle and absolute limits before every request, whichever blueprint."""
+    app.session_interface = SigningSessionInterface()
     app.before_request(enforce_session_limits)
 
 
