@@ -2,6 +2,7 @@
 
 import functools
 
+from flask import current_app
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -14,7 +15,24 @@ from banking.core.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-login_manager = LoginManager()
+
+
+class BankingLoginManager(LoginManager):
+    """Flask-Login's manager, without a fingerprint nobody reads.
+
+    Flask-Login hashes the client's address and user agent (SHA-512) on every request
+    before it looks whether session protection is on; it is off here on purpose
+    (banking/web/security.py says why), so the hash is skipped when it would be dropped.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        mode = current_app.config.get("SESSION_PROTECTION", self.session_protection)
+        if mode not in ("basic", "strong"):
+            return False
+        return super()._session_protection_failed()
+
+
+login_manager = BankingLoginManager()
 csrf = CSRFProtect()
 cache = Cache()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

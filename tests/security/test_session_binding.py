@@ -38,6 +38,21 @@ def test_flask_login_session_protection_is_off(app):
     assert app.login_manager.session_protection is None
 
 
+def test_no_fingerprint_is_computed_for_a_signed_in_page_when_protection_is_off(
+    app, client, monkeypatch
+):
+    # Flask-Login would hash address and user agent on every request, then drop the hash.
+    customer = make_customer(app, "Fay Fingerprint")
+    login(client, customer.email)
+    calls = []
+    real = login_manager._session_identifier_generator
+    monkeypatch.setattr(
+        login_manager, "_session_identifier_generator", lambda: calls.append(1) or real()
+    )
+    assert _signed_in(client)
+    assert calls == []
+
+
 def test_a_copied_cookie_is_not_bound_to_address_or_browser_but_dies_at_sign_out(app, client):
     customer = make_customer(app, "Cody Copy")
     client.environ_base["HTTP_USER_AGENT"] = "Owner/1.0"
