@@ -52,6 +52,10 @@ CACHED_ENDPOINTS = frozenset(
 )
 CSRF_MARK = "\x00csrf-token\x00"
 KEY_MARK = "\x00idempotency-key\x00"
+# Entries keep the page as UTF-8 bytes: a hit fills the marks in with bytes.replace and
+# hands the bytes to the response, instead of encoding ~30 KB of text on every hit.
+_CSRF_MARK = CSRF_MARK.encode()
+_KEY_MARK = KEY_MARK.encode()
 _VOLATILE = "page_cache_volatile"  # key in g: the idempotency keys this response carries
 _ENTRY = "page_cache_entry"  # key in g: (key, entry or None, user version, data version)
 
@@ -66,7 +70,9 @@ def page_key(user_id: int) -> str | None:
     zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "UTC"))
     today = datetime.now(zone).date().isoformat()
     # The script root (a proxy's path prefix) is in every link of the page.
-    return user_key(f"page:{endpoint}:{args}:{today}:{req.script_root}", user_id)
+    # "pageb": entries hold bytes since this name; during a rolling deploy, servers of the
+    # text era (key "page") and of this one never read each other's entries.
+    return user_key(f"pageb:{endpoint}:{args}:{today}:{req.script_root}", user_id)
 
 
 def data_version_key(user_id: int) -> str:
@@ -103,11 +109,12 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
         data_version = data_version if isinstance(data_version, int) else 0
         if (
             isinstance(entry, dict)
+            and isinstance(entry.get("body"), bytes)
             and entry.get("user_version") == user_version
             and entry.get("data_version") == data_version
         ):
             metrics.count_cache("hit")
-            return Response(_fill(entry["html"]), mimetype="text/html")
+            return Response(_fill(entry["body"]), mimetype="text/html")
         if user_version is not None:  # None: the cache is off or failing (counted there)
             metrics.count_cache("miss")
         response = current_app.make_response(view(*args, **kwargs))
@@ -118,14 +125,14 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _fill(html: str) -> str:
+def _fill(body: bytes) -> bytes:
     from banking.web.templating import csrf_token
 
-    if CSRF_MARK in html:
-        html = html.replace(CSRF_MARK, csrf_token())
-    while KEY_MARK in html:
-        html = html.replace(KEY_MARK, new_idempotency_key(), 1)
-    return html
+    if _CSRF_MARK in body:
+        body = body.replace(_CSRF_MARK, csrf_token().encode())
+    while _KEY_MARK in body:
+        body = body.replace(_KEY_MARK, new_idempotency_key().encode(), 1)
+    return body
 
 
 def _store(key: str, html: str, user_version: int, data_version: int) -> None:
@@ -134,7 +141,7 @@ def _store(key: str, html: str, user_version: int, data_version: int) -> None:
         html = html.replace(token, CSRF_MARK)
     for value in g.pop(_VOLATILE, ()):
         html = html.replace(value, KEY_MARK)
-    entry = {"user_version": user_version, "data_version": data_version, "html": html}
+    entry = {"user_version": user_version, "data_version": data_version, "body": html.encode()}
     try:
         cache.set(key, entry, timeout=current_app.config["DASHBOARD_CACHE_SECONDS"])
     except Exception as exc:  # noqa: BLE001 - a page that cannot be cached is still served
