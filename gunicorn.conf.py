@@ -8,6 +8,7 @@ PostgreSQL's max_connections.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -82,6 +83,15 @@ class _AppLogger(glogging.Logger):
 
 
 logger_class = _AppLogger
+
+# Every request writes an access line, and the JSON lines carry none of the record's
+# caller, thread or process fields: the logging HOWTO's "Optimization" switches skip
+# computing them (a stack walk and three look-ups per line, ~20 % of a line's CPU).
+# Set here, for the web servers only: a Celery worker's own log format names its process.
+logging._srcfile = None
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False
 loglevel = gunicorn_setting("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = gunicorn_setting("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "banking"

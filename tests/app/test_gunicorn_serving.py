@@ -354,3 +354,21 @@ def test_gunicorn_builds_no_access_line_of_its_own_unless_asked():
     # (all headers and environ into a dict) only to be dropped by a WARNING logger.
     assert _access_line_built("false") is False
     assert _access_line_built("true") is True
+
+
+def test_web_servers_skip_the_log_record_fields_no_line_carries():
+    code = (
+        "import logging, runpy\n"
+        "runpy.run_path('gunicorn.conf.py')\n"
+        "print(logging._srcfile, logging.logThreads, logging.logProcesses,"
+        " logging.logMultiprocessing)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert result.stdout.split() == ["None", "False", "False", "False"]
