@@ -57,11 +57,23 @@ def _count(response: Response) -> Response:
     route = _route(req)
     method = req.method if req.method in METHODS else "OTHER"
     status = response.status_code
-    metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-    metrics.HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+    children = _children.get((route, method, status))
+    if children is None:
+        children = _children[(route, method, status)] = (
+            metrics.HTTP_REQUESTS.labels(route, method, str(status)),
+            metrics.HTTP_LATENCY.labels(route, method),
+        )
+    children[0].inc()
+    children[1].observe(time.perf_counter() - started)
     if status == 429:
         metrics.RATE_LIMIT_REFUSALS.labels(route).inc()
     return response
+
+
+# The labelled children per (route, method, status): `labels()` validates and looks them
+# up under a lock on every call; the set is small (routes x methods x statuses) and a
+# child stays valid for the process's life, so each is looked up once.
+_children: dict[tuple[str, str, int], tuple] = {}
 
 
 def _finish(_exc) -> None:
