@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from banking.core.errors import DomainError
-from banking.core.models import AccountStatus
+from banking.core.models import AccountStatus, ScheduleStatus
 from banking.core.periods import local_today
 from banking.core.scheduling import describe
 from banking.services.customer_queries import NotFound
@@ -53,10 +53,14 @@ def schedules():
     warnings: dict[int, dict] = {}
     for run in upcoming(current_user.id, own_accounts(include_closed=True), _today())["warnings"]:
         warnings.setdefault(run["schedule_id"], run)
-    open_rows = [s for s in rows if s.status in OPEN_STATUSES]
+    # A failed schedule sends nothing until the customer resumes it: listing it under
+    # "Upcoming" said the opposite, so it has a section of its own, first.
+    failed_rows = [s for s in rows if s.status == ScheduleStatus.FAILED.value]
+    open_rows = [s for s in rows if s.status in OPEN_STATUSES and s not in failed_rows]
     closed_rows = [s for s in rows if s.status not in OPEN_STATUSES]
     return render_template(
         "accounts/schedules.html",
+        failed_rows=failed_rows,
         open_rows=open_rows,
         closed_rows=closed_rows,
         describe=describe,

@@ -387,6 +387,25 @@ def test_failed_schedule_resumed_by_the_customer_runs_again(app, client, alice, 
     assert load(app, schedule_id).status == "completed"
 
 
+def test_a_failed_schedule_is_listed_as_needing_attention_not_as_upcoming(
+    app, client, alice, bob
+):
+    today = date.today()
+    failing = make_schedule(app, alice, bob.account_id, amount=50000, next_run_on=today)
+    make_schedule(app, alice, bob.account_id, amount=100, next_run_on=today + timedelta(days=9))
+    run(app, today)
+    assert load(app, failing).status == "failed"
+    login_as(client, app, alice.id)
+
+    page = client.get("/schedules").get_data(as_text=True)
+
+    attention = page[page.index("Needs your attention") : page.index(">Upcoming<")]
+    upcoming = page[page.index(">Upcoming<") :]
+    assert f"/schedules/{failing}/resume" in attention
+    assert "$500.00" in attention and "$500.00" not in upcoming
+    assert "$1.00" in upcoming
+
+
 def test_one_failure_does_not_stop_the_others(app, alice, bob):
     carol = make_customer(app, "Carol Cash", balance="20.00")
     failing = make_schedule(app, alice, bob.account_id, amount=99999)
