@@ -168,11 +168,14 @@ def run_transfer_load(
         script=LUA_SCRIPT,
         script_args=(str(client_file),),
     )
-    if before_window:
-        before_window()
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=duration_s + 60, check=False
-    )
+    try:
+        if before_window:
+            before_window()
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration_s + 60, check=False
+        )
+    finally:
+        client_file.unlink(missing_ok=True)  # live session cookies: not left lying about
     output = completed.stdout + completed.stderr
     (out_dir / f"wrk-{label}.log").write_text(output)
     if completed.returncode != 0:
