@@ -124,15 +124,23 @@ def _drive(
 
 
 def run_library_posting(
-    database_url: str, users: list[dict], *, threads: int, processes: int, duration_s: float
+    database_url: str,
+    users: list[dict],
+    *,
+    threads: int,
+    processes: int,
+    duration_s: float,
+    before_window=None,
 ) -> dict:
     """`processes` × `threads` posting threads for `duration_s`; transfers/s and latencies.
 
     Each thread is one customer (user_id, account_id) sending from their account to a
     random other account of `users`. Errors of any kind are counted by class name.
+    `before_window` (if given) runs while the processes start; the window opens when
+    it has returned and every process is ready (this process is one of the barrier's).
     """
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes)
+    barrier = context.Barrier(processes + 1)
     results = context.Queue()
     all_ids = [user["account_id"] for user in users]
     total = processes * threads
@@ -148,6 +156,15 @@ def run_library_posting(
     ]
     for worker in workers:
         worker.start()
+    try:
+        if before_window:
+            before_window()
+        barrier.wait(timeout=120)
+    except threading.BrokenBarrierError:
+        pass  # a process failed before the window: its failure is in `results`
+    except BaseException:
+        barrier.abort()  # the processes must not wait for a window that never opens
+        raise
     collected = [results.get(timeout=duration_s + 180) for _ in workers]
     for worker in workers:
         worker.join(timeout=30)
@@ -176,7 +193,12 @@ def run_library_posting(
 
 
 def posting_latency(
-    database_url: str, users: dict[str, dict], destinations: list[int], n: int, rounds: int = 10
+    database_url: str,
+    users: dict[str, dict],
+    destinations: list[int],
+    n: int,
+    rounds: int = 10,
+    before_window=None,
 ) -> dict:
     """`n` sequential transfers out of each named user's account (one thread): latencies.
 
@@ -213,6 +235,8 @@ def posting_latency(
         for user in users.values():  # warm the pool and the prepared statements
             for _ in range(10):
                 post(session, user)
+        if before_window:
+            before_window()
         for _ in range(rounds):
             for name, user in users.items():
                 latencies[name] += [post(session, user) for _ in range(max(1, n // rounds))]

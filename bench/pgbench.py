@@ -143,8 +143,12 @@ def run_transfer_baseline(
     clients: int,
     duration_s: float,
     out_dir: Path,
+    before_window=None,
 ) -> dict:
-    """Fresh scratch tables with `accounts` rows, then pgbench; figures for the report."""
+    """Fresh scratch tables with `accounts` rows, then pgbench; figures for the report.
+
+    `before_window` (if given) is called once the tables are ready, right before pgbench.
+    """
     prepare_database(admin_url, database, database_url, accounts)
     script = out_dir / "pgbench_transfer.sql"
     script.write_text(TRANSFER_SCRIPT)
@@ -158,6 +162,8 @@ def run_transfer_baseline(
             accounts=accounts,
             log_prefix=prefix,
         )
+        if before_window:
+            before_window()
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=duration_s + 120, check=False
         )

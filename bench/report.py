@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from bench import targets
+from bench.pgstats import window_cell
 
 FINDINGS = Path(__file__).resolve().parent / "FINDINGS.md"
 
@@ -152,18 +153,20 @@ def _library_section(sc: dict) -> list[str]:
         "No HTTP, no Flask: threads calling `banking.core.ledger.post_transfer` with the "
         "customer's limits, 1-cent transfers, a fresh idempotency key each.",
         "",
-        "| run | transfers/s | pgbench tps | ratio | CPU ms/transfer | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | transfers/s | pgbench tps | ratio | CPU ms/transfer | p50 ms | p99 ms | errors "
+        "| PostgreSQL in the window |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, run in library.get("runs", {}).items():
         if "tps" not in run:
-            out.append(f"| {name} | {run} | | | | | | |")
+            out.append(f"| {name} | {run} | | | | | | | |")
             continue
         out.append(
             f"| {name} ({run['accounts']} accounts) | {_fmt(run['tps'])} | "
             f"{_fmt(run.get('pgbench_tps'))} | {_fmt(run.get('tps_ratio_vs_pgbench'))} | "
             f"{_fmt(run.get('cpu_ms_per_transfer'))} | {_fmt(run.get('p50_ms'))} | "
-            f"{_fmt(run.get('p99_ms'))} | {_fmt(run['errors'])} {run.get('error_kinds') or ''} |"
+            f"{_fmt(run.get('p99_ms'))} | {_fmt(run['errors'])} {run.get('error_kinds') or ''} | "
+            f"{window_cell(run.get('pg_window'), run.get('transfers'))} |"
         )
     latency = library.get("latency", {})
     if latency:
@@ -175,6 +178,8 @@ def _library_section(sc: dict) -> list[str]:
                 f"p99 {_fmt(figures.get('p99_ms'))} ms ({figures.get('transfers')} transfers)"
             )
         out.append(f"- p50 ratio big/small: {_fmt(latency.get('p50_ratio_big_over_small'))}")
+        postings = sum(latency.get(name, {}).get("transfers") or 0 for name in ("big", "small"))
+        out.append(f"- PostgreSQL in the window: {window_cell(latency.get('pg_window'), postings)}")
     verify = sc.get("ledger_verify_after_library")
     if isinstance(verify, dict) and "clean" in verify:
         out.append(f"- ledger verify after: {'clean' if verify['clean'] else 'NOT CLEAN'}")
@@ -239,7 +244,14 @@ def render_markdown(results: dict, findings: str = "") -> str:
         f"connections for {s.get('page_duration_s')} s each, with baseline (a) measured "
         f"again before each; history at {s.get('history_connections')} connections "
         f"for {s.get('history_duration_s')} s; transfers: {s.get('transfer_clients')} "
-        f"client processes / pgbench clients for {s.get('transfer_duration_s')} s"
+        f"wrk threads of one connection each (C load client, one signed-in customer per "
+        f"thread: bench/lua/transfer.lua) / pgbench clients for {s.get('transfer_duration_s')} s"
+    )
+    out.append(
+        "- every transfer and library window starts right after a CHECKPOINT; the tables' "
+        "PostgreSQL column is what happened during the window, cluster-wide: checkpoints "
+        "requested/timed, WAL written, full-page images per transfer, buffers written by "
+        "backends themselves"
     )
     out.append(
         "- load generators run on the same machine as the servers and the database, "
@@ -305,15 +317,17 @@ def _scenario_sections(sc: dict) -> list[str]:
         out += [
             "## Transfers vs baseline (b): the same transfer as raw SQL (pgbench)",
             "",
-            "| run | transfers/s | p50 ms | p95 ms | p99 ms | errors |",
-            "|---|---|---|---|---|---|",
+            "| run | transfers/s | p50 ms | p95 ms | p99 ms | errors | PostgreSQL in the window |",
+            "|---|---|---|---|---|---|---|",
         ]
         for key in transfer_keys:
             value = sc[key]
             if "tps" in value:
-                out.append(_latency_row(f"{key} ({value.get('accounts')} accounts)", value, "tps"))
+                row = _latency_row(f"{key} ({value.get('accounts')} accounts)", value, "tps")
+                made = value.get("transfers", value.get("transactions"))
+                out.append(f"{row} {window_cell(value.get('pg_window'), made)} |")
             else:
-                out.append(f"| {key} | {value} | | | | |")
+                out.append(f"| {key} | {value} | | | | | |")
         for key in transfer_keys:
             if "tps_ratio_vs_pgbench" in sc[key]:
                 out.append(

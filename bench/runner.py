@@ -23,6 +23,7 @@ from bench.copy_baseline import copy_baseline
 from bench.library import posting_latency, run_library_posting
 from bench.machine import describe_machine
 from bench.pgbench import run_psql, run_transfer_baseline
+from bench.pgstats import PgWindow
 from bench.procs import (
     HarnessError,
     ProcessSet,
@@ -94,6 +95,18 @@ class Run:
             value = {"error": f"{type(exc).__name__}: {exc}"}
         self.results["scenarios"][name] = value
         print(f"[bench] {name} done in {time.monotonic() - began:.1f}s", flush=True)
+        return value
+
+    def measured(self, name: str, function, *args, **kwargs):
+        """A transfer/library scenario: its window starts right after a CHECKPOINT
+        (`function` calls `before_window` at that moment), and the checkpoint and WAL
+        counters' movement during it is kept with its figures as `pg_window`."""
+        window = PgWindow(f"{PG}/postgres")
+        value = self.step(name, function, *args, before_window=window.start, **kwargs)
+        try:
+            value["pg_window"] = window.finish()
+        except RuntimeError as exc:  # psql failed: the figures stand without the counters
+            value["pg_window"] = {"error": str(exc)}
         return value
 
     @contextlib.contextmanager
@@ -284,7 +297,7 @@ class Run:
         s = self.settings
         users = plan["transfer_users"]
         for label, chosen in (("spread", users), ("hot", users[: s.hot_accounts])):
-            raw = self.step(
+            raw = self.measured(
                 f"transfers_{label}_pgbench",
                 run_transfer_baseline,
                 f"{PG}/postgres",
@@ -295,7 +308,7 @@ class Run:
                 duration_s=s.transfer_duration_s,
                 out_dir=self.out_dir,
             )
-            app = self.step(
+            app = self.measured(
                 f"transfers_{label}_app",
                 run_transfer_load,
                 app_url,
@@ -303,6 +316,8 @@ class Run:
                 plan["password"],
                 clients=s.transfer_clients,
                 duration_s=s.transfer_duration_s,
+                out_dir=self.out_dir,
+                label=f"transfers-{label}",
             )
             if "tps" in raw and "tps" in app:
                 app["tps_ratio_vs_pgbench"] = scenarios.ratio(app["tps"], raw["tps"])
@@ -321,7 +336,7 @@ class Run:
             baseline = scenarios_.get(f"transfers_{label}_pgbench", {}).get("tps")
             for threads, processes in ((16, 1), (8, 2)):
                 name = f"library_{label}_{threads}x{processes}"
-                value = self.step(
+                value = self.measured(
                     name,
                     run_library_posting,
                     self.database_url,
@@ -336,7 +351,7 @@ class Run:
                     value["tps_ratio_vs_pgbench"] = scenarios.ratio(value["tps"], baseline)
                 runs[name] = value
         destinations = [user["account_id"] for user in users[:50]]
-        latency = self.step(
+        latency = self.measured(
             "library_latency",
             posting_latency,
             self.database_url,

@@ -1,70 +1,49 @@
-"""The form-flow load client: N processes, each a signed-in customer posting transfers.
+"""The HTTP transfer load: wrk posting the transfer confirmation, one customer per thread.
 
-Each process has its own http.client connection and session cookie, signs in over
-HTTP, then until the deadline posts the transfer confirmation (the POST that moves
-the money) with a fresh idempotency key each time, exactly as the confirm page's
-form would, and times that POST. A 302 to the transfer result page is a success;
-anything else is an error (and its status is counted).
+The baseline (pgbench) is a C client, so the app's side is driven from C too: the
+Python clients this replaces spent ~0.55 ms of CPU per transfer, a tenth of a 2-CPU
+machine that the app and PostgreSQL need. Python only sets up: it signs each client's
+customer in over HTTP, reads the CSRF token from the pay page, and writes one line per
+client for bench/lua/transfer.lua. wrk then runs one thread with one connection per
+client, each posting the confirm form exactly as the page would (a random other
+customer's account, 1 cent, a fresh idempotency key each time) and timing it.
+
+A 302 to the transfer's result page is a transfer made; anything else is an error,
+counted by kind ("500", "302 /auth/login", or wrk's socket errors: "read", "timeout"…).
+wrk's latencies cover every answer, errors included (there are normally none).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import random
-import time
-import uuid
-from collections import Counter
+import secrets
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
 
-from bench.stats import latency_summary_ms
 from bench.web import find_form, sign_in
+from bench.wrk import WrkError, ensure_wrk, report_json, wrk_command
 
 CONFIRM_PATH = "/transfers/confirm"
+PAY_PATH = "/transfers/pay"
+LUA_SCRIPT = Path(__file__).resolve().parent / "lua" / "transfer.lua"
+SOCKET_ERRORS = {
+    "connect_errors": "connect",
+    "read_errors": "read",
+    "write_errors": "write",
+    "timeouts": "timeout",
+}
 
 
-def _worker(args: tuple, barrier, results) -> None:
-    try:
-        results.put(_drive(args, barrier))
-    except BaseException as exc:
-        barrier.abort()  # the others must not wait for a client that will never come
-        results.put({"latencies": [], "errors": {}, "failure": f"{type(exc).__name__}: {exc}"})
+@dataclass(frozen=True)
+class Client:
+    """One signed-in customer: their session, the source account, whom they pay."""
 
-
-def _drive(args: tuple, barrier) -> dict:
-    base_url, email, password, source_id, destinations, duration_s, seed = args
-    rng = random.Random(seed)
-    session = sign_in(base_url, email, password)
-    # The CSRF token belongs to the session: read it once from a page with a form.
-    status, _headers, body = session.get("/transfers/pay")
-    if status != 200:
-        raise RuntimeError(f"GET /transfers/pay answered {status}")
-    csrf = find_form(body.decode(), with_field="csrf_token").fields["csrf_token"]
-    latencies: list[float] = []
-    errors: Counter = Counter()
-    barrier.wait(timeout=120)  # every client signed in: the measured window starts now
-    deadline = time.time() + duration_s
-    while time.time() < deadline:
-        fields = {
-            "csrf_token": csrf,
-            "flow": "pay",
-            "from_account": str(source_id),
-            "to_number": rng.choice(destinations),
-            "amount": "0.01",
-            "memo": "bench",
-            "idempotency_key": str(uuid.uuid4()),
-        }
-        began = time.perf_counter()
-        try:
-            status, headers, _body = session.post(CONFIRM_PATH, fields)
-        except OSError as exc:
-            errors[type(exc).__name__] += 1
-            continue
-        elapsed = time.perf_counter() - began
-        if status == 302 and "/transfers/" in headers.get("Location", ""):
-            latencies.append(elapsed)
-        else:
-            errors[str(status)] += 1
-    session.close()
-    return {"latencies": latencies, "errors": dict(errors)}
+    cookie: str
+    csrf: str
+    source_id: int
+    destinations: list[str]
 
 
 def plan_pairs(users: list[dict], clients: int) -> list[tuple[dict, list[str]]]:
@@ -80,54 +59,133 @@ def plan_pairs(users: list[dict], clients: int) -> list[tuple[dict, list[str]]]:
     return plan
 
 
-def run_transfer_load(
-    base_url: str, users: list[dict], password: str, *, clients: int, duration_s: float
-) -> dict:
-    """Drive transfers from `clients` processes for `duration_s`; figures for the report."""
-    context = multiprocessing.get_context("spawn")  # a clean interpreter per client
-    barrier = context.Barrier(clients)
-    queue = context.Queue()
-    processes = [
-        context.Process(
-            target=_worker,
-            args=(
-                (base_url, user["email"], password, user["account_id"], numbers, duration_s, i),
-                barrier,
-                queue,
-            ),
-            daemon=True,
+def key_prefix(run_nonce: str, index: int) -> str:
+    """The first 24 hex digits of a client's idempotency keys, as a version-4 UUID.
+
+    `run_nonce` (14 random hex digits per run) keeps this run's keys apart from every
+    earlier run's (a reused key would be a replay, not a transfer); `index` keeps the
+    threads' keys apart; the Lua script appends a 12-digit counter (pure; unit-tested).
+    """
+    if len(run_nonce) != 14 or index >= 0x10000:
+        raise ValueError("run_nonce is 14 hex digits and index < 65536")
+    n = run_nonce
+    return f"{n[:8]}-{index:04x}-4{n[8:11]}-8{n[11:14]}-"
+
+
+def client_lines(clients: list[Client], run_nonce: str) -> str:
+    """The client file that bench/lua/transfer.lua reads, one line per thread (pure)."""
+    lines = []
+    for index, client in enumerate(clients):
+        body = urlencode(
+            {
+                "csrf_token": client.csrf,
+                "flow": "pay",
+                "from_account": str(client.source_id),
+                "amount": "0.01",
+                "memo": "bench",
+            }
         )
-        for i, (user, numbers) in enumerate(plan_pairs(users, clients))
-    ]
-    for process in processes:
-        process.start()
+        numbers = ",".join(client.destinations)
+        for part in (client.cookie, body, numbers):
+            if "\t" in part or "\n" in part:
+                raise ValueError(f"client {index}: a tab or newline would break the file")
+        lines.append(f"{client.cookie}\t{body}\t{key_prefix(run_nonce, index)}\t{numbers}\n")
+    return "".join(lines)
+
+
+def transfer_figures(raw: dict) -> dict:
+    """The scenario's figures from transfer.lua's report (pure; unit-tested).
+
+    Errors by kind: each non-transfer answer as the script classed it, plus wrk's
+    socket errors (a 4xx/5xx answer is already a kind: wrk's `status` count is not added).
+    """
+    kinds = dict(raw["kinds"])
+    for field, kind in SOCKET_ERRORS.items():
+        if raw[field]:
+            kinds[kind] = kinds.get(kind, 0) + raw[field]
+    seconds = raw["duration_us"] / 1_000_000 or 1
+    return {
+        "clients": raw["threads"],
+        "duration_s": round(seconds, 3),
+        "transfers": raw["made"],
+        "tps": round(raw["made"] / seconds, 1),
+        "errors": sum(kinds.values()),
+        "error_kinds": kinds,
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p95_ms": round(raw["p95_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+    }
+
+
+def signed_in_client(base_url: str, email: str, password: str, user: dict, numbers) -> Client:
+    """Sign in over HTTP and read the session's CSRF token from the pay page's form."""
+    session = sign_in(base_url, email, password)
     try:
-        results = [queue.get(timeout=duration_s + 180) for _ in processes]
-    except BaseException:
-        for process in processes:  # interrupted or stuck: no client outlives the run
-            process.kill()
-        raise
+        status, _headers, body = session.get(PAY_PATH)
+        if status != 200:
+            raise RuntimeError(f"GET {PAY_PATH} as {email} answered {status}")
+        csrf = find_form(body.decode(), with_field="csrf_token").fields["csrf_token"]
+        return Client(session.cookie_header(), csrf, user["account_id"], list(numbers))
     finally:
-        for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-    failures = [r["failure"] for r in results if "failure" in r]
-    if failures:
-        raise RuntimeError(f"{len(failures)} transfer client(s) failed: {failures[0]}")
-    latencies = [value for result in results for value in result["latencies"]]
-    errors: Counter = Counter()
-    for result in results:
-        errors.update(result["errors"])
-    if not latencies and not errors:
+        session.close()
+
+
+def run_transfer_load(
+    base_url: str,
+    users: list[dict],
+    password: str,
+    *,
+    clients: int,
+    duration_s: float,
+    out_dir: Path,
+    label: str = "transfers",
+    before_window=None,
+) -> dict:
+    """Drive transfers from `clients` wrk threads for `duration_s`; figures for the report.
+
+    `before_window` (if given) is called once every client is signed in, right before
+    wrk starts: the runner's CHECKPOINT and counter snapshot.
+    """
+    ensure_wrk()
+    plan = plan_pairs(users, clients)
+    with ThreadPoolExecutor(max_workers=min(clients, 16)) as pool:
+        signed = list(
+            pool.map(
+                lambda pair: signed_in_client(
+                    base_url, pair[0]["email"], password, pair[0], pair[1]
+                ),
+                plan,
+            )
+        )
+    client_file = out_dir / f"{label}-clients.tsv"
+    client_file.write_text(client_lines(signed, secrets.token_hex(7)))
+    command = wrk_command(
+        base_url + CONFIRM_PATH,
+        connections=clients,
+        threads=clients,
+        duration_s=duration_s,
+        script=LUA_SCRIPT,
+        script_args=(str(client_file),),
+    )
+    try:
+        if before_window:
+            before_window()
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration_s + 60, check=False
+        )
+    finally:
+        client_file.unlink(missing_ok=True)  # live session cookies: not left lying about
+    output = completed.stdout + completed.stderr
+    (out_dir / f"wrk-{label}.log").write_text(output)
+    if completed.returncode != 0:
+        raise WrkError(f"wrk exited {completed.returncode}: {output[-2000:]}")
+    figures = transfer_figures(report_json(completed.stdout))
+    if not figures["transfers"] and not figures["errors"]:
         raise RuntimeError("the transfer clients made no request at all")
     return {
-        "clients": clients,
+        **figures,
         "accounts": len(users),
-        "duration_s": duration_s,
-        "transfers": len(latencies),
-        "tps": round(len(latencies) / duration_s, 1),
-        "errors": sum(errors.values()),
-        "error_kinds": dict(errors),
-        **latency_summary_ms(latencies),
+        "requested_duration_s": duration_s,
+        "load_client": "wrk",
     }

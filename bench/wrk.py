@@ -1,4 +1,5 @@
-"""Running wrk (the load generator for GET scenarios) and reading its answer.
+"""Running wrk (the load generator for the pages; bench/transfers.py runs it for the
+transfer POSTs with its own script) and reading its answer.
 
 wrk runs in its own process; bench/lua/report.lua makes it print one `BENCH_JSON`
 line with p50/p95/p99 and a count of non-2xx answers (wrk alone ignores redirects,
@@ -42,8 +43,10 @@ def wrk_command(
     threads: int | None = None,
     cookie: str | None = None,
     timeout_s: int = 10,
+    script: Path = LUA_SCRIPT,
+    script_args: tuple[str, ...] = (),
 ) -> list[str]:
-    """The wrk argv for one run (pure; unit-tested)."""
+    """The wrk argv for one run (pure; unit-tested); `script_args` go to the script's init()."""
     threads = threads or min(2, connections)
     command = [
         "wrk",
@@ -53,22 +56,29 @@ def wrk_command(
         f"--timeout={timeout_s}s",
         "--latency",
         "-s",
-        str(LUA_SCRIPT),
+        str(script),
         "-H",
         f"User-Agent: {USER_AGENT}",
     ]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(url)
+    if script_args:
+        command += ["--", *script_args]
     return command
+
+
+def report_json(text: str) -> dict:
+    """The JSON that a bench Lua script's done() printed after MARKER (pure)."""
+    line = next((ln for ln in text.splitlines() if ln.startswith(MARKER)), None)
+    if line is None:
+        raise WrkError(f"no {MARKER.strip()} line in wrk output:\n{text[-2000:]}")
+    return json.loads(line[len(MARKER) :])
 
 
 def parse_wrk_output(text: str) -> dict:
     """Figures from wrk's output: the Lua JSON line plus derived rates and error counts."""
-    line = next((ln for ln in text.splitlines() if ln.startswith(MARKER)), None)
-    if line is None:
-        raise WrkError(f"no {MARKER.strip()} line in wrk output:\n{text[-2000:]}")
-    raw = json.loads(line[len(MARKER) :])
+    raw = report_json(text)
     seconds = raw["duration_us"] / 1_000_000 or 1
     errors = (
         raw["connect_errors"]

@@ -1,0 +1,94 @@
+"""PostgreSQL's checkpoint and WAL counters around a measured window.
+
+Library posting once fell to half its throughput in one run with no change of code,
+while requested (WAL-volume) checkpoints piled up: a checkpoint landing in one run's
+window and not another's makes the two incomparable. So every transfer/library window
+starts right after a `CHECKPOINT`, and what the checkpointer and the WAL did during the
+window is recorded beside its figures (`pg_window` in results.json, a column in
+RESULTS.md).
+
+The counters are cluster-wide: on a shared machine another database's work shows too.
+`pg_stat_wal` is fed by each backend at most once a second (an idle one within 10 s),
+so its figures may miss the window's last second; `wal_lsn_bytes` (the WAL insert
+position's advance) is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bench.pgbench import run_psql
+
+BGWRITER = ("checkpoints_timed", "checkpoints_req", "buffers_checkpoint", "buffers_backend")
+WAL = ("wal_records", "wal_fpi", "wal_bytes")
+FIELDS = (*BGWRITER, *WAL, "wal_lsn_bytes")
+
+SNAPSHOT_SQL = (
+    "SELECT json_build_object("
+    + ", ".join(f"'{name}', b.{name}" for name in BGWRITER)
+    + ", "
+    + ", ".join(f"'{name}', w.{name}" for name in WAL)
+    + ", 'wal_lsn_bytes', pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0'))"
+    " FROM pg_stat_bgwriter b, pg_stat_wal w"
+)
+
+
+def snapshot(admin_url: str) -> dict[str, int]:
+    """The counters now (psql as the superuser: pg_stat_wal and CHECKPOINT need it)."""
+    raw = json.loads(run_psql(admin_url, SNAPSHOT_SQL))
+    return {name: int(float(raw[name])) for name in FIELDS}
+
+
+def window_delta(before: dict, after: dict) -> dict[str, int]:
+    """What each counter moved by between two snapshots (pure; unit-tested)."""
+    return {name: after[name] - before[name] for name in FIELDS if name in before and name in after}
+
+
+class PgWindow:
+    """`start()` right before a measured window, `finish()` right after it.
+
+    `start` runs CHECKPOINT, then waits until the checkpointer has published that
+    checkpoint's counters (it does so just after waking the CHECKPOINT's caller), so
+    the checkpoint we asked for is not counted as one that landed in the window.
+    """
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.before: dict | None = None
+        self.checkpoint_s: float | None = None
+
+    def start(self) -> None:
+        requested = snapshot(self.admin_url)["checkpoints_req"]
+        began = time.monotonic()
+        run_psql(self.admin_url, "CHECKPOINT")
+        self.checkpoint_s = round(time.monotonic() - began, 2)
+        deadline = time.monotonic() + 3
+        while True:
+            self.before = snapshot(self.admin_url)
+            if self.before["checkpoints_req"] > requested or time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+    def finish(self) -> dict:
+        """The window's deltas, and how long the CHECKPOINT before it took."""
+        if self.before is None:
+            return {"skipped": "the window never started"}
+        return {
+            **window_delta(self.before, snapshot(self.admin_url)),
+            "checkpoint_before_s": self.checkpoint_s,
+        }
+
+
+def window_cell(window: dict | None, transfers: int | None) -> str:
+    """One compact table cell: checkpoints in the window, WAL volume, FPI per transfer,
+    buffers the backends had to write themselves (pure; unit-tested)."""
+    if not window or "checkpoints_req" not in window:
+        return "–"
+    fpi = window.get("wal_fpi", 0)
+    per = f"{fpi / transfers:.2f}" if transfers else "–"
+    return (
+        f"ckpt {window['checkpoints_req']} req/{window.get('checkpoints_timed', 0)} timed; "
+        f"WAL {window.get('wal_lsn_bytes', 0) / 1_048_576:.1f} MB; FPI/tx {per}; "
+        f"backend writes {window.get('buffers_backend', 0):,}"
+    )

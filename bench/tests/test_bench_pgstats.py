@@ -1,0 +1,75 @@
+"""The checkpoint/WAL counters around a measured window, and how the report shows them."""
+
+from bench.pgstats import FIELDS, SNAPSHOT_SQL, window_cell, window_delta
+from bench.report import render_markdown
+
+BEFORE = dict.fromkeys(FIELDS, 100)
+AFTER = {
+    **BEFORE,
+    "checkpoints_req": 101,
+    "wal_fpi": 150,
+    "wal_lsn_bytes": 100 + 3 * 1_048_576,
+    "buffers_backend": 1_300,
+}
+
+
+def test_the_snapshot_reads_every_counter_the_window_reports():
+    for name in FIELDS:
+        assert f"'{name}'" in SNAPSHOT_SQL
+    assert "pg_stat_bgwriter" in SNAPSHOT_SQL and "pg_stat_wal" in SNAPSHOT_SQL
+
+
+def test_the_window_is_the_difference_of_two_snapshots():
+    delta = window_delta(BEFORE, AFTER)
+    assert delta["checkpoints_req"] == 1
+    assert delta["checkpoints_timed"] == 0
+    assert delta["wal_fpi"] == 50
+    assert delta["buffers_backend"] == 1_200
+    assert set(delta) == set(FIELDS)
+
+
+def test_the_cell_shows_checkpoints_wal_fpi_per_transfer_and_backend_writes():
+    cell = window_cell(window_delta(BEFORE, AFTER), transfers=100)
+    assert cell == "ckpt 1 req/0 timed; WAL 3.0 MB; FPI/tx 0.50; backend writes 1,200"
+    assert window_cell(None, 100) == "–"
+    assert window_cell({"error": "psql failed"}, 100) == "–"
+    assert "FPI/tx –" in window_cell(window_delta(BEFORE, AFTER), transfers=0)
+
+
+def test_transfer_and_library_tables_carry_the_window_column():
+    window = window_delta(BEFORE, AFTER)
+    app = {
+        "accounts": 10,
+        "tps": 400.0,
+        "transfers": 100,
+        "errors": 0,
+        "p50_ms": 5,
+        "p95_ms": 9,
+        "p99_ms": 12,
+        "load_client": "wrk",
+        "tps_ratio_vs_pgbench": 0.2,
+        "pg_window": window,
+    }
+    library_run = {**app, "threads": 16, "processes": 1, "error_kinds": {}}
+    results = {
+        "settings": {"quick": True, "transfer_clients": 16},
+        "scenarios": {
+            "transfers_hot_app": app,
+            "library_posting": {
+                "runs": {"library_hot_16x1": library_run},
+                "latency": {
+                    "big": {"transfers": 50},
+                    "small": {"transfers": 50},
+                    "pg_window": window,
+                },
+            },
+        },
+    }
+    text = render_markdown(results)
+    cell = "ckpt 1 req/0 timed; WAL 3.0 MB; FPI/tx 0.50; backend writes 1,200"
+    assert f"| transfers_hot_app (10 accounts) | 400 | 5 | 9 | 12 | 0 | {cell} |" in text
+    library_row = next(ln for ln in text.splitlines() if ln.startswith("| library_hot_16x1 ("))
+    assert library_row.endswith(f"| {cell} |")
+    assert f"- PostgreSQL in the window: {cell}" in text
+    assert "16 wrk threads of one connection each" in text
+    assert "right after a CHECKPOINT" in text
