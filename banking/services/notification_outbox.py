@@ -43,7 +43,6 @@ from banking.core import notifications as catalogue
 from banking.core.models import Notification, NotificationPreference, User
 from banking.core.models.base import utcnow
 from banking.extensions import db
-from banking.services import failed_jobs
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +154,9 @@ def _claim(session: Session, notification_id: int) -> bool:
 def _count_failed_send(session: Session, notification_id: int, error_type: str) -> bool:
     """One more failed attempt for this message; True when it leaves the outbox for the
     failed-jobs list (the retry budget a queued email task had)."""
-    from banking.services import outgoing_mail  # it imports auth, which imports us
+    # Imported here: both lead back to `notifications`, which imports this module.
+    from banking.services import failed_jobs, outgoing_mail
+
     notification = session.scalar(
         select(Notification).where(Notification.id == notification_id).with_for_update()
     )

@@ -148,8 +148,8 @@ def dispatch(session: Session | None = None) -> int:
 class KickThrottle:
     """At most one "sweep now" per `interval` seconds (monotonic clock), thread-safe.
 
-    One per Flask app (`app.extensions`), so per process in production, and a test's app
-    starts with its own."""
+    One per Flask app (`app.extensions`): per process in production. A web process's
+    threads share it, so a burst of transfers sends one kick, not one per thread."""
 
     def __init__(self, interval: float = KICK_INTERVAL) -> None:
         self.interval = interval

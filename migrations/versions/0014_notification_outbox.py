@@ -27,7 +27,6 @@ at most one sweep away; the notification itself stays in the inbox). Hand-writte
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0014_notification_outbox"
 down_revision = "0013_notifications"
