@@ -24,7 +24,10 @@ def register(celery: Celery) -> None:
         # from the failed-jobs list. Keyed by the notification, not the task: one email.
         return notification_outbox.deliver_email(notification_id)
 
-    @celery.task(name=notification_outbox.SWEEP_TASK, shared=False)
+    # Expires: a sweep that waited in the queue longer than beat's interval (the worker
+    # was down, or busy) is dropped, not run; the next one does the same work. So the
+    # kicks published while no worker ran do not become a pile of empty sweeps.
+    @celery.task(name=notification_outbox.SWEEP_TASK, shared=False, expires=10.0)
     def sweep_notification_emails() -> str:
         # The outbox: beat's every few seconds, and a web process's "sweep now". Safe to
         # run several at once (each row is claimed with SKIP LOCKED).

@@ -355,3 +355,8 @@ def test_two_sweeps_at_once_send_every_email_exactly_once(app, requires_postgres
     assert len(mails_to(bob.email)) == len(ids)
     assert len({m.subject for m in mails_to(bob.email)}) == len(ids)
     assert pending(app) == []
+
+
+def test_a_sweep_that_waited_past_beats_interval_is_dropped(app):
+    task = app.extensions["celery"].tasks[outbox.SWEEP_TASK]
+    assert task.expires == BEAT_SCHEDULE["sweep-notification-emails"]["schedule"]
