@@ -5,8 +5,9 @@ inbox, the profile's preferences, the email task and the demo data cannot disagr
 
 Rows are built here and added by whoever records the event, in that event's own database
 transaction (the ledger's PostgreSQL path inserts them in its one write statement): a
-notification exists exactly when its event committed. Emails are sent after the commit by
-the worker (`banking.services.notifications`), which reads the preference then.
+notification exists exactly when its event committed, and so does its place in the email
+outbox (`email_pending`, set by `build`). The worker sends the emails after the commit
+(`banking.services.notification_outbox`), reading the preference then.
 
 Wording rules: no full account number (the last four digits at most, as `masked_number`
 shows them), another customer's name masked (`names.mask_name`), amounts formatted with
@@ -121,6 +122,9 @@ def build(
         body=body[:500],
         link=link,
         created_at=now or utcnow(),
+        # In the outbox unless the event sends its own email; the sweep reads the
+        # user's choice when it runs (a kind turned off is cleared there, not sent).
+        email_pending=not CATALOGUE[kind].own_email,
     )
 
 

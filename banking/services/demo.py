@@ -340,6 +340,7 @@ def _demo_notifications(session: Session, plan: Plan, accounts, users) -> list[N
         )
     unread_from = max(len(rows) - 2, 0) if incoming else 0
     for n, row in enumerate(rows):
+        row.email_pending = False  # an inbox's history, not news: never emailed
         if n < unread_from:
             row.read_at = row.created_at + timedelta(hours=3)
     return rows

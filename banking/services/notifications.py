@@ -5,9 +5,16 @@ own transaction (`banking.core.notifications` words them). After the commit:
 - the recipients' unread count must show on their next page: the header reads it from the
   signed-in user's cached snapshot (`banking.user_cache`), so the commit outdates their
   snapshot (and with it their cached pages), by the session events below;
-- the email goes through the worker: `dispatch()` queues one task per notification that
-  may be emailed, and the task (`deliver_email`) reads the user's choice when it runs,
-  renders the email from the stored text and links to the inbox under PUBLIC_BASE_URL.
+- the email goes through an outbox: a notification that may be emailed is written
+  pending (`email_pending`, in its event's transaction), and the worker's sweep
+  (`banking.services.notification_outbox`) sends the pending ones, reading the user's
+  choice when it runs, rendering the email from the stored text with links to the inbox
+  under PUBLIC_BASE_URL, and clearing the flag with the delivery record. `dispatch()`
+  only nudges it: one "sweep now" publish per second per process at most (beat sweeps
+  every few seconds anyway), or, when tasks run eagerly (development, tests), the email
+  sent right away. The request no longer publishes one task per notification (that was
+  the largest CPU item of a transfer confirmation), and a broker outage only delays the
+  email to the next sweep instead of leaving it to an admin in the failed-jobs list.
 
 Why `dispatch()` is called by the services rather than by a commit event: a task run
 eagerly (development, tests) reads the database, which a session cannot do from inside its
@@ -17,6 +24,8 @@ own `after_commit`.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,20 +36,22 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from banking import user_cache
-from banking.background import enqueue
+from banking.background import eager, enqueue
 from banking.core import audit as core_audit
 from banking.core import notifications as catalogue
 from banking.core.errors import DomainError
 from banking.core.models import Notification, NotificationPreference, User
 from banking.core.models.base import utcnow
 from banking.extensions import db
-from banking.services import failed_jobs
+from banking.services import notification_outbox as outbox
 
 log = logging.getLogger(__name__)
 
-EMAIL_TASK = "banking.send_notification_email"
+EMAIL_TASK = outbox.EMAIL_TASK
 PAGE_SIZE = 20
+KICK_INTERVAL = 1.0  # seconds between two "sweep now" publishes from one process
 _COMMITTED = "banking.notifications.committed"  # key in Session.info: awaiting dispatch()
+_KICKS = "banking.notifications.kicks"  # key in app.extensions: this app's KickThrottle
 
 
 class PreferenceRefused(DomainError):
@@ -106,110 +117,75 @@ def with_hold_notices(hook: Hook | None) -> Hook:
 
 
 def dispatch(session: Session | None = None) -> int:
-    """Queue the email of every notification committed on this session since the last call.
+    """After a commit: see that the emails of the notifications it wrote go out.
 
-    Returns how many were queued. Kinds that never email (their event has its own email)
-    are skipped here; the worker checks the user's choice.
+    They are already in the outbox (`email_pending`, written with them); the worker's
+    sweep sends them. Returns how many of them may be emailed (kinds with their own email
+    never are; the sweep reads the user's choice).
+    - With a broker: one "sweep now" publish, at most one per KICK_INTERVAL in this
+      process whatever the number of notifications or requests (beat's sweep is the
+      safety net); a failed publish is a warning, never the request's error.
+    - Eagerly (development, tests): each is delivered now, as the action's own email
+      would be, so it is there right after the action.
     """
     session = session or db.session
     committed = session.info.pop(_COMMITTED, [])
-    queued = 0
-    for notification_id, kind in committed:
-        info = catalogue.CATALOGUE.get(kind)
-        if info is None or info.own_email:
-            continue
-        if _queue_email(notification_id):
-            queued += 1
-    return queued
+    emailable = [
+        notification_id
+        for notification_id, kind in committed
+        if (info := catalogue.CATALOGUE.get(kind)) is not None and not info.own_email
+    ]
+    if not emailable:
+        return 0
+    if eager():
+        for notification_id in emailable:
+            _publish(outbox.EMAIL_TASK, notification_id)
+    elif _kick_throttle().due(time.monotonic()):
+        _publish(outbox.SWEEP_TASK)
+    return len(emailable)
 
 
-def _queue_email(notification_id: int) -> bool:
-    """Queue one notification's email; a broker that is down must not fail the request.
+class KickThrottle:
+    """At most one "sweep now" per `interval` seconds (monotonic clock), thread-safe.
+
+    One per Flask app (`app.extensions`): per process in production. A web process's
+    threads share it, so a burst of transfers sends one kick, not one per thread."""
+
+    def __init__(self, interval: float = KICK_INTERVAL) -> None:
+        self.interval = interval
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+
+    def due(self, now: float) -> bool:
+        with self._lock:
+            if now - self._last < self.interval:
+                return False
+            self._last = now
+            return True
+
+
+def _kick_throttle() -> KickThrottle:
+    throttle = current_app.extensions.get(_KICKS)
+    if throttle is None:
+        throttle = current_app.extensions.setdefault(_KICKS, KickThrottle())
+    return throttle
+
+
+def _publish(task: str, *args: Any) -> bool:
+    """Hand `task` to the worker; a broker that is down must not fail the request.
 
     Dispatch runs after the event committed (a transfer has already moved the money), so
-    an error here would tell the customer that something failed when it did not. The
-    notification is in the inbox either way; the email that could not be queued is kept
-    in the failed-jobs list, where an admin can queue it again (the task is idempotent).
+    an error here would tell the customer that something failed when it did not. Nothing
+    is lost: the notification stays pending and beat's next sweep sends its email.
     """
     try:
-        enqueue(EMAIL_TASK, notification_id)
-    except Exception as exc:  # noqa: BLE001 - broker down: kept for a retry, never a 500
-        error_type = type(exc).__name__
+        enqueue(task, *args)
+    except Exception as exc:  # noqa: BLE001 - broker down: the sweep sends it later
         log.warning(
-            "notification email not queued",
-            extra={"notification_id": notification_id, "error_type": error_type},
+            "notification email waits for the next sweep",
+            extra={"task": task, "error_type": type(exc).__name__},
         )
-        try:
-            failed_jobs.record_failure(
-                task_id=f"notification-email-{notification_id}",
-                task_name=EMAIL_TASK,
-                args=[notification_id],
-                kwargs={},
-                error_type=f"not queued: {error_type}",
-                attempts=0,
-            )
-        except Exception as record_exc:  # noqa: BLE001 - the database too: the log is left
-            log.error(
-                "notification email not kept for a retry",
-                extra={"notification_id": notification_id,
-                       "error_type": type(record_exc).__name__},
-            )  # fmt: skip
         return False
-    return True
-
-
-def deliver_email(notification_id: int, *, key: str | None = None) -> bool:
-    """The worker's side: email one notification, once, if its kind and the user allow it.
-
-    True when this call sent it. Idempotent per notification (a retried or duplicated
-    task finds the delivery row sent).
-    """
-    from banking.public_urls import public_url
-    from banking.services import outgoing_mail
-    from banking.services.email import send_email
-
-    session = db.session
-    notification = session.get(Notification, notification_id)
-    if notification is None:
-        session.rollback()
-        return False
-    preference = session.scalar(
-        select(NotificationPreference.email).where(
-            NotificationPreference.user_id == notification.user_id,
-            NotificationPreference.kind == notification.kind,
-        )
-    )
-    if not catalogue.wants_email(notification.kind, preference):
-        session.rollback()
-        return False
-    user = session.get(User, notification.user_id)
-    if user is None:
-        session.rollback()
-        return False
-    delivery = outgoing_mail.locked_delivery(
-        session, key or f"notification:{notification_id}", f"n:{notification.kind}"[:40], user.id
-    )
-    if delivery.sent_at is not None:
-        session.rollback()
-        return False
-    delivery.attempts += 1
-    bank = current_app.config["BANK_NAME"]
-    settings = (
-        "This is a security notice: it is always emailed."
-        if catalogue.is_security(notification.kind)
-        else "You can turn these emails off in your profile."
-    )
-    send_email(
-        user.email,
-        f"{bank}: {notification.title}",
-        f"Hello {user.full_name},\n\n{notification.body}\n\n"
-        f"See it in your {bank} inbox: {public_url('notifications.inbox')}\n\n{settings}\n",
-    )
-    delivery.sent_at = utcnow()
-    session.commit()
-    log.info(
-        "notification emailed", extra={"notification_kind": notification.kind, "user_id": user.id}
-    )
     return True
 
 

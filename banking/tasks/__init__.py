@@ -28,6 +28,9 @@ BEAT_SCHEDULE = {
     },
     "verify-ledger": {"task": "banking.verify_ledger", "schedule": crontab(minute=0, hour=3)},
     "heartbeat": {"task": "banking.heartbeat", "schedule": 30.0},
+    # The notification emails' outbox: the safety net under the web's "sweep now" kicks
+    # (and all there is while the broker refused them). The task expires after 10 s.
+    "sweep-notification-emails": {"task": "banking.sweep_notification_emails", "schedule": 10.0},
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from banking.services import notifications, outgoing_mail
+from banking.services import notification_outbox, outgoing_mail
 
 
 def register(celery: Celery) -> None:
@@ -18,7 +18,17 @@ def register(celery: Celery) -> None:
             address, key=f"password_reset:{self.request.id}", origin=origin
         )
 
-    @celery.task(name=notifications.EMAIL_TASK, shared=False)
+    @celery.task(name=notification_outbox.EMAIL_TASK, shared=False)
     def send_notification_email(notification_id: int) -> bool:
-        # Keyed by the notification, not the task: however often it is queued, one email.
-        return notifications.deliver_email(notification_id)
+        # One notification now: run eagerly (development, tests) and by an admin's retry
+        # from the failed-jobs list. Keyed by the notification, not the task: one email.
+        return notification_outbox.deliver_email(notification_id)
+
+    # Expires: a sweep that waited in the queue longer than beat's interval (the worker
+    # was down, or busy) is dropped, not run; the next one does the same work. So the
+    # kicks published while no worker ran do not become a pile of empty sweeps.
+    @celery.task(name=notification_outbox.SWEEP_TASK, shared=False, expires=10.0)
+    def sweep_notification_emails() -> str:
+        # The outbox: beat's every few seconds, and a web process's "sweep now". Safe to
+        # run several at once (each row is claimed with SKIP LOCKED).
+        return notification_outbox.sweep().summary()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.core.models.base import Base, IdType, utcnow
@@ -24,6 +24,14 @@ class Notification(Base):
         # The inbox pages newest first by id; the unread count reads (user_id, read_at).
         Index("ix_notifications_user_id_id", "user_id", "id"),
         Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+        # The email outbox: only the pending rows, so the sweep is an index probe whatever
+        # the table's size (migration 0014).
+        Index(
+            "ix_notifications_email_pending",
+            "id",
+            postgresql_where=text("email_pending"),
+            sqlite_where=text("email_pending"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -34,6 +42,11 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The email is still to be considered by the worker's sweep (the outbox,
+    # `banking.services.notification_outbox`), which clears it with the delivery record.
+    # A new row is pending unless its kind never emails (`notifications.build` decides);
+    # the server default (false) is what rows from before the outbox got: never emailed.
+    email_pending: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
 
     @property
     def is_unread(self) -> bool:

@@ -107,8 +107,9 @@ def transfer_queries(app, client, entries: int) -> int:
         },
     )
     assert attempt.confirm_fields, attempt.entry.get_data(as_text=True)
-    # The payee's email is a task for the worker; with a broker it is a Redis push, not
-    # SQL. Without one (tests) it would run inline, so it is recorded here, not run.
+    # The payee's email waits in the outbox (a column of the write statement); with a
+    # broker the request publishes at most one "sweep now" a second, not SQL. Without one
+    # (tests) it would be sent inline, so the hand-over is recorded here, not run.
     with (
         patch("banking.services.notifications.enqueue") as queued,
         counting_queries(app) as statements,
