@@ -27,6 +27,14 @@ def _fmt(value, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+def _rounds(row: dict) -> str:
+    """' (median of pairs: a, b, c)' when the ratio is a median of interleaved pairs."""
+    ratios = row.get("round_ratios")
+    if not ratios or len(ratios) < 2:
+        return ""
+    return f" (median of pairs: {', '.join(_fmt(r) for r in ratios)})"
+
+
 def target_checks(results: dict) -> list[dict]:
     """Every issue target with its measured value and whether it was met (pure)."""
     scenarios = results.get("scenarios", {})
@@ -52,7 +60,7 @@ def target_checks(results: dict) -> list[dict]:
                 f"< {p99_goal}",
                 row["dashboard"]["p99_ms"] < p99_goal,
             )
-        errors = sum(r["dashboard"]["errors"] for r in dashboard)
+        errors = sum(targets.row_errors(r, "dashboard") for r in dashboard)
         add("dashboard errors (all runs)", errors, "0", errors == 0)
     checks += targets.page_checks(scenarios)
     for label in ("spread", "hot"):
@@ -295,7 +303,7 @@ def _scenario_sections(sc: dict) -> list[str]:
                 out.append(_latency_row(f"baseline, {c} conns", row["baseline"]))
                 out.append(_latency_row(f"dashboard, {c} conns", row["dashboard"]))
                 out.append(
-                    f"| ratio dashboard/baseline, {c} conns | "
+                    f"| ratio dashboard/baseline, {c} conns{_rounds(row)} | "
                     f"{_fmt(row['throughput_ratio'])} | | | | |"
                 )
             if isinstance(value, dict) and value.get("app_workers"):
@@ -310,7 +318,9 @@ def _scenario_sections(sc: dict) -> list[str]:
             c = row["connections"]
             out.append(_latency_row(f"baseline, {c} conns", row["baseline"]))
             out.append(_latency_row(f"{page} `{row['path']}`, {c} conns", row[page]))
-            out.append(f"| ratio {page}/baseline | {_fmt(row['throughput_ratio'])} | | | | |")
+            out.append(
+                f"| ratio {page}/baseline{_rounds(row)} | {_fmt(row['throughput_ratio'])} | | | | |"
+            )
         out.append("")
     transfer_keys = [k for k in sc if k.startswith("transfers_")]
     if transfer_keys:

@@ -54,9 +54,16 @@ def page_checks(scenarios: dict) -> list[dict]:
             )
         )
         checks.append(_check(f"{title} p99, {conns} conns (ms)", row[page]["p99_ms"], "–", None))
-        errors = row[page]["errors"]
+        errors = row_errors(row, page)
         checks.append(_check(f"{title} errors", errors, "0", errors == 0))
     return checks
+
+
+def row_errors(row: dict, page: str) -> int:
+    """A page row's errors: every interleaved pair's when it has them, else its own."""
+    if "errors_all_rounds" in row:
+        return row["errors_all_rounds"]
+    return row[page]["errors"]
 
 
 def headline_figures(results: dict) -> dict[str, dict]:

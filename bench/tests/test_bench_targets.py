@@ -163,3 +163,37 @@ def test_the_command_line_refuses_contradictions(argv, capsys):
     with pytest.raises(SystemExit):
         parse_args(argv)
     assert "error" in capsys.readouterr().err
+
+
+def test_pages_are_measured_in_interleaved_pairs_and_the_median_ratio_is_reported(
+    monkeypatch, tmp_path
+):
+    from bench import scenarios
+
+    # baseline, page, baseline, page, ...: the machine slows down in the second pair.
+    rates = iter([1000, 300, 500, 100, 1000, 320])
+    calls = []
+
+    def fake_wrk(url, *, connections, duration_s, cookie, out_dir, label):
+        calls.append((url, duration_s, label))
+        return {"rps": next(rates), "p99_ms": 10.0, "errors": 1 if "r2" in label else 0}
+
+    monkeypatch.setattr(scenarios, "wrk_get", fake_wrk)
+    (row,) = scenarios.page_vs_baseline(
+        "http://app", "http://base", "c=1", path="/", page="dashboard",
+        connections=[16], duration_s=15, out_dir=tmp_path, label="t",
+    )  # fmt: skip
+
+    assert [url for url, _, _ in calls] == ["http://base/", "http://app/"] * 3
+    assert all(duration == 5 for _, duration, _ in calls)
+    assert row["round_ratios"] == [0.3, 0.2, 0.32]
+    assert row["throughput_ratio"] == 0.3  # the median pair's ratio...
+    assert (row["baseline"]["rps"], row["dashboard"]["rps"]) == (1000, 300)  # ...and figures
+    assert row["errors_all_rounds"] == 1  # the page's errors in every pair (not the baseline's)
+
+
+def test_the_median_pair_of_an_even_count_is_the_lower_middle_and_none_sorts_first():
+    from bench.scenarios import median_pair
+
+    assert median_pair([(0.4, "a"), (0.2, "b"), (0.3, "c"), (0.5, "d")])[1] == "c"
+    assert median_pair([(None, "x"), (0.2, "b"), (0.3, "c")])[1] == "b"
