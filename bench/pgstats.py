@@ -34,6 +34,31 @@ SNAPSHOT_SQL = (
 )
 
 
+COMMITS = 200
+COMMIT_PROBE_SQL = (
+    f"DO $$ BEGIN FOR i IN 1..{COMMITS} LOOP INSERT INTO bench_commit_probe VALUES (i); "
+    "COMMIT; END LOOP; END $$"
+)
+
+
+def commit_latency_ms(admin_url: str) -> float:
+    """Milliseconds per durable one-row commit, right now (WAL flushed each time).
+
+    A run's single-threaded postings once took 8-11 ms each against 1.7 ms in the run
+    before, with the same CPU per posting and no checkpoint in either window: the disk's
+    flush latency had changed (the run came right after a 10 GB seed was written and
+    dropped). This figure, taken before each window, shows such a machine state.
+    """
+    run_psql(admin_url, "CREATE TABLE IF NOT EXISTS bench_commit_probe (n int)")
+    try:
+        began = time.monotonic()
+        run_psql(admin_url, COMMIT_PROBE_SQL)
+        elapsed = time.monotonic() - began
+    finally:
+        run_psql(admin_url, "DROP TABLE IF EXISTS bench_commit_probe")
+    return round(elapsed * 1000 / COMMITS, 3)
+
+
 def snapshot(admin_url: str) -> dict[str, int]:
     """The counters now (psql as the superuser: pg_stat_wal and CHECKPOINT need it)."""
     raw = json.loads(run_psql(admin_url, SNAPSHOT_SQL))
@@ -57,12 +82,14 @@ class PgWindow:
         self.admin_url = admin_url
         self.before: dict | None = None
         self.checkpoint_s: float | None = None
+        self.commit_ms: float | None = None
 
     def start(self) -> None:
         requested = snapshot(self.admin_url)["checkpoints_req"]
         began = time.monotonic()
         run_psql(self.admin_url, "CHECKPOINT")
         self.checkpoint_s = round(time.monotonic() - began, 2)
+        self.commit_ms = commit_latency_ms(self.admin_url)
         deadline = time.monotonic() + 3
         while True:
             self.before = snapshot(self.admin_url)
@@ -77,6 +104,7 @@ class PgWindow:
         return {
             **window_delta(self.before, snapshot(self.admin_url)),
             "checkpoint_before_s": self.checkpoint_s,
+            "commit_ms_before": self.commit_ms,
         }
 
 
@@ -91,4 +119,9 @@ def window_cell(window: dict | None, transfers: int | None) -> str:
         f"ckpt {window['checkpoints_req']} req/{window.get('checkpoints_timed', 0)} timed; "
         f"WAL {window.get('wal_lsn_bytes', 0) / 1_048_576:.1f} MB; FPI/tx {per}; "
         f"backend writes {window.get('buffers_backend', 0):,}"
+        + (
+            f"; commit {window['commit_ms_before']} ms before"
+            if window.get("commit_ms_before") is not None
+            else ""
+        )
     )

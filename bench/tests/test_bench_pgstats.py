@@ -73,3 +73,9 @@ def test_transfer_and_library_tables_carry_the_window_column():
     assert f"- PostgreSQL in the window: {cell}" in text
     assert "16 wrk threads of one connection each" in text
     assert "right after a CHECKPOINT" in text
+
+
+def test_the_cell_shows_the_commit_latency_measured_before_the_window():
+    window = {**window_delta(BEFORE, AFTER), "commit_ms_before": 8.25}
+    assert window_cell(window, transfers=100).endswith("; commit 8.25 ms before")
+    assert "commit" not in window_cell(window_delta(BEFORE, AFTER), transfers=100)
