@@ -6,8 +6,8 @@ inbox, the profile's preferences, the email task and the demo data cannot disagr
 Rows are built here and added by whoever records the event, in that event's own database
 transaction (the ledger's PostgreSQL path inserts them in its one write statement): a
 notification exists exactly when its event committed, and so does its place in the email
-outbox (`email_pending`, set by `build`). The worker sends the emails after the commit
-(`banking.services.notification_outbox`), reading the preference then.
+outbox (`email_pending`, set by `build`). The worker's outbox sweep (a service above the
+core) sends the emails after the commit, reading the preference then.
 
 Wording rules: no full account number (the last four digits at most, as `masked_number`
 shows them), another customer's name masked (`names.mask_name`), amounts formatted with

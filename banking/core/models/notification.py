@@ -42,8 +42,8 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The email is still to be considered by the worker's sweep (the outbox,
-    # `banking.services.notification_outbox`), which clears it with the delivery record.
+    # The email is still to be considered by the worker's sweep of the outbox (a service
+    # above the core), which clears it with the delivery record.
     # A new row is pending unless its kind never emails (`notifications.build` decides);
     # the server default (false) is what rows from before the outbox got: never emailed.
     email_pending: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
