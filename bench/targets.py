@@ -1,9 +1,10 @@
-"""Issue 15's goals for the signed-in pages and for growth, and the figures they compare.
+"""Issue 15's goals, and the figures they compare.
 
-Pure functions over a run's results dict (unit-tested in bench/tests): report.py's
-`target_checks` adds these rows to its table. A `--scale` run is compared with a normal
-full run's results.json through `headline_figures`, which both runs share, so the
-comparison reads the same figures from each.
+Pure functions over a run's results dict (unit-tested in bench/tests): `target_checks`
+lists every goal with its measured value and whether it was met (report.py shows it).
+A `--scale` run is compared with a normal full run's results.json through
+`headline_figures`, which both runs share, so the comparison reads the same figures
+from each.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ DASHBOARD_P99_GOAL_MS = 100
 PAGE_RATIO_GOAL = 0.3  # history page and transfer form, of baseline (a)
 WORKER_RSS_GOAL_MB = 120
 SCALE_GOAL = 0.9  # --scale throughput over the normal run's
+LIBRARY_TPS_RATIO = 0.35  # issue 15: the posting path at >= 0.35 of pgbench's raw SQL
+LIBRARY_BIG_OVER_SMALL = 1.1  # posting on a 1M-entry account no slower than on a 1k one
 PAGES = ("history_page", "transfer_form")
 PAGE_TITLES = {
     "history_page": "history page 1 (dashboard customer)",
@@ -123,3 +126,115 @@ def scale_checks(results: dict) -> list[dict]:
         )
         for row in rows
     ]
+
+
+def target_checks(results: dict) -> list[dict]:
+    """Every issue target with its measured value and whether it was met (pure)."""
+    scenarios = results.get("scenarios", {})
+    checks: list[dict] = []
+
+    def add(name: str, measured, target: str, met: bool | None) -> None:
+        checks.append({"target": name, "measured": measured, "goal": target, "met": met})
+
+    dashboard = scenarios.get("dashboard")
+    if isinstance(dashboard, list):
+        row = next((r for r in dashboard if r["connections"] == 16), None)
+        if row:
+            goal, p99_goal = DASHBOARD_RATIO_GOAL, DASHBOARD_P99_GOAL_MS
+            add(
+                "dashboard throughput vs baseline (a), 16 conns",
+                row["throughput_ratio"],
+                f">= {goal}",
+                row["throughput_ratio"] is not None and row["throughput_ratio"] >= goal,
+            )
+            add(
+                "dashboard p99, 16 conns (ms)",
+                row["dashboard"]["p99_ms"],
+                f"< {p99_goal}",
+                row["dashboard"]["p99_ms"] < p99_goal,
+            )
+        errors = sum(row_errors(r, "dashboard") for r in dashboard)
+        add("dashboard errors (all runs)", errors, "0", errors == 0)
+    checks += page_checks(scenarios)
+    for label in ("spread", "hot"):
+        app = scenarios.get(f"transfers_{label}_app", {})
+        if "tps" in app:
+            value = app.get("tps_ratio_vs_pgbench")
+            add(
+                f"transfers ({label}) vs baseline (b)",
+                value,
+                ">= 0.3",
+                value is not None and value >= 0.3,
+            )
+            add(f"transfer errors ({label})", app["errors"], "0", app["errors"] == 0)
+    _library_checks(scenarios, add)
+    verify = scenarios.get("ledger_verify_after_transfers")
+    if isinstance(verify, dict) and "clean" in verify:
+        add(
+            "ledger verify after transfers",
+            "clean" if verify["clean"] else "BREACHES",
+            "clean",
+            verify["clean"],
+        )
+    history = scenarios.get("history", {})
+    for variant in ("deep", "deep_filtered"):
+        value = history.get("p50_ratio_big_over_small", {}).get(variant)
+        if value is not None:
+            add(f"history p50 {variant}: 1M-entry / 1k-entry", value, "<= 1.5", value <= 1.5)
+    export = scenarios.get("csv_export", {})
+    if "rows_per_s" in export:
+        complete = export.get("complete", True)
+        add("CSV export completes", "yes" if complete else export.get("cut_off"), "yes", complete)
+        copy_ratio = export.get("rows_per_s_ratio_vs_copy")
+        add(
+            "CSV export rows/s vs PostgreSQL's COPY of the same query",
+            copy_ratio,
+            ">= 0.30",
+            complete and copy_ratio is not None and copy_ratio >= 0.30,
+        )
+        growth = export.get("serving_worker_peak_growth_mb")
+        add(
+            "CSV export worker peak RSS growth (MB)",
+            growth,
+            "< 50",
+            growth is not None and growth < 50,
+        )
+    memory = scenarios.get("memory", {})
+    if memory.get("app_workers"):
+        largest = max(w["rss_mb"] for w in memory["app_workers"])
+        limit = WORKER_RSS_GOAL_MB
+        add("largest worker RSS after the run (MB)", largest, f"< {limit}", largest < limit)
+    return checks + scale_checks(results)
+
+
+def _library_checks(scenarios: dict, add) -> None:
+    """The ledger-as-a-library targets (bench.library; runner.library_posting)."""
+    library = scenarios.get("library_posting", {})
+    for name, run in library.get("runs", {}).items():
+        if "tps" not in run:
+            add(f"{name}: ran", run.get("error") or run.get("skipped"), "figures", False)
+            continue
+        ratio = run.get("tps_ratio_vs_pgbench")
+        add(
+            f"{name} vs pgbench",
+            ratio,
+            f">= {LIBRARY_TPS_RATIO}",
+            ratio is not None and ratio >= LIBRARY_TPS_RATIO,
+        )
+        add(f"{name} errors", run["errors"], "0", run["errors"] == 0)
+    ratio = library.get("latency", {}).get("p50_ratio_big_over_small")
+    if ratio is not None:
+        add(
+            "posting p50: 1M-entry / 1k-entry account",
+            ratio,
+            f"<= {LIBRARY_BIG_OVER_SMALL}",
+            ratio <= LIBRARY_BIG_OVER_SMALL,
+        )
+    verify = scenarios.get("ledger_verify_after_library")
+    if isinstance(verify, dict) and "clean" in verify:
+        add(
+            "ledger verify after library posting",
+            "clean" if verify["clean"] else "BREACHES",
+            "clean",
+            verify["clean"],
+        )

@@ -1,7 +1,8 @@
 """The benchmark's arithmetic, load plan, form reading and target checks (no timing)."""
 
-from bench.report import render_markdown, target_checks
+from bench.report import render_markdown
 from bench.stats import latency_summary_ms, percentile, ratio
+from bench.targets import target_checks
 from bench.transfers import plan_pairs
 from bench.web import find_form, parse_forms, parse_set_cookie
 

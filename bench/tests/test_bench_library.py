@@ -1,6 +1,7 @@
 """The library-posting targets and report section (bench.library via runner.library_posting)."""
 
-from bench.report import render_markdown, target_checks
+from bench.report import render_markdown
+from bench.targets import target_checks
 
 
 def _results(ratio=0.5, errors=0, big_over_small=1.02, clean=True):

@@ -3,9 +3,9 @@
 import pytest
 
 from bench.cli import parse_args
-from bench.report import render_markdown, target_checks
+from bench.report import render_markdown
 from bench.runner import BENCH_DIR, Settings
-from bench.targets import headline_figures, scale_comparison
+from bench.targets import headline_figures, scale_comparison, target_checks
 
 
 def _figures(rps: float, p99: float = 40.0, errors: int = 0) -> dict:
