@@ -168,14 +168,7 @@ def target_checks(results: dict) -> list[dict]:
             )
             add(f"transfer errors ({label})", app["errors"], "0", app["errors"] == 0)
     _library_checks(scenarios, add)
-    verify = scenarios.get("ledger_verify_after_transfers")
-    if isinstance(verify, dict) and "clean" in verify:
-        add(
-            "ledger verify after transfers",
-            "clean" if verify["clean"] else "BREACHES",
-            "clean",
-            verify["clean"],
-        )
+    _verify_check(scenarios, add, "ledger_verify_after_transfers", "after transfers")
     history = scenarios.get("history", {})
     for variant in ("deep", "deep_filtered"):
         value = history.get("p50_ratio_big_over_small", {}).get(variant)
@@ -230,11 +223,12 @@ def _library_checks(scenarios: dict, add) -> None:
             f"<= {LIBRARY_BIG_OVER_SMALL}",
             ratio <= LIBRARY_BIG_OVER_SMALL,
         )
-    verify = scenarios.get("ledger_verify_after_library")
+    _verify_check(scenarios, add, "ledger_verify_after_library", "after library posting")
+
+
+def _verify_check(scenarios: dict, add, key: str, when: str) -> None:
+    """`ledger verify` after a phase: clean, or BREACHES (skipped if it did not run)."""
+    verify = scenarios.get(key)
     if isinstance(verify, dict) and "clean" in verify:
-        add(
-            "ledger verify after library posting",
-            "clean" if verify["clean"] else "BREACHES",
-            "clean",
-            verify["clean"],
-        )
+        clean = verify["clean"]
+        add(f"ledger verify {when}", "clean" if clean else "BREACHES", "clean", clean)
