@@ -95,6 +95,8 @@ class Config:
         self.REDIS_URL = secret("REDIS_URL", files=self.SECRET_FILES) or None
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options()
+        # A pooled server connection idle this long is pinged before use (0: every use).
+        self.DB_PING_AFTER_IDLE = env("DB_PING_AFTER_IDLE", default=5.0, cast=float)
 
         # Cache: Redis when a URL is configured, in-process otherwise.
         self.CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="banking:")
@@ -289,7 +291,9 @@ class Config:
             "max_overflow": env("DB_MAX_OVERFLOW", default=20, cast=int),
             "pool_recycle": env("DB_POOL_RECYCLE", default=3600, cast=int),
             "pool_timeout": env("DB_POOL_TIMEOUT", default=30, cast=int),
-            "pool_pre_ping": True,
+            # No ping on every checkout: `banking.database.ping_after_idle` pings only a
+            # connection idle for DB_PING_AFTER_IDLE seconds (see why there).
+            "pool_pre_ping": False,
         }
         # Behind pgbouncer in transaction pooling (1.18, Debian's) consecutive
         # transactions of one connection may run on different server connections, so

@@ -91,12 +91,13 @@ def register_extensions(app: Flask) -> None:
 
     skip_limiter_lookups(app)
 
-    from banking.database import configure_engine
+    from banking.database import configure_engine, ping_after_idle
     from banking.database import init_app as init_database
 
     init_database(app)
     with app.app_context():
         configure_engine(db.engine)
+        ping_after_idle(db.engine, app.config["DB_PING_AFTER_IDLE"])
 
 
 def register_blueprints(app: Flask) -> None:

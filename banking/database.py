@@ -1,11 +1,15 @@
-"""Engine wiring that differs by backend: SQLite's write lock, pool hygiene after fork."""
+"""Engine wiring that differs by backend: SQLite's write lock, pool hygiene after fork,
+and the liveness check of pooled server connections."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,55 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_IDLE_SINCE = "banking.idle_since"  # key in the pool's ConnectionRecord.info
+
+
+def ping_after_idle(
+    engine: Engine, seconds: float, clock: Callable[[], float] = time.monotonic
+) -> None:
+    """Check a pooled connection with a ping before use, but only if it sat in the pool
+    for at least `seconds` (0: before every use, as `pool_pre_ping` does).
+
+    Why not `pool_pre_ping`: it costs a round trip to PostgreSQL on *every* checkout, one
+    more per request than a page or a transfer needs (~1 in 5 of a transfer's round trips;
+    PostgreSQL pays for it too). What the ping protects against is a connection that died
+    while nobody used it: a server restart or failover, an idle timeout in a proxy or a
+    firewall. A connection used moments ago is very likely alive. If it is not (the server
+    went away in those moments), the request's first statement fails as a disconnect: the
+    friendly 503, and SQLAlchemy invalidates every connection of the pool older than the
+    failure, so the following requests reconnect - what happens anyway to the requests in
+    flight when a server goes down. A failed ping, as with `pool_pre_ping`, is silent:
+    the pool discards that connection and hands out a fresh one.
+    """
+    if engine.dialect.name == "sqlite":
+        return
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection, record) -> None:
+        record.info[_IDLE_SINCE] = clock()  # just opened: no ping needed
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = clock()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is not None and clock() - idle_since < seconds:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool drops this connection and checks out another (up to 3 times).
+                raise DisconnectionError() from error
+            raise
+        if not alive:
+            raise DisconnectionError()
 
 
 def dispose_engines(app) -> None:

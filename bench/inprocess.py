@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             call()
         profiler.disable()
         stats = pstats.Stats(profiler)
+        if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats / snakeviz afterwards
+            stats.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
         if os.environ.get("BENCH_CALLERS"):

@@ -149,16 +149,20 @@ def test_database_url_from_the_environment_is_normalized(environ):
     assert load_config().SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@h/d"
 
 
-def test_pool_options_default_to_10_20_3600_30_with_pre_ping(environ):
+def test_pool_options_default_to_10_20_3600_30_with_a_ping_after_5s_idle(environ):
     server_env(environ, "production")
-    options = load_config().SQLALCHEMY_ENGINE_OPTIONS
-    assert options == {
+    config = load_config()
+    assert config.SQLALCHEMY_ENGINE_OPTIONS == {
         "pool_size": 10,
         "max_overflow": 20,
         "pool_recycle": 3600,
         "pool_timeout": 30,
-        "pool_pre_ping": True,
+        # Not on every checkout: banking.database.ping_after_idle pings idle connections.
+        "pool_pre_ping": False,
     }
+    assert config.DB_PING_AFTER_IDLE == 5.0
+    server_env(environ, "production", DB_PING_AFTER_IDLE="0")
+    assert load_config().DB_PING_AFTER_IDLE == 0.0
 
 
 def test_pool_options_come_from_the_environment(environ):
@@ -196,7 +200,8 @@ def test_testing_uses_test_database_url_when_set(environ):
     assert (
         config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://postgres@127.0.0.1:5432/banking_x"
     )
-    assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is False
+    assert config.DB_PING_AFTER_IDLE == 5.0
 
 
 def test_testing_defaults_to_in_memory_sqlite(environ):
