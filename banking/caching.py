@@ -82,27 +82,58 @@ DATA_VERSION = "data_v"
 
 def invalidate_users(user_ids: Iterable[int | None]) -> None:
     """Outdate everything cached about these users' money, in one round trip to Redis."""
+    outdate(*_money_keys(user_ids))
+
+
+def _money_keys(user_ids: Iterable[int | None]) -> Outdated:
     ids = sorted({uid for uid in user_ids if uid is not None})
-    if not ids:
-        return
     stale = [user_key(ns, uid) for uid in ids for ns in USER_NAMESPACES]
-    counters = [user_key(DATA_VERSION, uid) for uid in ids]
+    return [user_key(DATA_VERSION, uid) for uid in ids], stale
+
+
+# (counters to increment, entries to delete): cache keys without the backend's prefix.
+Outdated = tuple[list[str], list[str]]
+
+
+def outdate(counters: list[str], entries: list[str]) -> None:
+    """Increment the version counters, then delete the entries: one pipeline on Redis.
+
+    Counters first: a reader that misses a deleted entry renders under the new version,
+    so what it stores is current (see `banking.web.page_cache`).
+    """
+    if not counters and not entries:
+        return
     try:
         backend = cache.cache
         client = getattr(backend, "_write_client", None)
         if client is None:  # in-process cache (development, tests): no pipelines
             for counter in counters:
                 backend.inc(counter)
-            backend.delete_many(*stale)
+            if entries:
+                backend.delete_many(*entries)
             return
         prefix = backend._get_prefix()
         pipe = client.pipeline(transaction=False)
         for counter in counters:
             pipe.incr(prefix + counter)
-        pipe.delete(*(prefix + key for key in stale))
+        if entries:
+            pipe.delete(*(prefix + key for key in entries))
         pipe.execute()
     except Exception as exc:  # noqa: BLE001 - entries also expire; a page must not fail
         log.warning("cache invalidation failed", extra={"error_type": type(exc).__name__})
+
+
+# What else a commit outdates (the user snapshots, `banking.user_cache`), told by the
+# modules that know, and sent in the same pipeline as the money keys: a transfer's commit
+# outdates both parties' pages and its recipient's unread count in one round trip.
+_AFTER_COMMIT: list[Callable[[Session], Outdated | None]] = []
+
+
+def outdate_after_commit(contributor: Callable[[Session], Outdated | None]) -> None:
+    """Register `contributor`: after each root commit it pops what it collected in the
+    session and says which keys that outdates (registering twice is harmless)."""
+    if contributor not in _AFTER_COMMIT:
+        _AFTER_COMMIT.append(contributor)
 
 
 # Invalidation by session events ---------------------------------------------------------
@@ -115,7 +146,7 @@ def init_app(app: Flask) -> None:
     """Register the session events once per process (every session, every app)."""
     for name, listener in (
         ("after_flush", _collect_stale_users),
-        ("after_commit", _invalidate_stale_users),
+        ("after_commit", _outdate_committed),
         ("after_transaction_end", _forget_rolled_back),
     ):
         if not event.contains(Session, name, listener):
@@ -171,14 +202,21 @@ def _owners_of(session: Session, *account_ids: int | None) -> list[int | None]:
     return [account.owner_id for account in accounts if account is not None]
 
 
-def _invalidate_stale_users(session: Session) -> None:
+def _outdate_committed(session: Session) -> None:
+    """After a root commit: everything it outdated, money and snapshots, in one pipeline."""
     if session.in_nested_transaction():
         return  # a released savepoint is not yet visible to anyone else
     # Flushed Account changes, plus the owners a posting touched with plain SQL (the
     # ledger's PostgreSQL path flushes no Account object, so it announces them itself).
     stale = session.info.pop(_STALE_USERS, set()) | session.info.pop(TOUCHED_OWNERS, set())
-    if stale and has_app_context():
-        invalidate_users(stale)
+    counters, entries = _money_keys(stale)
+    for contributor in _AFTER_COMMIT:  # each pops its own collection, app context or not
+        more = contributor(session)
+        if more:
+            counters += more[0]
+            entries += more[1]
+    if has_app_context():
+        outdate(counters, entries)
 
 
 def _forget_rolled_back(session: Session, transaction) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 
+from banking import caching
 from banking.caching import user_key
 from banking.core.models import User
 from banking.extensions import cache
@@ -127,31 +128,22 @@ def put(snapshot: dict[str, Any], version: int) -> None:
 def invalidate(user_ids: Iterable[int | None]) -> None:
     """Outdate every entry of these users (see the module docstring), in one round trip.
 
-    It runs after commits on hot paths (a transfer notifies its recipient, whose unread
-    count lives in the snapshot): on Redis the version bumps and the deletes go in one
-    pipeline, in that order, instead of a call per user plus one.
+    On Redis the version bumps and the deletes go in one pipeline, in that order. After a
+    commit the session events send them with the commit's other cache work instead
+    (`outdated_keys`, `banking.caching.outdate_after_commit`).
     """
-    ids = sorted({uid for uid in user_ids if uid is not None})
-    if not ids or not has_app_context():
+    if not has_app_context():
         return
-    versions = [user_key(VERSION_NAMESPACE, uid) for uid in ids]
-    entries = [user_key(NAMESPACE, uid) for uid in ids]
-    try:
-        backend = cache.cache
-        client = getattr(backend, "_write_client", None)
-        if client is None:  # in-process cache (development, tests): no pipelines
-            for key in versions:
-                backend.inc(key)  # Flask-Caching has no inc
-            backend.delete_many(*entries)
-            return
-        prefix = backend._get_prefix()
-        pipe = client.pipeline(transaction=False)
-        for key in versions:
-            pipe.incr(prefix + key)
-        pipe.delete(*(prefix + key for key in entries))
-        pipe.execute()
-    except Exception as exc:  # noqa: BLE001
-        log.warning("user cache invalidation failed", extra={"error_type": type(exc).__name__})
+    caching.outdate(*outdated_keys(user_ids))
+
+
+def outdated_keys(user_ids: Iterable[int | None]) -> caching.Outdated:
+    """(version counters, entries) that outdate these users' snapshots."""
+    ids = sorted({uid for uid in user_ids if uid is not None})
+    return (
+        [user_key(VERSION_NAMESPACE, uid) for uid in ids],
+        [user_key(NAMESPACE, uid) for uid in ids],
+    )
 
 
 # Invalidation by session events ---------------------------------------------------------
@@ -160,11 +152,11 @@ def init_app(app: Flask) -> None:
     for name, listener in (
         ("after_flush", _collect_changed_users),
         ("do_orm_execute", _collect_bulk_changes),
-        ("after_commit", _invalidate_changed_users),
         ("after_transaction_end", _forget_rolled_back),
     ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+    caching.outdate_after_commit(_changed_users_committed)
 
 
 def _collect_changed_users(session: Session, _flush_context) -> None:
@@ -218,12 +210,11 @@ def _ids_in_where(clause, parameters) -> set[int]:
     return found
 
 
-def _invalidate_changed_users(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a released savepoint is not yet visible to anyone else
+def _changed_users_committed(session: Session) -> caching.Outdated | None:
+    """After a root commit (`banking.caching` never asks for a savepoint's): the entries
+    of the users it changed."""
     changed = session.info.pop(_CHANGED_USERS, None)
-    if changed:
-        invalidate(changed)
+    return outdated_keys(changed) if changed else None
 
 
 def _forget_rolled_back(session: Session, transaction) -> None:

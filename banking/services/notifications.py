@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from banking import user_cache
+from banking import caching, user_cache
 from banking.background import eager, enqueue
 from banking.core import audit as core_audit
 from banking.core import notifications as catalogue
@@ -63,11 +63,13 @@ def init_app(app: Flask) -> None:
     """Register the session events once per process (every session, every app)."""
     for name, listener in (
         ("after_flush", _collect_written),
-        ("after_commit", _committed),
         ("after_transaction_end", _forget_rolled_back),
     ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+    # Run by banking.caching's after-commit listener, so that the snapshots outdated here
+    # go in the same Redis pipeline as the commit's other cache work.
+    caching.outdate_after_commit(_committed)
 
 
 def _collect_written(session: Session, _flush_context) -> None:
@@ -81,19 +83,17 @@ def _collect_written(session: Session, _flush_context) -> None:
             written.append((None, obj.user_id, None))  # read: the count changed, no email
 
 
-def _committed(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
+def _committed(session: Session) -> caching.Outdated | None:
+    """After a root commit: note the notifications awaiting `dispatch`, and outdate their
+    users' snapshots (the header's unread count lives there, and so the pages cached
+    under it) now that the change is visible to everyone."""
     written = session.info.pop(catalogue.WRITTEN, [])
     if not written:
-        return
-    # The header's unread count lives in the user's snapshot: outdate it (and so the pages
-    # cached under it) now that the change is visible to everyone.
-    if has_app_context():
-        user_cache.invalidate({user_id for _, user_id, _ in written})
+        return None
     session.info.setdefault(_COMMITTED, []).extend(
         (nid, kind) for nid, _, kind in written if nid is not None
     )
+    return user_cache.outdated_keys({user_id for _, user_id, _ in written})
 
 
 def _forget_rolled_back(session: Session, transaction) -> None:

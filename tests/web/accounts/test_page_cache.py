@@ -250,3 +250,40 @@ def test_a_new_day_is_a_new_page(app, client, jane, cache_state, monkeypatch):
     monkeypatch.setattr(page_cache, "datetime", Tomorrow)
     with app.test_request_context("/"):
         assert page_cache.page_key(jane.id) != today
+
+
+@pytest.fixture(params=["redis-up"])
+def redis_cache(request, app):
+    yield from point_cache_at(request, app, "banking-page-cache-test:")
+
+
+def test_a_transfer_outdates_both_parties_and_the_recipients_badge_in_one_round_trip(
+    app, client, jane, redis_cache
+):
+    """The commit's cache work (both customers' pages, the recipient's snapshot with its
+    unread count) goes to Redis in one pipeline, not one per module that cares."""
+    bob = make_customer(app, "Bob Payee")
+    bob_client = app.test_client()
+    login_as(bob_client, app, bob.id)
+    assert "unread" not in page(bob_client, "/")  # his snapshot and page, now cached
+    page(client, "/")
+    with app.app_context():
+        redis_client = cache.cache._write_client
+    pipelines = []
+    original = redis_client.pipeline
+
+    def counting(*args, **kwargs):
+        pipelines.append(1)
+        return original(*args, **kwargs)
+
+    redis_client.pipeline = counting
+    try:
+        result = pay(client, jane.account_id, bob.account_number, "12.34").result
+    finally:
+        del redis_client.pipeline
+    assert result.status_code == 302
+    assert pipelines == [1]
+    assert "$487.66" in page(client, "/")
+    bob_page = page(bob_client, "/")
+    assert "$12.34" in bob_page  # his cached dashboard was outdated
+    assert "Notifications, 1 unread" in bob_page  # and so was his snapshot
