@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from bench.pgstats import wal_io_timing
 from bench.procs import HarnessError, install_signal_handlers
 from bench.report import write_reports
-from bench.runner import BENCH_DIR, Run, Settings
+from bench.runner import BENCH_DIR, PG, Run, Settings
 from bench.targets import headline_figures
 
 
@@ -73,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     interrupted = False
     try:
-        run.execute()
+        with wal_io_timing(f"{PG}/postgres") as timed:
+            run.results["settings"]["wal_io_timing"] = timed
+            run.execute()
     except HarnessError as exc:
         print(f"[bench] harness failure: {exc}", file=sys.stderr)
         run.results["failures"].append(f"harness: {exc}")

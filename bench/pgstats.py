@@ -11,27 +11,59 @@ The counters are cluster-wide: on a shared machine another database's work shows
 `pg_stat_wal` is fed by each backend at most once a second (an idle one within 10 s),
 so its figures may miss the window's last second; `wal_lsn_bytes` (the WAL insert
 position's advance) is exact.
+
+The disk's flush latency is measured *during* each window too: `pg_stat_wal`'s WAL syncs
+and their time (which PostgreSQL counts only with `track_wal_io_timing`, switched on for
+the run by `wal_io_timing` and back off after it). A commit waits for its WAL flush, so
+a window whose syncs averaged 8 ms cannot post as fast as one whose syncs took 0.2 ms,
+whatever the code: the commit probe before the window showed such states only when
+they happened to last until the window began.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 
 from bench.pgbench import run_psql
 
 BGWRITER = ("checkpoints_timed", "checkpoints_req", "buffers_checkpoint", "buffers_backend")
-WAL = ("wal_records", "wal_fpi", "wal_bytes")
-FIELDS = (*BGWRITER, *WAL, "wal_lsn_bytes")
+WAL = ("wal_records", "wal_fpi", "wal_bytes", "wal_sync")
+FIELDS = (*BGWRITER, *WAL, "wal_sync_us", "wal_lsn_bytes")
 
 SNAPSHOT_SQL = (
     "SELECT json_build_object("
     + ", ".join(f"'{name}', b.{name}" for name in BGWRITER)
     + ", "
     + ", ".join(f"'{name}', w.{name}" for name in WAL)
+    + ", 'wal_sync_us', (w.wal_sync_time * 1000)::bigint"
     + ", 'wal_lsn_bytes', pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0'))"
     " FROM pg_stat_bgwriter b, pg_stat_wal w"
 )
+
+
+@contextlib.contextmanager
+def wal_io_timing(admin_url: str) -> Iterator[bool]:
+    """`track_wal_io_timing` on for the run (it is what makes `wal_sync_time` count), and
+    back as it was after; yields whether the sync times will be real. A server where it
+    cannot be changed (not a superuser) runs without them."""
+    try:
+        was_on = run_psql(admin_url, "SHOW track_wal_io_timing").strip() == "on"
+        if not was_on:
+            run_psql(admin_url, "ALTER SYSTEM SET track_wal_io_timing = on")
+            run_psql(admin_url, "SELECT pg_reload_conf()")
+    except RuntimeError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        if not was_on:
+            with contextlib.suppress(RuntimeError):
+                run_psql(admin_url, "ALTER SYSTEM RESET track_wal_io_timing")
+                run_psql(admin_url, "SELECT pg_reload_conf()")
 
 
 COMMITS = 200
@@ -115,10 +147,13 @@ def window_cell(window: dict | None, transfers: int | None) -> str:
         return "–"
     fpi = window.get("wal_fpi", 0)
     per = f"{fpi / transfers:.2f}" if transfers else "–"
+    syncs, sync_us = window.get("wal_sync", 0), window.get("wal_sync_us", 0)
     return (
         f"ckpt {window['checkpoints_req']} req/{window.get('checkpoints_timed', 0)} timed; "
         f"WAL {window.get('wal_lsn_bytes', 0) / 1_048_576:.1f} MB; FPI/tx {per}; "
         f"backend writes {window.get('buffers_backend', 0):,}"
+        # Zero time for real syncs: track_wal_io_timing was off, so no time was counted.
+        + (f"; WAL sync {sync_us / syncs / 1000:.2f} ms x {syncs:,}" if syncs and sync_us else "")
         + (
             f"; commit {window['commit_ms_before']} ms before"
             if window.get("commit_ms_before") is not None

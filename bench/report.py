@@ -144,7 +144,10 @@ def render_markdown(results: dict, findings: str = "") -> str:
         "- every transfer and library window starts right after a CHECKPOINT; the tables' "
         "PostgreSQL column is what happened during the window, cluster-wide: checkpoints "
         "requested/timed, WAL written, full-page images per transfer, buffers written by "
-        "backends themselves"
+        "backends themselves, the WAL syncs' mean time and count (the disk's flush latency, "
+        "which every commit waits for"
+        + ("" if s.get("wal_io_timing") else "; not timed in this run")
+        + ")"
     )
     out.append(
         "- load generators run on the same machine as the servers and the database, "

@@ -75,6 +75,14 @@ def test_transfer_and_library_tables_carry_the_window_column():
     assert "right after a CHECKPOINT" in text
 
 
+def test_the_cell_shows_the_mean_wal_sync_time_during_the_window_when_it_was_timed():
+    timed = {**window_delta(BEFORE, AFTER), "wal_sync": 400, "wal_sync_us": 3_300_000}
+    assert window_cell(timed, transfers=100).endswith("; WAL sync 8.25 ms x 400")
+    # track_wal_io_timing off: syncs counted, no time: nothing to say about the disk.
+    untimed = {**window_delta(BEFORE, AFTER), "wal_sync": 400, "wal_sync_us": 0}
+    assert "WAL sync" not in window_cell(untimed, transfers=100)
+
+
 def test_the_cell_shows_the_commit_latency_measured_before_the_window():
     window = {**window_delta(BEFORE, AFTER), "commit_ms_before": 8.25}
     assert window_cell(window, transfers=100).endswith("; commit 8.25 ms before")
