@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from banking.extensions import cache, csrf, db, limiter, login_manager, migrate
+from banking.extensions import LazyMigrate, cache, csrf, db, limiter, login_manager
 from config import BASE_DIR, Config, load_config
 
 
@@ -82,7 +82,7 @@ def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(exist_ok=True)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
+    LazyMigrate(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     cache.init_app(app)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -10,6 +15,8 @@ from banking.extensions import cache, db
 from banking.web.errors import MESSAGES
 from config import ConfigError, TestingConfig
 from tests.support.builders import PASSWORD, balance_of, login
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Extra apps re-bind the shared limiter: put it back after each test.
 pytestmark = pytest.mark.usefixtures("restore_limiter")
@@ -86,6 +93,26 @@ def test_migration_commands_are_available(runner):
     result = runner.invoke(args=["db", "--help"])
     assert result.exit_code == 0
     assert "upgrade" in result.output
+
+
+def test_a_server_process_does_not_load_the_migration_tooling(tmp_path):
+    """Flask-Migrate brings Alembic, Mako and Pygments (~11 MB a process): a web or Celery
+    worker builds the app without them; only a `flask db` command loads them."""
+    code = (
+        "import sys; from banking.app import create_app; app = create_app('testing'); "
+        "print('LOADED', sorted(m for m in ('flask_migrate', 'alembic', 'mako', 'pygments') "
+        "if m in sys.modules)); "
+        "result = app.test_cli_runner().invoke(args=['db', 'heads']); "
+        "print('DB', result.exit_code, 'alembic' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "APP_ENV": "testing"}
+    env.pop("TEST_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    marked = [line for line in done.stdout.splitlines() if line.startswith(("LOADED", "DB"))]
+    assert marked == ["LOADED []", "DB 0 True"], done.stdout
 
 
 def test_testing_config_keeps_csrf_on_and_email_in_memory(app):
