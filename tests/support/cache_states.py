@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from banking.extensions import cache
 
@@ -39,3 +40,26 @@ def point_cache_at(request, app, key_prefix: str) -> Iterator[str]:
         yield request.param
     finally:
         app.extensions["cache"][cache] = original
+
+
+@contextmanager
+def counted_pipelines(app) -> Iterator[list[int]]:
+    """The Redis pipelines the app's cache opens inside the block (one item each); none
+    when the cache is in-process (it has no pipelines)."""
+    with app.app_context():
+        client = getattr(cache.cache, "_write_client", None)
+    pipelines: list[int] = []
+    if client is None:
+        yield pipelines
+        return
+    original = client.pipeline
+
+    def counting(*args, **kwargs):
+        pipelines.append(1)
+        return original(*args, **kwargs)
+
+    client.pipeline = counting
+    try:
+        yield pipelines
+    finally:
+        del client.pipeline

@@ -15,7 +15,7 @@ from banking.extensions import cache, db
 from banking.services import history as history_reads
 from banking.web import page_cache
 from tests.support.builders import add_account, fund, login, make_customer
-from tests.support.cache_states import CACHE_STATES, point_cache_at
+from tests.support.cache_states import CACHE_STATES, counted_pipelines, point_cache_at
 from tests.support.page_cache import outdate_cached_pages
 from tests.support.sessions import login_as
 from tests.support.transfers import form_fields, pay
@@ -267,20 +267,8 @@ def test_a_transfer_outdates_both_parties_and_the_recipients_badge_in_one_round_
     login_as(bob_client, app, bob.id)
     assert "unread" not in page(bob_client, "/")  # his snapshot and page, now cached
     page(client, "/")
-    with app.app_context():
-        redis_client = cache.cache._write_client
-    pipelines = []
-    original = redis_client.pipeline
-
-    def counting(*args, **kwargs):
-        pipelines.append(1)
-        return original(*args, **kwargs)
-
-    redis_client.pipeline = counting
-    try:
+    with counted_pipelines(app) as pipelines:
         result = pay(client, jane.account_id, bob.account_number, "12.34").result
-    finally:
-        del redis_client.pipeline
     assert result.status_code == 302
     assert pipelines == [1]
     assert "$487.66" in page(client, "/")

@@ -15,7 +15,7 @@ from banking import user_cache
 from banking.core.models import User
 from banking.extensions import cache, db
 from tests.support.builders import login, make_customer
-from tests.support.cache_states import CACHE_STATES, point_cache_at
+from tests.support.cache_states import CACHE_STATES, counted_pipelines, point_cache_at
 
 
 @pytest.fixture(params=CACHE_STATES)
@@ -152,21 +152,8 @@ def test_invalidating_users_outdates_each_one_in_one_round_trip(app, client, cac
             return [cache.get(key) or 0 for key in keys]
 
         before = versions()
-        redis_client = getattr(cache.cache, "_write_client", None)
-        pipelines = []
-        if redis_client is not None:
-            original = redis_client.pipeline
-
-            def counting(*args, **kwargs):
-                pipelines.append(1)
-                return original(*args, **kwargs)
-
-            redis_client.pipeline = counting
-        try:
+        with counted_pipelines(app) as pipelines:
             user_cache.invalidate([first.id, second.id, None])
-        finally:
-            if redis_client is not None:
-                del redis_client.pipeline
         assert versions() == [before[0] + 1, before[1] + 1]
         assert cache.get(user_cache.user_key(user_cache.NAMESPACE, first.id)) is None
         assert pipelines == ([1] if cache_state == "redis-up" else [])
