@@ -1,8 +1,8 @@
 """The signed-in user's snapshot in the cache, so a page view need not read the users row.
 
 Every signed-in request needs to know who is asking (id, role, name, two-factor state,
-whether an admin has locked them). Reading that from PostgreSQL costs a pool pre-ping,
-a SELECT and a ROLLBACK per page; the snapshot costs one Redis GET.
+whether an admin has locked them). Reading that from PostgreSQL costs a pool checkout
+(pinged after idle), a SELECT and a ROLLBACK per page; the snapshot costs one Redis GET.
 
 Design, and why it cannot let a locked or signed-out user back in:
 - Per user, two keys: `user:<id>:session` holds plain data (the fields the web layer

@@ -303,7 +303,7 @@ def test_postgres_connections_killed_mid_run_fail_friendly_and_the_pool_recovers
             in_flight += kill["in_flight"]
             last_kill_at = kill["at"]
         report = load.result()
-        # No restart: the same workers answer again (pool_pre_ping replaces dead ones).
+        # No restart: the same workers answer again (the pool replaces dead connections).
         browser = support.Browser(server.port)
         support.sign_in(browser, customers[0]["email"])
         assert browser.get("/")[0] == 200
