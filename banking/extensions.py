@@ -55,9 +55,12 @@ class LazyMigrate:
         app.cli.add_command(_LazyDbCommands("db", help="Perform database migrations."))
 
     def __getattr__(self, name: str):
-        from flask_migrate import Migrate
+        if name.startswith("__"):  # protocol probes (copy, pickle, Jinja): not a read
+            raise AttributeError(name)
+        if self._app.extensions.get("migrate") is self:  # once, however it is held
+            from flask_migrate import Migrate
 
-        Migrate(self._app, self._db, **self._options)
+            Migrate(self._app, self._db, **self._options)
         return getattr(self._app.extensions["migrate"], name)
 
 

@@ -49,18 +49,20 @@ def wal_io_timing(admin_url: str) -> Iterator[bool]:
     """`track_wal_io_timing` on for the run (it is what makes `wal_sync_time` count), and
     back as it was after; yields whether the sync times will be real. A server where it
     cannot be changed (not a superuser) runs without them."""
+    changed = timed = False
     try:
-        was_on = run_psql(admin_url, "SHOW track_wal_io_timing").strip() == "on"
-        if not was_on:
-            run_psql(admin_url, "ALTER SYSTEM SET track_wal_io_timing = on")
-            run_psql(admin_url, "SELECT pg_reload_conf()")
-    except RuntimeError:
-        yield False
-        return
-    try:
-        yield True
+        try:
+            timed = run_psql(admin_url, "SHOW track_wal_io_timing").strip() == "on"
+            if not timed:
+                changed = True  # reset after, even if the reload below fails
+                run_psql(admin_url, "ALTER SYSTEM SET track_wal_io_timing = on")
+                run_psql(admin_url, "SELECT pg_reload_conf()")
+                timed = True
+        except RuntimeError:
+            pass
+        yield timed
     finally:
-        if not was_on:
+        if changed:
             with contextlib.suppress(RuntimeError):
                 run_psql(admin_url, "ALTER SYSTEM RESET track_wal_io_timing")
                 run_psql(admin_url, "SELECT pg_reload_conf()")
