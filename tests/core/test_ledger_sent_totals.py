@@ -2,7 +2,7 @@
 gave, at the cost of two index probes, proved by `ledger verify --deep`.
 
 Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL (where posting takes the
-three-statement path that reads the totals inside its lock statement).
+two-statement path whose lock function reads the totals, ledger/lock_function.py).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from banking.core import models
+from banking.core.ledger import lock_function
 from banking.core.models.base import Base
 from banking.database import configure_engine
 from config import normalize_database_url
@@ -160,6 +161,8 @@ def create_core_schema(engine: Engine) -> None:
         with engine.begin() as conn:
             for statement in APPEND_ONLY_ENTRIES:
                 conn.execute(text(statement))
+            # The posting path's lock function (migration 0015), from the core's own text.
+            conn.execute(text(lock_function.CREATE_SQL))
 
 
 def reset_database(target: Database | Flask) -> None:

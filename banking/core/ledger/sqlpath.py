@@ -1,26 +1,24 @@
-"""The mechanics of a posting on PostgreSQL in three statements: two that lock, one that writes.
+"""The mechanics of a posting on PostgreSQL in two statements: one that locks, one that writes.
 
 The ORM path (posting.py, kept for SQLite and for holds) sends ~10 statements per transfer
 and spends most of its CPU in the unit of work. Here the same steps go as plain SQL:
 
-1. the initiator's user row, FOR NO KEY UPDATE (for every customer transfer): it
-   serializes that customer's transfers, so two racing ones cannot both pass the limit
-   and each writes the next running total (`ledger.sent`);
-2. both account rows, ascending id, FOR NO KEY UPDATE, returned with the customer's
-   running total, the time of their latest transfer, their spend since the window's
-   start (`sent.spent_since`, the rule book's figure: two index probes, not a SUM) and
-   the journal id the row will take (nextval, so an audit row can name it before it
-   exists). It is a second statement, not part of the first, because a READ COMMITTED
-   statement sees the data as of its start: the totals must be read *after* the user
-   lock is granted, or they would miss the customer's transfer that committed while we
-   waited for that lock;
-3. one data-modifying CTE that writes the journal row with the next running total
+1. the locks. For a customer's transfer, one call of the PL/pgSQL function in
+   `lock_function.py`: the initiator's user row FOR NO KEY UPDATE (it serializes that
+   customer's transfers, so two racing ones cannot both pass the limit, and each writes
+   the next running total, `ledger.sent`), then their running total, the time of their
+   latest transfer and their spend since the window's start (read *after* the user lock
+   is granted, each statement with its own snapshot), the journal id the row will take
+   (nextval, so an audit row can name it before it exists), and both account rows,
+   ascending id, FOR NO KEY UPDATE. A movement without a running total (an adjustment)
+   locks the two account rows with one plain statement;
+2. one data-modifying CTE that writes the journal row with the next running total
    (`ON CONFLICT (idempotency_key) DO NOTHING`: a replayed key writes nothing, and
    nothing else happens because every other part reads the journal row's RETURNING),
    both entries with balance_after, both balance UPDATEs and the hook's rows (audit
    rows, the recipient's notification).
 
-What is allowed stays decided in Python by `rules.check_movement`, between 2 and 3, on
+What is allowed stays decided in Python by `rules.check_movement`, between 1 and 2, on
 the locked rows (`LockedAccount`): only the mechanics moved into SQL. The statements are
 SQL strings compiled once and handed to the driver's cursor on the session's connection
 (same transaction): building Core constructs, or even SQLAlchemy's result objects, per
@@ -45,7 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from banking.core import notifications
-from banking.core.ledger import sent
+from banking.core.ledger import lock_function
 from banking.core.ledger.movements import Movement
 from banking.core.ledger.sent import Sent
 from banking.core.models import Account, AccountKind, AuditEvent, Notification, TransactionStatus
@@ -85,18 +83,13 @@ def enabled(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-USER_LOCK_SQL = "SELECT id FROM users WHERE id = %(user_id)s FOR NO KEY UPDATE"
-
-
 @cache
-def _accounts_sql(with_totals: bool, with_spend: bool) -> tuple[str, dict[str, Any]]:
-    """The lock statement's SQL and its constant parameters (the statuses, the kind…)."""
-    # Built with Core (the figures are `sent`'s own expressions), compiled once per process.
-    user_id = bindparam("user_id", 0, BigInteger())
+def _accounts_sql() -> tuple[str, dict[str, Any]]:
+    """The lock statement of a movement without a running total (an adjustment, the
+    bank's own books): both rows and the journal id; its SQL and constant parameters."""
+    # Built with Core, compiled once per process. The NULL columns stand where a
+    # customer's transfer gets its figures (lock_function.py), so one reader fits both.
     nothing = literal_column("NULL")
-    total = sent.latest_total(user_id) if with_totals else nothing
-    last_at = sent.latest_at(user_id) if with_totals else nothing
-    spend = sent.spent_since(user_id, bindparam("since", None)) if with_spend else nothing
     # The serial column's own sequence, by its conventional name (as a literal, resolved
     # once when the statement is prepared; the search_path picks the schema).
     next_id = select(
@@ -112,10 +105,10 @@ def _accounts_sql(with_totals: bool, with_spend: bool) -> tuple[str, dict[str, A
             Account.available_balance,
             Account.overdraft_limit,
             Account.status,
-            spend.label("spent"),
+            nothing.label("spent"),
             next_id.label("next_id"),
-            total.label("sent_total"),
-            last_at.label("sent_at"),
+            nothing.label("sent_total"),
+            nothing.label("sent_at"),
         )
         .where(Account.id.in_([bindparam("a", 0, BigInteger()), bindparam("b", 0, BigInteger())]))
         .order_by(Account.id)
@@ -124,8 +117,7 @@ def _accounts_sql(with_totals: bool, with_spend: bool) -> tuple[str, dict[str, A
     compiled = statement.compile(
         dialect=postgresql.psycopg.dialect(), compile_kwargs={"render_postcompile": True}
     )
-    ours = {"user_id", "since", "a", "b"}
-    return str(compiled), {k: v for k, v in compiled.params.items() if k not in ours}
+    return str(compiled), {k: v for k, v in compiled.params.items() if k not in {"a", "b"}}
 
 
 def _run(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
@@ -169,15 +161,15 @@ def lock(
     `user_lock` is asked for every movement that carries a running total: the totals of
     one customer must be written one posting at a time.
     """
+    a, b = movement.source_id, movement.destination_id
     if user_lock:
-        _run(session, USER_LOCK_SQL, {"user_id": movement.initiator_id})
-    sql, constants = _accounts_sql(user_lock, since is not None)
-    params: dict[str, Any] = {**constants, "a": movement.source_id, "b": movement.destination_id}
-    if user_lock:
-        params["user_id"] = movement.initiator_id
-    if since is not None:
+        # Both locks and the totals in one call (lock_function.py): one round trip.
+        params: dict[str, Any] = {"user_id": movement.initiator_id, "a": a, "b": b}
         params["since"] = since
-    rows = _run(session, sql, params)
+        rows = _run(session, lock_function.CALL_SQL, params)
+    else:
+        sql, constants = _accounts_sql()
+        rows = _run(session, sql, {**constants, "a": a, "b": b})
     accounts = {row[0]: LockedAccount(*row[:8]) for row in rows}
     first = rows[0] if rows else None
     spent = int(first[8] or 0) if first is not None and since is not None else None

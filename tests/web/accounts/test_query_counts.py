@@ -34,8 +34,9 @@ from tests.support.transfers import start_transfer
 # - transfer confirm (user cached): destination by number, then the ledger — and nothing
 #   after the commit (no reload of expired rows). On SQLite (the ORM path): idempotency
 #   key, user lock, account locks, 24-hour spend, balances UPDATE, journal/entries/audit
-#   INSERTs. On PostgreSQL (ledger/sqlpath.py, issue 15) three: the user lock; the
-#   account locks with the 24-hour spend and the journal id in the same SELECT; one
+#   INSERTs. On PostgreSQL (ledger/sqlpath.py, issue 15) two: one call of the lock
+#   function (ledger/lock_function.py: the user lock, then the account locks with the
+#   24-hour spend and the journal id; it was two statements until migration 0015); one
 #   write (journal ON CONFLICT DO NOTHING — the replay check —, entries, balances and
 #   the audit row in one data-modifying CTE). Was 10 on PostgreSQL. Issue 17 item 4: the
 #   payee's notification is one more CTE of that same write on PostgreSQL (+0; the
@@ -48,7 +49,7 @@ DASHBOARD_QUERIES = {"postgresql": 9, "sqlite": 10}
 CACHED_DASHBOARD_QUERIES = {"postgresql": 0, "sqlite": 0}
 # +1 since issue 17: the owner's category rules (one indexed read of category_overrides).
 HISTORY_QUERIES = {"postgresql": 4, "sqlite": 5}
-TRANSFER_QUERIES = {"postgresql": 4, "sqlite": 12}
+TRANSFER_QUERIES = {"postgresql": 3, "sqlite": 12}
 
 
 

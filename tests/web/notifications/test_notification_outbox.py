@@ -30,8 +30,9 @@ from tests.support.builders import make_customer
 from tests.support.sessions import change_own_password, login_as
 from tests.support.statements import counting_queries
 from tests.support.transfers import pay, start_transfer
+from tests.web.accounts.test_query_counts import TRANSFER_QUERIES
 
-TRANSFER_QUERIES_POSTGRESQL = 4  # tests/web/accounts/test_query_counts.py
+TRANSFER_QUERIES_POSTGRESQL = TRANSFER_QUERIES["postgresql"]  # the same confirmation as there
 
 
 @pytest.fixture
@@ -222,7 +223,7 @@ def test_rows_from_before_the_outbox_are_not_pending_and_the_migration_reverses(
     indexes = {i["name"] for i in inspect(engine).get_indexes("notifications")}
     assert "ix_notifications_email_pending" in indexes
     with scratch.app_context():
-        downgrade(revision="-1")
+        downgrade(revision="0013_notifications")
     columns = {c["name"] for c in inspect(engine).get_columns("notifications")}
     assert "email_pending" not in columns and "title" in columns
     with scratch.app_context():

@@ -1,0 +1,160 @@
+"""The customer-transfer lock function (`ledger/lock_function.py`, PostgreSQL only).
+
+It replaces two statements (the user lock, then the accounts with the running totals) by
+one call, and computes the spend since the window's start procedurally. So two things
+must hold: its figures are `sent`'s figures, wherever the window starts, and the totals
+it returns are read *after* the user lock is granted (a transfer that commits while we
+wait is counted).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from banking.core import ledger
+from banking.core.clock import FixedClock
+from banking.core.ledger import lock_function, sent, sqlpath
+from tests.support.builders import make_customer
+from tests.support.ledger import call, send
+
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> FixedClock:
+    return FixedClock(T0 + timedelta(minutes=minutes))
+
+
+def locked(database, user, other, since: datetime | None) -> tuple:
+    """One call of the function, as the posting path makes it; rolled back."""
+    with database.session() as session:
+        rows = sqlpath.run(
+            session,
+            lock_function.CALL_SQL,
+            {"user_id": user.id, "a": user.account_id, "b": other.account_id, "since": since},
+        )
+        session.rollback()
+    assert [row[0] for row in rows] == sorted((user.account_id, other.account_id))
+    first = rows[0]
+    return first[8], first[10], first[11]  # spent, sent_total, sent_at
+
+
+def expected(database, user, since: datetime | None) -> tuple:
+    with database.session() as session:
+        state = sent.read(session, user.id, since)
+    return state.spent, state.total, state.last_at
+
+
+def test_the_kind_and_statuses_in_its_text_are_the_ones_sent_counts():
+    assert f"j.kind = '{sent.TRANSFER}'" in lock_function.CREATE_SQL
+    released = ", ".join(f"'{status}'" for status in sent.RELEASED)
+    assert f"j.status IN ({released})" in lock_function.CREATE_SQL
+
+
+def test_a_customer_with_no_transfer_has_sent_nothing(database, requires_postgres, alice, bob):
+    since = T0 - timedelta(hours=24)
+    assert locked(database, alice, bob, since) == (0, 0, None)
+    assert locked(database, alice, bob, None) == (None, 0, None)
+
+
+def test_its_figures_are_sents_at_every_window_boundary(database, requires_postgres, bob):
+    """Property: for a random mix of amounts, gaps, held and released transfers, the
+    function's spend, total and latest stamp equal `sent.read`'s, wherever the window
+    starts (before the first transfer, between any two, after the last)."""
+    rng = random.Random(20261203)
+    admin = make_customer(database, "Ada Admin")
+    alice = make_customer(database, "Rich Alice", balance="10000.00")
+    review = ledger.Limits(review_threshold=5_000)
+    minute = 0.0
+    held: list[int] = []
+    for _ in range(30):
+        minute += rng.choice((0.5, 7, 90, 600))
+        result = send(
+            database,
+            alice.account_id,
+            bob.account_id,
+            rng.choice((100, 999, 6_000)),
+            initiator_id=alice.id,
+            limits=review,
+            clock=at(minute),
+        )
+        if result.status == "pending":
+            held.append(result.transaction_id)
+    for txn_id in held[::2]:
+        call(database, ledger.reject_hold, txn_id, admin_id=admin.id, reason="no")
+    for step in range(-60, int(minute) + 120, 41):
+        since = T0 + timedelta(minutes=step)
+        assert locked(database, alice, bob, since) == expected(database, alice, since), step
+    assert locked(database, alice, bob, None) == expected(database, alice, None)
+
+
+def test_the_totals_are_read_after_the_user_lock_is_granted(
+    database, requires_postgres, alice, bob
+):
+    """A transfer of the same customer that commits while the call waits for the user
+    lock is in the figures the call returns: read with a snapshot taken after the wait."""
+    since = datetime.now(UTC) - ledger.rules.DAILY_WINDOW
+    send(database, alice.account_id, bob.account_id, 300, initiator_id=alice.id)
+    written, release = threading.Event(), threading.Event()
+
+    def pause(session, txn) -> None:  # runs inside the posting's transaction, locks held
+        written.set()
+        assert release.wait(10)
+
+    posting = threading.Thread(
+        target=send,
+        args=(database, alice.account_id, bob.account_id, 200),
+        kwargs={"initiator_id": alice.id, "on_posted": pause},
+    )
+    posting.start()
+    assert written.wait(10)
+    seen: list[tuple] = []
+    waiter = threading.Thread(target=lambda: seen.append(locked(database, alice, bob, since)))
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive(), "the call must wait for the user lock the posting holds"
+    release.set()
+    posting.join(10)
+    waiter.join(10)
+    spent, total, _ = seen[0]
+    assert (spent, total) == (500, 500)
+
+
+def test_a_posting_makes_two_statements_while_it_holds_its_locks(
+    database, requires_postgres, alice, bob
+):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        send(
+            database,
+            alice.account_id,
+            bob.account_id,
+            100,
+            initiator_id=alice.id,
+            owner_id=alice.id,
+            limits=ledger.Limits(daily=1_000_000, per_transfer=1_000_000),
+        )
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    assert statements == ["SELECT", "WITH"], statements
+
+
+@pytest.mark.parametrize("status", ["frozen", "closed"])
+def test_the_rule_book_still_decides_on_the_rows_it_returns(
+    database, requires_postgres, alice, bob, status
+):
+    from tests.support.ledger import execute
+
+    execute(database, "UPDATE accounts SET status = :s WHERE id = :id", s=status, id=bob.account_id)
+    with pytest.raises(ledger.LedgerError):
+        send(database, alice.account_id, bob.account_id, 100, initiator_id=alice.id)
