@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -123,30 +124,101 @@ def test_the_totals_are_read_after_the_user_lock_is_granted(
     assert (spent, total) == (500, 500)
 
 
-def test_a_posting_makes_two_statements_while_it_holds_its_locks(
-    database, requires_postgres, alice, bob
-):
+def statements_of(database, post) -> list[str]:
     from sqlalchemy import event
 
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement.split(None, 1)[0].upper())
+        statements.append(statement)
 
     event.listen(database.engine, "before_cursor_execute", count)
     try:
-        send(
-            database,
-            alice.account_id,
-            bob.account_id,
-            100,
-            initiator_id=alice.id,
-            owner_id=alice.id,
-            limits=ledger.Limits(daily=1_000_000, per_transfer=1_000_000),
-        )
+        post()
     finally:
         event.remove(database.engine, "before_cursor_execute", count)
-    assert statements == ["SELECT", "WITH"], statements
+    return statements
+
+
+def customer_transfer(session, alice, bob) -> ledger.PostingResult:
+    return ledger.post_transfer(
+        session,
+        source_id=alice.account_id,
+        destination_id=bob.account_id,
+        amount=100,
+        initiator_id=alice.id,
+        owner_id=alice.id,
+        key=str(uuid4()),
+        limits=ledger.Limits(daily=1_000_000, per_transfer=1_000_000),
+    )
+
+
+def test_a_posting_is_two_round_trips_and_a_commit(database, requires_postgres, alice, bob):
+    """BEGIN travels with the lock call (`driver.open_with`), then the write, then COMMIT."""
+    with database.session() as session:
+        statements = statements_of(database, lambda: customer_transfer(session, alice, bob))
+    assert len(statements) == 2, statements
+    lock, write = statements
+    assert lock.startswith(f"BEGIN; SELECT * FROM {lock_function.NAME}({alice.id}, ")
+    assert write.lstrip().startswith("WITH j AS (")
+
+
+def test_in_a_transaction_already_open_the_call_is_bound_not_literal(
+    database, requires_postgres, alice, bob
+):
+    """The web's confirmation opens the transaction with its destination lookup; the
+    lock call then goes as the prepared, server-bound statement."""
+    from sqlalchemy import text
+
+    with database.session() as session:
+        session.execute(text("SELECT 1"))
+        statements = statements_of(database, lambda: customer_transfer(session, alice, bob))
+    assert statements[0] == lock_function.CALL_SQL
+    assert locked(database, alice, bob, None)[1] == 100  # alice's total: this transfer
+
+
+def test_an_error_in_the_opening_call_is_sqlalchemys_and_the_session_recovers(
+    database, requires_postgres, alice, bob
+):
+    """A lock that cannot be had in time raises as SQLAlchemy's OperationalError with
+    PostgreSQL's code (what the retry loop reads), and the session works afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from banking.core.ledger import driver
+
+    since = datetime.now(UTC)
+    with database.session() as holder, database.session() as session:
+        holder.execute(text("SELECT id FROM users WHERE id = :u FOR UPDATE"), {"u": alice.id})
+        session.connection().exec_driver_sql("SET lock_timeout = '100ms'")
+        session.commit()  # the SET stays on the connection; the next call opens anew
+        with pytest.raises(OperationalError) as caught:
+            driver.open_with(
+                session,
+                lock_function.call_literal(alice.id, alice.account_id, bob.account_id, since),
+                lock_function.CALL_SQL,
+                {},
+            )
+        assert caught.value.orig.sqlstate == "55P03"  # lock_not_available
+        session.rollback()
+        holder.rollback()
+        session.connection().exec_driver_sql("SET lock_timeout = 0")
+        session.commit()
+        result = customer_transfer(session, alice, bob)
+    assert result.status == "posted"
+
+
+def test_the_literal_call_takes_only_numbers_and_an_aware_timestamp():
+    since = datetime(2026, 3, 10, 12, 0, 0, 5, tzinfo=UTC)
+    assert lock_function.call_literal(1, 2, 3, since) == (
+        f"SELECT * FROM {lock_function.NAME}(1, 2, 3, '2026-03-10T12:00:00.000005+00:00'"
+        "::timestamptz)"
+    )
+    assert lock_function.call_literal(1, 2, 3, None).endswith("(1, 2, 3, NULL)")
+    with pytest.raises(ValueError):
+        lock_function.call_literal(1, 2, 3, since.replace(tzinfo=None))
+    with pytest.raises(ValueError):
+        lock_function.call_literal("1); DROP TABLE users; --", 2, 3, None)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("status", ["frozen", "closed"])

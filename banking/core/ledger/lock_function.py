@@ -30,6 +30,8 @@ SQLite serializes writers anyway.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 NAME = "ledger_lock_customer_transfer"
 
 # The kind and the statuses are written into the text (not bound): PostgreSQL uses the
@@ -95,3 +97,17 @@ DROP_SQL = (
 )
 
 CALL_SQL = "SELECT * FROM ledger_lock_customer_transfer(%(user_id)s, %(a)s, %(b)s, %(since)s)"
+
+
+def call_literal(user_id: int, a: int, b: int, since: datetime | None) -> str:
+    """`CALL_SQL` with its values written in, for the simple query protocol (which has no
+    parameters; see `driver.open_with`). Integers go through `int` and the timestamp is
+    its ISO form, so no text of a caller's reaches the SQL."""
+    if since is None:
+        stamp = "NULL"
+    elif since.tzinfo is None:  # naive would be read in the server's time zone
+        raise ValueError("the window's start must be a timezone-aware datetime")
+    else:
+        stamp = f"'{since.isoformat()}'::timestamptz"
+    values = f"{int(user_id)}, {int(a)}, {int(b)}, {stamp}"
+    return f"SELECT * FROM ledger_lock_customer_transfer({values})"  # noqa: S608  # nosec B608

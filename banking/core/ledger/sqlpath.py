@@ -39,11 +39,10 @@ from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from banking.core import notifications
-from banking.core.ledger import lock_function
+from banking.core.ledger import driver, lock_function
 from banking.core.ledger.movements import Movement
 from banking.core.ledger.sent import Sent
 from banking.core.models import Account, AccountKind, AuditEvent, Notification, TransactionStatus
@@ -120,34 +119,6 @@ def _accounts_sql() -> tuple[str, dict[str, Any]]:
     return str(compiled), {k: v for k, v in compiled.params.items() if k not in {"a", "b"}}
 
 
-def _run(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
-    """One statement on the session's connection, straight to the driver; its rows."""
-    connection = session.connection()
-    dbapi_connection = connection.connection
-    cursor = dbapi_connection.cursor()
-    dispatch = connection.dispatch
-    dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()  # every statement here returns rows
-    except connection.dialect.loaded_dbapi.Error as exc:
-        invalidated = connection.dialect.is_disconnect(exc, dbapi_connection, cursor)
-        if invalidated:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql,
-            params,
-            exc,
-            connection.dialect.loaded_dbapi.Error,
-            connection_invalidated=invalidated,
-            dialect=connection.dialect,
-        ) from exc
-    finally:
-        cursor.close()
-    dispatch.after_cursor_execute(connection, cursor, sql, params, None, False)
-    return rows
-
-
 def lock(
     session: Session,
     movement: Movement,
@@ -163,13 +134,19 @@ def lock(
     """
     a, b = movement.source_id, movement.destination_id
     if user_lock:
-        # Both locks and the totals in one call (lock_function.py): one round trip.
-        params: dict[str, Any] = {"user_id": movement.initiator_id, "a": a, "b": b}
-        params["since"] = since
-        rows = _run(session, lock_function.CALL_SQL, params)
+        # Both locks and the totals in one call (lock_function.py), sent with the BEGIN
+        # when it opens the transaction (driver.open_with): one round trip.
+        user_id = movement.initiator_id
+        assert user_id is not None  # a movement with a running total has its customer
+        rows = driver.open_with(
+            session,
+            lock_function.call_literal(user_id, a, b, since),
+            lock_function.CALL_SQL,
+            {"user_id": user_id, "a": a, "b": b, "since": since},
+        )
     else:
         sql, constants = _accounts_sql()
-        rows = _run(session, sql, {**constants, "a": a, "b": b})
+        rows = driver.run(session, sql, {**constants, "a": a, "b": b})
     accounts = {row[0]: LockedAccount(*row[:8]) for row in rows}
     first = rows[0] if rows else None
     spent = int(first[8] or 0) if first is not None and since is not None else None
@@ -306,7 +283,7 @@ def write(
         "dst_after": destination.balance + amount,
         **_row_params(rows),
     }
-    written = _run(session, _write_sql(tuple(type(row) for row in rows)), params)
+    written = driver.run(session, _write_sql(tuple(type(row) for row in rows)), params)
     if not written:
         return None
     row = written[0]
@@ -324,6 +301,7 @@ def write(
 
 
 def run(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
-    """`_run` for a caller outside the ledger (a service's one-row lookup before posting):
-    plain SQL on the session's connection, in its transaction, announced to the engine."""
-    return _run(session, sql, params)
+    """`driver.run` for a caller outside the ledger (a service's one-row lookup before
+    posting): plain SQL on the session's connection, in its transaction, announced to
+    the engine."""
+    return driver.run(session, sql, params)
