@@ -140,6 +140,20 @@ def statements_of(database, post) -> list[str]:
     return statements
 
 
+def one_connection(database, **connect_args):
+    """An engine on the test schema with one pooled connection (so a test knows which)."""
+    from sqlalchemy import create_engine
+
+    from tests.support.database import CORE_SCHEMA
+
+    return create_engine(
+        database.engine.url.render_as_string(hide_password=False),
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"options": f"-c search_path={CORE_SCHEMA}", **connect_args},
+    )
+
+
 def customer_transfer(session, alice, bob) -> ledger.PostingResult:
     return ledger.post_transfer(
         session,
@@ -153,14 +167,102 @@ def customer_transfer(session, alice, bob) -> ledger.PostingResult:
     )
 
 
-def test_a_posting_is_two_round_trips_and_a_commit(database, requires_postgres, alice, bob):
-    """BEGIN travels with the lock call (`driver.open_with`), then the write, then COMMIT."""
+def test_a_posting_is_two_round_trips(database, requires_postgres, alice, bob):
+    """BEGIN travels with the lock call (`driver.open_with`), COMMIT with the write
+    (`driver.commit_with`): two messages, and psycopg sends nothing of its own."""
     with database.session() as session:
+        # The first posting on a connection prepares the write by name (once); and
+        # psycopg drops every prepared statement after a DROP or ALTER (the test schema's
+        # set-up), which costs that posting one retry (ledger.retries).
+        customer_transfer(session, alice, bob)
         statements = statements_of(database, lambda: customer_transfer(session, alice, bob))
     assert len(statements) == 2, statements
     lock, write = statements
     assert lock.startswith(f"BEGIN; SELECT * FROM {lock_function.NAME}({alice.id}, ")
-    assert write.lstrip().startswith("WITH j AS (")
+    assert write.startswith("EXECUTE banking_") and write.endswith("); COMMIT")
+    assert locked(database, alice, bob, None)[1] == 200  # committed: another session sees it
+
+
+def test_a_prepared_write_dropped_on_the_server_costs_one_retry(
+    database, requires_postgres, alice, bob
+):
+    from sqlalchemy.orm import Session
+
+    from banking.core.ledger.retries import counting_retries
+
+    engine = one_connection(database)
+    try:
+        with Session(engine) as session:
+            customer_transfer(session, alice, bob)
+            session.connection().exec_driver_sql("DEALLOCATE ALL")
+            session.commit()
+            with counting_retries() as retries:
+                assert customer_transfer(session, alice, bob).status == "posted"
+    finally:
+        engine.dispose()
+    assert retries.by_reason == {"prepared_statement_lost": 1}
+    assert locked(database, alice, bob, None)[1] == 200
+
+
+def test_without_server_side_prepared_statements_the_write_commits_as_usual(
+    database, requires_postgres, alice, bob
+):
+    """Behind pgbouncer's transaction pooling (DB_PREPARED_STATEMENTS=false) a statement
+    prepared by name may be missing on the next server connection: the write is then
+    the bound statement, and the session's commit sends COMMIT."""
+    from sqlalchemy.orm import Session
+
+    from tests.support.database import Database
+
+    engine = one_connection(database, prepare_threshold=None)
+    try:
+        with Session(engine) as session:
+            statements = statements_of(
+                Database(engine), lambda: customer_transfer(session, alice, bob)
+            )
+    finally:
+        engine.dispose()
+    assert [s.split(None, 1)[0] for s in statements] == ["BEGIN;", "WITH"]
+    assert locked(database, alice, bob, None)[1] == 100
+
+
+def test_a_write_that_fails_commits_nothing_and_the_session_recovers(
+    database, requires_postgres, alice, bob
+):
+    """PostgreSQL skips the COMMIT after a failed statement: nothing of the posting
+    stays, the error is SQLAlchemy's, and the next posting on the session works."""
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.support.ledger import execute
+
+    execute(
+        database,
+        "CREATE FUNCTION refuse_4242() RETURNS trigger AS $$ BEGIN "
+        "IF NEW.amount = -4242 THEN RAISE EXCEPTION 'refused by a test'; END IF; "
+        "RETURN NEW; END; $$ LANGUAGE plpgsql",
+    )
+    execute(
+        database,
+        "CREATE TRIGGER refuse_4242 BEFORE INSERT ON entries "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_4242()",
+    )
+    try:
+        with database.session() as session:
+            with pytest.raises(DBAPIError, match="refused by a test"):
+                ledger.post_transfer(
+                    session,
+                    source_id=alice.account_id,
+                    destination_id=bob.account_id,
+                    amount=4242,
+                    initiator_id=alice.id,
+                    key=str(uuid4()),
+                )
+            assert locked(database, alice, bob, None)[1] == 0  # no total: nothing stayed
+            assert customer_transfer(session, alice, bob).status == "posted"
+    finally:
+        execute(database, "DROP TRIGGER refuse_4242 ON entries")
+        execute(database, "DROP FUNCTION refuse_4242()")
+    assert locked(database, alice, bob, None)[1] == 100
 
 
 def test_in_a_transaction_already_open_the_call_is_bound_not_literal(
