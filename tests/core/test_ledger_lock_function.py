@@ -141,8 +141,9 @@ def statements_of(database, post) -> list[str]:
     return statements
 
 
-def one_connection(database, **connect_args):
-    """An engine on the test schema with one pooled connection (so a test knows which)."""
+def one_connection(database, options: str = "", **connect_args):
+    """An engine on the test schema with one pooled connection (so a test knows which
+    connection its settings are on)."""
     from sqlalchemy import create_engine
 
     from tests.support.database import CORE_SCHEMA
@@ -151,7 +152,7 @@ def one_connection(database, **connect_args):
         database.engine.url.render_as_string(hide_password=False),
         pool_size=1,
         max_overflow=0,
-        connect_args={"options": f"-c search_path={CORE_SCHEMA}", **connect_args},
+        connect_args={"options": f"-c search_path={CORE_SCHEMA} {options}", **connect_args},
     )
 
 
@@ -287,27 +288,28 @@ def test_an_error_in_the_opening_call_is_sqlalchemys_and_the_session_recovers(
     PostgreSQL's code (what the retry loop reads), and the session works afterwards."""
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
 
     from banking.core.ledger import driver
 
     since = datetime.now(UTC)
-    with database.session() as holder, database.session() as session:
-        holder.execute(text("SELECT id FROM users WHERE id = :u FOR UPDATE"), {"u": alice.id})
-        session.connection().exec_driver_sql("SET lock_timeout = '100ms'")
-        session.commit()  # the SET stays on the connection; the next call opens anew
-        with pytest.raises(OperationalError) as caught:
-            driver.open_with(
-                session,
-                lock_function.call_literal(alice.id, alice.account_id, bob.account_id, since),
-                lock_function.CALL_SQL,
-                {},
-            )
-        assert caught.value.orig.sqlstate == "55P03"  # lock_not_available
-        session.rollback()
-        holder.rollback()
-        session.connection().exec_driver_sql("SET lock_timeout = 0")
-        session.commit()
-        result = customer_transfer(session, alice, bob)
+    engine = one_connection(database, options="-c lock_timeout=100ms")
+    try:
+        with database.session() as holder, Session(engine) as session:
+            holder.execute(text("SELECT id FROM users WHERE id = :u FOR UPDATE"), {"u": alice.id})
+            with pytest.raises(OperationalError) as caught:
+                driver.open_with(
+                    session,
+                    lock_function.call_literal(alice.id, alice.account_id, bob.account_id, since),
+                    lock_function.CALL_SQL,
+                    {},
+                )
+            assert caught.value.orig.sqlstate == "55P03"  # lock_not_available
+            session.rollback()
+            holder.rollback()
+            result = customer_transfer(session, alice, bob)
+    finally:
+        engine.dispose()
     assert result.status == "posted"
 
 
