@@ -123,7 +123,7 @@ def commit_with(session: Session, sql: str, params: dict[str, Any]) -> list[tupl
     escaping = pq.Escaping(raw.pgconn)
     values = []
     for name in names:
-        literal = _literal(escaping, params[name], raw.info.encoding)
+        literal = _literal(escaping, params[name])
         if literal is None:
             return None
         values.append(literal)
@@ -162,7 +162,7 @@ def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
     return re.sub(r"%\((\w+)\)s", number, sql), tuple(names)
 
 
-def _literal(escaping: Any, value: Any, encoding: str) -> str | None:
+def _literal(escaping: Any, value: Any) -> str | None:
     """A value as an SQL literal, or None for a type this does not write."""
     if value is None:
         return "NULL"
@@ -171,9 +171,7 @@ def _literal(escaping: Any, value: Any, encoding: str) -> str | None:
     if isinstance(value, int):
         return str(int(value))
     if isinstance(value, str):
-        if "\x00" in value:  # never valid in PostgreSQL text: the bound path refuses it
-            return None
-        return escaping.escape_literal(value.encode(encoding)).decode(encoding)
+        return escaping.escape_literal(value.encode()).decode()
     if isinstance(value, datetime) and value.tzinfo is not None:
         return f"'{value.isoformat()}'::timestamptz"
     return None
@@ -183,7 +181,7 @@ def _simple(raw: Any, statement: str) -> Sequence[Any]:
     """One simple-protocol message and every result it gets; the first error raised."""
     from psycopg import errors, generators, pq
 
-    raw.pgconn.send_query(statement.encode(raw.info.encoding))
+    raw.pgconn.send_query(statement.encode())
     results = raw.wait(generators.execute(raw.pgconn))  # the GIL is released meanwhile
     for result in results:
         if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
