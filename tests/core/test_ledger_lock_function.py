@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import text
 
 from banking.core import ledger
 from banking.core.clock import FixedClock
@@ -168,70 +169,23 @@ def customer_transfer(session, alice, bob) -> ledger.PostingResult:
     )
 
 
-def test_a_posting_is_two_round_trips(database, requires_postgres, alice, bob):
-    """BEGIN travels with the lock call (`driver.open_with`), COMMIT with the write
-    (`driver.commit_with`): two messages, and psycopg sends nothing of its own."""
+def test_a_posting_is_two_statements_and_a_commit(database, requires_postgres, alice, bob):
+    """BEGIN travels with the lock call (`driver.open_with`); then the write; then the
+    session's COMMIT: three round trips, where there were five."""
     with database.session() as session:
-        # The first posting on a connection prepares the write by name (once); and
-        # psycopg drops every prepared statement after a DROP or ALTER (the test schema's
-        # set-up), which costs that posting one retry (ledger.retries).
-        customer_transfer(session, alice, bob)
         statements = statements_of(database, lambda: customer_transfer(session, alice, bob))
     assert len(statements) == 2, statements
     lock, write = statements
     assert lock.startswith(f"BEGIN; SELECT * FROM {lock_function.NAME}({alice.id}, ")
-    assert write.startswith("EXECUTE banking_") and write.endswith("); COMMIT")
-    assert locked(database, alice, bob, None)[1] == 200  # committed: another session sees it
-
-
-def test_a_prepared_write_dropped_on_the_server_costs_one_retry(
-    database, requires_postgres, alice, bob
-):
-    from sqlalchemy.orm import Session
-
-    from banking.core.ledger.retries import counting_retries
-
-    engine = one_connection(database)
-    try:
-        with Session(engine) as session:
-            customer_transfer(session, alice, bob)
-            session.connection().exec_driver_sql("DEALLOCATE ALL")
-            session.commit()
-            with counting_retries() as retries:
-                assert customer_transfer(session, alice, bob).status == "posted"
-    finally:
-        engine.dispose()
-    assert retries.by_reason == {"prepared_statement_lost": 1}
-    assert locked(database, alice, bob, None)[1] == 200
-
-
-def test_without_server_side_prepared_statements_the_write_commits_as_usual(
-    database, requires_postgres, alice, bob
-):
-    """Behind pgbouncer's transaction pooling (DB_PREPARED_STATEMENTS=false) a statement
-    prepared by name may be missing on the next server connection: the write is then
-    the bound statement, and the session's commit sends COMMIT."""
-    from sqlalchemy.orm import Session
-
-    from tests.support.database import Database
-
-    engine = one_connection(database, prepare_threshold=None)
-    try:
-        with Session(engine) as session:
-            statements = statements_of(
-                Database(engine), lambda: customer_transfer(session, alice, bob)
-            )
-    finally:
-        engine.dispose()
-    assert [s.split(None, 1)[0] for s in statements] == ["BEGIN;", "WITH"]
-    assert locked(database, alice, bob, None)[1] == 100
+    assert write.lstrip().startswith("WITH j AS (")
+    assert locked(database, alice, bob, None)[1] == 100  # committed: another session sees it
 
 
 def test_a_write_that_fails_commits_nothing_and_the_session_recovers(
     database, requires_postgres, alice, bob
 ):
-    """PostgreSQL skips the COMMIT after a failed statement: nothing of the posting
-    stays, the error is SQLAlchemy's, and the next posting on the session works."""
+    """A write refused by the database (here a test's trigger) leaves nothing of the
+    posting, raises SQLAlchemy's error, and the next posting on the session works."""
     from sqlalchemy.exc import DBAPIError
 
     from tests.support.ledger import execute
@@ -334,3 +288,15 @@ def test_the_rule_book_still_decides_on_the_rows_it_returns(
     execute(database, "UPDATE accounts SET status = :s WHERE id = :id", s=status, id=bob.account_id)
     with pytest.raises(ledger.LedgerError):
         send(database, alice.account_id, bob.account_id, 100, initiator_id=alice.id)
+
+
+def test_a_memo_arrives_exactly_as_typed(database, requires_postgres, alice, bob):
+    """The memo is the customer's own text: quotes, backslashes and non-ASCII letters
+    reach the journal as typed (a bound parameter), never as SQL."""
+    from banking.core.models import JournalTransaction
+
+    memo = "O'Brien's \\ rent; DROP TABLE users; -- café \"x\" 💸"
+    result = send(database, alice.account_id, bob.account_id, 100, initiator_id=alice.id, memo=memo)
+    with database.session() as session:
+        assert session.get(JournalTransaction, result.transaction_id).memo == memo
+        assert session.scalar(text("SELECT count(*) FROM users")) >= 2

@@ -106,7 +106,7 @@ def call_literal(user_id: int, a: int, b: int, since: datetime | None) -> str:
     if since is None:
         stamp = "NULL"
     elif since.tzinfo is None:  # naive would be read in the server's time zone
-        raise ValueError("the window's start must be a timezone-aware datetime")
+        raise ValueError("the window's start must carry its time zone")
     else:
         stamp = f"'{since.isoformat()}'::timestamptz"
     values = f"{int(user_id)}, {int(a)}, {int(b)}, {stamp}"

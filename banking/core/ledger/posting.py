@@ -300,14 +300,7 @@ def _write_fast(
             txn.sent_total = locked.sent.next_total(movement.amount)
     rows = getattr(on_posted, "rows", None)
     hook_rows = rows(txn) if rows is not None else ()
-    # The write can carry the COMMIT when nothing else is to commit with it: no hook
-    # with work of its own, no unflushed work of the caller's (see the module docstring).
-    alone = (on_posted is None or rows is not None) and not (
-        session.new or session.dirty or session.deleted
-    )
-    written = sqlpath.write(
-        session, movement, locked, now, rows=hook_rows, decided_by=decided_by, commit=alone
-    )
+    written = sqlpath.write(session, movement, locked, now, rows=hook_rows, decided_by=decided_by)
     if written is None:  # the key was used by a twin that committed first: a replay
         session.rollback()
         existing = _find_by_key(session, movement)

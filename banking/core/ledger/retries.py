@@ -35,10 +35,6 @@ T = TypeVar("T")
 
 DEADLOCK = "40P01"
 SERIALIZATION_FAILURE = "40001"
-# A statement the posting path prepared by name was dropped on the server connection
-# (psycopg sends DEALLOCATE ALL after a DROP or ALTER on it; see `driver.commit_with`,
-# which forgets its names then): the next attempt prepares it again.
-PREPARED_STATEMENT_LOST = "26000"
 RETRYABLE_SQLSTATES = {DEADLOCK, SERIALIZATION_FAILURE}
 
 
@@ -102,8 +98,6 @@ def retry_reason(exc: DBAPIError) -> str | None:
         return "deadlock"
     if sqlstate == SERIALIZATION_FAILURE:
         return "serialization_failure"
-    if sqlstate == PREPARED_STATEMENT_LOST:
-        return "prepared_statement_lost"
     if "database is locked" in str(orig):
         return "database_locked"
     return None

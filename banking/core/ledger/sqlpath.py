@@ -254,15 +254,12 @@ def write(
     *,
     rows: Sequence[AuditEvent | Notification] = (),
     decided_by: int | None = None,
-    commit: bool = False,
 ) -> int | None:
-    """Statement 2: the whole posting; the journal id, or None if the key was already used.
+    """Statement 3: the whole posting; the journal id, or None if the key was already used.
 
     `rows` (the hook's audit rows and notifications) are inserted by the same statement;
     each notification gets its id, and is noted in `session.info[notifications.WRITTEN]`
-    for what follows the commit (the unread count, the email). With `commit`, the
-    transaction is committed in the same round trip when the driver can
-    (`driver.commit_with`); the caller's commit then only runs the session's hooks.
+    for what follows the commit (the unread count, the email).
     """
     source, destination = locked.source, locked.destination
     assert source is not None and destination is not None  # refused by the rule book
@@ -286,10 +283,7 @@ def write(
         "dst_after": destination.balance + amount,
         **_row_params(rows),
     }
-    sql = _write_sql(tuple(type(row) for row in rows))
-    written = driver.commit_with(session, sql, params) if commit else None
-    if written is None:
-        written = driver.run(session, sql, params)
+    written = driver.run(session, _write_sql(tuple(type(row) for row in rows)), params)
     if not written:
         return None
     row = written[0]
