@@ -9,7 +9,6 @@ wait is counted).
 
 from __future__ import annotations
 
-import random
 import threading
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -20,8 +19,7 @@ from sqlalchemy import text
 from banking.core import ledger
 from banking.core.clock import FixedClock
 from banking.core.ledger import lock_function, sent, sqlpath
-from tests.support.builders import make_customer
-from tests.support.ledger import call, send
+from tests.support.ledger import random_sent_history, send
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -66,27 +64,7 @@ def test_its_figures_are_sents_at_every_window_boundary(database, requires_postg
     """Property: for a random mix of amounts, gaps, held and released transfers, the
     function's spend, total and latest stamp equal `sent.read`'s, wherever the window
     starts (before the first transfer, between any two, after the last)."""
-    rng = random.Random(20261203)
-    admin = make_customer(database, "Ada Admin")
-    alice = make_customer(database, "Rich Alice", balance="10000.00")
-    review = ledger.Limits(review_threshold=5_000)
-    minute = 0.0
-    held: list[int] = []
-    for _ in range(30):
-        minute += rng.choice((0.5, 7, 90, 600))
-        result = send(
-            database,
-            alice.account_id,
-            bob.account_id,
-            rng.choice((100, 999, 6_000)),
-            initiator_id=alice.id,
-            limits=review,
-            clock=at(minute),
-        )
-        if result.status == "pending":
-            held.append(result.transaction_id)
-    for txn_id in held[::2]:
-        call(database, ledger.reject_hold, txn_id, admin_id=admin.id, reason="no")
+    alice, minute = random_sent_history(database, bob, seed=20261203, transfers=30, start=T0)
     for step in range(-60, int(minute) + 120, 41):
         since = T0 + timedelta(minutes=step)
         assert locked(database, alice, bob, since) == expected(database, alice, since), step

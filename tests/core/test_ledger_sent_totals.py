@@ -7,7 +7,6 @@ two-statement path whose lock function reads the totals, ledger/lock_function.py
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from banking.core.integrity import verify_ledger
 from banking.core.ledger import sent
 from banking.core.models import JournalTransaction
 from tests.support.builders import make_customer
-from tests.support.ledger import call, execute, send
+from tests.support.ledger import call, execute, random_sent_history, send
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 COUNTED = ("posted", "pending")
@@ -130,27 +129,7 @@ def test_released_holds_in_the_window_stop_counting(database, alice, bob):
 def test_random_histories_agree_with_the_sum_at_every_boundary(database, alice, bob):
     """Property: for any mix of amounts, gaps, held and released transfers, the totals'
     figure equals the SUM of the counted rows, wherever the window starts."""
-    rng = random.Random(20261201)
-    admin = make_customer(database, "Ada Admin")
-    alice = make_customer(database, "Rich Alice", balance="10000.00")
-    review = ledger.Limits(review_threshold=5_000)
-    minute = 0.0
-    held: list[int] = []
-    for _ in range(40):
-        minute += rng.choice((0.5, 7, 90, 600))
-        result = send(
-            database,
-            alice.account_id,
-            bob.account_id,
-            rng.choice((100, 999, 6_000)),
-            initiator_id=alice.id,
-            limits=review,
-            clock=at(minute),
-        )
-        if result.status == "pending":
-            held.append(result.transaction_id)
-    for txn_id in held[::2]:
-        call(database, ledger.reject_hold, txn_id, admin_id=admin.id, reason="no")
+    alice, minute = random_sent_history(database, bob, seed=20261201, transfers=40, start=T0)
     for step in range(0, int(minute) + 2, 37):
         since = T0 + timedelta(minutes=step)
         assert spent(database, alice.id, since) == old_sum(database, alice.id, since), step

@@ -137,3 +137,38 @@ def scratch_session(bank: Bank):
         finally:
             session.close()
             outer.rollback()
+
+
+def random_sent_history(bank: Bank, recipient, *, seed: int, transfers: int, start):
+    """A new customer's random history of sent transfers, for the daily-limit properties:
+    amounts under and over a review threshold, gaps from 30 seconds to 10 hours after
+    `start`, every other held transfer rejected. The sender and the last transfer's
+    minute (after `start`)."""
+    import random
+    from datetime import timedelta
+
+    from banking.core.clock import FixedClock
+    from tests.support.builders import make_customer
+
+    rng = random.Random(seed)
+    admin = make_customer(bank, "Ada Admin")
+    sender = make_customer(bank, "Rich Alice", balance="10000.00")
+    review = ledger.Limits(review_threshold=5_000)
+    minute = 0.0
+    held: list[int] = []
+    for _ in range(transfers):
+        minute += rng.choice((0.5, 7, 90, 600))
+        result = send(
+            bank,
+            sender.account_id,
+            recipient.account_id,
+            rng.choice((100, 999, 6_000)),
+            initiator_id=sender.id,
+            limits=review,
+            clock=FixedClock(start + timedelta(minutes=minute)),
+        )
+        if result.status == "pending":
+            held.append(result.transaction_id)
+    for txn_id in held[::2]:
+        call(bank, ledger.reject_hold, txn_id, admin_id=admin.id, reason="no")
+    return sender, minute
