@@ -126,7 +126,7 @@ def lock(
     user_lock: bool,
     since: datetime | None,
 ) -> Locked:
-    """Statements 1 and 2: the locks in the fixed order, the locked rows, the initiator's
+    """Statement 1: the locks in the fixed order, the locked rows, the initiator's
     running total and (with `since`) their spend since then.
 
     `user_lock` is asked for every movement that carries a running total: the totals of
@@ -255,7 +255,7 @@ def write(
     rows: Sequence[AuditEvent | Notification] = (),
     decided_by: int | None = None,
 ) -> int | None:
-    """Statement 3: the whole posting; the journal id, or None if the key was already used.
+    """Statement 2: the whole posting; the journal id, or None if the key was already used.
 
     `rows` (the hook's audit rows and notifications) are inserted by the same statement;
     each notification gets its id, and is noted in `session.info[notifications.WRITTEN]`
