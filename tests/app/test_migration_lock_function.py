@@ -31,8 +31,9 @@ def test_the_migrations_copy_is_the_cores_text():
 def test_the_migrated_database_has_the_function_the_ledger_calls(app, requires_postgres):
     from banking.extensions import db
 
-    signature = "ledger_lock_customer_transfer(bigint, bigint, bigint, timestamptz)"
+    # The signature the core calls and drops by (its NAME, its DROP_SQL's argument types).
+    signature = f"{lock_function.NAME}(bigint, bigint, bigint, timestamptz)"
+    assert signature in lock_function.DROP_SQL
     with app.app_context():
         found = db.session.scalar(text("SELECT to_regprocedure(:s)"), {"s": signature})
     assert found is not None
-    assert lock_function.NAME in lock_function.CALL_SQL and lock_function.NAME in signature

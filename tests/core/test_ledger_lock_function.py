@@ -17,15 +17,10 @@ import pytest
 from sqlalchemy import text
 
 from banking.core import ledger
-from banking.core.clock import FixedClock
 from banking.core.ledger import lock_function, sent, sqlpath
 from tests.support.ledger import random_sent_history, send
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-def at(minutes: float) -> FixedClock:
-    return FixedClock(T0 + timedelta(minutes=minutes))
 
 
 def locked(database, user, other, since: datetime | None) -> tuple:

@@ -194,8 +194,9 @@ def spent_last_24h(session: Session, user_id: int, now: datetime | None = None) 
 
 def spent_since_query(user_id: Any, since: Any) -> Select[tuple[int]]:
     """The figure behind the daily limit: a customer's posted or held transfers since
-    `since`. One definition for both posting paths and the previews: `spent_last_24h`
-    runs it, and the PostgreSQL path embeds the same expression in its lock statement.
+    `since`. The ORM posting path and the previews run it (`spent_last_24h`); the
+    PostgreSQL path computes the same figure inside its lock function
+    (`lock_function.py`, held equal to `sent`'s by tests/core/test_ledger_lock_function.py).
     How it is counted (running totals, not a SUM of the day) is `sent`'s business.
     """
     return select(sent.spent_since(user_id, since))
