@@ -3,8 +3,9 @@
 The rows are written by the service (or the core) recording each event, in that event's
 own transaction (`banking.core.notifications` words them). After the commit:
 - the recipients' unread count must show on their next page: the header reads it from the
-  signed-in user's cached snapshot (`banking.user_cache`), so the commit outdates their
-  snapshot (and with it their cached pages), by the session events below;
+  count cached beside the signed-in user's snapshot (`banking.user_cache`), so the commit
+  outdates that count and their cached pages (not the snapshot itself), by the session
+  events below;
 - the email goes through an outbox: a notification that may be emailed is written
   pending (`email_pending`, in its event's transaction), and the worker's sweep
   (`banking.services.notification_outbox`) sends the pending ones, reading the user's
@@ -85,15 +86,15 @@ def _collect_written(session: Session, _flush_context) -> None:
 
 def _committed(session: Session) -> caching.Outdated | None:
     """After a root commit: note the notifications awaiting `dispatch`, and outdate their
-    users' snapshots (the header's unread count lives there, and so the pages cached
-    under it) now that the change is visible to everyone."""
+    users' unread counts and the pages whose header shows them, now that the change is
+    visible to everyone."""
     written = session.info.pop(catalogue.WRITTEN, [])
     if not written:
         return None
     session.info.setdefault(_COMMITTED, []).extend(
         (nid, kind) for nid, _, kind in written if nid is not None
     )
-    return user_cache.outdated_keys({user_id for _, user_id, _ in written})
+    return user_cache.unread_outdated_keys({user_id for _, user_id, _ in written})
 
 
 def _forget_rolled_back(session: Session, transaction) -> None:
@@ -193,8 +194,8 @@ def session_user(token: str) -> tuple[User, int] | None:
     """The user a signed-in session's id (their `session_token`) belongs to, and their
     unread notifications, in one statement (`banking.web.sessions.load_user` asks).
 
-    Read with the user, whose snapshot is cached and outdated whenever a notification is
-    written or read, the count costs no query of its own on the pages.
+    Read with the user (whose snapshot is cached with the count beside it), the count
+    costs no query of its own when the snapshot is made.
     """
     if not token:
         return None
@@ -280,6 +281,11 @@ def unread_count(session: Session, user_id: int) -> int:
         )
         or 0
     )
+
+
+def unread_count_of(user_id: int) -> int:
+    """The user's unread count, on the request's session (nothing to commit: a read)."""
+    return unread_count(db.session, user_id)
 
 
 def unread_count_column(user_id_column: Any) -> Any:

@@ -8,6 +8,7 @@ go stale inside a database session; a view that changes the user loads the row w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from banking.core.models.user import ROLE_ADMIN
@@ -18,6 +19,7 @@ class SessionUser:
 
     __slots__ = (
         "_token",
+        "_unread",
         "email",
         "email_verified",
         "full_name",
@@ -25,14 +27,17 @@ class SessionUser:
         "is_locked",
         "role",
         "totp_enabled",
-        "unread_notifications",
     )
 
     is_active = True
     is_authenticated = True
     is_anonymous = False
 
-    def __init__(self, snapshot: dict[str, Any], token: str) -> None:
+    def __init__(
+        self, snapshot: dict[str, Any], token: str, unread: int | Callable[[], int] = 0
+    ) -> None:
+        """`unread` is the unread notifications' count, or how to count them: only a page
+        that shows the header's badge asks, so a form POST or a redirect never does."""
         self.id: int = snapshot["id"]
         self.email: str = snapshot["email"]
         self.full_name: str = snapshot["full_name"]
@@ -40,8 +45,14 @@ class SessionUser:
         self.is_locked: bool = snapshot["is_locked"]
         self.totp_enabled: bool = snapshot["totp_enabled"]
         self.email_verified: bool = snapshot["email_verified"]
-        self.unread_notifications: int = snapshot.get("unread", 0)
+        self._unread = unread
         self._token = token
+
+    @property
+    def unread_notifications(self) -> int:
+        if not isinstance(self._unread, int):
+            self._unread = self._unread()
+        return self._unread
 
     def get_id(self) -> str:
         """Flask-Login's id: the session token, as `User.get_id` (never logged)."""

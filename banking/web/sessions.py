@@ -64,12 +64,19 @@ def load_user(token: str) -> SessionUser | None:
     user_id = sess.get(USER_ID)
     version = None
     page = None
+    unread: tuple[int | None, int] | None = None  # (count if cached, its version)
     if isinstance(user_id, int):
         page = page_cache.page_key(user_id)
         page_entries = PREFETCH.get(request.endpoint or "")
+        unread_keys = user_cache.unread_keys(user_id)
         page_keys = [page_cache.data_version_key(user_id), page] if page else []
         extra_keys = page_entries(user_id) if page_entries else []
-        cached, version, values = user_cache.get(user_id, token, page_keys + extra_keys)
+        cached, version, values = user_cache.get(
+            user_id, token, unread_keys + page_keys + extra_keys
+        )
+        if version is not None:  # None: the cache is off or failing
+            unread = user_cache.unread_from(values[0], values[1])
+        values = values[len(unread_keys) :]
         g.prefetched_cache = {
             k: v for k, v in zip(extra_keys, values[len(page_keys) :], strict=True) if v is not None
         }
@@ -77,20 +84,35 @@ def load_user(token: str) -> SessionUser | None:
             # Kept only for this user id: the entry's key was built from it.
             page_cache.remember(page, values[1], version, values[0])
         if cached is not None:
-            return SessionUser(cached, token)
+            count = unread[0] if unread is not None else None
+            if count is None:
+                return SessionUser(cached, token, _counter(user_id, unread))
+            return SessionUser(cached, token, count)
     found = notifications.session_user(token)
     user = found[0] if found else None
     if user is None or user.is_locked:
         page_cache.forget()
         return None
-    snapshot = user_cache.snapshot_of(user, found[1])
+    snapshot = user_cache.snapshot_of(user)
     if version is not None and user.id == user_id:
-        # The version was read before the row: a change committed since outdates this.
-        user_cache.put(snapshot, version)
+        # The versions were read before the row: a change committed since outdates these.
+        user_cache.put(snapshot, version, (found[1], unread[1]) if unread is not None else None)
     if user_id != user.id:
         page_cache.forget()  # read for the session's user id, which is not this user's
         sess[USER_ID] = user.id  # a session from before this key, or a remember cookie
-    return SessionUser(snapshot, token)
+    return SessionUser(snapshot, token, found[1])
+
+
+def _counter(user_id: int, unread: tuple[int | None, int] | None) -> Callable[[], int]:
+    """How a cached user's outdated unread count is made again, if a page shows it."""
+
+    def count() -> int:
+        value = notifications.unread_count_of(user_id)
+        if unread is not None:  # its version was read before this count
+            user_cache.put_unread(user_id, value, unread[1])
+        return value
+
+    return count
 
 
 def current_user_row() -> User:

@@ -16,6 +16,8 @@ from banking.core.models import User
 from banking.extensions import cache, db
 from tests.support.builders import login, make_customer
 from tests.support.cache_states import CACHE_STATES, counted_pipelines, point_cache_at
+from tests.support.sessions import login_as
+from tests.support.transfers import confirm, pay, start_transfer
 
 
 @pytest.fixture(params=CACHE_STATES)
@@ -157,3 +159,74 @@ def test_invalidating_users_outdates_each_one_in_one_round_trip(app, client, cac
         assert versions() == [before[0] + 1, before[1] + 1]
         assert cache.get(user_cache.user_key(user_cache.NAMESPACE, first.id)) is None
         assert pipelines == ([1] if cache_state == "redis-up" else [])
+
+
+@contextmanager
+def statements_with(app, text: str):
+    """Collects the statements whose SQL contains `text`."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if text in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_being_paid_keeps_the_recipients_cached_user_and_only_recounts_the_badge(
+    app, client, cache_state
+):
+    """Money arriving writes the recipient a notification. That outdates their unread
+    count and their cached pages, not who they are: their next request loads no users row,
+    a transfer POST (answered by a redirect) counts no notifications, and the next page
+    that shows the badge counts them once, shows the new number and caches it again."""
+    bob = make_customer(app, "Bob Paid", balance="20.00")
+    assert login(client, bob.email).status_code == 302
+    alice = make_customer(app, "Alice Payer", balance="50.00")
+    bob_step = start_transfer(
+        client,
+        "pay",
+        {"from_account": bob.account_id, "account_number": alice.account_number, "amount": "1"},
+    )
+    alice_client = app.test_client()
+    login_as(alice_client, app, alice.id)
+    assert pay(alice_client, alice.account_id, bob.account_number, "5.00").result.status_code == 302
+    cached = cache_state != "redis-down"
+    with (
+        statements_with(app, "WHERE users.session_token") as user_loads,
+        statements_with(app, "count(") as counts,
+    ):
+        assert confirm(client, bob_step).result.status_code == 302
+        assert (len(user_loads), len(counts)) == ((0, 0) if cached else (1, 1))
+        page = client.get("/notifications").get_data(as_text=True)
+        assert "Notifications, 1 unread" in page
+        assert (len(user_loads), len(counts)) == ((0, 1) if cached else (2, 2))
+        assert "Notifications, 1 unread" in client.get("/transfers/pay").get_data(as_text=True)
+        assert (len(user_loads), len(counts)) == ((0, 1) if cached else (3, 3))
+
+
+def test_an_unread_count_made_before_a_notification_cannot_be_stored_over_it(app, cache_state):
+    """The race: a request reads the counter, counts, a notification commits, then the
+    request stores its count. The counter it read first is outdated by the notification."""
+    bob = make_customer(app, "Counted")
+    alice = make_customer(app, "Sender", balance="50.00")
+    with app.test_request_context():
+        token = db.session.get(User, bob.id).session_token
+        _, version, values = user_cache.get(bob.id, token, user_cache.unread_keys(bob.id))
+        _, unread_version = user_cache.unread_from(*values)
+        db.session.remove()
+    alice_client = app.test_client()
+    login_as(alice_client, app, alice.id)
+    assert pay(alice_client, alice.account_id, bob.account_number, "1.00").result.status_code == 302
+    with app.test_request_context():
+        if version is not None:
+            user_cache.put_unread(bob.id, 0, unread_version)  # the count it made: 0
+        _, version, values = user_cache.get(bob.id, token, user_cache.unread_keys(bob.id))
+        count, _ = user_cache.unread_from(*values)
+    assert count is None
