@@ -305,3 +305,9 @@ def run(session: Session, sql: str, params: dict[str, Any]) -> list[tuple]:
     posting): plain SQL on the session's connection, in its transaction, announced to
     the engine."""
     return driver.run(session, sql, params)
+
+
+def open_with(session: Session, literal_sql: str, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """`driver.open_with` for a caller outside the ledger whose lookup opens the
+    transaction a posting then continues: `BEGIN` goes in the same message."""
+    return driver.open_with(session, literal_sql, sql, params)
