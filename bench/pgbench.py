@@ -121,6 +121,17 @@ def prepare_database(admin_url: str, database: str, database_url: str, accounts:
     run_psql(database_url, SCHEMA_SQL.format(accounts=accounts))
 
 
+def raw_consistent(database_url: str, accounts: int) -> bool:
+    """No cent made or lost on the scratch tables: balances sum to what was funded, and
+    the entries (one debit, one credit per transfer) to zero."""
+    answer = run_psql(
+        database_url,
+        "SELECT (SELECT sum(balance) FROM raw_accounts) = 100000000::bigint * "
+        f"{int(accounts)} AND (SELECT coalesce(sum(amount), 0) FROM raw_entries) = 0",
+    )
+    return answer.strip() == "t"
+
+
 def run_psql(url: str, sql: str) -> str:
     completed = subprocess.run(
         ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url],
@@ -177,17 +188,13 @@ def run_transfer_baseline(
     summary = parse_pgbench_summary(completed.stdout)
     if not summary["transactions"]:
         raise RuntimeError(f"pgbench processed no transactions: {completed.stderr[-2000:]}")
-    consistent = run_psql(
-        database_url,
-        "SELECT (SELECT sum(balance) FROM raw_accounts) = 100000000::bigint * "
-        f"{accounts} AND (SELECT coalesce(sum(amount), 0) FROM raw_entries) = 0",
-    ).strip()
+    consistent = raw_consistent(database_url, accounts)
     return {
         "accounts": accounts,
         "clients": clients,
         "tps": summary["tps"],
         "transactions": summary["transactions"],
         "errors": summary["failed"] + (0 if completed.returncode == 0 else 1),
-        "consistent": consistent == "t",
+        "consistent": consistent,
         **latency_summary_ms(latencies),
     }

@@ -215,6 +215,11 @@ def _scenario_sections(sc: dict) -> list[str]:
         out += [
             "## Transfers vs baseline (b): the same transfer as raw SQL (pgbench)",
             "",
+            "Baseline (c), `_ceiling` rows: pgbench's transfer behind the smallest Flask app "
+            "(bench/ceiling_app.py: no session, CSRF, rule book, notification or cache), "
+            "driven by the same wrk script as the app. Its ratio to pgbench is the most a "
+            "Flask app made of (b) on this machine in this run.",
+            "",
             "| run | transfers/s | p50 ms | p95 ms | p99 ms | errors | PostgreSQL in the window |",
             "|---|---|---|---|---|---|---|",
         ]
@@ -228,9 +233,13 @@ def _scenario_sections(sc: dict) -> list[str]:
                 out.append(f"| {key} | {value} | | | | | |")
         for key in transfer_keys:
             if "tps_ratio_vs_pgbench" in sc[key]:
+                value = sc[key]
+                ceiling = value.get("tps_ratio_vs_ceiling")
+                of_ceiling = f"; of the Flask ceiling (c): {ceiling}" if ceiling else ""
+                consistent = f"; consistent: {value['consistent']}" if "consistent" in value else ""
                 out.append(
-                    f"\n- {key}: ratio app/pgbench = {sc[key]['tps_ratio_vs_pgbench']}; "
-                    f"error kinds {sc[key].get('error_kinds')}"
+                    f"\n- {key}: ratio to pgbench = {value['tps_ratio_vs_pgbench']}"
+                    f"{of_ceiling}{consistent}; error kinds {value.get('error_kinds')}"
                 )
         out.append("")
     out += _library_section(sc)

@@ -22,7 +22,7 @@ from bench import scenarios
 from bench.copy_baseline import copy_baseline
 from bench.library import posting_latency, run_library_posting
 from bench.machine import describe_machine
-from bench.pgbench import run_psql, run_transfer_baseline
+from bench.pgbench import raw_consistent, run_psql, run_transfer_baseline
 from bench.pgstats import PgWindow
 from bench.procs import (
     HarnessError,
@@ -33,7 +33,7 @@ from bench.procs import (
     worker_pids,
 )
 from bench.settings import Settings
-from bench.transfers import run_transfer_load
+from bench.transfers import run_ceiling_load, run_transfer_load
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -184,9 +184,12 @@ class Run:
         env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.out_dir / "gunicorn-probe")}
         return gunicorn_settings(PYTHON, env, ROOT)
 
-    def start_server(self, name: str, app: str, **overrides) -> tuple[str, subprocess.Popen]:
+    def start_server(
+        self, name: str, app: str, extra_env: dict | None = None, **overrides
+    ) -> tuple[str, subprocess.Popen]:
         """Serve `app` with gunicorn.conf.py; `overrides` (workers, worker_class, threads)
-        are for the variants only: the primary run passes none."""
+        are for the variants only: the primary run passes none. `extra_env`: what the
+        app itself reads (the ceiling's database)."""
         port = free_port()
         names = {
             "workers": "WEB_CONCURRENCY",
@@ -197,6 +200,7 @@ class Run:
             **self.env,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             **{names[key]: str(value) for key, value in overrides.items()},
+            **(extra_env or {}),
         }
         argv = [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), app]
         process = self.procs.start(
@@ -319,10 +323,40 @@ class Run:
                 out_dir=self.out_dir,
                 label=f"transfers-{label}",
             )
+            ceiling = self.ceiling(label, len(chosen))
             if "tps" in raw and "tps" in app:
                 app["tps_ratio_vs_pgbench"] = scenarios.ratio(app["tps"], raw["tps"])
+            if "tps" in raw and "tps" in ceiling:
+                ceiling["tps_ratio_vs_pgbench"] = scenarios.ratio(ceiling["tps"], raw["tps"])
+                if "tps" in app:
+                    app["tps_ratio_vs_ceiling"] = scenarios.ratio(app["tps"], ceiling["tps"])
         run_psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {s.raw_database} WITH (FORCE)")
         self.step("ledger_verify_after_transfers", self.ledger_verify)
+
+    def ceiling(self, label: str, accounts: int) -> dict:
+        """Baseline (c), right after pgbench on the same scratch tables: pgbench's transfer
+        behind the smallest Flask app (bench/ceiling_app.py), driven like the app."""
+        url, process = self.start_server(
+            f"ceiling-{label}",
+            "bench.ceiling_app:app",
+            extra_env={"CEILING_DATABASE_URL": self.raw_url},
+        )
+        try:
+            value = self.measured(
+                f"transfers_{label}_ceiling",
+                run_ceiling_load,
+                url,
+                accounts=accounts,
+                clients=self.settings.transfer_clients,
+                duration_s=self.settings.transfer_duration_s,
+                out_dir=self.out_dir,
+                label=f"ceiling-{label}",
+            )
+        finally:
+            self.stop(process)
+        if "tps" in value:
+            value["consistent"] = raw_consistent(self.raw_url, accounts)
+        return value
 
     def library_posting(self, plan: dict) -> None:
         """`post_transfer` called from Python (no HTTP): spread and hot, 16 threads in one

@@ -11,6 +11,9 @@ customer's account, 1 cent, a fresh idempotency key each time) and timing it.
 A 302 to the transfer's result page is a transfer made; anything else is an error,
 counted by kind ("500", "302 /auth/login", or wrk's socket errors: "read", "timeout"…).
 wrk's latencies cover every answer, errors included (there are normally none).
+
+The same script and client lines drive baseline (c), bench/ceiling_app.py: pgbench's
+transfer behind the smallest Flask app (`run_ceiling_load`).
 """
 
 from __future__ import annotations
@@ -158,12 +161,53 @@ def run_transfer_load(
                 plan,
             )
         )
+    figures = drive_clients(base_url, signed, duration_s, out_dir, label, before_window)
+    return {**figures, "accounts": len(users)}
+
+
+def ceiling_clients(accounts: int, clients: int) -> list[Client]:
+    """The ceiling's clients (bench/ceiling_app.py), shaped like the app's: client i sends
+    from raw account i mod `accounts` + 1 to any other (no sign-in, no token; pure)."""
+    ids = list(range(1, accounts + 1))
+    return [
+        Client("", "-", ids[i % accounts], [str(n) for n in ids if n != ids[i % accounts]])
+        for i in range(clients)
+    ]
+
+
+def run_ceiling_load(
+    base_url: str,
+    *,
+    accounts: int,
+    clients: int,
+    duration_s: float,
+    out_dir: Path,
+    label: str = "ceiling",
+    before_window=None,
+) -> dict:
+    """Baseline (c): the same wrk script and client lines against bench/ceiling_app.py."""
+    ensure_wrk()
+    figures = drive_clients(
+        base_url, ceiling_clients(accounts, clients), duration_s, out_dir, label, before_window
+    )
+    return {**figures, "accounts": accounts}
+
+
+def drive_clients(
+    base_url: str,
+    clients: list[Client],
+    duration_s: float,
+    out_dir: Path,
+    label: str,
+    before_window,
+) -> dict:
+    """One wrk thread and connection per client posting the confirm form for `duration_s`."""
     client_file = out_dir / f"{label}-clients.tsv"
-    client_file.write_text(client_lines(signed, secrets.token_hex(7)))
+    client_file.write_text(client_lines(clients, secrets.token_hex(7)))
     command = wrk_command(
         base_url + CONFIRM_PATH,
-        connections=clients,
-        threads=clients,
+        connections=len(clients),
+        threads=len(clients),
         duration_s=duration_s,
         script=LUA_SCRIPT,
         script_args=(str(client_file),),
@@ -183,9 +227,4 @@ def run_transfer_load(
     figures = transfer_figures(report_json(completed.stdout))
     if not figures["transfers"] and not figures["errors"]:
         raise RuntimeError("the transfer clients made no request at all")
-    return {
-        **figures,
-        "accounts": len(users),
-        "requested_duration_s": duration_s,
-        "load_client": "wrk",
-    }
+    return {**figures, "requested_duration_s": duration_s, "load_client": "wrk"}
