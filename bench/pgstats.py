@@ -26,6 +26,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from bench.pgbench import run_psql
 
@@ -104,6 +105,40 @@ def window_delta(before: dict, after: dict) -> dict[str, int]:
     return {name: after[name] - before[name] for name in FIELDS if name in before and name in after}
 
 
+def cpu_times(stat_text: str | None = None) -> list[int]:
+    """The machine's CPU time counters (the "cpu" line of /proc/stat): user, nice,
+    system, idle, iowait, irq, softirq, steal; [] where there is no /proc (pure given
+    `stat_text`)."""
+    if stat_text is None:
+        try:
+            stat_text = Path("/proc/stat").read_text()
+        except OSError:
+            return []
+    for line in stat_text.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "cpu":
+            return [int(v) for v in fields[1:9]]
+    return []
+
+
+def cpu_delta(before: list[int], after: list[int]) -> dict:
+    """Where the machine's time went in a window, in per cent of all CPUs' time: busy
+    (anything but idle and iowait), iowait, and steal (taken by the hypervisor for other
+    guests: a window with steal measured a slower machine; pure)."""
+    if len(before) < 8 or len(after) < 8:
+        return {}
+    d = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(d)
+    if total <= 0:
+        return {}
+    idle, iowait, steal = d[3], d[4], d[7]
+    return {
+        "cpu_busy_pct": round(100 * (total - idle - iowait) / total, 1),
+        "cpu_iowait_pct": round(100 * iowait / total, 1),
+        "cpu_steal_pct": round(100 * steal / total, 1),
+    }
+
+
 class PgWindow:
     """`start()` right before a measured window, `finish()` right after it.
 
@@ -117,6 +152,7 @@ class PgWindow:
         self.before: dict | None = None
         self.checkpoint_s: float | None = None
         self.commit_ms: float | None = None
+        self.cpu_before: list[int] = []
 
     def start(self) -> None:
         requested = snapshot(self.admin_url)["checkpoints_req"]
@@ -128,6 +164,7 @@ class PgWindow:
         while True:
             self.before = snapshot(self.admin_url)
             if self.before["checkpoints_req"] > requested or time.monotonic() > deadline:
+                self.cpu_before = cpu_times()
                 return
             time.sleep(0.05)
 
@@ -135,10 +172,12 @@ class PgWindow:
         """The window's deltas, and how long the CHECKPOINT before it took."""
         if self.before is None:
             return {"skipped": "the window never started"}
+        cpu = cpu_delta(self.cpu_before, cpu_times())
         return {
             **window_delta(self.before, snapshot(self.admin_url)),
             "checkpoint_before_s": self.checkpoint_s,
             "commit_ms_before": self.commit_ms,
+            **cpu,
         }
 
 
@@ -159,6 +198,12 @@ def window_cell(window: dict | None, transfers: int | None) -> str:
         + (
             f"; commit {window['commit_ms_before']} ms before"
             if window.get("commit_ms_before") is not None
+            else ""
+        )
+        + (
+            f"; CPU busy {window['cpu_busy_pct']} % (steal {window['cpu_steal_pct']} %, "
+            f"iowait {window['cpu_iowait_pct']} %)"
+            if "cpu_busy_pct" in window
             else ""
         )
     )

@@ -1,6 +1,13 @@
 """The checkpoint/WAL counters around a measured window, and how the report shows them."""
 
-from bench.pgstats import FIELDS, SNAPSHOT_SQL, window_cell, window_delta
+from bench.pgstats import (
+    FIELDS,
+    SNAPSHOT_SQL,
+    cpu_delta,
+    cpu_times,
+    window_cell,
+    window_delta,
+)
 from bench.report import render_markdown
 
 BEFORE = dict.fromkeys(FIELDS, 100)
@@ -87,3 +94,27 @@ def test_the_cell_shows_the_commit_latency_measured_before_the_window():
     window = {**window_delta(BEFORE, AFTER), "commit_ms_before": 8.25}
     assert window_cell(window, transfers=100).endswith("; commit 8.25 ms before")
     assert "commit" not in window_cell(window_delta(BEFORE, AFTER), transfers=100)
+
+
+STAT_BEFORE = "cpu  100 0 50 800 10 0 0 0 0 0\ncpu0 50 0 25 400 5 0 0 0 0 0\n"
+STAT_AFTER = "cpu  400 0 150 900 30 0 0 20 0 0\ncpu0 200 0 75 450 15 0 0 10 0 0\n"
+
+
+def test_the_machines_cpu_in_the_window_is_busy_iowait_and_steal_of_all_its_time():
+    before, after = cpu_times(STAT_BEFORE), cpu_times(STAT_AFTER)
+    assert before == [100, 0, 50, 800, 10, 0, 0, 0]
+    # 300 user + 100 system + 100 idle + 20 iowait + 20 steal = 540 ticks in the window
+    assert cpu_delta(before, after) == {
+        "cpu_busy_pct": round(100 * 420 / 540, 1),
+        "cpu_iowait_pct": round(100 * 20 / 540, 1),
+        "cpu_steal_pct": round(100 * 20 / 540, 1),
+    }
+    assert cpu_delta([], after) == {} and cpu_times("intr 1 2") == []
+
+
+def test_the_cell_shows_the_machines_cpu_during_the_window():
+    window = {**window_delta(BEFORE, AFTER), "commit_ms_before": 0.3}
+    window |= cpu_delta(cpu_times(STAT_BEFORE), cpu_times(STAT_AFTER))
+    assert window_cell(window, transfers=100).endswith(
+        "; commit 0.3 ms before; CPU busy 77.8 % (steal 3.7 %, iowait 3.7 %)"
+    )
