@@ -216,7 +216,9 @@ def _outdate_committed(session: Session) -> None:
             counters += more[0]
             entries += more[1]
     if has_app_context():
-        outdate(counters, entries)
+        # Contributors may name the same key (a payee's data version: their balance moved
+        # and their notification's badge is on the same pages): each goes once.
+        outdate(list(dict.fromkeys(counters)), list(dict.fromkeys(entries)))
 
 
 def _forget_rolled_back(session: Session, transaction) -> None:

@@ -260,18 +260,24 @@ def redis_cache(request, app):
 def test_a_transfer_outdates_both_parties_and_the_recipients_badge_in_one_round_trip(
     app, client, jane, redis_cache
 ):
-    """The commit's cache work (both customers' pages, the recipient's snapshot with its
-    unread count) goes to Redis in one pipeline, not one per module that cares."""
+    """The commit's cache work (both customers' pages, the recipient's unread count) goes
+    to Redis in one pipeline, not one per module that cares, and bumps each customer's
+    data version once, though two modules outdate the payee's pages."""
     bob = make_customer(app, "Bob Payee")
     bob_client = app.test_client()
     login_as(bob_client, app, bob.id)
     assert "unread" not in page(bob_client, "/")  # his snapshot and page, now cached
     page(client, "/")
+    with app.app_context():
+        versions = [page_cache.data_version_key(who) for who in (jane.id, bob.id)]
+        before = [cache.get(key) or 0 for key in versions]
     with counted_pipelines(app) as pipelines:
         result = pay(client, jane.account_id, bob.account_number, "12.34").result
     assert result.status_code == 302
     assert pipelines == [1]
+    with app.app_context():
+        assert [cache.get(key) or 0 for key in versions] == [before[0] + 1, before[1] + 1]
     assert "$487.66" in page(client, "/")
     bob_page = page(bob_client, "/")
     assert "$12.34" in bob_page  # his cached dashboard was outdated
-    assert "Notifications, 1 unread" in bob_page  # and so was his snapshot
+    assert "Notifications, 1 unread" in bob_page  # and so was his unread count
