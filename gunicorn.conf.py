@@ -40,6 +40,14 @@ bind = [gunicorn_setting("GUNICORN_BIND", "127.0.0.1:8000")]
 #   process). 5 sync workers met p99 < 100 ms (64–94 ms in two full runs): a sync worker
 #   takes a connection only when idle, so the kernel's listen queue hands each request to
 #   whichever worker is free.
+# - CPUs + 1 workers were measured too (bench/FINDINGS.md, seventh session): with
+#   PostgreSQL and Redis on the same 2 CPUs, 3 sync workers made ~17 % more HTTP transfers
+#   a second than 5 (351 vs 296/s, 3.9 vs 4.9 ms of worker CPU per transfer: fewer
+#   processes switching on the CPUs) and the minimal Flask baseline ~11 % more, with the
+#   dashboard's ratio to that baseline within noise. The default stays 2 × CPUs + 1: in
+#   production PostgreSQL and Redis are other hosts, every statement then waits a network
+#   round trip, and the extra workers keep the CPUs busy through those waits. A host that
+#   runs the database beside the app may set WEB_CONCURRENCY to CPUs + 1.
 # - The CSV export streams from a sync worker too, and a sync worker cannot heartbeat
 #   mid-response, so `timeout` caps the longest download: 1,000,000 rows take ~10 s at
 #   the measured ~84,000–105,000 rows/s (less after the COPY-based export), inside the
