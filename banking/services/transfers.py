@@ -119,7 +119,7 @@ def _destination_literal(user_id: int, number: str) -> str:
     number has passed `_valid_number` (12 digits); it is checked again here, so nothing
     but ASCII digits and an integer can ever reach the SQL text."""
     if not (number.isascii() and number.isdigit()):
-        raise ValueError("an account number is ASCII digits only")
+        raise ValueError("an account number has only the digits 0 to 9")
     return _DESTINATION_SQL % {"user_id": int(user_id), "number": f"'{number}'"}
 
 
