@@ -20,9 +20,9 @@ from pathlib import Path
 
 from bench import scenarios
 from bench.copy_baseline import copy_baseline
-from bench.library import posting_latency, run_library_posting
 from bench.machine import describe_machine
-from bench.pgbench import raw_consistent, run_psql, run_transfer_baseline
+from bench.money_phases import MoneyPhases
+from bench.pgbench import run_psql
 from bench.pgstats import PgWindow
 from bench.procs import (
     HarnessError,
@@ -32,20 +32,18 @@ from bench.procs import (
     wait_http_ok,
     worker_pids,
 )
-from bench.settings import Settings
-from bench.transfers import run_ceiling_load, run_transfer_load
+from bench.settings import PG, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
-PG = "postgresql://postgres@127.0.0.1:5432"
 # The tests use Redis db 15. BENCH_REDIS_DB / BENCH_DATABASE let two runs share a machine
 # (e.g. a CI run beside a developer's benchmark) without dropping each other's data.
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "5"))
 
 
-class Run:
+class Run(MoneyPhases):
     """One benchmark run: its settings, environment, servers and collected figures."""
 
     def __init__(self, settings: Settings, out_dir: Path) -> None:
@@ -296,106 +294,6 @@ class Run:
                 self.variant(variant, plan)
         self.results["finished_at"] = scenarios.utc_now()
         self.results["load_average"][1] = round(os.getloadavg()[0], 2)
-
-    def transfers(self, app_url: str, plan: dict) -> None:
-        s = self.settings
-        users = plan["transfer_users"]
-        for label, chosen in (("spread", users), ("hot", users[: s.hot_accounts])):
-            raw = self.measured(
-                f"transfers_{label}_pgbench",
-                run_transfer_baseline,
-                f"{PG}/postgres",
-                s.raw_database,
-                self.raw_url,
-                accounts=len(chosen),
-                clients=s.transfer_clients,
-                duration_s=s.transfer_duration_s,
-                out_dir=self.out_dir,
-            )
-            app = self.measured(
-                f"transfers_{label}_app",
-                run_transfer_load,
-                app_url,
-                chosen,
-                plan["password"],
-                clients=s.transfer_clients,
-                duration_s=s.transfer_duration_s,
-                out_dir=self.out_dir,
-                label=f"transfers-{label}",
-            )
-            ceiling = self.ceiling(label, len(chosen))
-            if "tps" in raw and "tps" in app:
-                app["tps_ratio_vs_pgbench"] = scenarios.ratio(app["tps"], raw["tps"])
-            if "tps" in raw and "tps" in ceiling:
-                ceiling["tps_ratio_vs_pgbench"] = scenarios.ratio(ceiling["tps"], raw["tps"])
-                if "tps" in app:
-                    app["tps_ratio_vs_ceiling"] = scenarios.ratio(app["tps"], ceiling["tps"])
-        run_psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {s.raw_database} WITH (FORCE)")
-        self.step("ledger_verify_after_transfers", self.ledger_verify)
-
-    def ceiling(self, label: str, accounts: int) -> dict:
-        """Baseline (c), right after pgbench on the same scratch tables: pgbench's transfer
-        behind the smallest Flask app (bench/ceiling_app.py), driven like the app."""
-        url, process = self.start_server(
-            f"ceiling-{label}",
-            "bench.ceiling_app:app",
-            extra_env={"CEILING_DATABASE_URL": self.raw_url},
-        )
-        try:
-            value = self.measured(
-                f"transfers_{label}_ceiling",
-                run_ceiling_load,
-                url,
-                accounts=accounts,
-                clients=self.settings.transfer_clients,
-                duration_s=self.settings.transfer_duration_s,
-                out_dir=self.out_dir,
-                label=f"ceiling-{label}",
-            )
-        finally:
-            self.stop(process)
-        if "tps" in value:
-            value["consistent"] = raw_consistent(self.raw_url, accounts)
-        return value
-
-    def library_posting(self, plan: dict) -> None:
-        """`post_transfer` called from Python (no HTTP): spread and hot, 16 threads in one
-        process and 8 threads in each of 2, each against the same run's pgbench figure;
-        then one account with a long history against one with a short one."""
-        s = self.settings
-        users = plan["transfer_users"]
-        scenarios_ = self.results["scenarios"]
-        runs: dict = {}
-        for label, chosen in (("spread", users), ("hot", users[: s.hot_accounts])):
-            baseline = scenarios_.get(f"transfers_{label}_pgbench", {}).get("tps")
-            for threads, processes in ((16, 1), (8, 2)):
-                name = f"library_{label}_{threads}x{processes}"
-                value = self.measured(
-                    name,
-                    run_library_posting,
-                    self.database_url,
-                    chosen,
-                    threads=threads,
-                    processes=processes,
-                    duration_s=s.transfer_duration_s,
-                )
-                scenarios_.pop(name, None)  # kept once, under library_posting
-                if "tps" in value:
-                    value["pgbench_tps"] = baseline
-                    value["tps_ratio_vs_pgbench"] = scenarios.ratio(value["tps"], baseline)
-                runs[name] = value
-        destinations = [user["account_id"] for user in users[:50]]
-        latency = self.measured(
-            "library_latency",
-            posting_latency,
-            self.database_url,
-            {"big": plan["big"], "small": plan["small"]},
-            destinations,
-            200 if s.quick else 1000,
-        )
-        scenarios_.pop("library_latency", None)
-        scenarios_["library_posting"] = {"runs": runs, "latency": latency}
-        self.step("ledger_verify_after_library", self.ledger_verify)
 
     def history_and_export(self, app_url: str, app_proc, plan: dict) -> None:
         s = self.settings

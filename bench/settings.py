@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from bench import scenarios
 
+# The PostgreSQL server every run uses (its databases are named by `Settings`).
+PG = "postgresql://postgres@127.0.0.1:5432"
+
 
 @dataclass
 class Settings:
