@@ -10,6 +10,7 @@ signed session cookie (`last_seen`), not in the database, so a page view costs n
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from flask import Flask, abort, current_app, flash, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.exc import SQLAlchemyError
 
 from banking import user_cache
 from banking.core.models import User
@@ -26,6 +28,8 @@ from banking.extensions import login_manager
 from banking.services import auth, notifications
 from banking.web import page_cache
 from banking.web.session_user import SessionUser
+
+log = logging.getLogger(__name__)
 
 LAST_SEEN = "last_seen"
 USER_ID = "uid"  # the user's id, so the cached snapshot is found without a query
@@ -107,7 +111,13 @@ def _counter(user_id: int, unread: tuple[int | None, int] | None) -> Callable[[]
     """How a cached user's outdated unread count is made again, if a page shows it."""
 
     def count() -> int:
-        value = notifications.unread_count_of(user_id)
+        try:
+            value = notifications.unread_count_of(user_id)
+        except SQLAlchemyError as exc:
+            # The badge never fails a page: an error page rendered because the database
+            # misbehaved must still render. Shown as none, and nothing is cached.
+            log.warning("unread count unavailable", extra={"error_type": type(exc).__name__})
+            return 0
         if unread is not None:  # its version was read before this count
             user_cache.put_unread(user_id, value, unread[1])
         return value

@@ -239,6 +239,40 @@ def test_an_error_in_the_opening_call_is_sqlalchemys_and_the_session_recovers(
     assert result.status == "posted"
 
 
+def test_a_connection_lost_under_the_opening_call_is_an_operational_error_and_invalidated(
+    database, requires_postgres
+):
+    """The server gone while the pooled connection sat idle (a restart, a proxy cut): the
+    one-message BEGIN must fail as a lost connection does on psycopg's own path, as
+    SQLAlchemy's OperationalError with the connection invalidated (the web answers its
+    friendly 503 and the pool reconnects), not as a bare DatabaseError, which the web
+    would answer with a 500 and whose dead connection the pool would hand out again."""
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from banking.core.ledger import driver
+
+    engine = one_connection(database)
+    try:
+        with Session(engine) as session:
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            session.commit()  # idle in the pool's connection, as between two requests
+            admin_url = database.engine.url.set(drivername="postgresql").render_as_string(
+                hide_password=False
+            )
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            with pytest.raises(OperationalError) as caught:
+                driver.open_with(session, "SELECT 1", "SELECT 1", {})
+            assert caught.value.connection_invalidated
+            session.rollback()
+            assert session.execute(text("SELECT 2")).scalar_one() == 2  # a new connection
+    finally:
+        engine.dispose()
+
+
 def test_the_literal_call_takes_only_numbers_and_an_aware_timestamp():
     since = datetime(2026, 3, 10, 12, 0, 0, 5, tzinfo=UTC)
     assert lock_function.call_literal(1, 2, 3, since) == (

@@ -74,6 +74,14 @@ def open_with(session: Session, literal_sql: str, sql: str, params: dict[str, An
     dispatch.before_cursor_execute(connection, None, statement, {}, None, False)
     try:
         result = pgconn.exec_(statement.encode())  # releases the GIL while it waits
+        if pgconn.status == pq.ConnStatus.BAD:
+            # The server went away (a restart, a cut proxy) while the connection sat in the
+            # pool. libpq answers with a result that has no SQLSTATE, which psycopg's
+            # mapping would raise as a bare DatabaseError; psycopg's own path raises a lost
+            # connection as OperationalError, and so must this one: it is what makes the
+            # pool invalidate the connection and the web answer its friendly 503.
+            message = pq.error_message(result) or pq.error_message(pgconn)
+            raise errors.OperationalError(message or "the connection to the server was lost")
         if result.status != pq.ExecStatus.TUPLES_OK:
             raise errors.error_from_result(result, encoding=raw.info.encoding)
         loader = Transformer(raw)

@@ -230,3 +230,29 @@ def test_an_unread_count_made_before_a_notification_cannot_be_stored_over_it(app
         _, version, values = user_cache.get(bob.id, token, user_cache.unread_keys(bob.id))
         count, _ = user_cache.unread_from(*values)
     assert count is None
+
+
+def test_a_badge_that_cannot_be_counted_never_fails_the_page(app, client, cache_state, monkeypatch):
+    """An error page is rendered because something went wrong, perhaps the database: the
+    header's count, made only when its cached entry is outdated, must not take the page
+    down with it (it was a bare 500 under a PostgreSQL outage). It shows no count then."""
+    from sqlalchemy.exc import OperationalError
+
+    from banking.services import notifications
+
+    bob = make_customer(app, "Bob Badge", balance="20.00")
+    assert login(client, bob.email).status_code == 302
+    assert client.get("/").status_code == 200  # his user is cached now
+    alice = make_customer(app, "Alice Badge", balance="50.00")
+    alice_client = app.test_client()
+    login_as(alice_client, app, alice.id)
+    assert pay(alice_client, alice.account_id, bob.account_number, "5.00").result.status_code == 302
+
+    def down(_user_id):
+        raise OperationalError("SELECT count(*)", {}, ConnectionError("server closed"))
+
+    monkeypatch.setattr(notifications, "unread_count_of", down)
+    response = client.get("/notifications")
+    assert response.status_code == 200
+    if cache_state != "redis-down":  # with no cache the count comes with the user's row
+        assert "unread" not in response.get_data(as_text=True).split("</header>")[0]
