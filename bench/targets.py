@@ -167,6 +167,20 @@ def target_checks(results: dict) -> list[dict]:
                 value is not None and value >= 0.3,
             )
             add(f"transfer errors ({label})", app["errors"], "0", app["errors"] == 0)
+            ceiling = scenarios.get(f"transfers_{label}_ceiling", {})
+            if "tps" in ceiling:  # what explains the gap: no goal of its own
+                add(
+                    f"Flask ceiling (c) vs baseline (b), {label}",
+                    ceiling.get("tps_ratio_vs_pgbench"),
+                    "–",
+                    None,
+                )
+                add(
+                    f"transfers ({label}) vs the Flask ceiling (c)",
+                    app.get("tps_ratio_vs_ceiling"),
+                    "–",
+                    None,
+                )
     _library_checks(scenarios, add)
     _verify_check(scenarios, add, "ledger_verify_after_transfers", "after transfers")
     history = scenarios.get("history", {})

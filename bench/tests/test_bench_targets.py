@@ -197,3 +197,15 @@ def test_the_median_pair_of_an_even_count_is_the_lower_middle_and_none_sorts_fir
 
     assert median_pair([(0.4, "a"), (0.2, "b"), (0.3, "c"), (0.5, "d")])[1] == "c"
     assert median_pair([(None, "x"), (0.2, "b"), (0.3, "c")])[1] == "b"
+
+
+def test_the_flask_ceiling_is_reported_beside_the_transfer_target_with_no_goal_of_its_own():
+    results = _results(spread=(300, 3000))
+    scenarios = results["scenarios"]
+    scenarios["transfers_spread_ceiling"] = {"tps": 900, "errors": 0, "tps_ratio_vs_pgbench": 0.3}
+    scenarios["transfers_spread_app"]["tps_ratio_vs_ceiling"] = 0.333
+    checks = {check["target"]: check for check in target_checks(results)}
+    assert checks["transfers (spread) vs baseline (b)"]["met"] is False  # 0.1: still missed
+    assert checks["Flask ceiling (c) vs baseline (b), spread"]["met"] is None
+    assert checks["transfers (spread) vs the Flask ceiling (c)"]["measured"] == 0.333
+    assert "Flask ceiling (c) vs baseline (b), hot" not in checks  # not measured: no row
