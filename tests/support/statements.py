@@ -12,12 +12,14 @@ from banking.extensions import db
 
 
 @contextmanager
-def counting_queries(app: Flask) -> Iterator[list[str]]:
-    """Collects every statement sent on the app's engine inside the block, in order."""
+def counting_queries(app: Flask, containing: str = "") -> Iterator[list[str]]:
+    """Collects every statement sent on the app's engine inside the block, in order (only
+    those whose SQL contains `containing`, when given)."""
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
+        if containing in statement:
+            statements.append(statement)
 
     with app.app_context():
         engine = db.engine

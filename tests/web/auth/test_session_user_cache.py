@@ -6,10 +6,8 @@ Redis up, Redis down).
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from banking import user_cache
 from banking.core.models import User
@@ -17,6 +15,7 @@ from banking.extensions import cache, db
 from tests.support.builders import login, make_customer
 from tests.support.cache_states import CACHE_STATES, counted_pipelines, point_cache_at
 from tests.support.sessions import login_as
+from tests.support.statements import counting_queries
 from tests.support.transfers import confirm, pay, start_transfer
 
 
@@ -26,22 +25,9 @@ def cache_state(request, app):
     yield from point_cache_at(request, app, "banking-user-cache-test:")
 
 
-@contextmanager
 def user_selects(app):
     """Collects the statements that read the users table."""
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        if "FROM users" in statement:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    return counting_queries(app, "FROM users")
 
 
 def signed_in(app, client, name: str = "Cache Person"):
@@ -161,24 +147,6 @@ def test_invalidating_users_outdates_each_one_in_one_round_trip(app, client, cac
         assert pipelines == ([1] if cache_state == "redis-up" else [])
 
 
-@contextmanager
-def statements_with(app, text: str):
-    """Collects the statements whose SQL contains `text`."""
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        if text in statement:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_being_paid_keeps_the_recipients_cached_user_and_only_recounts_the_badge(
     app, client, cache_state
 ):
@@ -199,8 +167,8 @@ def test_being_paid_keeps_the_recipients_cached_user_and_only_recounts_the_badge
     assert pay(alice_client, alice.account_id, bob.account_number, "5.00").result.status_code == 302
     cached = cache_state != "redis-down"
     with (
-        statements_with(app, "WHERE users.session_token") as user_loads,
-        statements_with(app, "count(") as counts,
+        counting_queries(app, "WHERE users.session_token") as user_loads,
+        counting_queries(app, "count(") as counts,
     ):
         assert confirm(client, bob_step).result.status_code == 302
         assert (len(user_loads), len(counts)) == ((0, 0) if cached else (1, 1))
