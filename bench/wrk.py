@@ -3,7 +3,8 @@ transfer POSTs with its own script) and reading its answer.
 
 wrk runs in its own process; bench/lua/report.lua makes it print one `BENCH_JSON`
 line with p50/p95/p99 and a count of non-2xx answers (wrk alone ignores redirects,
-so a lost session that bounces to the sign-in page would look like success).
+so a lost session that bounces to the sign-in page would look like success), and makes
+each wrk thread keep the cookies the app sets, as a browser does.
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ def parse_wrk_output(text: str) -> dict:
         "p99_ms": round(raw["p99_us"] / 1000, 2),
         "max_ms": round(raw["max_us"] / 1000, 2),
         "mean_ms": round(raw["mean_us"] / 1000, 2),
+        # Set-Cookie answers that changed a wrk thread's cookie (it keeps them as a
+        # browser does): a signed-in page re-signs the session about every 15 s.
+        "cookie_updates": raw.get("cookie_updates", 0),
     }
 
 
