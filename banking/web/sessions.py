@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 
 from banking import user_cache
@@ -220,25 +220,65 @@ def _expired(now: float, sess: Any = None) -> bool:
 
 
 class SigningSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with its signing serializer built once per key.
+    """Flask's signed-cookie session, with its signing serializer built once per key, and
+    the cookies it has verified remembered.
 
     Flask builds a new serializer for every request (and itsdangerous checks the JSON
     serializer by serialising an empty dict each time); the keys rarely change, so the
     serializer is kept for as long as the secret key and its fallbacks stay the same.
+
+    A browser sends the same cookie on every request until the session changes (the idle
+    clock re-signs it at most every LAST_SEEN_GRANULARITY seconds), and opening it (base64,
+    zlib, an HMAC, Flask's tagged JSON) was ~10 % of a cached page's CPU. So each worker
+    remembers what a cookie it has verified held and when it was signed, keyed by the
+    cookie's exact text and dropped with the keys it was verified under. Only the very
+    bytes that passed the signature check hit, the age limit is checked again on every
+    hit, and only sessions of plain values (no list a request could change in place) are
+    kept. A cookie that was never valid is never remembered.
     """
 
-    _cached: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+    OPENED_MAX = 1024  # cookies remembered per worker (a few hundred bytes each)
+    _cached: tuple[tuple[Any, ...], URLSafeTimedSerializer | None, dict[str, Any]] | None = None
+
+    def _signing(self, app: Flask) -> tuple[URLSafeTimedSerializer | None, dict[str, Any]]:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._cached  # one read: another thread may replace it meanwhile
+        if cached is not None and cached[0] == keys:
+            return cached[1], cached[2]
+        serializer = super().get_signing_serializer(app)
+        self._cached = (keys, serializer, {})
+        return serializer, self._cached[2]
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
-        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        cached = self._cached  # one read: another thread may replace it meanwhile
-        if cached is not None and cached[0] == keys:
-            return cached[1]
-        serializer = super().get_signing_serializer(app)
-        self._cached = (keys, serializer)
-        return serializer
+        return self._signing(app)[0]
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if not app.secret_key:
+            return None
+        serializer, opened = self._signing(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        known = opened.get(value)
+        if known is not None and 0 <= int(time.time()) - known[0] <= max_age:
+            return self.session_class(known[1])  # a copy: the remembered dict stays as is
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if isinstance(data, dict) and all(type(v) in _PLAIN for v in data.values()):
+            if len(opened) >= self.OPENED_MAX:
+                opened.clear()
+            opened[value] = (int(signed_at.timestamp()), data)
+        return self.session_class(data)
+
+
+_PLAIN = (str, int, bool, float, type(None))
 
 
 def init_app(app: Flask) -> None:

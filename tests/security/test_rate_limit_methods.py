@@ -69,3 +69,32 @@ def test_the_limiters_request_hook_asks_the_same_filter_first(app, client):
     finally:
         app.before_request_funcs[None][index] = hooks[0]
     assert calls == [False]  # only the sign-in POST, which has its limits
+
+
+def test_the_limiters_after_request_hooks_run_only_where_it_looked(app, client):
+    """A request the limiter skipped leaves no limiter state behind: its after-request and
+    teardown hooks no longer build one just to find it empty. The sign-in POST, which has
+    limits, still goes through all of them."""
+    from flask.globals import request_ctx
+
+    guarded = [
+        f
+        for funcs in (app.after_request_funcs[None], app.teardown_request_funcs[None])
+        for f in funcs
+        if hasattr(f, "limiter_hook")
+    ]
+    assert len(guarded) == 2
+    seen = []
+
+    def note(_exc):
+        ctx = request_ctx._get_current_object()
+        seen.append((ctx.request.method, hasattr(ctx, "_limiter_request_context")))
+
+    app.teardown_request_funcs[None].insert(0, note)  # teardowns run last-added first
+    try:
+        client.get("/")  # no limit: the sign-in page's view carries the POST's limits
+        submit(client, "/auth/login", {"email": "a@example.com", "password": "x"})
+    finally:
+        app.teardown_request_funcs[None].remove(note)
+    assert seen[0] == ("GET", False)
+    assert ("POST", True) in seen
