@@ -278,6 +278,20 @@ class SigningSessionInterface(SecureCookieSessionInterface):
         return self.session_class(data)
 
 
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """Flask's, minus its seven cookie settings read for a session it will not write.
+
+        Nearly every signed-in request leaves the session as it was (the idle clock moves
+        it at most every LAST_SEEN_GRANULARITY seconds); Flask then only marks the answer
+        `Vary: Cookie`. Anything else (a change, an emptied session) is Flask's own path.
+        """
+        if session and not self.should_set_cookie(app, session):
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
+
 _PLAIN = (str, int, bool, float, type(None))
 
 

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.support.builders import login, make_customer
+from tests.support.forms import submit
 
 
 def open_cookie(app, value: str):
@@ -104,3 +105,29 @@ def test_a_cookie_signed_with_a_fallback_key_still_opens(app, monkeypatch):
     monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
     assert open_cookie(app, value)["uid"] == 7
     assert open_cookie(app, value)["uid"] == 7
+
+
+def test_an_unchanged_session_sets_no_cookie_and_still_varies_on_it(app, client):
+    customer = make_customer(app)
+    login(client, customer.email)
+    client.get("/")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" in response.headers.get("Vary", "")
+
+
+def test_a_session_the_request_changed_is_written_again(app, client):
+    customer = make_customer(app)
+    login(client, customer.email)
+    client.get("/")
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - 60  # the idle clock is due to move
+    moved = client.get("/")
+    assert "Set-Cookie" in moved.headers and "Cookie" in moved.headers["Vary"]
+    out = submit(client, "/auth/logout", form_url="/auth/profile")
+    name = app.config["SESSION_COOKIE_NAME"]
+    assert any(c.startswith(f"{name}=") for c in out.headers.getlist("Set-Cookie"))
+    kept = client.get_cookie(name, domain="localhost")
+    left = app.session_interface.get_signing_serializer(app).loads(kept.value) if kept else {}
+    assert "_user_id" not in left
