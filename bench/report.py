@@ -44,7 +44,9 @@ def _library_section(sc: dict) -> list[str]:
         "## The ledger as a library: `post_transfer` from Python vs pgbench",
         "",
         "No HTTP, no Flask: threads calling `banking.core.ledger.post_transfer` with the "
-        "customer's limits, 1-cent transfers, a fresh idempotency key each.",
+        "customer's limits, 1-cent transfers, a fresh idempotency key each. Each run's "
+        "pgbench window is measured right before it (the disk's flush latency, which every "
+        "commit waits for, moves within a run).",
         "",
         "| run | transfers/s | pgbench tps | ratio | CPU ms/transfer | p50 ms | p99 ms | errors "
         "| PostgreSQL in the window |",
@@ -61,6 +63,18 @@ def _library_section(sc: dict) -> list[str]:
             f"{_fmt(run.get('p99_ms'))} | {_fmt(run['errors'])} {run.get('error_kinds') or ''} | "
             f"{window_cell(run.get('pg_window'), run.get('transfers'))} |"
         )
+    paired = [
+        (name, run["pgbench"])
+        for name, run in library.get("runs", {}).items()
+        if isinstance(run.get("pgbench"), dict) and "tps" in run["pgbench"]
+    ]
+    if paired:
+        out += ["", "Each run's own pgbench, right before it:", ""]
+        for name, raw in paired:
+            out.append(
+                f"- {name}: {_fmt(raw['tps'])} tps, p50 {_fmt(raw.get('p50_ms'))} ms; "
+                f"{window_cell(raw.get('pg_window'), raw.get('transactions'))}"
+            )
     latency = library.get("latency", {})
     if latency:
         out += ["", "Sequential postings out of one account (one thread):", ""]

@@ -59,3 +59,26 @@ def test_library_section_is_rendered():
     assert "## The ledger as a library" in text
     assert "| library_spread_16x1 (1000 accounts) | 500 | 1,000 | 0.5 |" in text
     assert "p50 ratio big/small: 1.02" in text
+
+
+def test_each_library_run_shows_the_pgbench_window_measured_right_before_it():
+    results = _results()
+    run = results["scenarios"]["library_posting"]["runs"]["library_spread_16x1"]
+    run["pgbench"] = {
+        "tps": 1000.0,
+        "transactions": 15000,
+        "p50_ms": 3.2,
+        "pg_window": {
+            "checkpoints_req": 0,
+            "checkpoints_timed": 0,
+            "wal_bytes": 10_000_000,
+            "wal_fpi": 30,
+            "buffers_backend": 0,
+            "wal_sync": 5000,
+            "wal_sync_us": 4_000_000,
+        },
+    }
+    text = render_markdown(results)
+    assert "pgbench window is measured right before it" in text
+    line = next(ln for ln in text.splitlines() if ln.startswith("- library_spread_16x1: "))
+    assert "1,000 tps" in line and "p50 3.2 ms" in line and "WAL sync 0.80 ms x 5,000" in line
