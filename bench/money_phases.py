@@ -20,17 +20,7 @@ class MoneyPhases:
         s = self.settings
         users = plan["transfer_users"]
         for label, chosen in (("spread", users), ("hot", users[: s.hot_accounts])):
-            raw = self.measured(
-                f"transfers_{label}_pgbench",
-                run_transfer_baseline,
-                f"{PG}/postgres",
-                s.raw_database,
-                self.raw_url,
-                accounts=len(chosen),
-                clients=s.transfer_clients,
-                duration_s=s.transfer_duration_s,
-                out_dir=self.out_dir,
-            )
+            raw = self.pgbench(f"transfers_{label}_pgbench", len(chosen))
             app = self.measured(
                 f"transfers_{label}_app",
                 run_transfer_load,
@@ -51,6 +41,22 @@ class MoneyPhases:
                     app["tps_ratio_vs_ceiling"] = scenarios.ratio(app["tps"], ceiling["tps"])
         run_psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {s.raw_database} WITH (FORCE)")
         self.step("ledger_verify_after_transfers", self.ledger_verify)
+
+    def pgbench(self, name: str, accounts: int) -> dict:
+        """Baseline (b): pgbench's raw-SQL transfer on fresh scratch tables of `accounts`
+        rows, with the run's client count and window length."""
+        s = self.settings
+        return self.measured(
+            name,
+            run_transfer_baseline,
+            f"{PG}/postgres",
+            s.raw_database,
+            self.raw_url,
+            accounts=accounts,
+            clients=s.transfer_clients,
+            duration_s=s.transfer_duration_s,
+            out_dir=self.out_dir,
+        )
 
     def ceiling(self, label: str, accounts: int) -> dict:
         """Baseline (c), right after pgbench on the same scratch tables: pgbench's transfer
@@ -94,17 +100,7 @@ class MoneyPhases:
         for label, chosen in (("spread", users), ("hot", users[: s.hot_accounts])):
             for threads, processes in ((16, 1), (8, 2)):
                 name = f"library_{label}_{threads}x{processes}"
-                raw = self.measured(
-                    f"{name}_pgbench",
-                    run_transfer_baseline,
-                    f"{PG}/postgres",
-                    s.raw_database,
-                    self.raw_url,
-                    accounts=len(chosen),
-                    clients=s.transfer_clients,
-                    duration_s=s.transfer_duration_s,
-                    out_dir=self.out_dir,
-                )
+                raw = self.pgbench(f"{name}_pgbench", len(chosen))
                 scenarios_.pop(f"{name}_pgbench", None)  # kept with the run it belongs to
                 value = self.measured(
                     name,

@@ -277,7 +277,6 @@ class SigningSessionInterface(SecureCookieSessionInterface):
             opened[value] = (int(signed_at.timestamp()), data)
         return self.session_class(data)
 
-
     def save_session(self, app: Flask, session: Any, response: Any) -> None:
         """Flask's, minus its seven cookie settings read for a session it will not write.
 
