@@ -6,11 +6,12 @@ import re
 import subprocess
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
 
+from bench.tests.stub_server import stub_server
 from bench.transfers import (
     CONFIRM_PATH,
     LUA_SCRIPT,
@@ -135,13 +136,11 @@ class _Stub(BaseHTTPRequestHandler):
 
 def test_the_lua_script_posts_the_confirm_form_and_classes_the_answers(tmp_path):
     ensure_wrk()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with stub_server(_Stub) as base_url:
         clients_file = tmp_path / "clients.tsv"
         clients_file.write_text(client_lines(CLIENTS, NONCE))
         command = wrk_command(
-            f"http://127.0.0.1:{server.server_port}{CONFIRM_PATH}",
+            f"{base_url}{CONFIRM_PATH}",
             connections=2,
             threads=2,
             duration_s=1,
@@ -149,9 +148,6 @@ def test_the_lua_script_posts_the_confirm_form_and_classes_the_answers(tmp_path)
             script_args=(str(clients_file),),
         )
         completed = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert completed.returncode == 0, completed.stderr
     raw = report_json(completed.stdout)
     seen = _Stub.seen

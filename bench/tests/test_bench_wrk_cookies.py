@@ -7,8 +7,9 @@ which no customer's browser does. Runs wrk (Debian's package) against a stub ser
 
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from bench.tests.stub_server import stub_server
 from bench.wrk import ensure_wrk, parse_wrk_output, wrk_command
 
 
@@ -40,19 +41,14 @@ class _Stub(BaseHTTPRequestHandler):
 def test_each_wrk_thread_sends_the_cookie_the_server_last_set_and_drops_a_deleted_one():
     ensure_wrk()
     _Stub.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with stub_server(_Stub) as base_url:
         command = wrk_command(
-            f"http://127.0.0.1:{server.server_port}/",
+            f"{base_url}/",
             connections=2,
             duration_s=1,
             cookie="session=one; gone=x; theme=dark",
         )
         completed = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert completed.returncode == 0, completed.stderr
     result = parse_wrk_output(completed.stdout)
     seen = _Stub.seen
