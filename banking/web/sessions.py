@@ -256,10 +256,9 @@ class SigningSessionInterface(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         if not app.secret_key:
-            return None
+            return None  # as Flask's: no key, no session (the serializer needs the key)
         serializer, opened = self._signing(app)
-        if serializer is None:
-            return None
+        assert serializer is not None  # Flask builds one whenever there is a key
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
