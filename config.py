@@ -45,6 +45,23 @@ def env(name: str, default=None, cast=None):
         return None
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level(value: str) -> str:
+    """LOG_LEVEL as the logging module names it: `info` works, as it does for gunicorn.
+
+    The root logger takes only upper-case names, and a worker given another spelling died
+    at boot with "Unknown level: 'info'"; an unknown name is refused here, by name.
+    """
+    level = str(value).strip().upper()
+    if level == "WARN":
+        level = "WARNING"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL {value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
 def secret(name: str, default=None, files: dict[str, str] | None = None):
     """Read a secret from `NAME`, or from the file `NAME_FILE` names (never both).
 
@@ -192,7 +209,7 @@ class Config:
         self.ADJUSTMENT_MAX_CENTS = env("ADJUSTMENT_MAX_CENTS", default=10_000_000, cast=int)
 
         # Logging
-        self.LOG_LEVEL = env("LOG_LEVEL", default="DEBUG" if self.DEBUG else "INFO")
+        self.LOG_LEVEL = env("LOG_LEVEL", default="DEBUG" if self.DEBUG else "INFO", cast=log_level)
         self.LOG_FILE = env("LOG_FILE", default="") or None
         self.LOG_MAX_BYTES = env("LOG_MAX_BYTES", default=10 * 1024 * 1024, cast=int)
         self.LOG_BACKUP_COUNT = env("LOG_BACKUP_COUNT", default=5, cast=int)

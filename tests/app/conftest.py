@@ -28,6 +28,7 @@ MANAGED = (
     "REDIS_URL_FILE",
     "MAIL_PASSWORD",
     "MAIL_PASSWORD_FILE",
+    "LOG_LEVEL",
 )
 
 

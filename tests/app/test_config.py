@@ -23,7 +23,6 @@ PG_URL = "postgresql://bank:pw@db.internal:5432/bank"
 REDIS_URL = "redis://cache.internal:6379/0"
 
 
-
 def server_env(set_env, app_env: str = "production", **overrides: str) -> None:
     values = {
         "APP_ENV": app_env,
@@ -316,3 +315,41 @@ def test_dual_control_settings_come_from_the_environment(environ):
     environ(DUAL_CONTROL_THRESHOLD_CENTS="5000", ADJUSTMENT_MAX_CENTS="200000")
     config = load_config("development")
     assert (config.DUAL_CONTROL_THRESHOLD_CENTS, config.ADJUSTMENT_MAX_CENTS) == (5_000, 200_000)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("info", "INFO"), (" Warning ", "WARNING"), ("warn", "WARNING"), ("DEBUG", "DEBUG")],
+)
+def test_log_level_is_read_in_any_case_as_gunicorn_reads_it(environ, value, expected):
+    server_env(environ, LOG_LEVEL=value)
+    level = load_config().LOG_LEVEL
+    assert level == expected
+
+
+def test_log_level_defaults_to_info_on_servers_and_debug_in_development(environ):
+    assert load_config().LOG_LEVEL == "DEBUG"
+    server_env(environ)
+    assert load_config().LOG_LEVEL == "INFO"
+
+
+def test_an_unknown_log_level_is_refused_by_name(environ):
+    server_env(environ, LOG_LEVEL="verbose")
+    with pytest.raises(ConfigError, match="LOG_LEVEL 'verbose' is not one of DEBUG, INFO"):
+        load_config()
+
+
+def test_an_app_configured_with_a_lower_case_log_level_starts(environ):
+    """A gunicorn worker given LOG_LEVEL=info died at boot: "Unknown level: 'info'"."""
+    import logging
+
+    from banking.app import create_app
+
+    environ(LOG_LEVEL="warning")
+    root = logging.getLogger()
+    before = root.level
+    try:
+        create_app(config_module.TestingConfig())
+        assert root.level == logging.WARNING
+    finally:
+        root.setLevel(before)
