@@ -209,3 +209,15 @@ def test_the_flask_ceiling_is_reported_beside_the_transfer_target_with_no_goal_o
     assert checks["Flask ceiling (c) vs baseline (b), spread"]["met"] is None
     assert checks["transfers (spread) vs the Flask ceiling (c)"]["measured"] == 0.333
     assert "Flask ceiling (c) vs baseline (b), hot" not in checks  # not measured: no row
+
+
+def test_a_signed_in_page_without_database_work_is_reported_against_pgbench_with_no_goal():
+    results = _results(form=(1100, 3000), spread=(300, 3000))
+    scenarios = results["scenarios"]
+    scenarios["transfers_spread_pgbench"] = {"tps": 3300.0, "errors": 0}
+    checks = {check["target"]: check for check in target_checks(results)}
+    bound = checks["signed-in page with no database work (transfer form) vs baseline (b), spread"]
+    assert bound["measured"] == pytest.approx(1100 / 3300, abs=0.001)
+    assert bound["met"] is None
+    # No pgbench row for hot in this run: nothing to compare the page with.
+    assert not any(name.endswith("vs baseline (b), hot") and "page" in name for name in checks)
