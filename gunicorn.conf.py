@@ -37,8 +37,8 @@ bind = [gunicorn_setting("GUNICORN_BIND", "127.0.0.1:8000")]
 #   behind its siblings: at 16 connections the dashboard's p99 was 198–351 ms with
 #   3 workers × 4 threads, and 168 ms even with 5 workers × 1 thread (a gthread worker
 #   keeps accepting connections while its one thread is busy and queues them inside the
-#   process). 5 sync workers met p99 < 100 ms (64–94 ms in two full runs; 19–21 ms in
-#   every run since the pages are cached, eighth session): a sync worker
+#   process). 5 sync workers met p99 < 100 ms (64–94 ms in two full runs; 19–26 ms in
+#   every run since the pages are cached, eighth and ninth sessions): a sync worker
 #   takes a connection only when idle, so the kernel's listen queue hands each request to
 #   whichever worker is free.
 # - CPUs + 1 workers were measured too (bench/FINDINGS.md, seventh session): with
